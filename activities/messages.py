@@ -1,0 +1,185 @@
+"""Victim messages: choose a safe channel, render, record in the outbox, deliver.
+
+A message is written to the outbox (keyed by intent and channel) before it is
+handed to a backend, so a retried activity finds it and never sends twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+
+from activities.delivery import DeliveryBackend, Envelope
+from activities.records import find_case
+from activities.rendering import Channel, MessageContext, MessageRenderer, RenderedMessage
+from standards.contact import ContactProfile, plan_channels
+from storage import models
+from storage.enums import MessageStatus
+from workflows.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
+
+
+@dataclass(frozen=True)
+class MessageSettings:
+    force_name: str
+    unit_name_pattern: str = "{borough} Victim Focus Unit"
+    status_callback_url: str | None = None
+
+
+def profile_of(victim: models.Victim) -> ContactProfile:
+    return ContactProfile(
+        preferred_channel=victim.preferred_channel,
+        allowed_channels=list(victim.allowed_channels or []),
+        has_email=bool(victim.email),
+        has_phone=bool(victim.phone),
+        sms_opted_out=victim.sms_opted_out,
+        do_not_contact=victim.do_not_contact,
+        safe_hours_start=victim.safe_hours_start,
+        safe_hours_end=victim.safe_hours_end,
+    )
+
+
+class MessageActivities:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        renderer: MessageRenderer,
+        backends: Mapping[Channel, DeliveryBackend],
+        settings: MessageSettings,
+    ) -> None:
+        self._sessions = session_factory
+        self._renderer = renderer
+        self._backends = backends
+        self._settings = settings
+
+    @activity.defn(name=SEND_MESSAGE)
+    def send_message(self, request: SendMessage) -> MessageOutcome:
+        with self._sessions() as session:
+            case = find_case(session, request.reference)
+            victim = case.victim
+            if victim is None:
+                return MessageOutcome(
+                    status=DeliveryStatus.NOT_ALLOWED, error="no victim contact details on record"
+                )
+            plan = plan_channels(profile_of(victim), request.at, request.excluded_channels)
+            if plan.blocked is not None:
+                return MessageOutcome(status=DeliveryStatus.NOT_ALLOWED, error=plan.blocked)
+            if plan.wait_until is not None:
+                return MessageOutcome(status=DeliveryStatus.DEFERRED, retry_at=plan.wait_until)
+            failed: list[tuple[str, str]] = []
+            for channel in plan.channels:
+                outcome = self._deliver(session, case, victim, Channel(channel), request)
+                if outcome.status == DeliveryStatus.FAILED:
+                    failed.append((channel, outcome.error or "failed"))
+                    continue
+                if failed:
+                    outcome.fell_back_from = failed[0][0]
+                    outcome.error = failed[0][1]
+                return outcome
+            errors = "; ".join(f"{channel}: {error}" for channel, error in failed)
+            return MessageOutcome(status=DeliveryStatus.FAILED, error=errors or "no channel")
+
+    def _deliver(
+        self,
+        session: Session,
+        case: models.Case,
+        victim: models.Victim,
+        channel: Channel,
+        request: SendMessage,
+    ) -> MessageOutcome:
+        key = f"{request.intent.key}|{channel.value}"
+        row = session.scalar(
+            select(models.OutboxMessage).where(models.OutboxMessage.idempotency_key == key)
+        )
+        if row is not None and row.status != MessageStatus.QUEUED:
+            # Sent before: a retry after a crash must not send it again.
+            return _outcome_of(row)
+        if row is None:
+            row = self._compose(case, victim, channel, request, key)
+            session.add(row)
+            session.commit()
+        backend = self._backends[channel]
+        row.attempts += 1
+        session.commit()
+        message = RenderedMessage(
+            template=row.template,
+            channel=channel,
+            subject=row.subject,
+            text=row.body,
+            html=row.html_body,
+        )
+        receipt = backend.send(
+            Envelope(
+                idempotency_key=key,
+                channel=channel,
+                recipient=row.recipient,
+                message=message,
+                status_callback=self._settings.status_callback_url,
+            )
+        )
+        row.status = receipt.status
+        row.provider_id = receipt.provider_id
+        row.error = receipt.error
+        row.sent_at = request.at
+        if receipt.status == MessageStatus.DELIVERED:
+            row.delivered_at = request.at
+        session.commit()
+        return _outcome_of(row)
+
+    def _compose(
+        self,
+        case: models.Case,
+        victim: models.Victim,
+        channel: Channel,
+        request: SendMessage,
+        key: str,
+    ) -> models.OutboxMessage:
+        rendered = self._renderer.render(
+            request.intent.template, channel, self._context(case, victim, request)
+        )
+        recipient = victim.phone if channel == Channel.SMS else victim.email
+        assert recipient is not None
+        return models.OutboxMessage(
+            case_id=case.id,
+            idempotency_key=key,
+            template=request.intent.template,
+            channel=channel.value,
+            recipient=recipient,
+            subject=rendered.subject,
+            body=rendered.text,
+            html_body=rendered.html,
+            status=MessageStatus.QUEUED,
+            obligation_key=request.intent.obligation_key,
+            created_at=request.at,
+        )
+
+    def _context(
+        self, case: models.Case, victim: models.Victim, request: SendMessage
+    ) -> MessageContext:
+        facts = request.intent.facts
+        return MessageContext(
+            reference=case.reference,
+            contact_number=request.contact_number,
+            force_name=self._settings.force_name,
+            victim_name=victim.name,
+            category=case.category,
+            borough=case.borough,
+            discreet=victim.discreet,
+            officer_name=case.officer_name,
+            officer_contact=case.officer_contact,
+            unit_name=self._settings.unit_name_pattern.format(borough=case.borough),
+            reason=facts.get("reason"),
+            outcome=facts.get("outcome"),
+            update_interval_days=victim.update_interval_days,
+        )
+
+
+def _outcome_of(row: models.OutboxMessage) -> MessageOutcome:
+    if row.status == MessageStatus.DELIVERED:
+        return MessageOutcome(status=DeliveryStatus.DELIVERED, channel=row.channel)
+    if row.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
+        return MessageOutcome(status=DeliveryStatus.FAILED, channel=row.channel, error=row.error)
+    return MessageOutcome(status=DeliveryStatus.PENDING, channel=row.channel)

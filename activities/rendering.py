@@ -1,0 +1,484 @@
+"""Renders victim messages and staff alerts from the Jinja2 templates in `templates/`.
+
+Templates are data a force may edit, so the renderer does not trust them: every victim
+message must name the reference and a contact number, and a discreet message must not
+reveal what it is about. A template that breaks either rule fails loudly here rather than
+reaching someone's phone.
+
+SMS length policy (two segments at most, `MAX_SMS_SEGMENTS`):
+
+1. The message is rendered as written. Typographic punctuation (curly quotes, dashes,
+   ellipses, non-breaking spaces) is always replaced by its plain equivalent, because one
+   curly apostrophe would otherwise switch the whole message to UCS-2 (70 characters a
+   segment instead of 160) for no gain.
+2. If it is too long, letters outside the GSM-7 alphabet in the case's free-text values
+   are folded to their base letters ("Zoë Łukasiewicz" -> "Zoe Lukasiewicz"): a message
+   in UCS-2 fits fewer than half the characters, and an approximate spelling still tells
+   the person who is dealing with their case. The email keeps the exact spelling.
+3. If it is still too long (a name in a script that cannot be folded, say), optional
+   details are left out whole, values that need UCS-2 first, until it fits; the templates
+   word each absent detail as "call us". They are listed in `RenderedMessage.omitted_fields`
+   so the caller can tell that, say, a closure reason was not in the SMS. Text is never cut
+   mid-way: a cut court outcome or phone number could mislead.
+4. If even the shortest rendering does not fit (only with unrealistic values such as a
+   very long force name in a non-Latin script), it is returned whole: three segments cost
+   more, but cutting could lose the reference or the number.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+
+DEFAULT_TEMPLATE_DIR: Path = Path(__file__).resolve().parents[1] / "templates"
+
+MESSAGE_TEMPLATES: tuple[str, ...] = (
+    "acknowledgement",
+    "feedback_acknowledgement",
+    "officer_assigned",
+    "traffic_unit_contact",
+    "arrest",
+    "charge",
+    "court_outcome",
+    "closure",
+    "reopened",
+    "periodic_update",
+)
+
+ALERT_KINDS: tuple[str, ...] = (
+    "warning",
+    "breach",
+    "escalation",
+    "delivery_failed",
+    "manual_contact_required",
+)
+ALERT_RECIPIENT_ROLES: tuple[str, ...] = ("vfu", "manager")
+ALERT_TEMPLATE = "alert"
+
+MAX_SMS_SEGMENTS = 2
+
+# Words that would tell someone else reading the phone what a discreet message is about.
+# The brief's list, their inflections, and the crime types and investigation vocabulary.
+DISCREET_FORBIDDEN_WORDS: frozenset[str] = frozenset(
+    {
+        "police",
+        "policing",
+        "crime",
+        "crimes",
+        "criminal",
+        "officer",
+        "officers",
+        "victim",
+        "victims",
+        "court",
+        "courts",
+        "arrest",
+        "arrested",
+        "arrests",
+        "charge",
+        "charged",
+        "charges",
+        "abuse",
+        "abused",
+        "abuser",
+        "investigation",
+        "investigating",
+        "detective",
+        "constable",
+        "offence",
+        "offender",
+        "suspect",
+        "assault",
+        "assaulted",
+        "burglary",
+        "domestic",
+        "sexual",
+        "hate",
+        "violence",
+        "collision",
+        "traffic",
+    }
+)
+
+_TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_WORD = re.compile(r"[^\W\d_]+")
+_EXTRA_BLANK_LINES = re.compile(r"\n{3,}")
+
+# GSM 03.38 default alphabet (without ESC, which only introduces the extension table).
+_GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# Sent as ESC + character, so each costs two septets.
+_GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+_GSM_SINGLE_SEPTETS = 160
+_GSM_PART_SEPTETS = 153
+_UCS2_SINGLE_UNITS = 70
+_UCS2_PART_UNITS = 67
+
+_PLAIN_PUNCTUATION = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+        "\u2007": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+    }
+)
+# Letters that Unicode does not decompose into a base letter plus accents.
+_FOLD_SPECIAL = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Ħ": "H",
+        "ħ": "h",
+        "\u0131": "i",  # Turkish dotless i
+        "Œ": "OE",
+        "œ": "oe",
+        "Þ": "Th",
+        "þ": "th",
+        "Ð": "D",
+        "ð": "d",
+    }
+)
+
+# Left out of an SMS in this order (after any that need UCS-2) when it is too long.
+_OPTIONAL_SMS_FIELDS: tuple[str, ...] = (
+    "victim_name",
+    "unit_name",
+    "officer_name",
+    "reason",
+    "outcome",
+)
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class TemplateError(RuntimeError):
+    """An unknown template, or one that failed to render or broke a message rule."""
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    reference: str
+    contact_number: str
+    force_name: str
+    victim_name: str
+    category: str
+    borough: str
+    discreet: bool
+    officer_name: str | None = None
+    officer_contact: str | None = None
+    unit_name: str | None = None
+    reason: str | None = None
+    outcome: str | None = None
+    update_interval_days: int | None = None
+
+
+@dataclass(frozen=True)
+class AlertContext:
+    kind: str
+    reference: str
+    borough: str
+    standard: str
+    standard_title: str
+    due_at: str | None
+    detail: str
+    recipient_role: str
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    template: str
+    channel: Channel
+    subject: str | None
+    text: str
+    html: str | None
+    # Optional details left out of an SMS to keep it within two segments (see module doc).
+    omitted_fields: tuple[str, ...] = ()
+
+
+def is_gsm(text: str) -> bool:
+    return all(char in _GSM_BASIC or char in _GSM_EXTENSION for char in text)
+
+
+def sms_encoding(text: str) -> Literal["GSM-7", "UCS-2"]:
+    return "GSM-7" if is_gsm(text) else "UCS-2"
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS parts `text` is sent as; an empty text is still one message."""
+    if is_gsm(text):
+        sizes = [2 if char in _GSM_EXTENSION else 1 for char in text]
+        return _count_parts(sizes, _GSM_SINGLE_SEPTETS, _GSM_PART_SEPTETS)
+    sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
+    return _count_parts(sizes, _UCS2_SINGLE_UNITS, _UCS2_PART_UNITS)
+
+
+def _count_parts(sizes: list[int], single: int, per_part: int) -> int:
+    if sum(sizes) <= single:
+        return 1
+    # Encoders never split an escape sequence or a surrogate pair across parts (handsets
+    # would show garbage), so such a character that does not fit starts the next part.
+    parts, used = 1, 0
+    for size in sizes:
+        if used + size > per_part:
+            parts += 1
+            used = 0
+        used += size
+    return parts
+
+
+def fold_to_gsm(value: str) -> str:
+    """`value` with letters outside GSM-7 replaced by their base letters where possible."""
+    folded: list[str] = []
+    for char in unicodedata.normalize("NFC", value):
+        if is_gsm(char):
+            folded.append(char)
+            continue
+        special = char.translate(_FOLD_SPECIAL)
+        if special != char:
+            folded.append(special)
+            continue
+        base = "".join(
+            part for part in unicodedata.normalize("NFKD", char) if not unicodedata.combining(part)
+        )
+        folded.append(base if base and is_gsm(base) else char)
+    return "".join(folded)
+
+
+def _plain_sms_text(text: str) -> str:
+    # Templates may wrap SMS wording over several lines for readability; an SMS is one
+    # paragraph. NFC first so that "e" + combining accent counts as the GSM letter "é".
+    normalised = unicodedata.normalize("NFC", text).translate(_PLAIN_PUNCTUATION)
+    return " ".join(normalised.split())
+
+
+def _plain_email_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return _EXTRA_BLANK_LINES.sub("\n\n", "\n".join(lines))
+
+
+def _one_line(text: str) -> str:
+    # A subject with a line break would let a value inject mail headers.
+    return " ".join(text.split())
+
+
+def _sentence(value: object) -> str:
+    """A free-text value closed with a full stop unless it already ends a sentence."""
+    text = str(value).strip()
+    if not text or text[-1] in ".!?":
+        return text
+    return f"{text}."
+
+
+def _interval(days: object) -> str:
+    """An update interval in words; no agreed interval means the Pledge's four weeks."""
+    if days is None:
+        return "4 weeks"
+    if not isinstance(days, int) or days <= 0:
+        raise ValueError(f"update interval must be a positive number of days, not {days!r}")
+    if days % 7 == 0:
+        weeks = days // 7
+        return "week" if weeks == 1 else f"{weeks} weeks"
+    return "day" if days == 1 else f"{days} days"
+
+
+def _revealing_terms(context: MessageContext) -> list[str]:
+    terms = [context.category, context.category.replace("_", " "), context.borough]
+    terms += [value for value in (context.force_name, context.unit_name) if value]
+    return [term for term in terms if term.strip()]
+
+
+def _check_discreet(name: str, context: MessageContext, *texts: str) -> None:
+    for text in texts:
+        words = {word.lower() for word in _WORD.findall(text)}
+        found = sorted(words & DISCREET_FORBIDDEN_WORDS)
+        if found:
+            raise TemplateError(f"{name}: discreet wording must not say {', '.join(found)}")
+        for term in _revealing_terms(context):
+            if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.IGNORECASE):
+                raise TemplateError(f"{name}: discreet wording must not name {term!r}")
+
+
+def _check_contains_reference_and_number(name: str, context: MessageContext, text: str) -> None:
+    flat = " ".join(text.split())
+    for label, value in (
+        ("reference", context.reference),
+        ("contact number", context.contact_number),
+    ):
+        if " ".join(value.split()) not in flat:
+            raise TemplateError(f"{name}: the message must give the {label} {value!r}")
+
+
+class MessageRenderer:
+    def __init__(self, template_dir: Path) -> None:
+        self._environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(template_dir),
+            undefined=jinja2.StrictUndefined,
+            # Email HTML is escaped; plain text and SMS must show a name as typed.
+            autoescape=jinja2.select_autoescape(
+                enabled_extensions=("html", "html.j2"), default_for_string=False, default=False
+            ),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._environment.filters["sentence"] = _sentence
+        self._environment.filters["interval"] = _interval
+
+    def render(self, template: str, channel: Channel, context: MessageContext) -> RenderedMessage:
+        name = f"messages/{template}.{channel.value}.j2"
+        if not _TEMPLATE_NAME.fullmatch(template):
+            raise TemplateError(f"{name}: not a message template name")
+        if not context.reference.strip() or not context.contact_number.strip():
+            raise TemplateError(f"{name}: a message needs a reference and a contact number")
+        if channel == Channel.SMS:
+            return self._render_sms(template, name, context)
+        return self._render_email(template, name, context)
+
+    def render_alert(self, context: AlertContext) -> RenderedMessage:
+        name = f"alerts/{ALERT_TEMPLATE}.email.j2"
+        if context.kind not in ALERT_KINDS:
+            raise TemplateError(f"{name}: unknown alert kind {context.kind!r}")
+        if context.recipient_role not in ALERT_RECIPIENT_ROLES:
+            raise TemplateError(f"{name}: unknown recipient role {context.recipient_role!r}")
+        subject, text = self._render_subject_and_text(name, asdict(context))
+        return RenderedMessage(
+            template=ALERT_TEMPLATE,
+            channel=Channel.EMAIL,
+            subject=subject,
+            text=text,
+            html=self._render_html(name, subject, text),
+        )
+
+    def _render_email(self, template: str, name: str, context: MessageContext) -> RenderedMessage:
+        subject, text = self._render_subject_and_text(name, asdict(context))
+        _check_contains_reference_and_number(name, context, text)
+        if context.discreet:
+            _check_discreet(name, context, subject, text)
+        return RenderedMessage(
+            template=template,
+            channel=Channel.EMAIL,
+            subject=subject,
+            text=text,
+            html=self._render_html(name, subject, text),
+        )
+
+    def _render_sms(self, template: str, name: str, context: MessageContext) -> RenderedMessage:
+        original = context
+        text = self._render_sms_text(name, context)
+        omitted: list[str] = []
+        if sms_segments(text) > MAX_SMS_SEGMENTS:
+            context = _folded(context)
+            text = self._render_sms_text(name, context)
+        for field in _omission_order(context):
+            if sms_segments(text) <= MAX_SMS_SEGMENTS:
+                break
+            blank: dict[str, Any] = {field: "" if field == "victim_name" else None}
+            context = replace(context, **blank)
+            shorter = self._render_sms_text(name, context)
+            # A detail the template does not use is not reported as left out.
+            if shorter != text:
+                omitted.append(field)
+                text = shorter
+        _check_contains_reference_and_number(name, context, text)
+        if context.discreet:
+            # Against the values as given too: folding could hide a revealing borough name.
+            _check_discreet(name, original, text)
+            _check_discreet(name, context, text)
+        return RenderedMessage(
+            template=template,
+            channel=Channel.SMS,
+            subject=None,
+            text=text,
+            html=None,
+            omitted_fields=tuple(omitted),
+        )
+
+    def _render_sms_text(self, name: str, context: MessageContext) -> str:
+        template = self._load(name)
+        return _plain_sms_text(self._run(name, lambda: template.render(asdict(context))))
+
+    def _render_subject_and_text(self, name: str, variables: Mapping[str, Any]) -> tuple[str, str]:
+        template = self._load(name)
+        missing = {"subject", "text"} - set(template.blocks)
+        if missing:
+            raise TemplateError(f"{name}: no {' or '.join(sorted(missing))} block")
+        subject = self._run(name, lambda: _render_block(template, "subject", variables))
+        text = self._run(name, lambda: _render_block(template, "text", variables))
+        return _one_line(subject), _plain_email_text(text)
+
+    def _render_html(self, name: str, subject: str, text: str) -> str:
+        layout = self._load("messages/_layout.html.j2")
+        paragraphs = [paragraph.split("\n") for paragraph in text.split("\n\n")]
+        return self._run(name, lambda: layout.render(subject=subject, paragraphs=paragraphs))
+
+    def _load(self, name: str) -> jinja2.Template:
+        try:
+            return self._environment.get_template(name)
+        except jinja2.TemplateNotFound as error:
+            raise TemplateError(f"{name}: no such template") from error
+        except jinja2.TemplateError as error:
+            raise TemplateError(f"{name}: {error}") from error
+
+    @staticmethod
+    def _run(name: str, render: Callable[[], str]) -> str:
+        try:
+            return render()
+        # Filters and expressions on bad values raise ordinary exceptions, not Jinja's.
+        except (jinja2.TemplateError, TypeError, ValueError, LookupError, AttributeError) as error:
+            raise TemplateError(f"{name}: {error}") from error
+
+
+def _render_block(template: jinja2.Template, block: str, variables: Mapping[str, Any]) -> str:
+    return "".join(template.blocks[block](template.new_context(dict(variables))))
+
+
+def _folded(context: MessageContext) -> MessageContext:
+    changes: dict[str, Any] = {}
+    for field in fields(context):
+        value = getattr(context, field.name)
+        if isinstance(value, str) and not is_gsm(value):
+            folded = fold_to_gsm(value)
+            # A value that cannot be folded completely would keep the SMS in UCS-2 anyway.
+            if is_gsm(folded):
+                changes[field.name] = folded
+    return replace(context, **changes)
+
+
+def _omission_order(context: MessageContext) -> Iterable[str]:
+    present = [field for field in _OPTIONAL_SMS_FIELDS if getattr(context, field)]
+    # Leaving out a value that needs UCS-2 shrinks the message most, so it goes first.
+    return sorted(
+        present, key=lambda field: (is_gsm(getattr(context, field)), present.index(field))
+    )

@@ -1,0 +1,305 @@
+"""Opening cases and posting events: the edge where bad input is refused.
+
+Personal data is validated and written to the database here; the case workflow
+is started with the non-personal facts its clocks need.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from service.contacts import normalise_email, normalise_phone, parse_safe_hours
+from standards.case import CaseEvent, CaseFacts, EventType
+from standards.clock import to_utc_iso
+from standards.policy import Policy
+from storage import models
+from storage.enums import CaseStatus
+from workflows.contracts import (
+    CASE_WORKFLOW,
+    CaseView,
+    CaseWorkflowInput,
+    EventReceipt,
+    case_workflow_id,
+)
+
+Reference = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{2,31}$")]
+ChannelName = Literal["sms", "email"]
+
+
+class CaseError(ValueError):
+    """A request about a case that was refused; nothing was changed."""
+
+
+class VictimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    email: str | None = None
+    phone: str | None = None
+    preferred_channel: ChannelName = "email"
+    allowed_channels: list[ChannelName] | None = None
+    safe_hours: str | None = None
+    discreet: bool | None = None
+    do_not_contact: bool = False
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_email(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_phone(value)
+
+    @field_validator("safe_hours")
+    @classmethod
+    def _safe_hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_safe_hours(value)
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> VictimIn:
+        channels = self.allowed_channels or [self.preferred_channel]
+        if self.preferred_channel not in channels:
+            raise ValueError(
+                f"preferred_channel {self.preferred_channel} is not in allowed_channels {channels}"
+            )
+        if self.preferred_channel == "sms" and not self.phone:
+            raise ValueError("preferred_channel is sms but no phone number was given")
+        if self.preferred_channel == "email" and not self.email:
+            raise ValueError("preferred_channel is email but no email address was given")
+        return self
+
+    def safe_hours_window(self) -> tuple[time | None, time | None]:
+        if self.safe_hours is None:
+            return None, None
+        return parse_safe_hours(self.safe_hours)
+
+
+class CaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reference: Reference
+    category: str
+    reported_at: AwareDatetime
+    borough: Annotated[str, Field(min_length=1, max_length=64)]
+    vulnerable: bool = False
+    victim: VictimIn
+
+
+class EventIn(BaseModel):
+    """An event from the crime recording system or a VFU, as it arrives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: Reference
+    type: EventType
+    at: AwareDatetime
+    standard: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    actor: str = "crime recording system"
+
+
+# Staff contact details may arrive with officer_assigned: they go to the
+# database, never to the workflow.
+OFFICER_DETAILS = ("officer_name", "officer_contact")
+
+
+def check_category(policy: Policy, category: str) -> None:
+    if category not in policy.categories:
+        raise CaseError(f"unknown category {category!r}; accepted: {', '.join(policy.categories)}")
+
+
+def case_record(case: CaseIn, policy: Policy) -> models.Case:
+    victim = case.victim
+    start, end = victim.safe_hours_window()
+    discreet = (
+        victim.discreet
+        if victim.discreet is not None
+        else policy.discreet_by_default_for(case.category)
+    )
+    record = models.Case(
+        reference=case.reference,
+        workflow_id=case_workflow_id(case.reference),
+        category=case.category,
+        borough=case.borough,
+        vulnerable=case.vulnerable,
+        nation=policy.nation.value,
+        reported_at=case.reported_at,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        status=CaseStatus.OPEN,
+    )
+    record.victim = models.Victim(
+        name=victim.name,
+        email=victim.email,
+        phone=victim.phone,
+        preferred_channel=victim.preferred_channel,
+        allowed_channels=list(victim.allowed_channels or [victim.preferred_channel]),
+        safe_hours_start=start,
+        safe_hours_end=end,
+        discreet=discreet,
+        do_not_contact=victim.do_not_contact,
+    )
+    return record
+
+
+def workflow_input(
+    case: CaseIn,
+    policy: Policy,
+    clock_offset_seconds: float = 0.0,
+    history_event_limit: int | None = None,
+) -> CaseWorkflowInput:
+    facts = CaseFacts(
+        reference=case.reference,
+        category=case.category,
+        borough=case.borough,
+        reported_at=case.reported_at,
+        policy=policy,
+        vulnerable=case.vulnerable,
+    )
+    workflow_input = CaseWorkflowInput(facts=facts, clock_offset_seconds=clock_offset_seconds)
+    if history_event_limit is not None:
+        workflow_input.history_event_limit = history_event_limit
+    return workflow_input
+
+
+async def open_case(
+    client: Client,
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    case: CaseIn,
+    task_queue: str,
+    clock_offset_seconds: float = 0.0,
+    history_event_limit: int | None = None,
+    wait_for_intake: bool = True,
+) -> str:
+    """Record the case and its victim, then start its workflow; refuse a duplicate."""
+    check_category(policy, case.category)
+    with sessions() as session:
+        exists = session.scalar(
+            select(models.Case.id).where(models.Case.reference == case.reference)
+        )
+        if exists is not None:
+            raise CaseError(f"case {case.reference} already exists")
+        session.add(case_record(case, policy))
+        try:
+            session.flush()
+        except IntegrityError as error:
+            raise CaseError(f"case {case.reference} already exists") from error
+        try:
+            handle = await client.start_workflow(
+                CASE_WORKFLOW,
+                workflow_input(case, policy, clock_offset_seconds, history_event_limit),
+                id=case_workflow_id(case.reference),
+                task_queue=task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+        except WorkflowAlreadyStartedError as error:
+            session.rollback()
+            raise CaseError(f"case {case.reference} already has a workflow") from error
+        # Committed only once the workflow exists: a failed start leaves no orphan row.
+        session.commit()
+    if wait_for_intake:
+        await handle.execute_update("intake_done", result_type=CaseView)
+    return handle.id
+
+
+def store_officer_details(
+    sessions: sessionmaker[Session], reference: str, details: dict[str, Any]
+) -> dict[str, Any]:
+    """Move staff contact details into the database; return what the workflow may see."""
+    officer = {k: details[k] for k in OFFICER_DETAILS if k in details}
+    rest = {k: v for k, v in details.items() if k not in OFFICER_DETAILS}
+    if officer:
+        with sessions.begin() as session:
+            case = session.scalar(select(models.Case).where(models.Case.reference == reference))
+            if case is None:
+                raise CaseError(f"no case with reference {reference}")
+            for name, value in officer.items():
+                setattr(case, name, str(value))
+    return rest
+
+
+async def post_event(
+    client: Client, sessions: sessionmaker[Session], event: EventIn
+) -> EventReceipt:
+    details = event.details
+    if event.type == EventType.OFFICER_ASSIGNED:
+        details = store_officer_details(sessions, event.reference, details)
+    elif any(k in details for k in OFFICER_DETAILS):
+        raise CaseError("officer details are accepted only with officer_assigned")
+    handle = client.get_workflow_handle(case_workflow_id(event.reference))
+    case_event = CaseEvent(
+        type=event.type, at=event.at, standard=event.standard, details=details, actor=event.actor
+    )
+    try:
+        receipt: EventReceipt = await handle.execute_update(
+            "post_event", case_event, result_type=EventReceipt
+        )
+        return receipt
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        raise CaseError(
+            f"{event.type.value} refused for case {event.reference}: "
+            f"{getattr(cause, 'message', None) or cause}"
+        ) from error
+    except RPCError as error:
+        raise CaseError(
+            f"case {event.reference} is not running ({error.message}); "
+            "is the reference right, or has the case been archived?"
+        ) from error
+
+
+async def view_case(client: Client, reference: str) -> CaseView:
+    handle = client.get_workflow_handle(case_workflow_id(reference))
+    try:
+        view: CaseView = await handle.query("view", result_type=CaseView)
+        return view
+    except RPCError as error:
+        raise CaseError(f"no running case {reference}: {error.message}") from error
+
+
+def view_as_dict(view: CaseView) -> dict[str, Any]:
+    """A case's obligations as plain JSON-ready data, instants in UTC ISO 8601."""
+    return {
+        "reference": view.reference,
+        "category": view.category,
+        "borough": view.borough,
+        "status": view.status.value,
+        "policy": f"{view.policy_id}@{view.policy_version}",
+        "breached": view.breached,
+        "next_deadline": _iso(view.next_deadline),
+        "obligations": [
+            {
+                "key": o.key,
+                "standard": o.standard,
+                "state": o.state.value,
+                "started_at": _iso(o.started_at),
+                "due_at": _iso(o.due_at),
+                "met_at": _iso(o.met_at),
+                "history": [
+                    {"event": t.event, "state": t.state.value, "at": _iso(t.at), "cause": t.cause}
+                    for t in o.history
+                ],
+            }
+            for o in view.obligations
+        ],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else to_utc_iso(value)

@@ -1,0 +1,352 @@
+"""`pledge`: run the service, open cases, post events, rehearse scenarios."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select
+from temporalio.client import Client
+
+from service.cases import CaseError, CaseIn, EventIn, open_case, post_event, view_as_dict
+from service.cases import view_case as fetch_view
+from service.settings import Settings
+from service.simulate import ScenarioError, message_json, parse_scenario, run_scenario
+from standards.case import EventType
+from standards.policy import PolicyError, load_policy, policy_path
+from storage import models
+from storage.database import make_engine, make_session_factory, upgrade_to_head
+from workflows import search_attributes as sa
+
+app = typer.Typer(
+    help="Pledge Monitor: keeps a police force's promises to victims of crime.",
+    no_args_is_help=True,
+)
+case_app = typer.Typer(
+    help="Open a case, post an event, show its obligations.", no_args_is_help=True
+)
+policy_app = typer.Typer(help="Check policy files.", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+app.add_typer(policy_app, name="policy")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+async def _client(settings: Settings) -> Client:
+    address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+    try:
+        return await Client.connect(address, namespace=settings.temporal_namespace)
+    except RuntimeError as error:
+        raise fail(
+            f"cannot reach Temporal at {address} ({error}); is `pledge dev` running?"
+        ) from error
+
+
+def _sessions(settings: Settings) -> Any:
+    url = settings.resolved_database_url
+    upgrade_to_head(url)
+    return make_session_factory(make_engine(url))
+
+
+@app.command()
+def dev(
+    port: Annotated[int | None, typer.Option(help="Temporal frontend port")] = None,
+    ui_port: Annotated[int | None, typer.Option(help="Temporal Web UI port")] = None,
+) -> None:
+    """Run everything locally: Temporal dev server (state on disk), migrations, the worker."""
+    from service.devserver import run_dev
+
+    settings = _settings()
+    if port is not None:
+        settings.temporal_port = port
+    if ui_port is not None:
+        settings.temporal_ui_port = ui_port
+    try:
+        asyncio.run(run_dev(settings, out))
+    except KeyboardInterrupt:
+        err.print("stopped")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database (DATABASE_URL, or SQLite in the data directory) up to date."""
+    settings = _settings()
+    upgrade_to_head(settings.resolved_database_url)
+    out.print(f"database at head: {settings.resolved_database_url}")
+
+
+@case_app.command("open")
+def case_open(
+    reference: Annotated[str, typer.Option(help="crime reference number, e.g. 01/123456/26")],
+    category: Annotated[str, typer.Option(help="e.g. general, burglary, domestic_abuse")],
+    borough: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option(help="the victim's name")],
+    email: Annotated[str | None, typer.Option()] = None,
+    phone: Annotated[str | None, typer.Option(help="E.164, e.g. +447700900123")] = None,
+    channel: Annotated[str, typer.Option(help="preferred channel: sms or email")] = "email",
+    reported_at: Annotated[
+        str | None, typer.Option(help="ISO 8601 with offset; default now")
+    ] = None,
+    vulnerable: Annotated[bool, typer.Option(help="enhanced rights")] = False,
+    safe_hours: Annotated[str | None, typer.Option(help="e.g. 09:00-17:00")] = None,
+    do_not_contact: Annotated[bool, typer.Option()] = False,
+    policy: Annotated[str | None, typer.Option(help="policy id; default met-pledge")] = None,
+) -> None:
+    """Open a case: record it and start its workflow."""
+    settings = _settings()
+    raw: dict[str, Any] = {
+        "reference": reference,
+        "category": category,
+        "borough": borough,
+        "reported_at": reported_at or datetime.now(UTC).isoformat(),
+        "vulnerable": vulnerable,
+        "victim": {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "preferred_channel": channel,
+            "safe_hours": safe_hours,
+            "do_not_contact": do_not_contact,
+        },
+    }
+    try:
+        case = CaseIn.model_validate(raw)
+        loaded = load_policy(policy_path(settings.policy_dir, policy or settings.default_policy))
+    except (ValidationError, PolicyError) as error:
+        raise fail(str(error)) from error
+
+    async def go() -> str:
+        return await open_case(
+            await _client(settings), _sessions(settings), loaded, case, settings.task_queue
+        )
+
+    try:
+        workflow_id = asyncio.run(go())
+    except CaseError as error:
+        raise fail(str(error)) from error
+    out.print(f"opened {reference} (workflow {workflow_id})")
+
+
+@case_app.command("event")
+def case_event(
+    reference: str,
+    type: Annotated[str, typer.Argument(help=", ".join(e.value for e in EventType))],
+    at: Annotated[str | None, typer.Option(help="ISO 8601 with offset; default now")] = None,
+    standard: Annotated[str | None, typer.Option(help="the standard it names")] = None,
+    detail: Annotated[list[str] | None, typer.Option(help="key=value, repeatable")] = None,
+    actor: Annotated[str, typer.Option(help="who recorded it")] = "pledge cli",
+) -> None:
+    """Post an event to a case (a contact, an arrest, a closure, ...)."""
+    settings = _settings()
+    details: dict[str, Any] = {}
+    for item in detail or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise fail(f"--detail {item!r} must be key=value")
+        details[key] = _detail_value(value)
+    try:
+        event = EventIn.model_validate(
+            {
+                "reference": reference,
+                "type": type,
+                "standard": standard,
+                "details": details,
+                "at": at or datetime.now(UTC).isoformat(),
+                "actor": actor,
+            }
+        )
+    except ValidationError as error:
+        raise fail(str(error)) from error
+
+    async def go() -> list[str]:
+        receipt = await post_event(await _client(settings), _sessions(settings), event)
+        return receipt.changed
+
+    try:
+        changed = asyncio.run(go())
+    except CaseError as error:
+        raise fail(str(error)) from error
+    out.print(f"{type} recorded on {reference}; changed: {', '.join(changed) or 'nothing'}")
+
+
+def _detail_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+@case_app.command("show")
+def case_show(
+    reference: str,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Show a case's obligations: state, due and met instants."""
+    settings = _settings()
+
+    async def go() -> dict[str, Any]:
+        return view_as_dict(await fetch_view(await _client(settings), reference))
+
+    try:
+        view = asyncio.run(go())
+    except CaseError as error:
+        raise fail(str(error)) from error
+    if as_json:
+        print(json.dumps(view, indent=2))
+        return
+    table = Table(
+        title=f"{view['reference']} · {view['category']} · {view['borough']} · "
+        f"{view['status']} · {view['policy']}"
+    )
+    for column in ("obligation", "state", "started", "due", "met"):
+        table.add_column(column)
+    for o in view["obligations"]:
+        table.add_row(o["key"], o["state"], o["started_at"], o["due_at"], o["met_at"] or "")
+    out.print(table)
+
+
+@app.command("cases")
+def list_cases(
+    overdue: Annotated[bool, typer.Option(help="only cases with a breached obligation")] = False,
+    borough: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option()] = 100,
+) -> None:
+    """List open cases from Temporal visibility (search attributes)."""
+    settings = _settings()
+    query = f"WorkflowType = 'CaseWorkflow' AND {sa.CASE_STATUS.name} = 'open'"
+    if overdue:
+        query += f" AND {sa.BREACHED_COUNT.name} > 0"
+    if borough:
+        query += f" AND {sa.BOROUGH.name} = '{borough.replace(chr(39), '')}'"
+
+    async def go() -> list[list[str]]:
+        client = await _client(settings)
+        rows = []
+        async for wf in client.list_workflows(query, limit=limit):
+            attrs = wf.typed_search_attributes
+            deadline = attrs.get(sa.NEXT_DEADLINE)
+            rows.append(
+                [
+                    wf.id.removeprefix("case:"),
+                    attrs.get(sa.BOROUGH) or "",
+                    attrs.get(sa.CATEGORY) or "",
+                    str(attrs.get(sa.BREACHED_COUNT) or 0),
+                    deadline.isoformat() if deadline else "",
+                ]
+            )
+        return rows
+
+    rows = asyncio.run(go())
+    table = Table(title="overdue cases" if overdue else "open cases")
+    for column in ("reference", "borough", "category", "breached", "next deadline"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+    if not rows:
+        out.print("none (visibility may take a second to catch up)")
+
+
+@app.command()
+def outbox(
+    reference: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option()] = 20,
+) -> None:
+    """Read what the local outbox "sent" (the embedded delivery backend)."""
+    settings = _settings()
+    sessions = _sessions(settings)
+    with sessions() as session:
+        query = (
+            select(models.OutboxMessage, models.Case.reference)
+            .join(models.Case, models.Case.id == models.OutboxMessage.case_id)
+            .order_by(models.OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        if reference:
+            query = query.where(models.Case.reference == reference)
+        for row, ref in session.execute(query).all():
+            print(json.dumps(message_json(row, ref)))
+
+
+@app.command()
+def alerts(
+    borough: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+) -> None:
+    """List staff alerts (warnings, breaches, escalations), newest first."""
+    settings = _settings()
+    sessions = _sessions(settings)
+    table = Table(title="alerts")
+    for column in ("at", "reference", "borough", "standard", "kind", "for"):
+        table.add_column(column)
+    with sessions() as session:
+        query = select(models.Alert).order_by(models.Alert.at.desc()).limit(limit)
+        if borough:
+            query = query.where(models.Alert.borough == borough)
+        for a in session.scalars(query):
+            table.add_row(
+                a.at.isoformat(), a.reference, a.borough, a.standard, a.kind, a.recipient_role
+            )
+    out.print(table)
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML", exists=True, dir_okay=False)],
+    into_database: Annotated[
+        bool, typer.Option(help="write the rehearsed history into the configured database")
+    ] = False,
+) -> None:
+    """Rehearse a scenario on the time-skipping test server; print the outcome as JSON."""
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    settings = _settings()
+    try:
+        parsed = parse_scenario(scenario.read_text(encoding="utf-8"), str(scenario))
+    except ScenarioError as error:
+        raise fail(str(error), code=2) from error
+    url = settings.resolved_database_url if into_database else None
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("rehearsing", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            outcome = asyncio.run(run_scenario(parsed, settings, url, advance))
+        except (ScenarioError, PolicyError) as error:
+            raise fail(str(error), code=2) from error
+    print(json.dumps(outcome.as_json(), indent=2))
+
+
+@policy_app.command("check")
+def policy_check(path: Path) -> None:
+    """Validate a policy file; name the line and field of any mistake."""
+    try:
+        loaded = load_policy(path)
+    except PolicyError as error:
+        raise fail(str(error), code=2) from error
+    out.print(f"{loaded.id} version {loaded.version}: {len(loaded.standards)} standards, ok")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,51 @@
+"""`pledge dev`: a Temporal dev server with its state on disk, migrations, and the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+from rich.console import Console
+from temporalio.testing import WorkflowEnvironment
+
+from service.settings import Settings
+from service.temporal import dev_server_binary, register_search_attributes
+from workflows import search_attributes
+
+
+async def run_dev(settings: Settings, console: Console) -> None:
+    from worker import build_worker, parts_from_settings
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    console.print(f"database: {settings.resolved_database_url}")
+    parts = parts_from_settings(settings)
+    console.print(f"starting the Temporal dev server (state in {settings.temporal_state_file}) ...")
+    env = await WorkflowEnvironment.start_local(
+        namespace=settings.temporal_namespace,
+        port=settings.temporal_port,
+        ui=True,
+        ui_port=settings.temporal_ui_port,
+        dev_server_existing_path=dev_server_binary(),
+        dev_server_database_filename=str(settings.temporal_state_file),
+        search_attributes=search_attributes.ALL,
+    )
+    try:
+        await register_search_attributes(env.client, settings.temporal_namespace)
+        worker = build_worker(env.client, settings, parts)
+        console.print(
+            f"Temporal: 127.0.0.1:{settings.temporal_port}  "
+            f"Web UI: http://127.0.0.1:{settings.temporal_ui_port}"
+        )
+        console.print(f"worker polling task queue {settings.task_queue!r}; Ctrl-C stops")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        async with worker:
+            await stop.wait()
+            console.print("stopping ...")
+    finally:
+        await env.shutdown()
+        console.print("stopped cleanly")

@@ -1,0 +1,57 @@
+"""One typed settings object, read from the environment (and a `.env` file if present)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLEDGE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "data")
+    # Read as DATABASE_URL (the conventional name); SQLite under data_dir when unset.
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    policy_dir: Path = PROJECT_ROOT / "policies"
+    template_dir: Path = PROJECT_ROOT / "templates"
+    default_policy: str = "met-pledge"
+
+    # No address: `pledge dev` starts an embedded Temporal dev server.
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    task_queue: str = "pledge-cases"
+
+    force_name: str = "Metropolitan Police"
+    # Victim messages name the borough's Victim Focus Unit with this pattern.
+    unit_name_pattern: str = "{borough} Victim Focus Unit"
+
+    # Delivery backends: the local outbox unless SMTP / Twilio settings are present.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "Pledge Monitor <no-reply@pledge.invalid>"
+    mail_reply_to: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_base_url: str | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    vfu_email_pattern: str = "vfu-{borough}@pledge.invalid"
+    manager_email_pattern: str = "manager-{borough}@pledge.invalid"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'pledge.db'}"
+
+    @property
+    def temporal_state_file(self) -> Path:
+        return self.data_dir / "temporal.db"

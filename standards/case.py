@@ -1,0 +1,587 @@
+"""A case's obligations under its policy: which events start, meet or cancel what.
+
+`CaseBook` is the functional core of the case workflow. It never performs I/O:
+it mutates the case's state and says what the workflow must do next (work out
+deadlines, send messages, raise alerts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from standards.clock import WindowUnit
+from standards.obligations import (
+    Alert,
+    AlertKind,
+    BreachReason,
+    Obligation,
+    ObligationState,
+    Schedule,
+    ScheduleRequest,
+    advance_clock,
+    cancel,
+    explain,
+    needs_explanation,
+    retime,
+    satisfy,
+    start_obligation,
+)
+from standards.policy import OnCaseChange, Policy, StandardRule, Trigger
+
+# Events may be entered a little after they happened, never before they happen.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+PERIODIC_UPDATE_TEMPLATE = "periodic_update"
+
+
+class EventType(StrEnum):
+    CONTACT_RECORDED = "contact_recorded"
+    REVIEW_RECORDED = "review_recorded"
+    UPDATE_DELIVERED = "update_delivered"
+    OFFICER_ASSIGNED = "officer_assigned"
+    ARREST = "arrest"
+    CHARGE = "charge"
+    COURT_OUTCOME = "court_outcome"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    PREFERENCES_CHANGED = "preferences_changed"
+    BREACH_EXPLAINED = "breach_explained"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+# The details each event may carry. Personal data (officer names, numbers) is
+# stored by the service layer and never reaches the case's clocks.
+ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
+    EventType.CONTACT_RECORDED: {"method": str},
+    EventType.REVIEW_RECORDED: {},
+    EventType.UPDATE_DELIVERED: {"channel": str},
+    EventType.OFFICER_ASSIGNED: {},
+    EventType.ARREST: {},
+    EventType.CHARGE: {},
+    EventType.COURT_OUTCOME: {"outcome": str},
+    EventType.CLOSED: {"reason": str},
+    EventType.REOPENED: {"reason": str},
+    EventType.PREFERENCES_CHANGED: {"update_interval_days": (int, type(None)), "no_updates": bool},
+    EventType.BREACH_EXPLAINED: {"reason": str, "text": str},
+}
+
+TRIGGER_OF_EVENT = {
+    EventType.OFFICER_ASSIGNED: Trigger.OFFICER_ASSIGNED,
+    EventType.ARREST: Trigger.ARREST,
+    EventType.CHARGE: Trigger.CHARGE,
+    EventType.COURT_OUTCOME: Trigger.COURT_OUTCOME,
+    EventType.CLOSED: Trigger.CLOSED,
+    EventType.REOPENED: Trigger.REOPENED,
+}
+ALLOWED_WHEN_CLOSED = {
+    EventType.CONTACT_RECORDED,
+    EventType.REVIEW_RECORDED,
+    EventType.UPDATE_DELIVERED,
+    EventType.REOPENED,
+    EventType.PREFERENCES_CHANGED,
+    EventType.BREACH_EXPLAINED,
+}
+
+
+class EventRejected(ValueError):
+    """An event that does not fit the case; nothing was changed."""
+
+
+@dataclass
+class CaseFacts:
+    """What the clocks need to know about a case: no personal data."""
+
+    reference: str
+    category: str
+    borough: str
+    reported_at: datetime
+    policy: Policy
+    vulnerable: bool = False
+
+
+@dataclass
+class CaseEvent:
+    type: EventType
+    at: datetime
+    standard: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    actor: str = "crime recording system"
+
+
+@dataclass
+class MessageIntent:
+    """One automatic message the case should send; `key` makes retries idempotent."""
+
+    key: str
+    template: str
+    at: datetime
+    obligation_key: str | None = None
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PendingStart:
+    standard: str
+    occurrence: int
+    request: ScheduleRequest
+    cause: str
+
+
+@dataclass
+class PendingRetime:
+    key: str
+    request: ScheduleRequest
+    cause: str
+
+
+@dataclass
+class Effects:
+    starts: list[PendingStart] = field(default_factory=list)
+    retimes: list[PendingRetime] = field(default_factory=list)
+    messages: list[MessageIntent] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+    def extend(self, other: Effects) -> None:
+        self.starts += other.starts
+        self.retimes += other.retimes
+        self.messages += other.messages
+        self.alerts += other.alerts
+
+    @property
+    def schedule_requests(self) -> list[ScheduleRequest]:
+        return [s.request for s in self.starts] + [r.request for r in self.retimes]
+
+
+@dataclass
+class CaseState:
+    status: CaseStatus = CaseStatus.OPEN
+    closed_at: datetime | None = None
+    update_interval_days: int | None = None
+    updates_paused: bool = False
+    obligations: list[Obligation] = field(default_factory=list)
+    occurrences: dict[str, int] = field(default_factory=dict)
+    message_seq: int = 0
+    dirty: list[str] = field(default_factory=list)
+
+
+class CaseBook:
+    def __init__(self, facts: CaseFacts, state: CaseState) -> None:
+        self.facts = facts
+        self.state = state
+        self.policy = facts.policy
+
+    # -- reading -------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.state.status == CaseStatus.OPEN
+
+    @property
+    def enhanced(self) -> bool:
+        return self.policy.has_enhanced_rights(self.facts.category, self.facts.vulnerable)
+
+    def open_obligations(self, standard: str | None = None) -> list[Obligation]:
+        return [
+            o
+            for o in self.state.obligations
+            if o.is_open and (standard is None or o.standard == standard)
+        ]
+
+    def breached_count(self) -> int:
+        return sum(1 for o in self.state.obligations if o.state == ObligationState.BREACHED)
+
+    def next_deadline(self) -> datetime | None:
+        pending = [o.due_at for o in self.state.obligations if o.state == ObligationState.PENDING]
+        return min(pending) if pending else None
+
+    def next_wake(self) -> datetime | None:
+        wakes = [w for o in self.state.obligations if (w := o.next_wake()) is not None]
+        return min(wakes) if wakes else None
+
+    def retention_ends(self) -> datetime | None:
+        """When a closed case with nothing left to do may finish its workflow."""
+        if self.is_open or self.state.closed_at is None:
+            return None
+        if any(o.is_open for o in self.state.obligations):
+            return None
+        return self.state.closed_at + timedelta(days=self.policy.reopen_window_days)
+
+    def take_dirty(self) -> list[Obligation]:
+        keys = set(self.state.dirty)
+        self.state.dirty = []
+        return [o for o in self.state.obligations if o.key in keys]
+
+    # -- intake --------------------------------------------------------------
+
+    def open_case(self) -> Effects:
+        effects = Effects()
+        at = self.facts.reported_at
+        for rule in self.policy.started_by(Trigger.CASE_OPENED, self.facts.category):
+            if self._may_start(rule):
+                effects.starts.append(self._plan(rule, at, "report received"))
+        effects.messages += self._message_for(Trigger.CASE_OPENED, at, {})
+        return effects
+
+    def begin(self, starts: list[PendingStart], schedules: dict[str, Schedule]) -> None:
+        for pending in starts:
+            schedule = schedules[pending.request.key]
+            obligation = start_obligation(
+                pending.standard, pending.occurrence, schedule, pending.request, pending.cause
+            )
+            self.state.obligations.append(obligation)
+            self._touch(obligation)
+
+    def apply_retimes(
+        self, retimes: list[PendingRetime], schedules: dict[str, Schedule], at: datetime
+    ) -> None:
+        for pending in retimes:
+            obligation = self._obligation(pending.key)
+            retime(obligation, schedules[pending.request.key], at, pending.cause)
+            self._touch(obligation)
+
+    # -- events --------------------------------------------------------------
+
+    def check(self, event: CaseEvent, now: datetime) -> None:
+        """Raise EventRejected if the event cannot apply to this case as it stands."""
+        if event.at.tzinfo is None or event.at.utcoffset() is None:
+            raise EventRejected(
+                "'at' must be an instant with a UTC offset, e.g. 2026-03-28T09:00:00+00:00"
+            )
+        if event.at < self.facts.reported_at:
+            raise EventRejected(
+                f"'at' {event.at.isoformat()} is before the report was "
+                f"received at {self.facts.reported_at.isoformat()}"
+            )
+        if event.at > now + FUTURE_TOLERANCE:
+            raise EventRejected(f"'at' {event.at.isoformat()} is in the future")
+        self._check_details(event)
+        if not self.is_open and event.type not in ALLOWED_WHEN_CLOSED:
+            raise EventRejected(
+                f"case {self.facts.reference} is closed: {event.type.value} "
+                "is not accepted; reopen it first"
+            )
+        if self.is_open and event.type == EventType.REOPENED:
+            raise EventRejected(
+                f"case {self.facts.reference} is open: only a closed case can be reopened"
+            )
+        trigger = TRIGGER_OF_EVENT.get(event.type)
+        if trigger in (
+            Trigger.OFFICER_ASSIGNED,
+            Trigger.ARREST,
+            Trigger.CHARGE,
+            Trigger.COURT_OUTCOME,
+        ) and not (
+            self.policy.started_by(trigger, self.facts.category)
+            or self.policy.message_for(trigger, self.facts.category)
+        ):
+            raise EventRejected(
+                f"{event.type.value} does not apply to a {self.facts.category} case"
+            )
+        if event.type == EventType.CONTACT_RECORDED and event.standard is not None:
+            rule = self._known_standard(event.standard)
+            if not rule.met_by_token("contact"):
+                raise EventRejected(
+                    f"standard {rule.id} is not met by a recorded contact "
+                    f"(met by: {', '.join(rule.met_by)})"
+                )
+        elif event.type == EventType.BREACH_EXPLAINED:
+            self._check_explanation(event)
+        elif event.standard is not None:
+            raise EventRejected(f"{event.type.value} does not take a standard")
+        if event.type == EventType.PREFERENCES_CHANGED:
+            self._check_preferences(event.details)
+
+    def apply(self, event: CaseEvent) -> Effects:
+        cause = f"{event.type.value} by {event.actor}"
+        effects = Effects()
+        if event.type == EventType.CONTACT_RECORDED:
+            effects.starts += self._meet_by_contact(event.standard, event.at, cause)
+        elif event.type == EventType.REVIEW_RECORDED:
+            effects.starts += self._meet({"review"}, event.at, cause)
+        elif event.type == EventType.UPDATE_DELIVERED:
+            effects.starts += self._meet({"update_delivered"}, event.at, cause)
+        elif event.type == EventType.PREFERENCES_CHANGED:
+            effects.extend(self._change_preferences(event, cause))
+        elif event.type == EventType.BREACH_EXPLAINED:
+            self._explain(event, cause)
+        else:
+            effects.extend(self._case_event(event, cause))
+        return effects
+
+    def message_delivered(self, intent: MessageIntent, delivered_at: datetime) -> Effects:
+        tokens = {f"message:{intent.template}"}
+        if intent.facts.get("reason"):
+            tokens.add(f"message:{intent.template}+reason")
+        return Effects(
+            starts=self._meet(tokens, delivered_at, f"{intent.template} message delivered")
+        )
+
+    def advance(self, now: datetime) -> Effects:
+        effects = Effects()
+        for obligation in self.open_obligations():
+            if (
+                obligation.auto_update_at is not None
+                and not obligation.auto_update_sent
+                and obligation.state == ObligationState.PENDING
+                and obligation.auto_update_at <= now
+            ):
+                obligation.auto_update_sent = True
+                self._touch(obligation)
+                effects.messages.append(
+                    self._intent(
+                        PERIODIC_UPDATE_TEMPLATE, obligation.auto_update_at, {}, obligation.key
+                    )
+                )
+            alerts = advance_clock(obligation, now)
+            if alerts:
+                self._touch(obligation)
+                effects.alerts += alerts
+        return effects
+
+    def manual_contact_alert(
+        self,
+        intent: MessageIntent,
+        detail: str,
+        kind: AlertKind = AlertKind.MANUAL_CONTACT_REQUIRED,
+    ) -> Alert:
+        return Alert(
+            kind=kind,
+            obligation_key=intent.key,
+            standard=intent.template,
+            at=intent.at,
+            due_at=None,
+            detail=detail,
+        )
+
+    # -- internals -----------------------------------------------------------
+
+    def _case_event(self, event: CaseEvent, cause: str) -> Effects:
+        trigger = TRIGGER_OF_EVENT[event.type]
+        effects = Effects()
+        if event.type == EventType.CLOSED:
+            self.state.status = CaseStatus.CLOSED
+            self.state.closed_at = event.at
+            self._cancel_where(
+                lambda rule: rule.on_close == OnCaseChange.CANCEL, event.at, "case closed"
+            )
+        elif event.type == EventType.REOPENED:
+            self.state.status = CaseStatus.OPEN
+            self.state.closed_at = None
+            self._cancel_where(
+                lambda rule: rule.on_reopen == OnCaseChange.CANCEL, event.at, "case reopened"
+            )
+        for rule in self.policy.started_by(trigger, self.facts.category):
+            if self._may_start(rule):
+                effects.starts.append(self._plan(rule, event.at, cause))
+        facts = {k: str(v) for k, v in event.details.items() if k in ("reason", "outcome")}
+        effects.messages += self._message_for(trigger, event.at, facts)
+        return effects
+
+    def _message_for(
+        self, trigger: Trigger, at: datetime, facts: dict[str, str]
+    ) -> list[MessageIntent]:
+        template = self.policy.message_for(trigger, self.facts.category)
+        return [self._intent(template, at, facts, None)] if template else []
+
+    def _intent(
+        self, template: str, at: datetime, facts: dict[str, str], obligation_key: str | None
+    ) -> MessageIntent:
+        self.state.message_seq += 1
+        key = f"{self.facts.reference}|{template}|{self.state.message_seq}"
+        return MessageIntent(
+            key=key, template=template, at=at, obligation_key=obligation_key, facts=facts
+        )
+
+    def _meet_by_contact(
+        self, standard: str | None, at: datetime, cause: str
+    ) -> list[PendingStart]:
+        def tokens(obligation: Obligation) -> set[str]:
+            if standard is None or obligation.standard == standard:
+                return {"contact", "any_contact"}
+            return {"any_contact"}
+
+        return self._meet_each(tokens, at, cause)
+
+    def _meet(self, tokens: set[str], at: datetime, cause: str) -> list[PendingStart]:
+        return self._meet_each(lambda _obligation: tokens, at, cause)
+
+    def _meet_each(self, tokens_for: Any, at: datetime, cause: str) -> list[PendingStart]:
+        starts: list[PendingStart] = []
+        for obligation in self.open_obligations():
+            rule = self.policy.standard(obligation.standard)
+            if not any(rule.met_by_token(t) for t in tokens_for(obligation)):
+                continue
+            if satisfy(obligation, at, cause):
+                self._touch(obligation)
+                if rule.recurs and self._may_start(rule):
+                    starts.append(self._plan(rule, at, f"restarted: {cause}"))
+        return starts
+
+    def _may_start(self, rule: StandardRule) -> bool:
+        if rule.recurs and (not self.is_open or self.open_obligations(rule.id)):
+            return False
+        return not (rule.victim_interval and self.state.updates_paused)
+
+    def _window(self, rule: StandardRule) -> tuple[int, WindowUnit]:
+        if rule.victim_interval and self.state.update_interval_days is not None:
+            return self.state.update_interval_days, WindowUnit.DAYS
+        return self.policy.window_for(rule, self.enhanced), rule.unit
+
+    def _request(self, rule: StandardRule, key: str, start: datetime) -> ScheduleRequest:
+        amount, unit = self._window(rule)
+        return ScheduleRequest(
+            key=key,
+            start=start,
+            amount=amount,
+            unit=unit.value,
+            nation=self.policy.nation.value,
+            warning_fraction=self.policy.warning_fraction(rule),
+            escalate_after_hours=self.policy.escalation_hours(rule),
+            auto_update_fraction=rule.auto_update_at if rule.auto_update else None,
+        )
+
+    def _plan(self, rule: StandardRule, start: datetime, cause: str) -> PendingStart:
+        occurrence = self.state.occurrences.get(rule.id, 0) + 1
+        self.state.occurrences[rule.id] = occurrence
+        key = f"{rule.id}#{occurrence}"
+        return PendingStart(
+            standard=rule.id,
+            occurrence=occurrence,
+            request=self._request(rule, key, start),
+            cause=cause,
+        )
+
+    def _cancel_where(self, predicate: Any, at: datetime, cause: str) -> None:
+        for obligation in self.open_obligations():
+            if predicate(self.policy.standard(obligation.standard)) and cancel(
+                obligation, at, cause
+            ):
+                self._touch(obligation)
+
+    def _change_preferences(self, event: CaseEvent, cause: str) -> Effects:
+        effects = Effects()
+        details = event.details
+        interval_rules = [
+            r for r in self.policy.standards_for(self.facts.category) if r.victim_interval
+        ]
+        if details.get("no_updates") is True and not self.state.updates_paused:
+            self.state.updates_paused = True
+            self._cancel_where(
+                lambda rule: rule.victim_interval, event.at, "victim asked for no updates"
+            )
+        elif details.get("no_updates") is False and self.state.updates_paused:
+            self.state.updates_paused = False
+            for rule in interval_rules:
+                if self._may_start(rule):
+                    effects.starts.append(
+                        self._plan(rule, event.at, "victim asked for updates again")
+                    )
+        if "update_interval_days" in details:
+            self.state.update_interval_days = details["update_interval_days"]
+            for rule in interval_rules:
+                for obligation in self.open_obligations(rule.id):
+                    if obligation.state != ObligationState.PENDING:
+                        continue
+                    request = self._request(rule, obligation.key, obligation.started_at)
+                    effects.retimes.append(
+                        PendingRetime(
+                            key=obligation.key,
+                            request=request,
+                            cause=f"update interval changed by {event.actor}",
+                        )
+                    )
+        return effects
+
+    def keep_future_retimes(
+        self, retimes: list[PendingRetime], schedules: dict[str, Schedule], at: datetime
+    ) -> list[PendingRetime]:
+        """A new interval applies from the last update, unless that point has already passed."""
+        return [r for r in retimes if schedules[r.request.key].due_at > at]
+
+    def _explain(self, event: CaseEvent, cause: str) -> None:
+        assert event.standard is not None
+        obligation = self._unexplained(event.standard)
+        assert obligation is not None
+        explain(
+            obligation,
+            BreachReason(event.details["reason"]),
+            event.details.get("text"),
+            event.at,
+            cause,
+        )
+        self._touch(obligation)
+
+    def _unexplained(self, standard: str) -> Obligation | None:
+        for obligation in self.state.obligations:
+            if obligation.standard == standard and needs_explanation(obligation):
+                return obligation
+        return None
+
+    def _check_details(self, event: CaseEvent) -> None:
+        allowed = ALLOWED_DETAILS[event.type]
+        for name, value in event.details.items():
+            if name not in allowed:
+                accepted = ", ".join(allowed) or "none"
+                raise EventRejected(
+                    f"{event.type.value} does not take detail {name!r}; accepted: {accepted}"
+                )
+            expected = allowed[name]
+            if isinstance(value, bool) and expected is int:
+                raise EventRejected(f"detail {name!r} must be a whole number")
+            if not isinstance(value, expected):
+                raise EventRejected(f"detail {name!r} has the wrong type ({type(value).__name__})")
+
+    def _known_standard(self, standard: str) -> StandardRule:
+        if not self.policy.has_standard(standard):
+            known = ", ".join(rule.id for rule in self.policy.standards)
+            raise EventRejected(f"unknown standard {standard!r}; known: {known}")
+        rule = self.policy.standard(standard)
+        if not self.policy.covers(rule.applies_to, self.facts.category):
+            raise EventRejected(
+                f"standard {standard} does not apply to a {self.facts.category} case"
+            )
+        return rule
+
+    def _check_explanation(self, event: CaseEvent) -> None:
+        if event.standard is None:
+            raise EventRejected("breach_explained needs the standard whose breach it explains")
+        self._known_standard(event.standard)
+        reason = event.details.get("reason")
+        codes = ", ".join(r.value for r in BreachReason)
+        if reason not in {r.value for r in BreachReason}:
+            raise EventRejected(f"breach_explained needs details.reason, one of: {codes}")
+        if reason == BreachReason.OTHER and not str(event.details.get("text", "")).strip():
+            raise EventRejected("reason 'other' needs details.text saying what happened")
+        if self._unexplained(event.standard) is None:
+            raise EventRejected(
+                f"no unexplained breach of {event.standard} on case {self.facts.reference}"
+            )
+
+    def _check_preferences(self, details: dict[str, Any]) -> None:
+        if not details:
+            raise EventRejected("preferences_changed needs update_interval_days or no_updates")
+        interval = details.get("update_interval_days")
+        if interval is None:
+            return
+        for rule in self.policy.standards_for(self.facts.category):
+            if not rule.victim_interval:
+                continue
+            longest = rule.window * (7 if rule.unit == WindowUnit.WEEKS else 1)
+            if not 1 <= interval <= longest:
+                raise EventRejected(f"update_interval_days must be between 1 and {longest}")
+
+    def _obligation(self, key: str) -> Obligation:
+        for obligation in self.state.obligations:
+            if obligation.key == key:
+                return obligation
+        raise KeyError(key)
+
+    def _touch(self, obligation: Obligation) -> None:
+        if obligation.key not in self.state.dirty:
+            self.state.dirty.append(obligation.key)

@@ -1,0 +1,195 @@
+"""Deadline arithmetic for statutory windows, following the clock rules in STANDARDS.md.
+
+Everything here is a pure function of its arguments (plus the bundled tz database and the
+`holidays` package), so workflows can call it deterministically and tests need no fixtures.
+Instants go in and come out as aware datetimes; results are always normalised to UTC so
+that callers never persist a London offset that could be misread after a clock change.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+
+class WindowUnit(StrEnum):
+    MINUTES = "minutes"
+    HOURS = "hours"
+    DAYS = "days"
+    WEEKS = "weeks"
+    WORKING_DAYS = "working_days"
+
+
+class Nation(StrEnum):
+    ENGLAND_AND_WALES = "england_and_wales"
+    SCOTLAND = "scotland"
+    NORTHERN_IRELAND = "northern_ireland"
+
+
+LONDON: ZoneInfo = ZoneInfo("Europe/London")
+
+# Wales shares England's bank holidays, so ENG stands for both.
+_SUBDIVISION: dict[Nation, str] = {
+    Nation.ENGLAND_AND_WALES: "ENG",
+    Nation.SCOTLAND: "SCT",
+    Nation.NORTHERN_IRELAND: "NIR",
+}
+
+# HolidayBase fills in a year on first lookup by mutating itself, and it records the year as
+# populated before the dates are added; a concurrent lookup (e.g. from a threaded activity
+# worker) could then see a half-filled year and miss a bank holiday.
+_HOLIDAY_LOCK = threading.Lock()
+
+
+class NaiveDatetimeError(ValueError):
+    """A datetime without a UTC offset reached code that needs an unambiguous instant."""
+
+    def __init__(self, field: str, value: datetime) -> None:
+        super().__init__(
+            f"{field} must be timezone-aware; include a UTC offset such as +00:00 "
+            f"(got naive {value.isoformat()})"
+        )
+        self.field = field
+
+
+def require_aware(value: datetime, field: str = "datetime") -> datetime:
+    """Return `value` as a UTC datetime, refusing naive input rather than guessing a zone."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetimeError(field, value)
+    return value.astimezone(UTC)
+
+
+def _require_non_negative(amount: int | timedelta, field: str) -> None:
+    negative = amount < timedelta(0) if isinstance(amount, timedelta) else amount < 0
+    if negative:
+        raise ValueError(f"{field} must not be negative (got {amount})")
+
+
+def add_elapsed(start: datetime, delta: timedelta) -> datetime:
+    """Add physical elapsed time; a clock change neither lengthens nor shortens the window."""
+    start_utc = require_aware(start, "start")
+    _require_non_negative(delta, "delta")
+    return start_utc + delta
+
+
+def _first_instant_at_or_after(wall: datetime) -> datetime:
+    """Map a naive London wall-clock time to a UTC instant.
+
+    fold=0 already picks the first occurrence of an ambiguous (fall-back) time. A time in
+    the spring-forward gap does not survive a round trip through UTC, and then the rules ask
+    for the first instant after the gap, i.e. the transition itself.
+    """
+    candidate = wall.replace(tzinfo=LONDON, fold=0)
+    as_utc = candidate.astimezone(UTC)
+    if as_utc.astimezone(LONDON).replace(tzinfo=None) == wall:
+        return as_utc
+
+    # zoneinfo gives no API for "when is the next transition", so bisect between the two
+    # readings of the gap time: the earlier one is still on the old offset, the later one is
+    # on the new offset, and the transition lies between them.
+    offset_before = candidate.utcoffset()
+    offset_after = wall.replace(tzinfo=LONDON, fold=1).utcoffset()
+    assert offset_before is not None and offset_after is not None
+    lo = wall - offset_after
+    hi = wall - offset_before
+    lo, hi = min(lo, hi).replace(tzinfo=UTC), max(lo, hi).replace(tzinfo=UTC)
+    new_offset = hi.astimezone(LONDON).utcoffset()
+    resolution = timedelta(microseconds=1)
+    while hi - lo > resolution:
+        mid = lo + (hi - lo) / 2
+        if mid.astimezone(LONDON).utcoffset() == new_offset:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def add_calendar_days(start: datetime, days: int) -> datetime:
+    """Same Europe/London wall-clock time `days` later (23 or 25 elapsed hours across a change)."""
+    start_utc = require_aware(start, "start")
+    _require_non_negative(days, "days")
+    local_wall = start_utc.astimezone(LONDON).replace(tzinfo=None)
+    return _first_instant_at_or_after(local_wall + timedelta(days=days))
+
+
+@lru_cache(maxsize=len(Nation))
+def _bank_holidays(nation: Nation) -> holidays.HolidayBase:
+    # Built empty with expand=True so each year is computed on first use; a deadline that
+    # runs over New Year then picks up the next year's holidays without any bookkeeping here.
+    return holidays.country_holidays("GB", subdiv=_SUBDIVISION[nation], expand=True)
+
+
+def is_working_day(day: date, nation: Nation) -> bool:
+    """Monday to Friday and not a bank holiday (including substitute days) in `nation`."""
+    if isinstance(day, datetime):
+        # A datetime's calendar day depends on its zone; make the caller pick the London day.
+        raise TypeError("is_working_day takes a date, not a datetime; convert to London first")
+    if day.weekday() >= 5:
+        return False
+    calendar = _bank_holidays(Nation(nation))
+    with _HOLIDAY_LOCK:
+        return day not in calendar
+
+
+def add_working_days(start: datetime, days: int, nation: Nation) -> datetime:
+    """Local midnight at the end of the `days`-th working day after the London start day."""
+    start_utc = require_aware(start, "start")
+    if days < 1:
+        raise ValueError(f"a working-days window must be at least 1 working day (got {days})")
+    # The start day never counts, even when it is itself a working day, and the start day is
+    # the London calendar day: 23:30 UTC in summer is already tomorrow locally.
+    day = start_utc.astimezone(LONDON).date()
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day, nation):
+            counted += 1
+    return _first_instant_at_or_after(datetime.combine(day + timedelta(days=1), time()))
+
+
+def add_window(
+    start: datetime,
+    amount: int,
+    unit: WindowUnit,
+    nation: Nation = Nation.ENGLAND_AND_WALES,
+) -> datetime:
+    """Deadline for a window of `amount` `unit`s starting at `start`, as a UTC datetime."""
+    require_aware(start, "start")
+    _require_non_negative(amount, "amount")
+    match WindowUnit(unit):
+        case WindowUnit.MINUTES:
+            return add_elapsed(start, timedelta(minutes=amount))
+        case WindowUnit.HOURS:
+            return add_elapsed(start, timedelta(hours=amount))
+        case WindowUnit.DAYS:
+            return add_calendar_days(start, amount)
+        case WindowUnit.WEEKS:
+            return add_calendar_days(start, 7 * amount)
+        case WindowUnit.WORKING_DAYS:
+            return add_working_days(start, amount, nation)
+
+
+def fraction_of_window(start: datetime, due: datetime, fraction: float) -> datetime:
+    """The instant `fraction` of the way through the window, measured in elapsed time.
+
+    Elapsed rather than wall-clock so that a 75% warning on a window spanning a clock change
+    still leaves a quarter of the real time remaining.
+    """
+    start_utc = require_aware(start, "start")
+    due_utc = require_aware(due, "due")
+    if due_utc < start_utc:
+        raise ValueError(f"due ({due_utc.isoformat()}) is before start ({start_utc.isoformat()})")
+    if not math.isfinite(fraction) or not 0 <= fraction <= 1:
+        raise ValueError(f"fraction must be between 0 and 1 inclusive (got {fraction})")
+    return start_utc + (due_utc - start_utc) * fraction
+
+
+def to_utc_iso(value: datetime) -> str:
+    """ISO 8601 in UTC with an explicit +00:00 offset, the exchange format for instants."""
+    return require_aware(value, "value").isoformat()

@@ -1,0 +1,85 @@
+"""Safe contact: which channels a message may use, and when.
+
+Pure rules over a victim's contact profile. Nothing automatic goes to a
+do-not-contact victim, and nothing is sent outside the victim's safe hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from standards.clock import LONDON, require_aware
+
+CHANNELS = ("sms", "email")
+
+
+@dataclass(frozen=True)
+class ContactProfile:
+    preferred_channel: str
+    allowed_channels: list[str] = field(default_factory=list)
+    has_email: bool = False
+    has_phone: bool = False
+    sms_opted_out: bool = False
+    do_not_contact: bool = False
+    # Local (Europe/London) wall-clock times; a window may wrap past midnight.
+    safe_hours_start: time | None = None
+    safe_hours_end: time | None = None
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    channels: list[str]
+    blocked: str | None = None
+    wait_until: datetime | None = None
+
+
+def usable_channels(profile: ContactProfile, excluded: list[str]) -> list[str]:
+    """Allowed channels, the preferred one first, that have an address and no opt-out."""
+    allowed = profile.allowed_channels or [profile.preferred_channel]
+    ordered = [profile.preferred_channel] + [c for c in allowed if c != profile.preferred_channel]
+    usable = []
+    for channel in ordered:
+        if channel not in allowed or channel in excluded or channel in usable:
+            continue
+        if channel == "sms" and (not profile.has_phone or profile.sms_opted_out):
+            continue
+        if channel == "email" and not profile.has_email:
+            continue
+        usable.append(channel)
+    return usable
+
+
+def within_safe_hours(profile: ContactProfile, at: datetime) -> bool:
+    start, end = profile.safe_hours_start, profile.safe_hours_end
+    if start is None or end is None or start == end:
+        return True
+    local = require_aware(at, "at").astimezone(LONDON).time()
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def next_safe_instant(profile: ContactProfile, at: datetime) -> datetime:
+    """The next instant at or after `at` when the victim's safe hours open."""
+    if within_safe_hours(profile, at):
+        return at
+    assert profile.safe_hours_start is not None
+    local = require_aware(at, "at").astimezone(LONDON)
+    for days in (0, 1):
+        day = local.date() + timedelta(days=days)
+        opening = datetime.combine(day, profile.safe_hours_start, tzinfo=LONDON)
+        if opening > local:
+            return opening.astimezone(require_aware(at, "at").tzinfo)
+    raise AssertionError("safe hours open within a day")
+
+
+def plan_channels(profile: ContactProfile, at: datetime, excluded: list[str]) -> ChannelPlan:
+    if profile.do_not_contact:
+        return ChannelPlan([], blocked="the victim asked not to be contacted automatically")
+    channels = usable_channels(profile, excluded)
+    if not channels:
+        return ChannelPlan([], blocked="no allowed channel is left for this victim")
+    if not within_safe_hours(profile, at):
+        return ChannelPlan(channels, wait_until=next_safe_instant(profile, at))
+    return ChannelPlan(channels)

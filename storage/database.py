@@ -1,0 +1,92 @@
+"""Engines, sessions and schema upgrades.
+
+Nothing here connects at import time: the worker, the web service and the
+tests each build their own engine from a URL they were given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent / "migrations"
+
+# Activities run in threads and may wait behind another writer; five seconds
+# outlasts any single write the service makes without hiding a real deadlock.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+_BARE_POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+
+
+def normalise_url(url: str) -> str:
+    """Point a bare PostgreSQL URL at psycopg 3.
+
+    Hosting platforms hand out ``postgres://`` URLs, which SQLAlchemy would
+    otherwise map to psycopg2 (or reject outright, for ``postgres``).
+    """
+    for scheme in _BARE_POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return _make_sqlite_engine(parsed)
+    return create_engine(
+        parsed,
+        # A connection dropped by a server restart or a firewall is replaced
+        # rather than failing the activity that happened to draw it.
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_recycle=1800,
+    )
+
+
+def _make_sqlite_engine(url: URL) -> Engine:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets the web pages read while an activity writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # SQLite ignores foreign keys unless asked, per connection.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # Objects stay readable after commit, so an activity can return what it
+    # wrote without a second round trip.
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration that works from any current directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIRECTORY))
+    # Passed as an attribute, not an ini option: ConfigParser would treat a
+    # percent-encoded password as interpolation syntax.
+    config.attributes["database_url"] = normalise_url(url)
+    return config
+
+
+def upgrade_to_head(url: str) -> None:
+    command.upgrade(alembic_config(url), "head")

@@ -1,0 +1,233 @@
+"""The tables of the monitor.
+
+Personal data about a victim lives only in ``victims`` so that it can be
+erased or restricted without touching the compliance record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    false,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, utcnow
+from storage.enums import (
+    AlertKind,
+    CaseStatus,
+    Channel,
+    MessageStatus,
+    ObligationState,
+    RecipientRole,
+    TransitionEvent,
+)
+from storage.types import UTCDateTime
+
+__all__ = [
+    "Alert",
+    "Base",
+    "Case",
+    "Obligation",
+    "ObligationTransition",
+    "OutboxMessage",
+    "Victim",
+]
+
+# Column widths shared by several tables, so a denormalised copy always fits.
+REFERENCE_LENGTH = 32
+CODE_LENGTH = 64
+OBLIGATION_KEY_LENGTH = 128
+VOCABULARY_LENGTH = 32
+EMAIL_LENGTH = 320
+E164_LENGTH = 16
+
+
+def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
+    """A CHECK constraint, named after its column, limiting it to the vocabulary."""
+    allowed = ", ".join(f"'{member.value}'" for member in vocabulary)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (one_of("status", CaseStatus),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), unique=True)
+    workflow_id: Mapped[str] = mapped_column(String(255), unique=True)
+    category: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    borough: Mapped[str] = mapped_column(String(CODE_LENGTH), index=True)
+    vulnerable: Mapped[bool] = mapped_column(Boolean)
+    nation: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    policy_id: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    policy_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH), default=CaseStatus.OPEN)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who is dealing with the case, for the victim's messages (never sent to Temporal).
+    officer_name: Mapped[str | None] = mapped_column(String(200))
+    officer_contact: Mapped[str | None] = mapped_column(String(100))
+
+    victim: Mapped[Victim | None] = relationship(back_populates="case")
+    obligations: Mapped[list[Obligation]] = relationship(back_populates="case")
+
+
+class Victim(Base):
+    __tablename__ = "victims"
+    __table_args__ = (one_of("preferred_channel", Channel),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    phone: Mapped[str | None] = mapped_column(String(E164_LENGTH))
+    preferred_channel: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    # Reassign the list rather than mutating it: plain JSON columns do not track
+    # in-place changes, so an append would silently never be written.
+    allowed_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Local Europe/London wall-clock times; a window may wrap past midnight.
+    safe_hours_start: Mapped[time | None] = mapped_column(Time)
+    safe_hours_end: Mapped[time | None] = mapped_column(Time)
+    discreet: Mapped[bool] = mapped_column(Boolean)
+    do_not_contact: Mapped[bool] = mapped_column(Boolean)
+    sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    update_interval_days: Mapped[int | None] = mapped_column(Integer)
+    updates_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    case: Mapped[Case] = relationship(back_populates="victim")
+
+
+class Obligation(Base):
+    __tablename__ = "obligations"
+    __table_args__ = (
+        UniqueConstraint("case_id", "key"),
+        one_of("state", ObligationState),
+        Index("ix_obligations_standard_due_at", "standard", "due_at"),
+        Index("ix_obligations_borough_due_at", "borough", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    key: Mapped[str] = mapped_column(String(OBLIGATION_KEY_LENGTH))
+    standard: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    occurrence: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(
+        String(VOCABULARY_LENGTH), index=True, default=ObligationState.PENDING
+    )
+    # Copies of the case's values so that compliance reports need no join.
+    borough: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    category: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_amount: Mapped[int] = mapped_column(Integer)
+    window_unit: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    explanation_reason: Mapped[str | None] = mapped_column(String(VOCABULARY_LENGTH))
+    explanation_text: Mapped[str | None] = mapped_column(Text)
+    explained_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="obligations")
+    transitions: Mapped[list[ObligationTransition]] = relationship(
+        back_populates="obligation", order_by="ObligationTransition.seq"
+    )
+
+
+class ObligationTransition(Base):
+    """One step in an obligation's history; the (obligation, seq) pair makes a retried write
+    collide instead of recording the same step twice."""
+
+    __tablename__ = "obligation_transitions"
+    __table_args__ = (
+        UniqueConstraint("obligation_id", "seq"),
+        one_of("event", TransitionEvent),
+        one_of("state", ObligationState),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    state: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cause: Mapped[str] = mapped_column(Text)
+
+    obligation: Mapped[Obligation] = relationship(back_populates="transitions")
+
+
+class OutboxMessage(Base):
+    """A message to a victim, written before it is sent so a retried send can find it."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        one_of("channel", Channel),
+        one_of("status", MessageStatus),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    template: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    channel: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    recipient: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH), default=MessageStatus.QUEUED)
+    error: Mapped[str | None] = mapped_column(Text)
+    # Twilio SID or SMTP Message-ID, the handle a delivery callback arrives with.
+    provider_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    obligation_key: Mapped[str | None] = mapped_column(String(OBLIGATION_KEY_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class Alert(Base):
+    """A staff alert; the unique key keeps one alert of each kind per obligation occurrence."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("case_id", "obligation_key", "kind"),
+        one_of("kind", AlertKind),
+        one_of("recipient_role", RecipientRole),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))
+    borough: Mapped[str] = mapped_column(String(CODE_LENGTH), index=True)
+    standard: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    # Not nullable: NULLs never collide in a unique constraint, so a nullable key
+    # would quietly defeat the deduplication.
+    obligation_key: Mapped[str] = mapped_column(String(OBLIGATION_KEY_LENGTH))
+    kind: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detail: Mapped[str] = mapped_column(Text)
+    recipient_role: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,340 @@
+"""One long-running workflow per case: it runs the case's service-standard clocks.
+
+The workflow only orchestrates. What an event means is decided by the pure
+`CaseBook`; deadlines are worked out by an activity (bank-holiday data must not
+change a deadline on replay); persistence and messages are activities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    # Every module whose types cross the data converter is passed through, so
+    # type hints resolve against the same modules inside the sandbox.
+    import standards.clock
+    import standards.policy  # noqa: F401
+    from standards.case import CaseBook, CaseEvent, CaseState, EventRejected
+    from standards.case import Effects as CaseEffects
+    from standards.obligations import Alert, AlertKind, Schedule
+    from workflows import search_attributes as sa
+    from workflows.contracts import (
+        CASE_WORKFLOW,
+        COMPUTE_SCHEDULES,
+        RECORD_CASE_CHANGES,
+        SEND_MESSAGE,
+        CaseChanges,
+        CaseOutcome,
+        CaseView,
+        CaseWorkflowInput,
+        DeferredMessage,
+        DeliveryStatus,
+        EventReceipt,
+        MessageOutcome,
+        MessageStatusUpdate,
+        RecordResult,
+        ScheduleBatch,
+        ScheduleBatchResult,
+        SendMessage,
+    )
+
+PERSIST_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+SEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
+)
+
+
+@workflow.defn(name=CASE_WORKFLOW)
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, input: CaseWorkflowInput) -> None:
+        self._input = input
+        self._book = CaseBook(input.facts, input.state or CaseState())
+        self._offset = timedelta(seconds=input.clock_offset_seconds)
+        self._deferred = list(input.deferred)
+        self._awaiting = {intent.key: intent for intent in input.awaiting_delivery}
+        self._pending_alerts: list[Alert] = []
+        self._lock = asyncio.Lock()
+        self._woken = False
+        self._opened = input.state is not None
+        self._published: dict[str, object] = {}
+
+    # -- time ----------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return workflow.now() + self._offset
+
+    # -- main loop -----------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: CaseWorkflowInput) -> CaseOutcome:
+        if input.state is None:
+            async with self._lock:
+                await self._carry_out(self._book.open_case())
+            self._opened = True
+        while True:
+            await self._publish_search_attributes()
+            wake = self._next_wake()
+            if wake is None or wake > self._now():
+                timeout = None if wake is None else (wake - self._now()).total_seconds()
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: self._woken or self._should_continue_as_new(),
+                        timeout=timeout,
+                    )
+            self._woken = False
+            async with self._lock:
+                await self._on_clock()
+            retention = self._book.retention_ends()
+            if retention is not None and retention <= self._now() and not self._deferred:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                return CaseOutcome(
+                    reference=self._book.facts.reference,
+                    status=self._book.state.status,
+                    obligations=len(self._book.state.obligations),
+                )
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._publish_search_attributes()
+                workflow.continue_as_new(self._carry_over())
+
+    def _next_wake(self) -> datetime | None:
+        wakes = [w for w in (self._book.next_wake(), self._book.retention_ends()) if w]
+        wakes += [d.retry_at for d in self._deferred]
+        return min(wakes) if wakes else None
+
+    async def _on_clock(self) -> None:
+        now = self._now()
+        due = [d for d in self._deferred if d.retry_at <= now]
+        self._deferred = [d for d in self._deferred if d.retry_at > now]
+        effects = self._book.advance(now)
+        await self._carry_out(effects, retries=due)
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self._input.history_event_limit
+        )
+
+    def _carry_over(self) -> CaseWorkflowInput:
+        return CaseWorkflowInput(
+            facts=self._book.facts,
+            state=self._book.state,
+            deferred=self._deferred,
+            awaiting_delivery=list(self._awaiting.values()),
+            clock_offset_seconds=self._input.clock_offset_seconds,
+            history_event_limit=self._input.history_event_limit,
+        )
+
+    # -- events --------------------------------------------------------------
+
+    @workflow.update
+    async def post_event(self, event: CaseEvent) -> EventReceipt:
+        # An event can arrive before the intake has run; it waits for the obligations.
+        await workflow.wait_condition(lambda: self._opened)
+        async with self._lock:
+            try:
+                # Checked again: an earlier event may have changed the case meanwhile.
+                self._book.check(event, self._now())
+            except EventRejected as rejected:
+                raise ApplicationError(
+                    str(rejected), type="EventRejected", non_retryable=True
+                ) from rejected
+            changed = await self._carry_out(self._book.apply(event))
+            self._woken = True
+        return EventReceipt(
+            reference=self._book.facts.reference, event=event.type.value, changed=changed
+        )
+
+    @post_event.validator
+    def _validate_event(self, event: CaseEvent) -> None:
+        self._book.check(event, self._now())
+
+    @workflow.update
+    async def intake_done(self) -> CaseView:
+        """Returns once the case's first obligations are running (for callers that wait)."""
+        await workflow.wait_condition(lambda: self._opened)
+        return self.view()
+
+    @workflow.signal
+    async def message_status(self, update: MessageStatusUpdate) -> None:
+        await workflow.wait_condition(lambda: self._opened)
+        async with self._lock:
+            intent = self._awaiting.get(update.key)
+            if intent is None:
+                return
+            if update.status == DeliveryStatus.DELIVERED:
+                del self._awaiting[update.key]
+                await self._carry_out(self._book.message_delivered(intent, update.at))
+            elif update.status == DeliveryStatus.FAILED:
+                del self._awaiting[update.key]
+                excluded = [update.channel] if update.channel else []
+                await self._carry_out(
+                    CaseEffects(),
+                    retries=[
+                        DeferredMessage(
+                            intent=intent, retry_at=update.at, excluded_channels=excluded
+                        )
+                    ],
+                )
+            self._woken = True
+
+    @workflow.query
+    def view(self) -> CaseView:
+        return CaseView(
+            reference=self._book.facts.reference,
+            category=self._book.facts.category,
+            borough=self._book.facts.borough,
+            status=self._book.state.status,
+            policy_id=self._book.policy.id,
+            policy_version=self._book.policy.version,
+            breached=self._book.breached_count(),
+            next_deadline=self._book.next_deadline(),
+            obligations=self._book.state.obligations,
+        )
+
+    # -- side effects --------------------------------------------------------
+
+    async def _carry_out(
+        self, effects: CaseEffects, retries: list[DeferredMessage] | None = None
+    ) -> list[str]:
+        """Do what the case book asked, and what that leads to, then persist once."""
+        sends = [DeferredMessage(intent=m, retry_at=m.at) for m in effects.messages]
+        sends += retries or []
+        while True:
+            await self._schedule(effects)
+            self._pending_alerts += effects.alerts
+            if not sends:
+                break
+            effects = CaseEffects()
+            for deferred in sends:
+                effects.extend(await self._send(deferred))
+            sends = [DeferredMessage(intent=m, retry_at=m.at) for m in effects.messages]
+        return await self._persist()
+
+    async def _schedule(self, effects: CaseEffects) -> None:
+        requests = effects.schedule_requests
+        if not requests:
+            return
+        result = await workflow.execute_local_activity(
+            COMPUTE_SCHEDULES,
+            ScheduleBatch(requests=requests),
+            result_type=ScheduleBatchResult,
+            start_to_close_timeout=timedelta(seconds=30),
+        )
+        schedules: dict[str, Schedule] = {s.key: s for s in result.schedules}
+        self._book.begin(effects.starts, schedules)
+        now = self._now()
+        self._book.apply_retimes(
+            self._book.keep_future_retimes(effects.retimes, schedules, now), schedules, now
+        )
+
+    async def _send(self, deferred: DeferredMessage) -> CaseEffects:
+        intent = deferred.intent
+        outcome = await workflow.execute_activity(
+            SEND_MESSAGE,
+            SendMessage(
+                reference=self._book.facts.reference,
+                intent=intent,
+                at=self._now(),
+                excluded_channels=deferred.excluded_channels,
+            ),
+            result_type=MessageOutcome,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=SEND_RETRY,
+        )
+        effects = CaseEffects()
+        if outcome.fell_back_from is not None:
+            effects.alerts.append(
+                self._book.manual_contact_alert(
+                    intent,
+                    f"{outcome.fell_back_from} failed permanently ({outcome.error}); "
+                    f"fell back to {outcome.channel}",
+                    kind=AlertKind.DELIVERY_FAILED,
+                )
+            )
+        if outcome.status == DeliveryStatus.DELIVERED:
+            effects.extend(self._book.message_delivered(intent, self._now()))
+        elif outcome.status == DeliveryStatus.PENDING:
+            self._awaiting[intent.key] = intent
+        elif outcome.status == DeliveryStatus.DEFERRED and outcome.retry_at is not None:
+            self._deferred.append(
+                DeferredMessage(
+                    intent=intent,
+                    retry_at=outcome.retry_at,
+                    excluded_channels=deferred.excluded_channels,
+                )
+            )
+        elif outcome.status == DeliveryStatus.NOT_ALLOWED:
+            effects.alerts.append(
+                self._book.manual_contact_alert(
+                    intent, outcome.error or "no automatic message may be sent: contact by hand"
+                )
+            )
+        else:
+            effects.alerts.append(
+                self._book.manual_contact_alert(
+                    intent,
+                    f"message could not be delivered on any allowed channel: {outcome.error}",
+                    kind=AlertKind.DELIVERY_FAILED,
+                )
+            )
+        return effects
+
+    async def _persist(self) -> list[str]:
+        obligations = self._book.take_dirty()
+        alerts, self._pending_alerts = self._pending_alerts, []
+        if not obligations and not alerts and not self._case_facts_changed():
+            return []
+        state = self._book.state
+        await workflow.execute_activity(
+            RECORD_CASE_CHANGES,
+            CaseChanges(
+                reference=self._book.facts.reference,
+                status=state.status,
+                closed_at=state.closed_at,
+                update_interval_days=state.update_interval_days,
+                updates_paused=state.updates_paused,
+                obligations=obligations,
+                alerts=alerts,
+            ),
+            result_type=RecordResult,
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=PERSIST_RETRY,
+        )
+        return [o.key for o in obligations]
+
+    def _case_facts_changed(self) -> bool:
+        state = self._book.state
+        current = (state.status, state.closed_at, state.update_interval_days, state.updates_paused)
+        if self._published.get("case") == current:
+            return False
+        self._published["case"] = current
+        return True
+
+    async def _publish_search_attributes(self) -> None:
+        values = {
+            sa.BOROUGH.name: self._book.facts.borough,
+            sa.CATEGORY.name: self._book.facts.category,
+            sa.CASE_STATUS.name: self._book.state.status.value,
+            sa.NEXT_DEADLINE.name: self._book.next_deadline(),
+            sa.BREACHED_COUNT.name: self._book.breached_count(),
+        }
+        updates = []
+        for key in sa.ALL:
+            value = values[key.name]
+            if self._published.get(key.name, ...) == value:
+                continue
+            self._published[key.name] = value
+            updates.append(key.value_unset() if value is None else key.value_set(value))  # type: ignore[arg-type]
+        if updates:
+            workflow.upsert_search_attributes(updates)

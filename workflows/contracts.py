@@ -1,0 +1,145 @@
+"""Inputs and outputs of the case workflow and its activities.
+
+One dataclass in and one out for each, so fields can be added (with defaults)
+without breaking running workflows. Nothing here may carry personal data:
+contact details stay in the database and activities look them up by reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from standards.case import CaseFacts, CaseState, CaseStatus, MessageIntent
+from standards.obligations import Alert, Obligation, Schedule, ScheduleRequest
+
+# Activities are called by name so the workflow sandbox never imports their
+# modules (and with them SQLAlchemy, SMTP or Twilio).
+COMPUTE_SCHEDULES = "compute_schedules"
+RECORD_CASE_CHANGES = "record_case_changes"
+SEND_MESSAGE = "send_message"
+
+CASE_WORKFLOW = "CaseWorkflow"
+
+
+def case_workflow_id(reference: str) -> str:
+    """Workflow id for a crime reference: one workflow per case, so a second open is refused."""
+    return f"case:{reference}"
+
+
+@dataclass
+class ScheduleBatch:
+    requests: list[ScheduleRequest]
+
+
+@dataclass
+class ScheduleBatchResult:
+    schedules: list[Schedule]
+
+
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"
+    # Handed to a provider that reports delivery later (a status callback).
+    PENDING = "pending"
+    # Safe hours: not sent yet, try again at `retry_at`.
+    DEFERRED = "deferred"
+    # Nothing automatic may be sent (do-not-contact, or no allowed channel left).
+    NOT_ALLOWED = "not_allowed"
+    FAILED = "failed"
+
+
+@dataclass
+class SendMessage:
+    reference: str
+    intent: MessageIntent
+    # The instant of the case's own clock; simulations run in scenario time.
+    at: datetime
+    excluded_channels: list[str] = field(default_factory=list)
+    # The force's number every message must give (from the case's policy).
+    contact_number: str = "101"
+
+
+@dataclass
+class MessageOutcome:
+    status: DeliveryStatus
+    channel: str | None = None
+    retry_at: datetime | None = None
+    error: str | None = None
+    # A permanent failure on one channel that fell back to another.
+    fell_back_from: str | None = None
+
+
+@dataclass
+class MessageStatusUpdate:
+    """Sent to the case by the delivery webhook when a provider reports on a message."""
+
+    key: str
+    status: DeliveryStatus
+    at: datetime
+    channel: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class CaseChanges:
+    reference: str
+    status: CaseStatus
+    closed_at: datetime | None
+    update_interval_days: int | None
+    updates_paused: bool
+    obligations: list[Obligation]
+    alerts: list[Alert]
+
+
+@dataclass
+class RecordResult:
+    obligations_written: int
+    alerts_raised: int
+
+
+@dataclass
+class DeferredMessage:
+    intent: MessageIntent
+    retry_at: datetime
+    excluded_channels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CaseWorkflowInput:
+    facts: CaseFacts
+    # Carried across continue-as-new; None when the case is first opened.
+    state: CaseState | None = None
+    deferred: list[DeferredMessage] = field(default_factory=list)
+    awaiting_delivery: list[MessageIntent] = field(default_factory=list)
+    # Rehearsals on the time-skipping server run in scenario time, not wall time.
+    clock_offset_seconds: float = 0.0
+    # Continue-as-new once history passes this many events (the server may suggest sooner).
+    history_event_limit: int = 5_000
+
+
+@dataclass
+class EventReceipt:
+    reference: str
+    event: str
+    changed: list[str]
+
+
+@dataclass
+class CaseView:
+    reference: str
+    category: str
+    borough: str
+    status: CaseStatus
+    policy_id: str
+    policy_version: int
+    breached: int
+    next_deadline: datetime | None
+    obligations: list[Obligation]
+
+
+@dataclass
+class CaseOutcome:
+    reference: str
+    status: CaseStatus
+    obligations: int
