@@ -348,5 +348,18 @@ def policy_check(path: Path) -> None:
     out.print(f"{loaded.id} version {loaded.version}: {len(loaded.standards)} standards, ok")
 
 
+def _register_reports() -> None:
+    # Reports live in their own package; it adds its commands to this app.
+    try:
+        from reporting.cli import register
+    except ModuleNotFoundError as error:
+        if error.name != "reporting.cli" and error.name != "reporting":
+            raise
+        return
+    register(app, case_app)
+
+
+_register_reports()
+
 if __name__ == "__main__":
     app()
