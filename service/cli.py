@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -332,10 +335,26 @@ def simulate(
             progress.update(task, completed=done, total=total)
 
         try:
-            outcome = asyncio.run(run_scenario(parsed, settings, url, advance))
+            with stdout_to_stderr():
+                outcome = asyncio.run(run_scenario(parsed, settings, url, advance))
         except (ScenarioError, PolicyError) as error:
             raise fail(str(error), code=2) from error
     print(json.dumps(outcome.as_json(), indent=2))
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Point file descriptor 1 at stderr: native code (Temporal's core) may log to stdout,
+    and `simulate` promises nothing but JSON there."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 @policy_app.command("check")

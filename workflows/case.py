@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
 PERSIST_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
+SEND_PUNCTUALITY = timedelta(minutes=1)
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
 )
@@ -238,14 +239,26 @@ class CaseWorkflow:
             self._book.keep_future_retimes(effects.retimes, schedules, now), schedules, now
         )
 
+    def _send_instant(self, deferred: DeferredMessage) -> datetime:
+        """When a message goes out: as its trigger happens (or its safe hours open).
+
+        The milliseconds spent getting here are not part of the record; a message
+        held up for longer (a backdated event, a retry) carries the real instant.
+        """
+        now = self._now()
+        if timedelta(0) <= now - deferred.retry_at <= SEND_PUNCTUALITY:
+            return deferred.retry_at
+        return now
+
     async def _send(self, deferred: DeferredMessage) -> CaseEffects:
         intent = deferred.intent
+        sent_at = self._send_instant(deferred)
         outcome = await workflow.execute_activity(
             SEND_MESSAGE,
             SendMessage(
                 reference=self._book.facts.reference,
                 intent=intent,
-                at=self._now(),
+                at=sent_at,
                 excluded_channels=deferred.excluded_channels,
             ),
             result_type=MessageOutcome,
@@ -263,7 +276,7 @@ class CaseWorkflow:
                 )
             )
         if outcome.status == DeliveryStatus.DELIVERED:
-            effects.extend(self._book.message_delivered(intent, self._now()))
+            effects.extend(self._book.message_delivered(intent, sent_at))
         elif outcome.status == DeliveryStatus.PENDING:
             self._awaiting[intent.key] = intent
         elif outcome.status == DeliveryStatus.DEFERRED and outcome.retry_at is not None:

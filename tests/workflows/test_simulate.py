@@ -1,0 +1,146 @@
+"""`pledge simulate`: scenarios through the real workflows on the time-skipping server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "scenarios" / "standards-examples.yaml"
+
+
+def simulate(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", "simulate", str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def examples() -> dict[str, Any]:
+    result = simulate(EXAMPLES)
+    assert result.returncode == 0, result.stderr
+    parsed: dict[str, Any] = json.loads(result.stdout)  # stdout holds JSON and nothing else
+    return parsed
+
+
+def obligations(outcome: dict[str, Any], reference: str) -> list[dict[str, Any]]:
+    case = next(c for c in outcome["cases"] if c["reference"] == reference)
+    return list(case["obligations"])
+
+
+def test_the_christmas_traffic_example_is_due_at_midnight_on_7_january_2027(
+    examples: dict[str, Any],
+) -> None:
+    traffic = [
+        o for o in obligations(examples, "01/654321/26") if o["standard"] == "traffic_unit_contact"
+    ]
+    assert traffic == [
+        {
+            "standard": "traffic_unit_contact",
+            "started_at": "2026-12-18T10:00:00+00:00",
+            "due_at": "2027-01-07T00:00:00+00:00",
+            "state": "breached",
+            "met_at": None,
+        }
+    ]
+
+
+def test_calendar_day_windows_keep_the_local_time_across_the_spring_clock_change(
+    examples: dict[str, Any],
+) -> None:
+    first_update = obligations(examples, "01/123456/26")[1]
+    assert first_update["standard"] == "victim_update"
+    # 17:30 GMT on 27 March; 28 days later is 17:30 BST, i.e. 16:30 UTC.
+    assert first_update["due_at"] == "2026-04-24T16:30:00+00:00"
+
+
+def test_the_domestic_abuse_case_meets_its_standards_and_its_late_update_is_recorded(
+    examples: dict[str, Any],
+) -> None:
+    states = [(o["standard"], o["state"]) for o in obligations(examples, "01/123456/26")]
+    assert states == [
+        ("acknowledgement", "met"),
+        ("victim_update", "met"),
+        ("dv_contact", "met"),
+        ("victim_update", "met"),
+        ("arrest_charge_update", "met"),
+        ("victim_update", "met_late"),
+        ("closure_explanation", "met"),
+    ]
+    arrest = obligations(examples, "01/123456/26")[4]
+    # Enhanced rights: one working day, counted from Tuesday; midnight BST.
+    assert arrest["due_at"] == "2026-04-21T23:00:00+00:00"
+
+
+def test_messages_are_discreet_for_domestic_abuse_and_carry_reference_and_number(
+    examples: dict[str, Any],
+) -> None:
+    sent = [m for m in examples["messages"] if m["reference"] == "01/123456/26"]
+    assert [m["template"] for m in sent] == ["acknowledgement", "arrest", "closure"]
+    for message in sent:
+        assert message["channel"] == "sms" and message["to"] == "+447700900123"
+        assert message["status"] == "delivered"
+        assert "01/123456/26" in message["body"] and "101" in message["body"]
+        for word in ("arrest", "domestic", "police", "crime"):
+            assert word not in message["body"].lower()
+
+
+def test_alerts_follow_warning_breach_escalation_once_each(examples: dict[str, Any]) -> None:
+    traffic = [
+        (a["at"], a["kind"]) for a in examples["alerts"] if a["standard"] == "traffic_unit_contact"
+    ]
+    assert traffic == [
+        ("2027-01-02T02:30:00+00:00", "warning"),
+        ("2027-01-07T00:00:00+00:00", "breach"),
+        ("2027-01-08T00:00:00+00:00", "escalation"),
+    ]
+
+
+def test_every_instant_in_the_output_is_utc_with_an_offset(examples: dict[str, Any]) -> None:
+    instants = [
+        o[k]
+        for c in examples["cases"]
+        for o in c["obligations"]
+        for k in ("started_at", "due_at", "met_at")
+        if o[k]
+    ]
+    instants += [m["at"] for m in examples["messages"]] + [a["at"] for a in examples["alerts"]]
+    assert instants and all(i.endswith("+00:00") for i in instants)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (("2026-03-27T17:30:00+00:00", "2026-03-27T17:30:00"), "cases[0].reported_at"),
+        (("category: domestic_abuse", "category: domestic"), "cases[0].category"),
+        (('phone: "+447700900123"', 'phone: "12345"'), "cases[0].victim.phone"),
+        (
+            (
+                'reference: "01/123456/26"\n    type: arrest',
+                'reference: "01/999999/26"\n    type: arrest',
+            ),
+            "events[1].reference",
+        ),
+    ],
+)
+def test_a_malformed_scenario_exits_non_zero_naming_the_field(
+    tmp_path: Path, change: tuple[str, str], field: str
+) -> None:
+    text = EXAMPLES.read_text()
+    assert change[0] in text
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace(change[0], change[1], 1))
+    result = simulate(broken)
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert field in result.stderr
