@@ -2,10 +2,16 @@
 
 The case workflow never knows which backend is in use; `MessageActivities`
 hands an `Envelope` to the backend for its channel and records the receipt.
+
+Exactly once: the outbox row is marked as handed over (`sent_at`) before
+`send` is called. If an attempt dies after that mark and before the receipt is
+recorded, the retry calls `recover` instead of sending again; see
+`activities/messages.py`.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,14 +35,29 @@ class DeliveryReceipt:
     status: MessageStatus
     provider_id: str | None = None
     error: str | None = None
+    # The provider says the recipient opted out (Twilio 21610): SMS is no longer allowed.
+    opted_out: bool = False
 
 
 class TransientDeliveryError(RuntimeError):
-    """Worth retrying later (rate limit, server error, connection refused)."""
+    """Worth retrying later (rate limit, server error, connection refused).
+
+    Raised only when the backend knows the message was *not* accepted, so the
+    retry may send it again.
+    """
 
 
 class DeliveryBackend(Protocol):
     def send(self, envelope: Envelope) -> DeliveryReceipt: ...
+
+    def recover(self, envelope: Envelope) -> DeliveryReceipt | None:
+        """What became of an envelope an earlier, lost attempt handed over.
+
+        None means the provider certainly never received it (safe to send);
+        a receipt means it did (never send again). Raises
+        `TransientDeliveryError` if the provider cannot be asked right now.
+        """
+        ...
 
 
 class LocalOutbox:
@@ -47,6 +68,10 @@ class LocalOutbox:
             status=MessageStatus.DELIVERED, provider_id=f"outbox:{envelope.idempotency_key}"
         )
 
+    def recover(self, envelope: Envelope) -> DeliveryReceipt | None:
+        # Nothing leaves the building: the row written before the hand-over is the message.
+        return self.send(envelope)
+
 
 # A provider's test numbers, for rehearsals: each fails the way its real
 # counterpart does, so a scenario can exercise fallback and retries.
@@ -56,6 +81,7 @@ FLAKY_NUMBER = "+447700900004"
 FLAKY_FAILURES = 2
 TWILIO_INVALID_NUMBER = 21211
 TWILIO_OPTED_OUT = 21610
+TWILIO_NOT_MOBILE = 21614
 
 
 class SimulatedSms:
@@ -63,8 +89,21 @@ class SimulatedSms:
 
     def __init__(self) -> None:
         self._attempts: dict[str, int] = {}
+        self._receipts: dict[str, DeliveryReceipt] = {}
+        # Activities run on a thread pool; two cases may share the backend.
+        self._lock = threading.Lock()
 
     def send(self, envelope: Envelope) -> DeliveryReceipt:
+        receipt = self._decide(envelope)
+        with self._lock:
+            self._receipts[envelope.idempotency_key] = receipt
+        return receipt
+
+    def recover(self, envelope: Envelope) -> DeliveryReceipt | None:
+        with self._lock:
+            return self._receipts.get(envelope.idempotency_key)
+
+    def _decide(self, envelope: Envelope) -> DeliveryReceipt:
         if envelope.recipient == INVALID_NUMBER:
             return DeliveryReceipt(
                 status=MessageStatus.FAILED,
@@ -74,10 +113,12 @@ class SimulatedSms:
             return DeliveryReceipt(
                 status=MessageStatus.FAILED,
                 error=f"{TWILIO_OPTED_OUT}: recipient has opted out (STOP)",
+                opted_out=True,
             )
         if envelope.recipient == FLAKY_NUMBER:
-            seen = self._attempts.get(envelope.idempotency_key, 0) + 1
-            self._attempts[envelope.idempotency_key] = seen
+            with self._lock:
+                seen = self._attempts.get(envelope.idempotency_key, 0) + 1
+                self._attempts[envelope.idempotency_key] = seen
             if seen <= FLAKY_FAILURES:
                 raise TransientDeliveryError(
                     f"simulated temporary failure {seen} of {FLAKY_FAILURES}"

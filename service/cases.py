@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +42,25 @@ from workflows.contracts import (
 
 Reference = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{2,31}$")]
 ChannelName = Literal["sms", "email"]
+
+
+FRIENDLY_ERRORS = {
+    "timezone_aware": "a naive date-time is not accepted: give an ISO 8601 instant with "
+    "an offset, e.g. 2026-03-27T17:30:00+00:00",
+    "extra_forbidden": "is not a field here (check the spelling)",
+}
+
+
+def describe_validation_error(error: ValidationError) -> list[str]:
+    """One line per problem: the dotted field path, then what was wrong and what is accepted."""
+    lines = []
+    for problem in error.errors():
+        path = ""
+        for item in problem["loc"]:
+            path += f"[{item}]" if isinstance(item, int) else (f".{item}" if path else str(item))
+        message = FRIENDLY_ERRORS.get(problem["type"], problem["msg"])
+        lines.append(f"{path or '(input)'}: {message}")
+    return lines
 
 
 class CaseError(ValueError):

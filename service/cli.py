@@ -21,7 +21,15 @@ from rich.table import Table
 from sqlalchemy import select
 from temporalio.client import Client
 
-from service.cases import CaseError, CaseIn, EventIn, open_case, post_event, view_as_dict
+from service.cases import (
+    CaseError,
+    CaseIn,
+    EventIn,
+    describe_validation_error,
+    open_case,
+    post_event,
+    view_as_dict,
+)
 from service.cases import view_case as fetch_view
 from service.settings import Settings
 from service.simulate import ScenarioError, message_json, parse_scenario, run_scenario
@@ -135,7 +143,9 @@ def case_open(
     try:
         case = CaseIn.model_validate(raw)
         loaded = load_policy(policy_path(settings.policy_dir, policy or settings.default_policy))
-    except (ValidationError, PolicyError) as error:
+    except ValidationError as error:
+        raise fail("\n".join(describe_validation_error(error))) from error
+    except PolicyError as error:
         raise fail(str(error)) from error
 
     async def go() -> str:
@@ -179,7 +189,7 @@ def case_event(
             }
         )
     except ValidationError as error:
-        raise fail(str(error)) from error
+        raise fail("\n".join(describe_validation_error(error))) from error
 
     async def go() -> list[str]:
         receipt = await post_event(await _client(settings), _sessions(settings), event)

@@ -22,7 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from service.cases import CaseError, CaseIn, EventIn, check_category, open_case, post_event
+from service.cases import (
+    CaseError,
+    CaseIn,
+    EventIn,
+    check_category,
+    describe_validation_error,
+    open_case,
+    post_event,
+)
 from service.settings import Settings
 from service.temporal import register_search_attributes, test_server_binary
 from standards.clock import to_utc_iso
@@ -55,7 +63,7 @@ def parse_scenario(text: str, origin: str = "scenario") -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
-        problems = [f"{_dotted(p['loc'])}: {p['msg']}" for p in error.errors()]
+        problems = describe_validation_error(error)
         raise ScenarioError(f"{origin}: invalid scenario\n" + "\n".join(problems)) from error
     references = [case.reference for case in scenario.cases]
     seen: set[str] = set()
@@ -69,13 +77,6 @@ def parse_scenario(text: str, origin: str = "scenario") -> Scenario:
                 f"{origin}: events[{index}].reference: no case {event.reference} in this scenario"
             )
     return scenario
-
-
-def _dotted(location: tuple[Any, ...]) -> str:
-    text = ""
-    for item in location:
-        text += f"[{item}]" if isinstance(item, int) else (f".{item}" if text else str(item))
-    return text or "(scenario)"
 
 
 @dataclass
