@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from activities.rendering import Channel, RenderedMessage
@@ -27,6 +28,8 @@ class Envelope:
     message: RenderedMessage
     # Where the provider should report delivery (SMS status callbacks).
     status_callback: str | None = None
+    # For `recover`: when the lost attempt handed the message over.
+    handed_over_at: datetime | None = None
 
 
 @dataclass(frozen=True)

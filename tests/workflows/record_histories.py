@@ -1,0 +1,85 @@
+"""Record workflow histories for the replay test: `python -m tests.workflows.record_histories`.
+
+Run it when a deliberate, patched workflow change ships, and keep the old
+files: every saved history must still replay, as running cases would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from service.cases import CaseIn, EventIn
+from service.settings import Settings
+from service.simulate import Rehearsal, time_skipping_environment
+from standards.policy import load_policy
+from storage.database import make_engine, make_session_factory, upgrade_to_head
+from worker import WorkerParts, build_worker, simulation_backends
+from workflows.contracts import case_workflow_id
+
+HERE = Path(__file__).resolve().parent
+START = datetime(2026, 3, 27, 17, 30, tzinfo=UTC)
+
+
+def _case(reference: str, category: str) -> CaseIn:
+    return CaseIn.model_validate({
+        "reference": reference, "category": category, "reported_at": START,
+        "borough": "Camden",
+        "victim": {"name": "Replay Victim", "phone": "+447700900123",
+                   "preferred_channel": "sms"}})
+
+
+def _event(reference: str, type: str, hours: float, **extra: object) -> EventIn:
+    return EventIn.model_validate({"reference": reference, "type": type,
+                                   "at": START + timedelta(hours=hours), **extra})
+
+
+async def record(name: str, category: str, events: list[tuple[str, float, dict[str, object]]],
+                 until_hours: float, history_event_limit: int | None = None) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'replay.db'}"
+        upgrade_to_head(url)
+        sessions = make_session_factory(make_engine(url))
+        async with time_skipping_environment() as env:
+            queue = f"record-{uuid.uuid4()}"
+            parts = WorkerParts(sessions=sessions, backends=simulation_backends())
+            async with build_worker(env.client, Settings(), parts, task_queue=queue):
+                policy = load_policy(Settings().policy_dir / "met-pledge.toml")
+                rehearsal = Rehearsal(env, sessions, policy, queue, START,
+                                      history_event_limit=history_event_limit)
+                await rehearsal.begin()
+                reference = f"R-{name}"
+                await rehearsal.open(_case(reference, category))
+                for type, hours, extra in events:
+                    await rehearsal.post(_event(reference, type, hours, **extra))
+                await rehearsal.advance_to(START + timedelta(hours=until_hours))
+                handle = env.client.get_workflow_handle(case_workflow_id(reference))
+                history = await handle.fetch_history()
+                (HERE / "histories" / f"{name}.json").write_text(history.to_json())
+                await handle.terminate("recorded")
+
+
+async def main() -> None:
+    await record("da-breached-met", "domestic_abuse",
+                 [("contact_recorded", 60, {}),
+                  ("breach_explained", 61, {"standard": "dv_contact",
+                                            "details": {"reason": "victim_unreachable"}}),
+                  ("arrest", 100, {}),
+                  ("preferences_changed", 120, {"details": {"update_interval_days": 14}})],
+                 until_hours=24 * 40)
+    await record("closed-reopened", "general",
+                 [("officer_assigned", 2, {}), ("closed", 30, {}),
+                  ("reopened", 50, {"details": {"reason": "new evidence"}}),
+                  ("closed", 90, {"details": {"reason": "no further lines of enquiry"}})],
+                 until_hours=24 * 10)
+    await record("continued", "serious_assault",
+                 [("review_recorded", 5, {})]
+                 + [("update_delivered", 24.0 * day, {}) for day in range(1, 8)],
+                 until_hours=24 * 30, history_event_limit=40)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
