@@ -13,7 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from activities.delivery import DeliveryBackend, Envelope
+from activities.delivery import (
+    DeliveryBackend,
+    DeliveryReceipt,
+    Envelope,
+    TransientDeliveryError,
+)
 from activities.records import find_case
 from activities.rendering import Channel, MessageContext, MessageRenderer, RenderedMessage
 from standards.contact import ContactProfile, plan_channels
@@ -90,6 +95,15 @@ class MessageActivities:
         channel: Channel,
         request: SendMessage,
     ) -> MessageOutcome:
+        """Send one channel's copy at most once.
+
+        The row moves QUEUED -> (handed over: `sent_at` set, committed) -> the
+        backend's receipt. A retry that finds a row handed over but without a
+        receipt cannot know whether the provider got it, so it asks the
+        backend (`recover`) instead of sending a second copy. A backend that
+        raises `TransientDeliveryError` knows it was *not* accepted, so the
+        mark is cleared and the retry sends again.
+        """
         key = f"{request.intent.key}|{channel.value}"
         row = session.scalar(
             select(models.OutboxMessage).where(models.OutboxMessage.idempotency_key == key)
@@ -102,30 +116,54 @@ class MessageActivities:
             session.add(row)
             session.commit()
         backend = self._backends[channel]
-        row.attempts += 1
-        session.commit()
-        message = RenderedMessage(
-            template=row.template,
+        envelope = Envelope(
+            idempotency_key=key,
             channel=channel,
-            subject=row.subject,
-            text=row.body,
-            html=row.html_body,
-        )
-        receipt = backend.send(
-            Envelope(
-                idempotency_key=key,
+            recipient=row.recipient,
+            message=RenderedMessage(
+                template=row.template,
                 channel=channel,
-                recipient=row.recipient,
-                message=message,
-                status_callback=self._settings.status_callback_url,
-            )
+                subject=row.subject,
+                text=row.body,
+                html=row.html_body,
+            ),
+            status_callback=self._settings.status_callback_url,
+            handed_over_at=row.sent_at,
         )
-        row.status = receipt.status
-        row.provider_id = receipt.provider_id
-        row.error = receipt.error
+        if row.sent_at is not None:
+            recovered = backend.recover(envelope)
+            if recovered is not None:
+                return self._record(session, victim, row, recovered, request)
+            # The provider never got it: sending now is the first copy.
+        row.attempts += 1
         row.sent_at = request.at
+        row.error = None
+        session.commit()
+        try:
+            receipt = backend.send(envelope)
+        except TransientDeliveryError as error:
+            row.sent_at = None
+            row.error = f"temporary failure, will retry: {error}"
+            session.commit()
+            raise
+        return self._record(session, victim, row, receipt, request)
+
+    def _record(
+        self,
+        session: Session,
+        victim: models.Victim,
+        row: models.OutboxMessage,
+        receipt: DeliveryReceipt,
+        request: SendMessage,
+    ) -> MessageOutcome:
+        row.status = receipt.status
+        row.provider_id = receipt.provider_id or row.provider_id
+        row.error = receipt.error
         if receipt.status == MessageStatus.DELIVERED:
             row.delivered_at = request.at
+        if receipt.opted_out:
+            # The provider has the victim's STOP on record: no later message tries SMS.
+            victim.sms_opted_out = True
         session.commit()
         return _outcome_of(row)
 

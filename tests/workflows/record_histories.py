@@ -25,20 +25,34 @@ START = datetime(2026, 3, 27, 17, 30, tzinfo=UTC)
 
 
 def _case(reference: str, category: str) -> CaseIn:
-    return CaseIn.model_validate({
-        "reference": reference, "category": category, "reported_at": START,
-        "borough": "Camden",
-        "victim": {"name": "Replay Victim", "phone": "+447700900123",
-                   "preferred_channel": "sms"}})
+    return CaseIn.model_validate(
+        {
+            "reference": reference,
+            "category": category,
+            "reported_at": START,
+            "borough": "Camden",
+            "victim": {
+                "name": "Replay Victim",
+                "phone": "+447700900123",
+                "preferred_channel": "sms",
+            },
+        }
+    )
 
 
 def _event(reference: str, type: str, hours: float, **extra: object) -> EventIn:
-    return EventIn.model_validate({"reference": reference, "type": type,
-                                   "at": START + timedelta(hours=hours), **extra})
+    return EventIn.model_validate(
+        {"reference": reference, "type": type, "at": START + timedelta(hours=hours), **extra}
+    )
 
 
-async def record(name: str, category: str, events: list[tuple[str, float, dict[str, object]]],
-                 until_hours: float, history_event_limit: int | None = None) -> None:
+async def record(
+    name: str,
+    category: str,
+    events: list[tuple[str, float, dict[str, object]]],
+    until_hours: float,
+    history_event_limit: int | None = None,
+) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{Path(scratch) / 'replay.db'}"
         upgrade_to_head(url)
@@ -48,8 +62,9 @@ async def record(name: str, category: str, events: list[tuple[str, float, dict[s
             parts = WorkerParts(sessions=sessions, backends=simulation_backends())
             async with build_worker(env.client, Settings(), parts, task_queue=queue):
                 policy = load_policy(Settings().policy_dir / "met-pledge.toml")
-                rehearsal = Rehearsal(env, sessions, policy, queue, START,
-                                      history_event_limit=history_event_limit)
+                rehearsal = Rehearsal(
+                    env, sessions, policy, queue, START, history_event_limit=history_event_limit
+                )
                 await rehearsal.begin()
                 reference = f"R-{name}"
                 await rehearsal.open(_case(reference, category))
@@ -63,22 +78,40 @@ async def record(name: str, category: str, events: list[tuple[str, float, dict[s
 
 
 async def main() -> None:
-    await record("da-breached-met", "domestic_abuse",
-                 [("contact_recorded", 60, {}),
-                  ("breach_explained", 61, {"standard": "dv_contact",
-                                            "details": {"reason": "victim_unreachable"}}),
-                  ("arrest", 100, {}),
-                  ("preferences_changed", 120, {"details": {"update_interval_days": 14}})],
-                 until_hours=24 * 40)
-    await record("closed-reopened", "general",
-                 [("officer_assigned", 2, {}), ("closed", 30, {}),
-                  ("reopened", 50, {"details": {"reason": "new evidence"}}),
-                  ("closed", 90, {"details": {"reason": "no further lines of enquiry"}})],
-                 until_hours=24 * 10)
-    await record("continued", "serious_assault",
-                 [("review_recorded", 5, {})]
-                 + [("update_delivered", 24.0 * day, {}) for day in range(1, 8)],
-                 until_hours=24 * 30, history_event_limit=40)
+    await record(
+        "da-breached-met",
+        "domestic_abuse",
+        [
+            ("contact_recorded", 60, {}),
+            (
+                "breach_explained",
+                61,
+                {"standard": "dv_contact", "details": {"reason": "victim_unreachable"}},
+            ),
+            ("arrest", 100, {}),
+            ("preferences_changed", 120, {"details": {"update_interval_days": 14}}),
+        ],
+        until_hours=24 * 40,
+    )
+    await record(
+        "closed-reopened",
+        "general",
+        [
+            ("officer_assigned", 2, {}),
+            ("closed", 30, {}),
+            ("reopened", 50, {"details": {"reason": "new evidence"}}),
+            ("closed", 90, {"details": {"reason": "no further lines of enquiry"}}),
+        ],
+        until_hours=24 * 10,
+    )
+    await record(
+        "continued",
+        "serious_assault",
+        [("review_recorded", 5, {})]
+        + [("update_delivered", 24.0 * day, {}) for day in range(1, 8)],
+        until_hours=24 * 30,
+        history_event_limit=40,
+    )
 
 
 if __name__ == "__main__":

@@ -21,5 +21,6 @@ def test_there_are_saved_histories_to_replay() -> None:
 async def test_a_saved_history_replays_without_nondeterminism(path: Path) -> None:
     history = WorkflowHistory.from_json(f"case:R-{path.stem}", path.read_text())
     result = await Replayer(workflows=[CaseWorkflow]).replay_workflow(
-        history, raise_on_replay_failure=True)
+        history, raise_on_replay_failure=True
+    )
     assert result.replay_failure is None

@@ -1,0 +1,1 @@
+"""Compliance reporting: the report, the breach register, case timelines and demo data."""

@@ -1,0 +1,194 @@
+"""The Twilio webhook: delivery status callbacks and inbound messages (STOP / START).
+
+Every request must carry a valid `X-Twilio-Signature` over the public URL and
+the form parameters; anything unsigned or forged gets 403 and changes nothing.
+The app writes only to the outbox and victims tables, and tells a case's
+workflow when one of its messages reached a final state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from twilio.request_validator import RequestValidator
+
+from activities.sms import PERMANENT_CODES, TWILIO_OPTED_OUT, TWILIO_STATUS
+from service.settings import Settings
+from storage import models
+from storage.enums import MessageStatus
+from workflows.case import CaseWorkflow
+from workflows.contracts import DeliveryStatus, MessageStatusUpdate, case_workflow_id
+
+log = logging.getLogger("pledge.web")
+
+STATUS_PATH = "/twilio/status"
+INBOUND_PATH = "/twilio/inbound"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+# Twilio's standard opt-out and opt-in keywords (a whole message, any case).
+OPT_OUT_WORDS = frozenset(
+    {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+)
+OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
+
+# Callbacks can arrive out of order: a late "sent" must not undo "delivered".
+_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENT: 1,
+    MessageStatus.DELIVERED: 2,
+    MessageStatus.UNDELIVERED: 2,
+    MessageStatus.FAILED: 2,
+}
+_FINAL = {
+    MessageStatus.DELIVERED: DeliveryStatus.DELIVERED,
+    MessageStatus.UNDELIVERED: DeliveryStatus.FAILED,
+    MessageStatus.FAILED: DeliveryStatus.FAILED,
+}
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def status_callback_url(settings: Settings) -> str:
+    """The URL Twilio is given, and so the URL its signatures are computed over."""
+    return settings.public_base_url.rstrip("/") + STATUS_PATH
+
+
+def intent_key_of(idempotency_key: str) -> str:
+    """The case's message intent: the outbox key without its "|channel" suffix."""
+    return idempotency_key.rsplit("|", 1)[0]
+
+
+def create_app(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    temporal_client: Client,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    if settings.twilio_auth_token is None:
+        raise ValueError("the Twilio webhook needs PLEDGE_TWILIO_AUTH_TOKEN to check signatures")
+    validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
+    public_base = settings.public_base_url.rstrip("/")
+    app = FastAPI(title="Pledge Monitor webhooks", docs_url=None, redoc_url=None)
+
+    async def signed_form(request: Request) -> dict[str, str] | None:
+        # Parsed by hand: Twilio posts plain urlencoded forms, and the signature
+        # must be checked over exactly the parameters that were sent.
+        body = (await request.body()).decode("utf-8", errors="replace")
+        params = dict(parse_qsl(body, keep_blank_values=True))
+        signature = request.headers.get(SIGNATURE_HEADER)
+        url = public_base + request.url.path
+        if request.url.query:
+            url += "?" + request.url.query
+        if not signature or not validator.validate(url, params, signature):
+            log.warning("refused an unsigned or forged request to %s", request.url.path)
+            return None
+        return params
+
+    @app.post(STATUS_PATH)
+    async def twilio_status(request: Request) -> Response:
+        params = await signed_form(request)
+        if params is None:
+            return Response("invalid signature", status_code=403)
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        status = TWILIO_STATUS.get(params.get("MessageStatus") or params.get("SmsStatus") or "")
+        if not sid or status is None:
+            return Response(status_code=204)
+        code = params.get("ErrorCode") or None
+        update_ = _apply_status(session_factory, sid, status, code, clock())
+        if update_ is None:
+            return Response(status_code=204)
+        reference, message_update = update_
+        try:
+            handle = temporal_client.get_workflow_handle(case_workflow_id(reference))
+            await handle.signal(CaseWorkflow.message_status, message_update)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                # The case's workflow has finished: there is nobody left to tell.
+                log.info("case %s has no running workflow for %s", reference, sid)
+                return Response(status_code=204)
+            log.error("could not tell case %s about %s: %s", reference, sid, error)
+            # Twilio may try again; the outbox update is idempotent and so is the signal.
+            return Response("temporarily unavailable", status_code=503)
+        return Response(status_code=204)
+
+    @app.post(INBOUND_PATH)
+    async def twilio_inbound(request: Request) -> Response:
+        params = await signed_form(request)
+        if params is None:
+            return Response("invalid signature", status_code=403)
+        sender = params.get("From", "")
+        word = " ".join(params.get("Body", "").split()).upper()
+        if word in OPT_OUT_WORDS:
+            _set_opt_out(session_factory, sender, True)
+        elif word in OPT_IN_WORDS:
+            _set_opt_out(session_factory, sender, False)
+        # Twilio itself answers STOP and START; we add no reply of our own.
+        return Response(EMPTY_TWIML, media_type="text/xml")
+
+    return app
+
+
+def _apply_status(
+    sessions: sessionmaker[Session],
+    sid: str,
+    status: MessageStatus,
+    code: str | None,
+    now: datetime,
+) -> tuple[str, MessageStatusUpdate] | None:
+    """Record a provider's status on the outbox row; what the case should hear, if final."""
+    with sessions.begin() as session:
+        row = session.scalar(
+            select(models.OutboxMessage).where(models.OutboxMessage.provider_id == sid)
+        )
+        if row is None:
+            log.info("status %s for unknown message %s", status.value, sid)
+            return None
+        current = MessageStatus(row.status)
+        if _RANK[status] > _RANK[current]:
+            row.status = status
+            if status == MessageStatus.DELIVERED:
+                row.delivered_at = now
+            if code:
+                row.error = f"{code}: {PERMANENT_CODES.get(int(code), 'Twilio error')}"
+                if int(code) == TWILIO_OPTED_OUT:
+                    _mark_opted_out(session, row.case_id)
+        final = _FINAL.get(MessageStatus(row.status))
+        if final is None:
+            return None
+        reference = session.scalar(
+            select(models.Case.reference).where(models.Case.id == row.case_id)
+        )
+        assert reference is not None
+        # The row's own final state, not this callback's: a late duplicate tells the same story.
+        return reference, MessageStatusUpdate(
+            key=intent_key_of(row.idempotency_key),
+            status=final,
+            at=row.delivered_at if final == DeliveryStatus.DELIVERED and row.delivered_at else now,
+            channel=row.channel,
+            error=row.error,
+        )
+
+
+def _mark_opted_out(session: Session, case_id: int) -> None:
+    session.execute(
+        update(models.Victim).where(models.Victim.case_id == case_id).values(sms_opted_out=True)
+    )
+
+
+def _set_opt_out(sessions: sessionmaker[Session], phone: str, opted_out: bool) -> None:
+    if not phone:
+        return
+    with sessions.begin() as session:
+        result = session.execute(
+            update(models.Victim)
+            .where(models.Victim.phone == phone)
+            .values(sms_opted_out=opted_out)
+        )
+    log.info("sms %s for %d victim(s)", "stopped" if opted_out else "allowed", result.rowcount)
