@@ -1,0 +1,105 @@
+"""Policy files: the shipped policy loads, and mistakes are named by line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from standards.clock import WindowUnit
+from standards.policy import PolicyError, Trigger, load_policy, parse_policy, policy_path
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+SOURCE = (POLICY_DIR / "met-pledge.toml").read_text()
+
+
+def test_the_met_pledge_policy_encodes_every_standard_in_the_brief() -> None:
+    policy = load_policy(POLICY_DIR / "met-pledge.toml")
+    windows = {r.id: (r.window, r.unit, r.enhanced_window) for r in policy.standards}
+    assert windows == {
+        "acknowledgement": (24, WindowUnit.HOURS, None),
+        "victim_update": (28, WindowUnit.DAYS, None),
+        "dv_contact": (24, WindowUnit.HOURS, None),
+        "traffic_unit_contact": (10, WindowUnit.WORKING_DAYS, None),
+        "serious_assault_review": (18, WindowUnit.HOURS, None),
+        "feedback_acknowledgement": (24, WindowUnit.HOURS, None),
+        "arrest_charge_update": (5, WindowUnit.WORKING_DAYS, 1),
+        "court_outcome_update": (1, WindowUnit.WORKING_DAYS, None),
+        "closure_explanation": (5, WindowUnit.WORKING_DAYS, None),
+    }
+    assert (policy.id, policy.version, policy.warning_at, policy.escalate_after_hours) == (
+        "met-pledge", 1, 0.75, 24)
+
+
+def test_which_standards_apply_depends_on_the_category() -> None:
+    policy = parse_policy(SOURCE)
+    opened = {c: {r.id for r in policy.started_by(Trigger.CASE_OPENED, c)}
+              for c in ("general", "domestic_abuse", "feedback", "road_traffic_collision")}
+    assert opened == {
+        "general": {"acknowledgement", "victim_update"},
+        "domestic_abuse": {"acknowledgement", "victim_update", "dv_contact"},
+        "feedback": {"feedback_acknowledgement"},
+        "road_traffic_collision": {"acknowledgement", "victim_update", "traffic_unit_contact"},
+    }
+    assert policy.message_for(Trigger.OFFICER_ASSIGNED, "road_traffic_collision") == \
+        "traffic_unit_contact"
+    assert policy.message_for(Trigger.OFFICER_ASSIGNED, "burglary") == "officer_assigned"
+    assert policy.has_enhanced_rights("hate_crime", vulnerable=False)
+    assert policy.has_enhanced_rights("burglary", vulnerable=True)
+    assert not policy.has_enhanced_rights("burglary", vulnerable=False)
+
+
+def broken(old: str, new: str) -> str:
+    assert old in SOURCE
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(SOURCE.replace(old, new, 1), "met-pledge.toml")
+    return str(caught.value)
+
+
+def line_of(text: str) -> int:
+    return SOURCE.splitlines().index(text) + 1
+
+
+def test_an_unknown_unit_is_named_with_its_line_and_field() -> None:
+    message = broken('unit = "working_days"\nmet_by = ["message:traffic',
+                     'unit = "fortnights"\nmet_by = ["message:traffic')
+    # The unit line is the sixth of the traffic_unit_contact table, after id.
+    traffic_unit_line = line_of('id = "traffic_unit_contact"') + 5
+    assert f"met-pledge.toml:{traffic_unit_line}: standards[3].unit:" in message
+    assert "'working_days'" in message
+
+
+def test_a_warning_point_outside_the_window_is_refused() -> None:
+    message = broken("warning_at = 0.75", "warning_at = 1.5")
+    assert f"met-pledge.toml:{line_of('warning_at = 0.75')}: warning_at:" in message
+
+
+def test_a_category_that_does_not_exist_is_refused_with_the_known_ones() -> None:
+    message = broken('applies_to = ["domestic_abuse"]', 'applies_to = ["domestic"]')
+    assert "standards[2].applies_to" in message and "'domestic'" in message
+    da_line = line_of('applies_to = ["domestic_abuse"]')
+    assert f":{da_line}:" in message
+
+
+def test_an_unknown_match_token_is_refused() -> None:
+    message = broken('met_by = ["review"]', 'met_by = ["revue"]')
+    assert "standards[4].met_by" in message and "'revue'" in message
+
+
+def test_a_missing_window_is_reported() -> None:
+    message = broken("window = 18\n", "")
+    assert "standards[4].window: Field required" in message
+
+
+def test_a_duplicate_standard_is_refused() -> None:
+    message = broken('id = "dv_contact"', 'id = "acknowledgement"')
+    assert "defined twice" in message
+
+
+def test_broken_toml_is_reported_as_such() -> None:
+    assert "not valid TOML" in broken("version = 1", "version = = 1")
+
+
+def test_an_unknown_policy_id_lists_the_available_ones() -> None:
+    with pytest.raises(PolicyError, match="available: \\['met-pledge'\\]"):
+        policy_path(POLICY_DIR, "west-yorkshire")
