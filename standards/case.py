@@ -532,7 +532,9 @@ class CaseBook:
                     f"{event.type.value} does not take detail {name!r}; accepted: {accepted}"
                 )
             expected = allowed[name]
-            if isinstance(value, bool) and expected is int:
+            accepted_types = expected if isinstance(expected, tuple) else (expected,)
+            # bool is an int to Python, never to a caller giving a number of days.
+            if isinstance(value, bool) and bool not in accepted_types:
                 raise EventRejected(f"detail {name!r} must be a whole number")
             if not isinstance(value, expected):
                 raise EventRejected(f"detail {name!r} has the wrong type ({type(value).__name__})")
