@@ -68,7 +68,7 @@ def test_an_event_in_the_future_or_without_an_offset_is_refused() -> None:
     case = book()
     with pytest.raises(EventRejected, match="in the future"):
         post(case, "contact_recorded", 10, now_hours=9)
-    naive = CaseEvent(type=EventType.ARREST, at=datetime(2026, 6, 2, 9, 0))  # noqa: DTZ001
+    naive = CaseEvent(type=EventType.ARREST, at=datetime(2026, 6, 2, 9, 0))
     with pytest.raises(EventRejected, match="UTC offset"):
         case.check(naive, REPORTED + timedelta(days=2))
 
