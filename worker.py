@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.alerts import AlertMailer, AlertMailSettings, run_alert_mailer
 from activities.delivery import DeliveryBackend, LocalOutbox, SimulatedSms
+from activities.email import SmtpEmail, SmtpSettings
 from activities.messages import MessageActivities, MessageSettings
 from activities.records import CaseRecordActivities
 from activities.rendering import Channel, MessageRenderer
@@ -35,9 +37,73 @@ class WorkerParts:
     backends: Mapping[Channel, DeliveryBackend]
 
 
+def smtp_settings(settings: Settings) -> SmtpSettings | None:
+    if not settings.smtp_host:
+        return None
+    return SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        starttls=settings.smtp_starttls,
+        mail_from=settings.mail_from,
+        reply_to=settings.mail_reply_to,
+    )
+
+
+def twilio_configured(settings: Settings) -> bool:
+    return bool(
+        settings.twilio_account_sid
+        and settings.twilio_auth_token
+        and (settings.twilio_from_number or settings.twilio_messaging_service_sid)
+    )
+
+
 def default_backends(settings: Settings) -> dict[Channel, DeliveryBackend]:
+    """The local outbox for each channel, unless that channel's provider is configured."""
     outbox = LocalOutbox()
-    return {Channel.SMS: outbox, Channel.EMAIL: outbox}
+    backends: dict[Channel, DeliveryBackend] = {Channel.SMS: outbox, Channel.EMAIL: outbox}
+    smtp = smtp_settings(settings)
+    if smtp is not None:
+        backends[Channel.EMAIL] = SmtpEmail(smtp)
+    if twilio_configured(settings):
+        # Imported here: the twilio package is only needed when it is used.
+        from activities.sms import TwilioSettings, TwilioSms
+
+        assert settings.twilio_account_sid and settings.twilio_auth_token
+        backends[Channel.SMS] = TwilioSms(
+            TwilioSettings(
+                account_sid=settings.twilio_account_sid,
+                auth_token=settings.twilio_auth_token.get_secret_value(),
+                from_number=settings.twilio_from_number,
+                messaging_service_sid=settings.twilio_messaging_service_sid,
+                base_url=settings.twilio_base_url,
+            )
+        )
+    return backends
+
+
+def status_callback_url(settings: Settings) -> str | None:
+    """Twilio reports delivery here (the web app); the outbox needs no callback."""
+    if not twilio_configured(settings):
+        return None
+    return settings.public_base_url.rstrip("/") + "/twilio/status"
+
+
+def alert_mailer(settings: Settings, sessions: sessionmaker[Session]) -> AlertMailer | None:
+    """Staff alert emails need a mail server; without one the alerts table is the record."""
+    smtp = smtp_settings(settings)
+    if smtp is None:
+        return None
+    return AlertMailer(
+        sessions,
+        MessageRenderer(settings.template_dir),
+        SmtpEmail(smtp),
+        AlertMailSettings(
+            vfu_email_pattern=settings.vfu_email_pattern,
+            manager_email_pattern=settings.manager_email_pattern,
+        ),
+    )
 
 
 def simulation_backends() -> dict[Channel, DeliveryBackend]:
@@ -55,7 +121,7 @@ def activity_objects(settings: Settings, parts: WorkerParts) -> Sequence[Any]:
         MessageSettings(
             force_name=settings.force_name,
             unit_name_pattern=settings.unit_name_pattern,
-            status_callback_url=None,
+            status_callback_url=status_callback_url(settings),
         ),
     )
     return [schedules.compute_schedules, records.record_case_changes, messages.send_message]
@@ -94,9 +160,18 @@ async def main() -> None:
     address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
     client = await Client.connect(address, namespace=settings.temporal_namespace)
     await register_search_attributes(client, settings.temporal_namespace)
-    worker = build_worker(client, settings, parts_from_settings(settings))
+    parts = parts_from_settings(settings)
+    worker = build_worker(client, settings, parts)
     log.info("worker polling %s on %s", settings.task_queue, address)
-    await worker.run()
+    mailer = alert_mailer(settings, parts.sessions)
+    stop = asyncio.Event()
+    sweeps = asyncio.create_task(run_alert_mailer(mailer, stop)) if mailer else None
+    try:
+        await worker.run()
+    finally:
+        stop.set()
+        if sweeps is not None:
+            await sweeps
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ commit, the next sweep sends it again with the same Message-ID
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -149,7 +150,5 @@ async def run_alert_mailer(
         except Exception:
             # A bad template or a database hiccup must not end the sweeps for good.
             log.exception("alert email sweep failed")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass

@@ -41,6 +41,8 @@ class SmtpSettings:
     mail_from: str = "Pledge Monitor <no-reply@pledge.invalid>"
     reply_to: str | None = None
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+    # None: the system's trusted CAs, with hostname checks (a private CA may be given here).
+    tls_context: ssl.SSLContext | None = None
 
 
 def build_email(envelope: Envelope, settings: SmtpSettings) -> EmailMessage:
@@ -74,7 +76,9 @@ class SmtpEmail:
             ) as smtp:
                 smtp.ehlo()
                 if self._settings.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(
+                        context=self._settings.tls_context or ssl.create_default_context()
+                    )
                     smtp.ehlo()
                 if self._settings.username:
                     smtp.login(self._settings.username, self._settings.password or "")

@@ -6,6 +6,7 @@ is started with the non-personal facts its clocks need.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
@@ -203,19 +204,8 @@ def workflow_input(
     return workflow_input
 
 
-async def open_case(
-    client: Client,
-    sessions: sessionmaker[Session],
-    policy: Policy,
-    case: CaseIn,
-    task_queue: str,
-    clock_offset_seconds: float = 0.0,
-    history_event_limit: int | None = None,
-    wait_for_intake: bool = True,
-) -> str:
-    """Record the case and its victim, then start its workflow; refuse a duplicate."""
-    check_category(policy, case.category)
-    with sessions() as session:
+def _insert_case(sessions: sessionmaker[Session], case: CaseIn, policy: Policy) -> None:
+    with sessions.begin() as session:
         exists = session.scalar(
             select(models.Case.id).where(models.Case.reference == case.reference)
         )
@@ -226,20 +216,48 @@ async def open_case(
             session.flush()
         except IntegrityError as error:
             raise CaseError(f"case {case.reference} already exists") from error
-        try:
-            handle = await client.start_workflow(
-                CASE_WORKFLOW,
-                workflow_input(case, policy, clock_offset_seconds, history_event_limit),
-                id=case_workflow_id(case.reference),
-                task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            )
-        except WorkflowAlreadyStartedError as error:
-            session.rollback()
+
+
+def _delete_case(sessions: sessionmaker[Session], reference: str) -> None:
+    with sessions.begin() as session:
+        row = session.scalar(select(models.Case).where(models.Case.reference == reference))
+        if row is not None:
+            if row.victim is not None:
+                session.delete(row.victim)
+            session.delete(row)
+
+
+async def open_case(
+    client: Client,
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    case: CaseIn,
+    task_queue: str,
+    clock_offset_seconds: float = 0.0,
+    history_event_limit: int | None = None,
+    wait_for_intake: bool = True,
+) -> str:
+    """Record the case and its victim, then start its workflow; refuse a duplicate.
+
+    The row is committed before the workflow starts (no transaction is held open
+    across the network call) and removed again if the start is refused or fails.
+    """
+    check_category(policy, case.category)
+    await asyncio.to_thread(_insert_case, sessions, case, policy)
+    try:
+        handle = await client.start_workflow(
+            CASE_WORKFLOW,
+            workflow_input(case, policy, clock_offset_seconds, history_event_limit),
+            id=case_workflow_id(case.reference),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
+    except BaseException as error:
+        await asyncio.to_thread(_delete_case, sessions, case.reference)
+        if isinstance(error, WorkflowAlreadyStartedError):
             raise CaseError(f"case {case.reference} already has a workflow") from error
-        # Committed only once the workflow exists: a failed start leaves no orphan row.
-        session.commit()
+        raise
     if wait_for_intake:
         await handle.execute_update("intake_done", result_type=CaseView)
     return handle.id

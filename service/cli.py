@@ -390,5 +390,9 @@ def _register_reports() -> None:
 
 _register_reports()
 
+from web.cli import register as _register_web  # noqa: E402
+
+_register_web(app)
+
 if __name__ == "__main__":
     app()

@@ -15,7 +15,8 @@ from workflows import search_attributes
 
 
 async def run_dev(settings: Settings, console: Console) -> None:
-    from worker import build_worker, parts_from_settings
+    from activities.alerts import run_alert_mailer
+    from worker import alert_mailer, build_worker, parts_from_settings
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"database: {settings.resolved_database_url}")
@@ -44,7 +45,11 @@ async def run_dev(settings: Settings, console: Console) -> None:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         async with worker:
+            mailer = alert_mailer(settings, parts.sessions)
+            sweeps = asyncio.create_task(run_alert_mailer(mailer, stop)) if mailer else None
             await stop.wait()
+            if sweeps is not None:
+                await sweeps
             console.print("stopping ...")
     finally:
         await env.shutdown()

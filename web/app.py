@@ -20,7 +20,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 
-from activities.sms import PERMANENT_CODES, TWILIO_OPTED_OUT, TWILIO_STATUS
+from activities.delivery import TWILIO_OPTED_OUT
+from activities.sms import PERMANENT_CODES, TWILIO_STATUS
 from service.settings import Settings
 from storage import models
 from storage.enums import MessageStatus
@@ -156,8 +157,9 @@ def _apply_status(
             if status == MessageStatus.DELIVERED:
                 row.delivered_at = now
             if code:
-                row.error = f"{code}: {PERMANENT_CODES.get(int(code), 'Twilio error')}"
-                if int(code) == TWILIO_OPTED_OUT:
+                number = int(code) if code.isdigit() else None
+                row.error = f"{code}: {PERMANENT_CODES.get(number or 0, 'Twilio error')}"
+                if number == TWILIO_OPTED_OUT:
                     _mark_opted_out(session, row.case_id)
         final = _FINAL.get(MessageStatus(row.status))
         if final is None:
@@ -186,9 +188,7 @@ def _set_opt_out(sessions: sessionmaker[Session], phone: str, opted_out: bool) -
     if not phone:
         return
     with sessions.begin() as session:
-        result = session.execute(
-            update(models.Victim)
-            .where(models.Victim.phone == phone)
-            .values(sms_opted_out=opted_out)
-        )
-    log.info("sms %s for %d victim(s)", "stopped" if opted_out else "allowed", result.rowcount)
+        victims = list(session.scalars(select(models.Victim).where(models.Victim.phone == phone)))
+        for victim in victims:
+            victim.sms_opted_out = opted_out
+    log.info("sms %s for %d victim(s)", "stopped" if opted_out else "allowed", len(victims))

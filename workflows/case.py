@@ -179,8 +179,19 @@ class CaseWorkflow:
             elif update.status == DeliveryStatus.FAILED:
                 del self._awaiting[update.key]
                 excluded = [update.channel] if update.channel else []
+                # A provider's late "undelivered" is a permanent failure like any
+                # other: the VFU hears of it while the next channel is tried.
+                failed = CaseEffects()
+                failed.alerts.append(
+                    self._book.manual_contact_alert(
+                        intent,
+                        f"{update.channel or 'message'} undelivered ({update.error or 'no reason'}"
+                        "); trying the next allowed channel",
+                        kind=AlertKind.DELIVERY_FAILED,
+                    )
+                )
                 await self._carry_out(
-                    CaseEffects(),
+                    failed,
                     retries=[
                         DeferredMessage(
                             intent=intent, retry_at=update.at, excluded_channels=excluded
@@ -309,7 +320,9 @@ class CaseWorkflow:
         if not obligations and not alerts and not self._case_facts_changed():
             return []
         state = self._book.state
-        await workflow.execute_activity(
+        # A short, idempotent write to the case's own records: as a local
+        # activity it costs no extra round trip through the server per change.
+        await workflow.execute_local_activity(
             RECORD_CASE_CHANGES,
             CaseChanges(
                 reference=self._book.facts.reference,

@@ -18,9 +18,17 @@ REPORTED = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 
 def book(category: str = "general", vulnerable: bool = False) -> CaseBook:
-    case = CaseBook(CaseFacts(reference="01/1/26", category=category, borough="Camden",
-                              reported_at=REPORTED, policy=POLICY, vulnerable=vulnerable),
-                    CaseState())
+    case = CaseBook(
+        CaseFacts(
+            reference="01/1/26",
+            category=category,
+            borough="Camden",
+            reported_at=REPORTED,
+            policy=POLICY,
+            vulnerable=vulnerable,
+        ),
+        CaseState(),
+    )
     run(case, case.open_case())
     return case
 
@@ -36,10 +44,20 @@ def run(case: CaseBook, effects: Any) -> None:
             effects.extend(case.message_delivered(message, message.at))
 
 
-def post(case: CaseBook, type: str, hours: float, now_hours: float | None = None,
-         standard: str | None = None, **details: Any) -> None:
-    event = CaseEvent(type=EventType(type), at=REPORTED + timedelta(hours=hours),
-                      standard=standard, details=details)
+def post(
+    case: CaseBook,
+    type: str,
+    hours: float,
+    now_hours: float | None = None,
+    standard: str | None = None,
+    **details: Any,
+) -> None:
+    event = CaseEvent(
+        type=EventType(type),
+        at=REPORTED + timedelta(hours=hours),
+        standard=standard,
+        details=details,
+    )
     case.check(event, REPORTED + timedelta(hours=now_hours if now_hours is not None else hours))
     run(case, case.apply(event))
 
@@ -52,8 +70,12 @@ def test_a_contact_naming_a_standard_meets_it_and_counts_as_an_update_but_nothin
     case = book("domestic_abuse")
     case.state.obligations[0].state = ObligationState.PENDING  # keep the acknowledgement owed
     post(case, "contact_recorded", 2, standard="dv_contact")
-    assert states(case) == {"acknowledgement#1": "pending", "victim_update#1": "met",
-                            "dv_contact#1": "met", "victim_update#2": "pending"}
+    assert states(case) == {
+        "acknowledgement#1": "pending",
+        "victim_update#1": "met",
+        "dv_contact#1": "met",
+        "victim_update#2": "pending",
+    }
 
 
 def test_a_contact_naming_no_standard_meets_everything_a_contact_can_meet() -> None:

@@ -28,21 +28,29 @@ def test_the_met_pledge_policy_encodes_every_standard_in_the_brief() -> None:
         "closure_explanation": (5, WindowUnit.WORKING_DAYS, None),
     }
     assert (policy.id, policy.version, policy.warning_at, policy.escalate_after_hours) == (
-        "met-pledge", 1, 0.75, 24)
+        "met-pledge",
+        1,
+        0.75,
+        24,
+    )
 
 
 def test_which_standards_apply_depends_on_the_category() -> None:
     policy = parse_policy(SOURCE)
-    opened = {c: {r.id for r in policy.started_by(Trigger.CASE_OPENED, c)}
-              for c in ("general", "domestic_abuse", "feedback", "road_traffic_collision")}
+    opened = {
+        c: {r.id for r in policy.started_by(Trigger.CASE_OPENED, c)}
+        for c in ("general", "domestic_abuse", "feedback", "road_traffic_collision")
+    }
     assert opened == {
         "general": {"acknowledgement", "victim_update"},
         "domestic_abuse": {"acknowledgement", "victim_update", "dv_contact"},
         "feedback": {"feedback_acknowledgement"},
         "road_traffic_collision": {"acknowledgement", "victim_update", "traffic_unit_contact"},
     }
-    assert policy.message_for(Trigger.OFFICER_ASSIGNED, "road_traffic_collision") == \
-        "traffic_unit_contact"
+    assert (
+        policy.message_for(Trigger.OFFICER_ASSIGNED, "road_traffic_collision")
+        == "traffic_unit_contact"
+    )
     assert policy.message_for(Trigger.OFFICER_ASSIGNED, "burglary") == "officer_assigned"
     assert policy.has_enhanced_rights("hate_crime", vulnerable=False)
     assert policy.has_enhanced_rights("burglary", vulnerable=True)
@@ -61,8 +69,10 @@ def line_of(text: str) -> int:
 
 
 def test_an_unknown_unit_is_named_with_its_line_and_field() -> None:
-    message = broken('unit = "working_days"\nmet_by = ["message:traffic',
-                     'unit = "fortnights"\nmet_by = ["message:traffic')
+    message = broken(
+        'unit = "working_days"\nmet_by = ["message:traffic',
+        'unit = "fortnights"\nmet_by = ["message:traffic',
+    )
     # The unit line is the sixth of the traffic_unit_contact table, after id.
     traffic_unit_line = line_of('id = "traffic_unit_contact"') + 5
     assert f"met-pledge.toml:{traffic_unit_line}: standards[3].unit:" in message

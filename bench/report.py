@@ -1,0 +1,178 @@
+"""Time the compliance report at a force's scale on SQLite and PostgreSQL.
+
+Builds the demo history once per database (SQLite under bench/out/, PostgreSQL database
+``pledge_bench`` on 127.0.0.1:5432), reusing it on later runs when the case count and seed
+match, then times the report for a one-year period with several --by combinations and
+prints seconds and the ratio to the 2-second target. Every query has a time limit, so a
+slow run ends by itself.
+
+    python bench/report.py                 # ~900,000 cases over one year
+    python bench/report.py --cases 50000   # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from reporting.compliance import compliance_report, local_midnight  # noqa: E402
+from reporting.demo import generate  # noqa: E402
+from standards.policy import load_policy, policy_path  # noqa: E402
+from storage.database import make_engine, upgrade_to_head  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+POSTGRES_DATABASE = "pledge_bench"
+TARGET_SECONDS = 2.0
+# Long enough for a report well over target, short enough that a run always finishes.
+QUERY_LIMIT_SECONDS = 300
+PERIOD = (date(2025, 1, 1), date(2026, 1, 1))
+# The data's "now": everything in the year is due, as it is for last year's report.
+AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+GROUPINGS = (
+    ("standard",),
+    ("borough",),
+    ("standard", "borough"),
+    ("month",),
+    ("standard", "borough", "category", "month"),
+)
+
+
+def _postgres_url() -> str:
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": POSTGRES_DATABASE}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{POSTGRES_DATABASE}"'))
+    admin.dispose()
+    return admin.url.set(database=POSTGRES_DATABASE).render_as_string(hide_password=False)
+
+
+def _marker(name: str) -> Path:
+    return OUT / f"{name}.built.json"
+
+
+def _build(name: str, url: str, cases: int, seed: int) -> Engine:
+    wanted = {"cases": cases, "seed": seed, "period": [str(d) for d in PERIOD]}
+    marker = _marker(name)
+    engine = make_engine(url)
+    if marker.exists() and json.loads(marker.read_text()) == wanted:
+        print(f"{name}: reusing the {cases:,}-case history built earlier", flush=True)
+        return engine
+    _empty(engine)
+    upgrade_to_head(url)
+    policy = load_policy(policy_path(ROOT / "policies", "met-pledge"))
+    began = time.perf_counter()
+    last = [began]
+
+    def progress(done: int) -> None:
+        if time.perf_counter() - last[0] > 15:
+            last[0] = time.perf_counter()
+            print(f"  {name}: {done:,}/{cases:,} cases", flush=True)
+
+    counts = generate(
+        engine,
+        policy,
+        cases=cases,
+        start=local_midnight(PERIOD[0]),
+        days=(PERIOD[1] - PERIOD[0]).days,
+        seed=seed,
+        now=AS_OF,
+        progress=progress,
+    )
+    _analyse(engine)
+    print(
+        f"{name}: built {counts.cases:,} cases, {counts.obligations:,} obligations, "
+        f"{counts.transitions:,} transitions in {time.perf_counter() - began:.0f} s",
+        flush=True,
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(wanted))
+    return engine
+
+
+def _empty(engine: Engine) -> None:
+    # A rebuild starts from nothing, so the figures never mix two generations.
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        else:
+            tables = connection.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ).scalars()
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for table in list(tables):
+                connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}"')
+
+
+def _analyse(engine: Engine) -> None:
+    # Fresh statistics (and, on PostgreSQL, a visibility map for index-only scans),
+    # as autovacuum would provide on a live database.
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+
+
+def _time(engine: Engine, by: tuple[str, ...]) -> tuple[float, int]:
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"SET statement_timeout = '{QUERY_LIMIT_SECONDS}s'"))
+        began = time.perf_counter()
+        report = compliance_report(
+            connection, local_midnight(PERIOD[0]), local_midnight(PERIOD[1]), by, AS_OF
+        )
+        return time.perf_counter() - began, report.total.due
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=900_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    parser.add_argument("--runs", type=int, default=2, help="timed runs per grouping (best kept)")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    targets = {
+        "sqlite": lambda: f"sqlite:///{OUT / 'report.db'}",
+        "postgresql": _postgres_url,
+    }
+    results: list[tuple[str, str, float, int]] = []
+    for name, url in targets.items():
+        if args.only and name != args.only:
+            continue
+        engine = _build(name, url(), args.cases, args.seed)
+        for by in GROUPINGS:
+            best = min(_time(engine, by) for _ in range(max(args.runs, 1)))
+            results.append((name, ",".join(by), best[0], best[1]))
+            print(
+                f"{name:10} --by {','.join(by):34} {best[0]:7.2f} s "
+                f"({best[0] / TARGET_SECONDS:5.2f} x target) due={best[1]:,}",
+                flush=True,
+            )
+        engine.dispose()
+    print(
+        f"\n{args.cases:,} cases, one-year report, best of {args.runs}; target {TARGET_SECONDS} s"
+    )
+    for name, grouping, seconds, _due in results:
+        verdict = "ok" if seconds <= TARGET_SECONDS else "OVER"
+        ratio = seconds / TARGET_SECONDS
+        print(f"  {name:10} {grouping:34} {seconds:7.2f} s  {ratio:5.2f}x  {verdict}")
+
+
+if __name__ == "__main__":
+    main()

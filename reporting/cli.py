@@ -1,0 +1,209 @@
+"""The reporting commands, added to `pledge` by ``service.cli`` at import time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from reporting.compliance import ReportError, compliance_report, local_midnight, parse_dimensions
+from reporting.demo import generate
+from reporting.register import UnknownCase, breach_register, case_timeline
+from reporting.render import late_text, print_report, render_html, write_csv
+from service.settings import Settings
+from standards.clock import LONDON
+from standards.policy import PolicyError, load_policy, policy_path
+from storage.database import make_engine, upgrade_to_head
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _day(raw: str, option: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as error:
+        raise _fail(f"{option} {raw!r} is not a date (YYYY-MM-DD)", code=2) from error
+
+
+def _titles(settings: Settings) -> dict[str, str]:
+    try:
+        policy = load_policy(policy_path(settings.policy_dir, settings.default_policy))
+    except PolicyError:
+        return {}
+    return {rule.id: rule.title for rule in policy.standards}
+
+
+def report(
+    from_: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (London)")],
+    to: Annotated[str, typer.Option("--to", help="day after the last, YYYY-MM-DD (London)")],
+    by: Annotated[str, typer.Option(help="comma-separated: standard,borough,category,month")] = (
+        "standard"
+    ),
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="write HTML here")] = None,
+) -> None:
+    """Compliance for a period: due, met on time, late, breached, rates and times to meet."""
+    settings = Settings()
+    start = local_midnight(_day(from_, "--from"))
+    end = local_midnight(_day(to, "--to"))
+    url = settings.resolved_database_url
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    as_of = datetime.now(UTC)
+    titles = _titles(settings)
+    try:
+        dims = parse_dimensions(by)
+        with engine.connect() as connection:
+            figures = compliance_report(connection, start, end, dims, as_of)
+            print_report(out, figures, titles)
+            if csv_path is not None:
+                write_csv(figures, csv_path)
+                out.print(f"CSV written to {csv_path}")
+            if html_path is not None:
+                by_month = compliance_report(
+                    connection, start, end, ("month",), as_of, percentiles=False
+                )
+                by_borough = compliance_report(
+                    connection, start, end, ("borough",), as_of, percentiles=False
+                )
+                html_path.write_text(
+                    render_html(
+                        figures,
+                        by_month,
+                        by_borough,
+                        template_dir=settings.template_dir,
+                        titles=titles,
+                        force_name=settings.force_name,
+                    ),
+                    encoding="utf-8",
+                )
+                out.print(f"HTML written to {html_path}")
+    except ReportError as error:
+        raise _fail(str(error), code=2) from error
+    finally:
+        engine.dispose()
+
+
+def breaches(
+    borough: Annotated[str | None, typer.Option(help="only this borough")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many rows")] = 100,
+) -> None:
+    """The breach register: unexplained breaches older than 48 hours first."""
+    settings = Settings()
+    url = settings.resolved_database_url
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            entries = breach_register(connection, borough=borough, limit=limit)
+    finally:
+        engine.dispose()
+    table = Table(title="breach register (unexplained > 48 h first)")
+    for column in ("reference", "borough", "standard", "state", "due", "late by", "explained"):
+        table.add_column(column)
+    for entry in entries:
+        table.add_row(
+            entry.reference,
+            entry.borough,
+            entry.standard,
+            entry.state,
+            entry.due_at.astimezone(LONDON).isoformat(timespec="minutes"),
+            late_text(entry.late_by),
+            entry.reason
+            if entry.explained
+            else ("[red]no[/red]" if entry.stale_unexplained else "no"),
+        )
+    out.print(table)
+    if not entries:
+        out.print("no breaches")
+
+
+def explain(reference: str) -> None:
+    """The timeline of every obligation of a case, from its recorded transitions."""
+    settings = Settings()
+    url = settings.resolved_database_url
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            steps = case_timeline(connection, reference)
+    except UnknownCase as error:
+        raise _fail(str(error)) from error
+    finally:
+        engine.dispose()
+    table = Table(title=f"{reference}: what happened, when and why")
+    for column in ("at (London)", "obligation", "event", "state after", "cause"):
+        table.add_column(column)
+    for step in steps:
+        table.add_row(
+            step.at.astimezone(LONDON).isoformat(timespec="seconds"),
+            step.obligation_key,
+            step.event,
+            step.state,
+            step.cause,
+        )
+    out.print(table)
+    if not steps:
+        out.print("no recorded transitions")
+
+
+def demo_data(
+    cases: Annotated[int, typer.Option(help="how many cases to write")],
+    start: Annotated[str | None, typer.Option(help="first report day, YYYY-MM-DD")] = None,
+    days: Annotated[int, typer.Option(help="spread the reports over this many days")] = 365,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 1,
+) -> None:
+    """Write realistic demo history (cases, victims, obligations, transitions) into the DB."""
+    settings = Settings()
+    first = _day(start, "--start") if start else datetime.now(LONDON).date() - timedelta(days=days)
+    try:
+        policy = load_policy(policy_path(settings.policy_dir, settings.default_policy))
+    except PolicyError as error:
+        raise _fail(str(error), code=2) from error
+    url = settings.resolved_database_url
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=err) as progress:
+            task = progress.add_task("writing cases", total=cases)
+            counts = generate(
+                engine,
+                policy,
+                cases=cases,
+                start=local_midnight(first),
+                days=days,
+                seed=seed,
+                progress=lambda done: progress.update(task, completed=done),
+            )
+    except ValueError as error:
+        raise _fail(str(error), code=2) from error
+    finally:
+        engine.dispose()
+    states = ", ".join(f"{state}: {count}" for state, count in sorted(counts.states.items()))
+    out.print(
+        f"wrote {counts.cases} cases, {counts.victims} victims, {counts.obligations} "
+        f"obligations ({states}), {counts.transitions} transitions"
+    )
+
+
+def register(app: typer.Typer, case_app: typer.Typer) -> None:
+    """Add `report`, `breaches`, `demo-data` and `case explain` to the `pledge` command."""
+    app.command("report")(report)
+    app.command("breaches")(breaches)
+    app.command("demo-data")(demo_data)
+    case_app.command("explain")(explain)
+
+
+__all__ = ["register"]

@@ -1,0 +1,140 @@
+"""The breach register and the per-case timeline, both read from recorded history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import Connection, case, select
+from sqlalchemy.orm import Session
+
+from storage.enums import ObligationState
+from storage.models import Case, Obligation, ObligationTransition
+
+# An unexplained breach older than this is the VFU's first job, so it heads the register.
+STALE_AFTER: Final = timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class BreachEntry:
+    reference: str
+    borough: str
+    standard: str
+    key: str
+    state: str
+    due_at: datetime
+    late_by: timedelta
+    explained: bool
+    reason: str | None
+    stale_unexplained: bool
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    obligation_key: str
+    standard: str
+    seq: int
+    event: str
+    state: str
+    at: datetime
+    cause: str
+
+
+def _connection(bind: Connection | Session) -> Connection:
+    return bind.connection() if isinstance(bind, Session) else bind
+
+
+def breach_register(
+    bind: Connection | Session,
+    *,
+    borough: str | None = None,
+    limit: int | None = None,
+    as_of: datetime | None = None,
+) -> list[BreachEntry]:
+    """Breached and met-late obligations; unexplained breaches older than 48 hours first.
+
+    How late: met_at - due_at when met late, as_of - due_at while still unmet.
+    Within each band the longest-overdue come first.
+    """
+    now = (as_of or datetime.now(UTC)).astimezone(UTC)
+    stale_before = now - STALE_AFTER
+    unexplained = Obligation.explanation_reason.is_(None)
+    stale = case((unexplained & (Obligation.due_at <= stale_before), 0), else_=1)
+    query = (
+        select(
+            Case.reference,
+            Obligation.borough,
+            Obligation.standard,
+            Obligation.key,
+            Obligation.state,
+            Obligation.due_at,
+            Obligation.met_at,
+            Obligation.explanation_reason,
+        )
+        .join(Case, Case.id == Obligation.case_id)
+        .where(
+            Obligation.state.in_((ObligationState.BREACHED.value, ObligationState.MET_LATE.value))
+        )
+        .order_by(stale, Obligation.due_at, Obligation.id)
+    )
+    if borough:
+        query = query.where(Obligation.borough == borough)
+    if limit is not None:
+        query = query.limit(limit)
+    entries = []
+    for row in _connection(bind).execute(query):
+        end = row.met_at if row.met_at is not None else now
+        entries.append(
+            BreachEntry(
+                reference=row.reference,
+                borough=row.borough,
+                standard=row.standard,
+                key=row.key,
+                state=row.state,
+                due_at=row.due_at,
+                late_by=end - row.due_at,
+                explained=row.explanation_reason is not None,
+                reason=row.explanation_reason,
+                stale_unexplained=row.explanation_reason is None and row.due_at <= stale_before,
+            )
+        )
+    return entries
+
+
+class UnknownCase(LookupError):
+    pass
+
+
+def case_timeline(bind: Connection | Session, reference: str) -> list[TimelineStep]:
+    """Every recorded transition of every obligation of the case, in the order it happened."""
+    connection = _connection(bind)
+    case_id = connection.execute(select(Case.id).where(Case.reference == reference)).scalar()
+    if case_id is None:
+        raise UnknownCase(f"no case with reference {reference!r}")
+    query = (
+        select(
+            Obligation.key,
+            Obligation.standard,
+            ObligationTransition.seq,
+            ObligationTransition.event,
+            ObligationTransition.state,
+            ObligationTransition.at,
+            ObligationTransition.cause,
+        )
+        .join(Obligation, Obligation.id == ObligationTransition.obligation_id)
+        .where(ObligationTransition.case_id == case_id)
+        .order_by(ObligationTransition.at, Obligation.id, ObligationTransition.seq)
+    )
+    return [
+        TimelineStep(
+            obligation_key=row.key,
+            standard=row.standard,
+            seq=row.seq,
+            event=row.event,
+            state=row.state,
+            at=row.at,
+            cause=row.cause,
+        )
+        for row in connection.execute(query)
+    ]

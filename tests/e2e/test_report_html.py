@@ -1,0 +1,95 @@
+"""The HTML report in real headless Chromium: charts render, nothing leaves the page."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from reporting.compliance import compliance_report, local_midnight
+from reporting.render import render_html
+from tests.integration.test_report import AS_OF, END, START, build_history
+
+CHROMIUM = Path("/usr/bin/chromium")
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+
+@pytest.fixture
+def report_html(sqlite_url: str, tmp_path: Path) -> Path:
+    from storage.database import make_engine, make_session_factory
+
+    engine = make_engine(sqlite_url)
+    sessions: sessionmaker[Session] = make_session_factory(engine)
+    build_history(sessions)
+    with sessions() as session:
+        main = compliance_report(session, START, END, ("standard", "borough"), AS_OF)
+        months = compliance_report(session, START, END, ("month",), AS_OF, percentiles=False)
+        boroughs = compliance_report(session, START, END, ("borough",), AS_OF, percentiles=False)
+    engine.dispose()
+    path = tmp_path / "report.html"
+    path.write_text(
+        render_html(
+            main, months, boroughs, template_dir=TEMPLATES, titles={}, force_name="Test Force"
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_the_html_report_draws_its_charts_offline_in_chromium(report_html: Path) -> None:
+    if not CHROMIUM.exists() and shutil.which("chromium") is None:
+        pytest.skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(report_html.as_uri())
+            page.wait_for_load_state("load")
+            charts = page.locator("svg.chart")
+            assert charts.count() == 3
+            titles = [
+                (charts.nth(i).locator("text.chart-title").text_content() or "") for i in range(3)
+            ]
+            assert titles == [
+                "On-time rate by month",
+                "On-time rate by borough",
+                "Breaches by reason (breached and met late)",
+            ]
+            # The month chart has March and April 2025; every chart has drawn bars.
+            assert charts.nth(0).locator("rect.bar").count() == 2
+            for index in range(3):
+                box = charts.nth(index).bounding_box()
+                assert box is not None and box["width"] > 100 and box["height"] > 30
+                assert charts.nth(index).locator("rect.bar").count() >= 1
+            assert "Nearest-rank" in page.locator("#definitions").inner_text() or (
+                "nearest-rank" in page.locator("#definitions").inner_text()
+            )
+            assert page.locator("#figures tbody tr").count() >= 1
+        finally:
+            browser.close()
+    # Only the file itself was loaded: no scripts, fonts or images from anywhere else.
+    assert requests == [report_html.as_uri()]
+    assert all(not url.startswith(("http:", "https:")) for url in requests)
+
+
+def test_the_period_shown_is_the_london_period(report_html: Path) -> None:
+    html = report_html.read_text(encoding="utf-8")
+    # The SVG namespace is a name, never fetched; any other URL would be.
+    html_without_namespace = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "2025-03-01T00:00+00:00" in html and "2025-05-01T00:00+01:00" in html
+    assert "<script" not in html
+    assert "http://" not in html_without_namespace and "https://" not in html
+    assert local_midnight(date(2025, 3, 1)) == datetime(2025, 3, 1, tzinfo=UTC)

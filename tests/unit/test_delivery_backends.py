@@ -1,0 +1,55 @@
+"""The worker picks delivery backends from settings: the local outbox unless configured."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from activities.delivery import LocalOutbox
+from activities.email import SmtpEmail
+from activities.rendering import Channel
+from activities.sms import TwilioSms
+from service.settings import Settings
+from worker import alert_mailer, default_backends, status_callback_url
+
+
+def settings(**values: object) -> Settings:
+    # Every field a test depends on is given explicitly, so a developer's .env cannot decide it.
+    return Settings.model_construct(**{**Settings().model_dump(), **values})
+
+
+def test_the_local_outbox_is_the_default_for_both_channels() -> None:
+    backends = default_backends(settings(smtp_host=None, twilio_account_sid=None))
+    assert all(isinstance(b, LocalOutbox) for b in backends.values())
+    assert status_callback_url(settings(twilio_account_sid=None)) is None
+
+
+def test_smtp_settings_switch_email_to_smtp_and_turn_on_alert_emails() -> None:
+    configured = settings(smtp_host="mail.example.org", twilio_account_sid=None)
+    backends = default_backends(configured)
+    assert isinstance(backends[Channel.EMAIL], SmtpEmail)
+    assert isinstance(backends[Channel.SMS], LocalOutbox)
+    assert alert_mailer(configured, sessions=None) is not None  # type: ignore[arg-type]
+    assert alert_mailer(settings(smtp_host=None), sessions=None) is None  # type: ignore[arg-type]
+
+
+def test_twilio_needs_an_account_a_token_and_a_sender() -> None:
+    account = {"twilio_account_sid": "AC" + "0" * 32, "smtp_host": None}
+    token = SecretStr("token")
+    without_sender = settings(
+        **account,
+        twilio_auth_token=token,
+        twilio_from_number=None,
+        twilio_messaging_service_sid=None,
+    )
+    assert isinstance(default_backends(without_sender)[Channel.SMS], LocalOutbox)
+    with_number = settings(**account, twilio_auth_token=token, twilio_from_number="+447700900999")
+    assert isinstance(default_backends(with_number)[Channel.SMS], TwilioSms)
+    with_service = settings(
+        **account,
+        twilio_auth_token=token,
+        twilio_from_number=None,
+        twilio_messaging_service_sid="MG" + "1" * 32,
+        public_base_url="https://pledge.example.org/",
+    )
+    assert isinstance(default_backends(with_service)[Channel.SMS], TwilioSms)
+    assert status_callback_url(with_service) == "https://pledge.example.org/twilio/status"
