@@ -144,3 +144,57 @@ def test_a_malformed_scenario_exits_non_zero_naming_the_field(
     assert result.returncode != 0
     assert result.stdout == ""
     assert field in result.stderr
+
+
+@pytest.fixture(scope="module")
+def delivery() -> dict[str, Any]:
+    result = simulate(ROOT / "scenarios" / "delivery-conventions.yaml")
+    assert result.returncode == 0, result.stderr
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def test_the_simulated_sms_test_numbers_fail_fall_back_and_retry_as_documented(
+    delivery: dict[str, Any],
+) -> None:
+    sent = [
+        (m["reference"], m["channel"], m["status"], m.get("error", "")[:5])
+        for m in delivery["messages"]
+        if m["reference"] in ("02/000002/26", "02/000003/26", "02/000004/26")
+    ]
+    assert sent == [
+        ("02/000002/26", "sms", "failed", "21211"),
+        ("02/000002/26", "email", "delivered", ""),
+        ("02/000003/26", "sms", "failed", "21610"),
+        ("02/000003/26", "email", "delivered", ""),
+        ("02/000004/26", "sms", "delivered", ""),
+    ]
+    failed = [
+        (a["reference"], a["kind"]) for a in delivery["alerts"] if a["kind"] == "delivery_failed"
+    ]
+    assert failed == [("02/000002/26", "delivery_failed"), ("02/000003/26", "delivery_failed")]
+
+
+def test_a_message_outside_safe_hours_waits_and_meets_its_standard_only_when_sent(
+    delivery: dict[str, Any],
+) -> None:
+    night = [m for m in delivery["messages"] if m["reference"] == "02/000005/26"]
+    assert [m["at"] for m in night] == ["2026-05-05T08:00:00+00:00"]  # 09:00 BST
+    ack = obligations(delivery, "02/000005/26")[0]
+    assert (ack["standard"], ack["state"], ack["met_at"]) == (
+        "acknowledgement",
+        "met",
+        "2026-05-05T08:00:00+00:00",
+    )
+
+
+def test_a_do_not_contact_victim_gets_no_message_and_the_unit_is_told_to_call(
+    delivery: dict[str, Any],
+) -> None:
+    assert not [m for m in delivery["messages"] if m["reference"] == "02/000006/26"]
+    kinds = [
+        a["kind"]
+        for a in delivery["alerts"]
+        if a["reference"] == "02/000006/26" and a["standard"] == "acknowledgement"
+    ]
+    assert kinds == ["manual_contact_required", "warning", "breach"]
