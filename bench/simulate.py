@@ -25,9 +25,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
-CATEGORIES = [("general", 30), ("burglary", 20), ("domestic_abuse", 15), ("sexual_offence", 5),
-              ("hate_crime", 5), ("serious_assault", 8), ("road_traffic_collision", 12),
-              ("feedback", 5)]
+CATEGORIES = [
+    ("general", 30),
+    ("burglary", 20),
+    ("domestic_abuse", 15),
+    ("sexual_offence", 5),
+    ("hate_crime", 5),
+    ("serious_assault", 8),
+    ("road_traffic_collision", 12),
+    ("feedback", 5),
+]
 BOROUGHS = ["Camden", "Hackney", "Islington", "Lambeth", "Southwark", "Westminster"]
 
 
@@ -44,19 +51,39 @@ def generate(count: int, rng: random.Random) -> dict[str, Any]:
         reported = YEAR_START + timedelta(minutes=rng.randrange(0, 365 * 24 * 60 - 60 * 24 * 30))
         category = rng.choices(names, weights)[0]
         sms = rng.random() < 0.6
-        cases.append({
-            "reference": reference, "category": category, "reported_at": iso(reported),
-            "borough": rng.choice(BOROUGHS), "vulnerable": rng.random() < 0.05,
-            "victim": {"name": f"Victim {n}", "email": f"victim{n}@example.org",
-                       "phone": f"+447700900{n % 1000:03d}" if sms else None,
-                       "preferred_channel": "sms" if sms else "email"},
-        })
+        cases.append(
+            {
+                "reference": reference,
+                "category": category,
+                "reported_at": iso(reported),
+                "borough": rng.choice(BOROUGHS),
+                "vulnerable": rng.random() < 0.05,
+                "victim": {
+                    "name": f"Victim {n}",
+                    "email": f"victim{n}@example.org",
+                    "phone": f"+447700900{n % 1000:03d}" if sms else None,
+                    "preferred_channel": "sms" if sms else "email",
+                },
+            }
+        )
         if category == "feedback":
             continue
 
-        def event(hours: float, type: str, reference: str = reference, **extra: Any) -> None:
-            events.append({"at": iso(reported + timedelta(hours=hours)),
-                           "reference": reference, "type": type, **extra})
+        def event(
+            hours: float,
+            type: str,
+            reference: str = reference,
+            reported: datetime = reported,
+            **extra: Any,
+        ) -> None:
+            events.append(
+                {
+                    "at": iso(reported + timedelta(hours=hours)),
+                    "reference": reference,
+                    "type": type,
+                    **extra,
+                }
+            )
 
         if rng.random() < 0.1:
             continue  # nobody touches it: every clock runs out
@@ -76,13 +103,18 @@ def generate(count: int, rng: random.Random) -> dict[str, Any]:
                 event(lifetime * 18, "charge")
         if rng.random() < 0.8:
             event(lifetime * 24, "closed", details={"reason": "no further lines of enquiry"})
-    return {"policy": "met-pledge", "cases": cases, "events": events,
-            "until": iso(YEAR_START + timedelta(days=365))}
+    return {
+        "policy": "met-pledge",
+        "cases": cases,
+        "events": events,
+        "until": iso(YEAR_START + timedelta(days=365)),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -91,9 +123,14 @@ def main() -> None:
         path = Path(scratch) / "year.yaml"
         path.write_text(yaml.safe_dump(scenario, sort_keys=False))
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "service.cli", "simulate", str(path)],
-                                cwd=ROOT, capture_output=True, text=True, timeout=1800,
-                                check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "service.cli", "simulate", str(path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
         seconds = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"pledge simulate failed:\n{result.stderr[-4000:]}")
