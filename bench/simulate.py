@@ -25,6 +25,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
+YEAR_END = YEAR_START + timedelta(days=365)
 CATEGORIES = [
     ("general", 30),
     ("burglary", 20),
@@ -74,8 +75,11 @@ def generate(count: int, rng: random.Random) -> dict[str, Any]:
             type: str,
             reference: str = reference,
             reported: datetime = reported,
+            year_end: datetime = YEAR_END,
             **extra: Any,
         ) -> None:
+            if hours > (year_end - reported).total_seconds() / 3600:
+                return  # the rehearsal stops at the end of the year
             events.append(
                 {
                     "at": iso(reported + timedelta(hours=hours)),
@@ -107,7 +111,7 @@ def generate(count: int, rng: random.Random) -> dict[str, Any]:
         "policy": "met-pledge",
         "cases": cases,
         "events": events,
-        "until": iso(YEAR_START + timedelta(days=365)),
+        "until": iso(YEAR_END),
     }
 
 

@@ -326,6 +326,9 @@ def alerts(
 @app.command()
 def simulate(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML", exists=True, dir_okay=False)],
+    shards: Annotated[int, typer.Option(
+        min=1, help="time-skipping servers to spread the cases over (cases never interact)")]
+    = 4,
     into_database: Annotated[
         bool, typer.Option(help="write the rehearsed history into the configured database")
     ] = False,
@@ -346,7 +349,7 @@ def simulate(
 
         try:
             with stdout_to_stderr():
-                outcome = asyncio.run(run_scenario(parsed, settings, url, advance))
+                outcome = asyncio.run(run_scenario(parsed, settings, url, advance, shards))
         except (ScenarioError, PolicyError) as error:
             raise fail(str(error), code=2) from error
     print(json.dumps(outcome.as_json(), indent=2))

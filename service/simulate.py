@@ -7,6 +7,7 @@ given a fixed offset that puts them in scenario time.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import tempfile
 import uuid
@@ -71,6 +72,12 @@ def parse_scenario(text: str, origin: str = "scenario") -> Scenario:
         if reference in seen:
             raise ScenarioError(f"{origin}: cases[{index}].reference: duplicate case {reference}")
         seen.add(reference)
+    for index, case in enumerate(scenario.cases):
+        if case.reported_at > scenario.until:
+            raise ScenarioError(
+                f"{origin}: cases[{index}].reported_at: after until "
+                f"({scenario.until.isoformat()}), when the clock stops"
+            )
     for index, event in enumerate(scenario.events):
         if event.reference not in seen:
             raise ScenarioError(
@@ -152,28 +159,39 @@ class Rehearsal:
         return await view_case(self.env.client, reference)
 
     def messages(self) -> list[dict[str, Any]]:
-        with self.sessions() as session:
-            rows = session.execute(
-                select(models.OutboxMessage, models.Case.reference)
-                .join(models.Case, models.Case.id == models.OutboxMessage.case_id)
-                .order_by(models.OutboxMessage.created_at, models.OutboxMessage.id)
-            ).all()
-            return [message_json(row, reference) for row, reference in rows]
+        return sent_messages(self.sessions)
 
     def alerts(self) -> list[dict[str, Any]]:
-        with self.sessions() as session:
-            rows = session.scalars(
-                select(models.Alert).order_by(models.Alert.at, models.Alert.id)
-            ).all()
-            return [
-                {
-                    "at": to_utc_iso(a.at),
-                    "reference": a.reference,
-                    "standard": a.standard,
-                    "kind": a.kind,
-                }
-                for a in rows
-            ]
+        return raised_alerts(self.sessions)
+
+
+def sent_messages(sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
+    """Every outbox message in time order (ties by case, then as written)."""
+    with sessions() as session:
+        rows = session.execute(
+            select(models.OutboxMessage, models.Case.reference)
+            .join(models.Case, models.Case.id == models.OutboxMessage.case_id)
+            .order_by(
+                models.OutboxMessage.created_at, models.Case.reference, models.OutboxMessage.id
+            )
+        ).all()
+        return [message_json(row, reference) for row, reference in rows]
+
+
+def raised_alerts(sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
+    with sessions() as session:
+        rows = session.scalars(
+            select(models.Alert).order_by(models.Alert.at, models.Alert.reference, models.Alert.id)
+        ).all()
+        return [
+            {
+                "at": to_utc_iso(a.at),
+                "reference": a.reference,
+                "standard": a.standard,
+                "kind": a.kind,
+            }
+            for a in rows
+        ]
 
 
 def message_json(row: models.OutboxMessage, reference: str) -> dict[str, Any]:
@@ -224,15 +242,36 @@ async def time_skipping_environment() -> AsyncIterator[WorkflowEnvironment]:
 ProgressCallback = Callable[[int, int], None]
 
 
+# Cases never interact, so a rehearsal can spread them over several
+# time-skipping servers: each server serialises its own clock, and most of a
+# step's time is spent waiting on that server, not on this process.
+DEFAULT_SHARDS = 4
+
+Step = tuple[datetime, int, int, "CaseIn | EventIn"]
+
+
+def plan_steps(scenario: Scenario, shards: int) -> list[list[Step]]:
+    """Each shard's steps in time order (a case before its own events at one instant)."""
+    shard_of = {case.reference: i % shards for i, case in enumerate(scenario.cases)}
+    plans: list[list[Step]] = [[] for _ in range(shards)]
+    for i, case in enumerate(scenario.cases):
+        plans[shard_of[case.reference]].append((case.reported_at, 0, i, case))
+    for i, event in enumerate(scenario.events):
+        if event.at <= scenario.until:
+            plans[shard_of[event.reference]].append((event.at, 1, i, event))
+    for plan in plans:
+        plan.sort(key=lambda step: step[:3])
+    return [plan for plan in plans if plan]
+
+
 async def run_scenario(
     scenario: Scenario,
     settings: Settings,
     database_url: str | None = None,
     progress: ProgressCallback | None = None,
+    shards: int = DEFAULT_SHARDS,
 ) -> Outcome:
     """Run a scenario end to end; `database_url` keeps its history, otherwise a temp SQLite."""
-    from worker import WorkerParts, build_worker, simulation_backends
-
     policy = load_policy(
         policy_path(settings.policy_dir, scenario.policy or settings.default_policy)
     )
@@ -241,63 +280,94 @@ async def run_scenario(
             check_category(policy, case.category)
         except CaseError as error:
             raise ScenarioError(f"cases[{index}].category: {error}") from error
+    plans = plan_steps(scenario, max(1, min(shards, len(scenario.cases))))
+    instants = [case.reported_at for case in scenario.cases] + [scenario.until]
+    epoch = min(instants)
+    total = sum(len(plan) for plan in plans)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
     with tempfile.TemporaryDirectory(prefix="pledge-simulate-") as scratch:
         url = database_url or f"sqlite:///{Path(scratch) / 'rehearsal.db'}"
         upgrade_to_head(url)
         engine = make_engine(url)
         sessions = make_session_factory(engine)
         try:
-            async with time_skipping_environment() as env:
-                task_queue = f"rehearsal-{uuid.uuid4()}"
-                parts = WorkerParts(sessions=sessions, backends=simulation_backends())
-                async with build_worker(env.client, settings, parts, task_queue=task_queue):
-                    return await _rehearse(env, sessions, policy, task_queue, scenario, progress)
+            results = await asyncio.gather(
+                *(
+                    _rehearse_shard(settings, sessions, policy, plan, epoch, scenario.until, tick)
+                    for plan in plans
+                )
+            )
+            views = {view["reference"]: view for cases, _ in results for view in cases}
+            late = [
+                {
+                    "index": i,
+                    "reference": e.reference,
+                    "type": e.type.value,
+                    "at": to_utc_iso(e.at),
+                    "error": "after until: the simulation clock stops first",
+                }
+                for i, e in enumerate(scenario.events)
+                if e.at > scenario.until
+            ]
+            outcome = Outcome(
+                cases=[views[case.reference] for case in scenario.cases],
+                messages=sent_messages(sessions),
+                alerts=raised_alerts(sessions),
+                rejected=sorted(
+                    [r for _, rejected in results for r in rejected] + late,
+                    key=lambda r: int(r["index"]),
+                ),
+            )
+            return outcome
         finally:
             engine.dispose()
 
 
-async def _rehearse(
-    env: WorkflowEnvironment,
+async def _rehearse_shard(
+    settings: Settings,
     sessions: sessionmaker[Session],
     policy: Policy,
-    task_queue: str,
-    scenario: Scenario,
-    progress: ProgressCallback | None,
-) -> Outcome:
-    steps: list[tuple[datetime, int, int, CaseIn | EventIn]] = [
-        (case.reported_at, 0, i, case) for i, case in enumerate(scenario.cases)
-    ] + [(event.at, 1, i, event) for i, event in enumerate(scenario.events)]
-    steps.sort(key=lambda step: step[:3])
-    epoch = min([steps[0][0], scenario.until]) if steps else scenario.until
-    rehearsal = Rehearsal(env, sessions, policy, task_queue, epoch)
-    await rehearsal.begin()
-    outcome = Outcome()
-    for done, (_at, kind, index, item) in enumerate(steps, start=1):
-        if isinstance(item, CaseIn):
-            try:
-                await rehearsal.open(item)
-            except CaseError as error:
-                raise ScenarioError(f"cases[{index}]: {error}") from error
-        else:
-            assert isinstance(item, EventIn)
-            try:
-                await rehearsal.post(item)
-            except CaseError as error:
-                outcome.rejected.append(
-                    {
-                        "index": index,
-                        "reference": item.reference,
-                        "type": item.type.value,
-                        "at": to_utc_iso(item.at),
-                        "error": str(error),
-                    }
-                )
-        if progress is not None:
-            progress(done, len(steps))
-        del kind
-    await rehearsal.advance_to(scenario.until)
-    for reference in rehearsal.references:
-        outcome.cases.append(obligation_json(await rehearsal.view(reference)))
-    outcome.messages = rehearsal.messages()
-    outcome.alerts = rehearsal.alerts()
-    return outcome
+    steps: list[Step],
+    epoch: datetime,
+    until: datetime,
+    tick: Callable[[], None],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    from worker import WorkerParts, build_worker, simulation_backends
+
+    async with time_skipping_environment() as env:
+        task_queue = f"rehearsal-{uuid.uuid4()}"
+        parts = WorkerParts(sessions=sessions, backends=simulation_backends())
+        async with build_worker(env.client, settings, parts, task_queue=task_queue):
+            rehearsal = Rehearsal(env, sessions, policy, task_queue, epoch)
+            await rehearsal.begin()
+            rejected: list[dict[str, Any]] = []
+            for _at, _kind, index, item in steps:
+                if isinstance(item, CaseIn):
+                    try:
+                        await rehearsal.open(item)
+                    except CaseError as error:
+                        raise ScenarioError(f"cases[{index}]: {error}") from error
+                else:
+                    try:
+                        await rehearsal.post(item)
+                    except CaseError as error:
+                        rejected.append(
+                            {
+                                "index": index,
+                                "reference": item.reference,
+                                "type": item.type.value,
+                                "at": to_utc_iso(item.at),
+                                "error": str(error),
+                            }
+                        )
+                tick()
+            await rehearsal.advance_to(until)
+            cases = [obligation_json(await rehearsal.view(ref)) for ref in rehearsal.references]
+            return cases, rejected

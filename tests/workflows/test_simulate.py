@@ -198,3 +198,28 @@ def test_a_do_not_contact_victim_gets_no_message_and_the_unit_is_told_to_call(
         if a["reference"] == "02/000006/26" and a["standard"] == "acknowledgement"
     ]
     assert kinds == ["manual_contact_required", "warning", "breach"]
+
+
+def test_spreading_cases_over_one_or_several_servers_gives_the_same_outcome(
+    examples: dict[str, Any],
+) -> None:
+    single = simulate(EXAMPLES, "--shards", "1")
+    assert single.returncode == 0, single.stderr
+    assert json.loads(single.stdout) == examples
+
+
+def test_an_event_after_until_is_not_applied_and_is_listed_as_rejected(tmp_path: Path) -> None:
+    text = EXAMPLES.read_text().replace(
+        'until: "2027-01-20T00:00:00+00:00"', 'until: "2026-05-01T00:00:00+00:00"'
+    )
+    text = text.replace(
+        'reported_at: "2026-12-18T10:00:00+00:00"', 'reported_at: "2026-04-18T10:00:00+00:00"'
+    )
+    late = tmp_path / "late.yaml"
+    late.write_text(text)
+    result = simulate(late)
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert [(r["index"], r["type"]) for r in outcome["rejected_events"]] == [(2, "closed")]
+    states = [o["standard"] for o in obligations(outcome, "01/123456/26")]
+    assert "closure_explanation" not in states
