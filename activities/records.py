@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from reporting.summary import SummaryKey, refresh_report_summary, summary_key
 from standards.obligations import Alert, AlertKind, Obligation
 from storage import models
 from storage.enums import RecipientRole
@@ -80,6 +81,11 @@ class CaseRecordActivities:
                 )
             )
         }
+        # The report summary rows this write changes: each row's key before and after.
+        touched: set[SummaryKey] = {
+            summary_key(row.due_at, row.standard, row.borough, row.category)
+            for row in rows.values()
+        }
         for obligation in obligations:
             row = rows.get(obligation.key)
             if row is None:
@@ -95,7 +101,9 @@ class CaseRecordActivities:
                 rows[obligation.key] = row
             for name in OBLIGATION_FIELDS:
                 setattr(row, name, getattr(obligation, name))
+            touched.add(summary_key(row.due_at, row.standard, row.borough, row.category))
         session.flush()
+        refresh_report_summary(session, touched)
         recorded: dict[int, int] = {
             obligation_id: count
             for obligation_id, count in session.execute(

@@ -23,17 +23,21 @@ Definitions (shown verbatim in the terminal and HTML reports; copy them into the
 - **Breach reasons**: for obligations that are breached or met late, the reason code the
   victim focus unit recorded, or ``unexplained`` when none has been recorded.
 
-Counting is pushed into SQL with one GROUP BY over the denormalised obligations table
-(no join to cases). Percentiles use ``percentile_disc`` on PostgreSQL, which is exactly
-nearest-rank, and ROW_NUMBER() windows on SQLite, which has no ordered-set aggregates.
+Speed: a year of a London-sized force is millions of obligations, so the report reads the
+monthly summary ``report_month_summary`` (see ``reporting.summary``) for every London month
+that lies wholly in the period and wholly before the as-of instant, and the raw
+obligations only for the rest (a partial first or last month, the month still running).
+The summary keeps every time to meet exactly (to the second, and the share as the same
+double), so both paths give the same numbers; nothing is rounded or approximated.
+Percentiles are picked from the sorted runs by ``reporting.summary.select_positions``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from datetime import UTC, date, datetime
+from itertools import chain
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -43,16 +47,29 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session
 
+from reporting.percentiles import nearest_rank_position
+from reporting.summary import (
+    LATE_STATES,
+    MET_STATES,
+    UNEXPLAINED,
+    as_float,
+    local_midnight,
+    select_positions,
+    time_to_meet,
+    unpack_seconds,
+    unpack_shares,
+)
 from standards.clock import LONDON, require_aware
 from storage.enums import ObligationState
 from storage.models import Obligation
+from storage.report_models import ReportMonthSummary
 
 DIMENSIONS: Final = ("standard", "borough", "category", "month")
-UNEXPLAINED: Final = "unexplained"
 MEDIAN: Final = 50
 P90: Final = 90
 
@@ -96,8 +113,17 @@ DEFINITIONS: Final[tuple[tuple[str, str], ...]] = (
     ),
 )
 
-_MET_STATES: Final = (ObligationState.MET.value, ObligationState.MET_LATE.value)
-_LATE_STATES: Final = (ObligationState.BREACHED.value, ObligationState.MET_LATE.value)
+__all__ = [
+    "DIMENSIONS",
+    "UNEXPLAINED",
+    "ComplianceReport",
+    "GroupFigures",
+    "ReportError",
+    "compliance_report",
+    "local_midnight",
+    "month_boundaries",
+    "parse_dimensions",
+]
 
 
 class ReportError(ValueError):
@@ -133,12 +159,6 @@ class ComplianceReport:
     by: tuple[str, ...]
     groups: list[GroupFigures]
     total: GroupFigures
-
-
-def local_midnight(day: date) -> datetime:
-    """The UTC instant of local midnight at the start of ``day`` in Europe/London."""
-    # Midnight always exists in London (clocks change at 01:00 and 02:00).
-    return datetime.combine(day, time(), tzinfo=LONDON).astimezone(UTC)
 
 
 def parse_dimensions(raw: str | Sequence[str]) -> tuple[str, ...]:
@@ -187,33 +207,44 @@ def _dimension_column(name: str, month: ColumnElement[Any]) -> ColumnElement[Any
     return column
 
 
-def _seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
-    """Whole seconds from ``earlier`` to ``later``, computed by the database."""
-    if dialect == "sqlite":
-        # Instants are stored as UTC text; julianday() parses them to fractional days.
-        return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0)
-    return func.round(func.extract("epoch", later - earlier))
-
-
-def _due_filter(start: datetime, end: datetime, as_of: datetime) -> ColumnElement[bool]:
+def _due_filter(ranges: Sequence[tuple[datetime, datetime]], as_of: datetime) -> Any:
     return and_(
-        Obligation.due_at >= start,
-        Obligation.due_at < end,
+        or_(*(and_(Obligation.due_at >= low, Obligation.due_at < high) for low, high in ranges)),
         Obligation.due_at <= as_of,
         Obligation.state != ObligationState.CANCELLED.value,
     )
 
 
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return float(value)
-    return float(value)
-
-
 def _connection(bind: Connection | Session) -> Connection:
     return bind.connection() if isinstance(bind, Session) else bind
+
+
+def _split(
+    start: datetime, end: datetime, as_of: datetime
+) -> tuple[list[date], list[tuple[datetime, datetime]]]:
+    """(months read from the summary, instant ranges read from the raw obligations).
+
+    A month comes from the summary when it lies wholly in [start, end) and every deadline
+    in it is at or before as_of; the rest of the period is read raw.
+    """
+    whole = [
+        (lower, upper)
+        for _label, lower, upper in month_boundaries(start, end)
+        if start <= lower and upper <= end and upper <= as_of
+    ]
+    if not whole:
+        return [], [(start, end)]
+    months = [lower.astimezone(LONDON).date() for lower, _upper in whole]
+    raw = [(low, high) for low, high in ((start, whole[0][0]), (whole[-1][1], end)) if low < high]
+    return months, raw
+
+
+@dataclass
+class _Runs:
+    """Sorted runs of times to meet (seconds) and shares for one group."""
+
+    seconds: list[list[int]] = field(default_factory=list)
+    shares: list[list[float]] = field(default_factory=list)
 
 
 def compliance_report(
@@ -233,28 +264,39 @@ def compliance_report(
         raise ReportError(f"the period is empty: to ({end}) is not after from ({start})")
     dims = parse_dimensions(by)
     connection = _connection(bind)
-    month = _month_expression(start, end)
-    keys = [_dimension_column(name, month).label(f"k_{name}") for name in dims]
+    months, raw = _split(start, end, as_of)
 
     groups: dict[tuple[str, ...], GroupFigures] = {}
     total = GroupFigures(key=())
-    for row in connection.execute(_counts_query(keys, start, end, as_of)):
-        key = tuple(str(part) for part in row[: len(keys)])
-        state, reason, count = row[len(keys)], row[len(keys) + 1], int(row[len(keys) + 2])
-        for figures in (groups.setdefault(key, GroupFigures(key=key)), total):
-            _add(figures, state, reason, count)
+    runs: dict[tuple[str, ...], _Runs] = {}
+    total_runs = _Runs()
+
+    def figures_for(key: tuple[str, ...]) -> GroupFigures:
+        found = groups.get(key)
+        if found is None:
+            found = groups[key] = GroupFigures(key=key)
+        return found
+
+    if months:
+        _read_summary(connection, dims, months, percentiles, figures_for, total, runs, total_runs)
+    if raw:
+        month = _month_expression(start, end)
+        keys = [_dimension_column(name, month).label(f"k_{name}") for name in dims]
+        for row in connection.execute(_counts_query(keys, raw, as_of)):
+            key = tuple(str(part) for part in row[: len(keys)])
+            state, reason, count = row[len(keys)], row[len(keys) + 1], int(row[len(keys) + 2])
+            _add(figures_for(key), state, reason, count)
+            _add(total, state, reason, count)
+        if percentiles:
+            _read_raw_times(connection, keys, raw, as_of, runs, total_runs)
 
     if percentiles:
-        dialect = connection.dialect.name
-        for key, values in _percentiles(connection, dialect, keys, start, end, as_of):
-            target = groups.get(key) if key else total
-            if target is not None:
-                (
-                    target.median_hours,
-                    target.p90_hours,
-                    target.median_share,
-                    target.p90_share,
-                ) = values
+        for key, group_runs in runs.items():
+            # With no --by the single group () is the total itself; as before, only the
+            # total row carries its percentiles.
+            if key and key in groups:
+                _set_percentiles(groups[key], group_runs)
+        _set_percentiles(total, total_runs)
     return ComplianceReport(
         start=start,
         end=end,
@@ -263,6 +305,99 @@ def compliance_report(
         groups=[groups[key] for key in sorted(groups)],
         total=total,
     )
+
+
+def _read_summary(
+    connection: Connection,
+    dims: Sequence[str],
+    months: Sequence[date],
+    percentiles: bool,
+    figures_for: Any,
+    total: GroupFigures,
+    runs: dict[tuple[str, ...], _Runs],
+    total_runs: _Runs,
+) -> None:
+    table = ReportMonthSummary
+    columns: list[Any] = [
+        table.month,
+        table.standard,
+        table.borough,
+        table.category,
+        table.met,
+        table.met_late,
+        table.breached,
+        table.pending,
+        table.reasons,
+    ]
+    if percentiles:
+        columns += [table.hours, table.shares]
+    query = select(*columns).where(table.month >= months[0], table.month <= months[-1])
+    labels: dict[date, str] = {}
+    for row in connection.execute(query):
+        month = labels.get(row[0])
+        if month is None:
+            month = labels[row[0]] = f"{row[0]:%Y-%m}"
+        values = {"month": month, "standard": row[1], "borough": row[2], "category": row[3]}
+        key = tuple(str(values[name]) for name in dims)
+        group = figures_for(key)
+        for figures in (group, total):
+            figures.met_on_time += row[4]
+            figures.met_late += row[5]
+            figures.breached += row[6]
+            figures.awaiting_breach += row[7]
+            figures.due += row[4] + row[5] + row[6] + row[7]
+            for reason, count in row[8].items():
+                figures.reasons[reason] = figures.reasons.get(reason, 0) + count
+        if percentiles:
+            seconds, shares = unpack_seconds(row[9]), unpack_shares(row[10])
+            group_runs = runs.setdefault(key, _Runs())
+            for target in (group_runs, total_runs):
+                target.seconds.append(seconds)
+                target.shares.append(shares)
+
+
+def _read_raw_times(
+    connection: Connection,
+    keys: Sequence[ColumnElement[Any]],
+    raw: Sequence[tuple[datetime, datetime]],
+    as_of: datetime,
+    runs: dict[tuple[str, ...], _Runs],
+    total_runs: _Runs,
+) -> None:
+    ttm, share = time_to_meet(connection.dialect.name)
+    query = select(*keys, ttm, share).where(
+        _due_filter(raw, as_of), Obligation.state.in_(MET_STATES)
+    )
+    seconds: dict[tuple[str, ...], list[int]] = {}
+    shares: dict[tuple[str, ...], list[float]] = {}
+    for row in connection.execute(query):
+        key = tuple(str(part) for part in row[: len(keys)])
+        value, fraction = row[len(keys)], as_float(row[len(keys) + 1])
+        # NULLs (no met_at, or an empty window) are ignored, as percentile_disc does.
+        if value is not None:
+            seconds.setdefault(key, []).append(int(value))
+        if fraction is not None:
+            shares.setdefault(key, []).append(fraction)
+    all_seconds = sorted(chain.from_iterable(seconds.values()))
+    all_shares = sorted(chain.from_iterable(shares.values()))
+    for key, values in seconds.items():
+        runs.setdefault(key, _Runs()).seconds.append(sorted(values))
+    for key, fractions in shares.items():
+        runs.setdefault(key, _Runs()).shares.append(sorted(fractions))
+    total_runs.seconds.append(all_seconds)
+    total_runs.shares.append(all_shares)
+
+
+def _set_percentiles(figures: GroupFigures, runs: _Runs) -> None:
+    count = sum(map(len, runs.seconds))
+    if count:
+        positions = [nearest_rank_position(MEDIAN, count), nearest_rank_position(P90, count)]
+        median, p90 = select_positions(runs.seconds, positions)
+        figures.median_hours, figures.p90_hours = median / 3600.0, p90 / 3600.0
+    count = sum(map(len, runs.shares))
+    if count:
+        positions = [nearest_rank_position(MEDIAN, count), nearest_rank_position(P90, count)]
+        figures.median_share, figures.p90_share = select_positions(runs.shares, positions)
 
 
 def _add(figures: GroupFigures, state: str, reason: str | None, count: int) -> None:
@@ -280,112 +415,21 @@ def _add(figures: GroupFigures, state: str, reason: str | None, count: int) -> N
 
 
 def _counts_query(
-    keys: Sequence[ColumnElement[Any]], start: datetime, end: datetime, as_of: datetime
+    keys: Sequence[ColumnElement[Any]],
+    ranges: Sequence[tuple[datetime, datetime]],
+    as_of: datetime,
 ) -> Any:
     # One scan: the reason is only meaningful for late obligations, so it is NULL for the
     # rest and the state/reason pairs stay few; Python then folds them into the columns.
     reason = case(
         (
-            Obligation.state.in_(_LATE_STATES),
+            Obligation.state.in_(LATE_STATES),
             func.coalesce(Obligation.explanation_reason, UNEXPLAINED),
         ),
         else_=None,
     ).label("reason")
     return (
         select(*keys, Obligation.state, reason, func.count().label("n"))
-        .where(_due_filter(start, end, as_of))
+        .where(_due_filter(ranges, as_of))
         .group_by(*keys, Obligation.state, reason)
     )
-
-
-Quadruple = tuple[float | None, float | None, float | None, float | None]
-
-
-def _percentiles(
-    connection: Connection,
-    dialect: str,
-    keys: Sequence[ColumnElement[Any]],
-    start: datetime,
-    end: datetime,
-    as_of: datetime,
-) -> Iterable[tuple[tuple[str, ...], Quadruple]]:
-    ttm = _seconds_between(dialect, Obligation.met_at, Obligation.started_at)
-    window = _seconds_between(dialect, Obligation.due_at, Obligation.started_at)
-    share = ttm / window
-    met = and_(_due_filter(start, end, as_of), Obligation.state.in_(_MET_STATES))
-    groupings = [list(keys), []] if keys else [[]]
-    for grouping in groupings:
-        if dialect == "postgresql":
-            yield from _percentiles_postgresql(connection, grouping, ttm, share, met)
-        else:
-            yield from _percentiles_windowed(connection, grouping, ttm, share, met)
-
-
-def _percentiles_postgresql(
-    connection: Connection,
-    keys: Sequence[ColumnElement[Any]],
-    ttm: ColumnElement[Any],
-    share: ColumnElement[Any],
-    met: ColumnElement[bool],
-) -> Iterable[tuple[tuple[str, ...], Quadruple]]:
-    # percentile_disc(p) is the first value whose cumulative share reaches p: nearest-rank.
-    query = select(
-        *keys,
-        func.percentile_disc(MEDIAN / 100).within_group(ttm),
-        func.percentile_disc(P90 / 100).within_group(ttm),
-        func.percentile_disc(MEDIAN / 100).within_group(share),
-        func.percentile_disc(P90 / 100).within_group(share),
-    ).where(met)
-    if keys:
-        query = query.group_by(*keys)
-    for row in connection.execute(query):
-        key = tuple(str(part) for part in row[: len(keys)])
-        m, p, ms, ps = (_number(value) for value in row[len(keys) :])
-        yield key, (_hours(m), _hours(p), ms, ps)
-
-
-def _percentiles_windowed(
-    connection: Connection,
-    keys: Sequence[ColumnElement[Any]],
-    ttm: ColumnElement[Any],
-    share: ColumnElement[Any],
-    met: ColumnElement[bool],
-) -> Iterable[tuple[tuple[str, ...], Quadruple]]:
-    found: dict[tuple[str, ...], list[float | None]] = {}
-    for slot, measure in ((0, ttm), (2, share)):
-        ranked = (
-            select(
-                *keys,
-                measure.label("value"),
-                func.row_number()
-                .over(partition_by=list(keys) or None, order_by=measure)
-                .label("rn"),
-                func.count().over(partition_by=list(keys) or None).label("n"),
-            )
-            .where(met)
-            .subquery()
-        )
-        key_columns = [ranked.c[key.name] for key in keys]
-        # ceil(p * n / 100) in integer arithmetic: SQLite's ceil() is optional.
-        median_at = (ranked.c.n * MEDIAN + 99) // 100
-        p90_at = (ranked.c.n * P90 + 99) // 100
-        query = select(
-            *key_columns,
-            ranked.c.value,
-            ranked.c.rn == median_at,
-            ranked.c.rn == p90_at,
-        ).where((ranked.c.rn == median_at) | (ranked.c.rn == p90_at))
-        for row in connection.execute(query):
-            key = tuple(str(part) for part in row[: len(keys)])
-            value, is_median, is_p90 = row[len(keys) :]
-            slots = found.setdefault(key, [None, None, None, None])
-            if is_median:
-                slots[slot] = _number(value)
-            if is_p90:
-                slots[slot + 1] = _number(value)
-    for key, (m, p, ms, ps) in found.items():
-        yield key, (_hours(m), _hours(p), ms, ps)
-
-
-def _hours(seconds: float | None) -> float | None:
-    return None if seconds is None else seconds / 3600.0

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, func, select, text
 
+from reporting.summary import rebuild_report_summary
 from standards.clock import LONDON, Nation, WindowUnit, add_calendar_days, add_working_days
 from standards.obligations import BreachReason, ObligationState
 from standards.policy import Policy, StandardRule, Trigger
@@ -70,6 +71,7 @@ OBLIGATION_COLUMNS: Final = (
     "escalated_at", "met_at", "cancelled_at", "window_amount", "window_unit",
     "explanation_reason", "explanation_text", "explained_at", "updated_at",
 )  # fmt: skip
+DUE_AT: Final = OBLIGATION_COLUMNS.index("due_at")
 TRANSITION_COLUMNS: Final = (
     "id",
     "obligation_id",
@@ -424,15 +426,25 @@ def generate(
         ids = _next_ids(connection)
     batch = _Batch()
     instants = _report_instants(start.astimezone(UTC), days, cases, rng)
+    first_due: datetime | None = None
+    last_due: datetime | None = None
     for written, reported_at in enumerate(instants, start=1):
         generator.case(ids, batch, reported_at)
         if len(batch.cases) >= BATCH_CASES or written == cases:
+            if batch.obligations:
+                dues = [row[DUE_AT] for row in batch.obligations]
+                low, high = min(dues), max(dues)
+                first_due = low if first_due is None else min(first_due, low)
+                last_due = high if last_due is None else max(last_due, high)
             _flush(engine, batch, counts)
             if progress is not None:
                 progress(written)
             batch = _Batch()
     with engine.begin() as connection:
         _reset_sequences(connection)
+        if first_due is not None and last_due is not None:
+            # The report reads the monthly summary, so summarise what was just written.
+            rebuild_report_summary(connection, first_due, last_due)
     counts.states = dict(generator.states)
     return counts
 

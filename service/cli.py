@@ -326,9 +326,12 @@ def alerts(
 @app.command()
 def simulate(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML", exists=True, dir_okay=False)],
-    shards: Annotated[int, typer.Option(
-        min=1, help="time-skipping servers to spread the cases over (cases never interact)")]
-    = 4,
+    shards: Annotated[
+        int,
+        typer.Option(
+            min=1, help="time-skipping servers to spread the cases over (cases never interact)"
+        ),
+    ] = 4,
     into_database: Annotated[
         bool, typer.Option(help="write the rehearsed history into the configured database")
     ] = False,

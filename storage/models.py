@@ -243,3 +243,7 @@ class Alert(Base):
     recipient_role: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# The report summary tables join the same metadata (they refer to Obligation above).
+from storage import report_models as report_models  # noqa: E402

@@ -16,6 +16,7 @@ from reporting.demo import generate
 from reporting.percentiles import nearest_rank
 from reporting.register import breach_register, case_timeline
 from reporting.render import CSV_TAIL, write_csv
+from reporting.summary import rebuild_report_summary
 from standards.policy import load_policy, policy_path
 from storage import models
 
@@ -114,6 +115,9 @@ def build_history(sessions: sessionmaker[Session]) -> None:
                     window_unit="hours",
                 )
             )
+        # Written by hand rather than by the service, so summarise it as the service would.
+        session.flush()
+        rebuild_report_summary(session)
 
 
 # -- the independent count: plain Python over HISTORY, no SQL ------------------------------

@@ -1,0 +1,331 @@
+"""The monthly report summary: keeping it right, and reading exact percentiles from it.
+
+``report_month_summary`` (see ``storage.report_models``) holds, per London month of the
+deadline and (standard, borough, category), the counts per state, the breach reasons and
+every time to meet as a sorted packed array. The report reads it for months that lie
+wholly in the period and wholly before the as-of instant, and the raw obligations for the
+rest, so each row must always equal what the raw obligations say. Every writer therefore
+refreshes the rows it touched, in its own transaction:
+
+- ``activities.records`` (the service) calls :func:`refresh_report_summary` for the keys
+  of the obligations it wrote, before and after the change;
+- ``reporting.demo`` (bulk data) and migration 0004 call :func:`rebuild_report_summary`.
+
+A refresh recomputes a row from the raw obligations (never adds deltas), so a refresh is
+idempotent and a missed one is repaired by the next refresh or rebuild of that key.
+
+Percentiles stay exact: times are stored to the second and shares as the same double the
+SQL expression yields, and :func:`select_positions` picks the nearest-rank values from many
+sorted runs without sorting them all together.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from itertools import chain
+from math import isqrt
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from standards.clock import LONDON
+from storage.enums import ObligationState
+from storage.models import Obligation
+from storage.report_models import ReportMonthSummary
+
+UNEXPLAINED: Final = "unexplained"
+MET_STATES: Final = (ObligationState.MET.value, ObligationState.MET_LATE.value)
+LATE_STATES: Final = (ObligationState.BREACHED.value, ObligationState.MET_LATE.value)
+# Below this many values a plain sort is quicker than sampling.
+SMALL: Final = 20_000
+_BIG_ENDIAN: Final = sys.byteorder == "big"
+
+SummaryKey = tuple[date, str, str, str]
+T = TypeVar("T", int, float)
+
+
+def local_midnight(day: date) -> datetime:
+    """The UTC instant of local midnight at the start of ``day`` in Europe/London."""
+    # Midnight always exists in London (clocks change at 01:00 and 02:00).
+    return datetime.combine(day, time(), tzinfo=LONDON).astimezone(UTC)
+
+
+def month_of(instant: datetime) -> date:
+    """The first day of the Europe/London calendar month containing ``instant``."""
+    return instant.astimezone(LONDON).date().replace(day=1)
+
+
+def next_month(first: date) -> date:
+    return date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
+
+
+def summary_key(due_at: datetime, standard: str, borough: str, category: str) -> SummaryKey:
+    return (month_of(due_at), standard, borough, category)
+
+
+def seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """Whole seconds from ``earlier`` to ``later``, computed by the database."""
+    if dialect == "sqlite":
+        # Instants are stored as UTC text; julianday() parses them to fractional days.
+        return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0)
+    return func.round(func.extract("epoch", later - earlier))
+
+
+def time_to_meet(dialect: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """(seconds to meet, share of the window): the expressions every percentile sorts."""
+    ttm = seconds_between(dialect, Obligation.met_at, Obligation.started_at)
+    window = seconds_between(dialect, Obligation.due_at, Obligation.started_at)
+    return ttm, ttm / window
+
+
+def as_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    return float(value)
+
+
+def pack_seconds(values: Sequence[int]) -> bytes:
+    packed = array("q", sorted(values))
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def pack_shares(values: Sequence[float]) -> bytes:
+    packed = array("d", sorted(values))
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def unpack_seconds(blob: bytes) -> list[int]:
+    packed = array("q")
+    packed.frombytes(blob)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tolist()
+
+
+def unpack_shares(blob: bytes) -> list[float]:
+    packed = array("d")
+    packed.frombytes(blob)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tolist()
+
+
+@dataclass
+class _Row:
+    met: int = 0
+    met_late: int = 0
+    breached: int = 0
+    pending: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    seconds: list[int] = field(default_factory=list)
+    shares: list[float] = field(default_factory=list)
+
+    def add(self, state: str, reason: str | None, ttm: Any, share: Any) -> None:
+        if state == ObligationState.MET:
+            self.met += 1
+        elif state == ObligationState.MET_LATE:
+            self.met_late += 1
+        elif state == ObligationState.BREACHED:
+            self.breached += 1
+        elif state == ObligationState.PENDING:
+            self.pending += 1
+        if state in LATE_STATES:
+            name = reason or UNEXPLAINED
+            self.reasons[name] = self.reasons.get(name, 0) + 1
+        if state in MET_STATES:
+            # NULLs (no met_at, or an empty window) are ignored, as percentile_disc does.
+            if ttm is not None:
+                self.seconds.append(int(ttm))
+            share_value = as_float(share)
+            if share_value is not None:
+                self.shares.append(share_value)
+
+    def values(self, key: SummaryKey) -> dict[str, Any]:
+        month, standard, borough, category = key
+        return {
+            "month": month,
+            "standard": standard,
+            "borough": borough,
+            "category": category,
+            "met": self.met,
+            "met_late": self.met_late,
+            "breached": self.breached,
+            "pending": self.pending,
+            "reasons": dict(sorted(self.reasons.items())),
+            "hours": pack_seconds(self.seconds),
+            "shares": pack_shares(self.shares),
+        }
+
+
+def _connection(bind: Connection | Session) -> Connection:
+    return bind.connection() if isinstance(bind, Session) else bind
+
+
+def _source(dialect: str, *where: ColumnElement[bool]) -> Any:
+    ttm, share = time_to_meet(dialect)
+    return select(
+        Obligation.due_at,
+        Obligation.standard,
+        Obligation.borough,
+        Obligation.category,
+        Obligation.state,
+        Obligation.explanation_reason,
+        ttm,
+        share,
+    ).where(Obligation.state != ObligationState.CANCELLED.value, *where)
+
+
+def _summarise(connection: Connection, *where: ColumnElement[bool]) -> dict[SummaryKey, _Row]:
+    rows: dict[SummaryKey, _Row] = {}
+    bounds: list[tuple[datetime, datetime, date]] = []  # (lower, upper, month), cached
+    for due_at, standard, borough, category, state, reason, ttm, share in connection.execute(
+        _source(connection.dialect.name, *where)
+    ):
+        month = _cached_month(bounds, due_at)
+        key = (month, standard, borough, category)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = _Row()
+        row.add(state, reason, ttm, share)
+    return rows
+
+
+def _cached_month(bounds: list[tuple[datetime, datetime, date]], due_at: datetime) -> date:
+    # Converting millions of instants to London time one by one is slow; most rows of a
+    # scan share a handful of months, so remember their boundaries.
+    for lower, upper, month in bounds:
+        if lower <= due_at < upper:
+            return month
+    month = month_of(due_at)
+    bounds.append((local_midnight(month), local_midnight(next_month(month)), month))
+    return month
+
+
+def _insert(connection: Connection, rows: dict[SummaryKey, _Row]) -> None:
+    if rows:
+        connection.execute(
+            insert(ReportMonthSummary), [row.values(key) for key, row in sorted(rows.items())]
+        )
+
+
+def refresh_report_summary(bind: Connection | Session, keys: Iterable[SummaryKey]) -> None:
+    """Recompute the summary rows of ``keys`` from the raw obligations, in this transaction."""
+    connection = _connection(bind)
+    table = ReportMonthSummary
+    for key in sorted(set(keys)):
+        month, standard, borough, category = key
+        connection.execute(
+            delete(table).where(
+                table.month == month,
+                table.standard == standard,
+                table.borough == borough,
+                table.category == category,
+            )
+        )
+        rows = _summarise(
+            connection,
+            Obligation.standard == standard,
+            Obligation.borough == borough,
+            Obligation.category == category,
+            Obligation.due_at >= local_midnight(month),
+            Obligation.due_at < local_midnight(next_month(month)),
+        )
+        _insert(connection, rows)
+
+
+def rebuild_report_summary(
+    bind: Connection | Session, start: datetime | None = None, end: datetime | None = None
+) -> int:
+    """Recompute every summary row of the months that overlap [start, end) (default: all).
+
+    Returns the number of summary rows written. Works a month at a time, so memory stays
+    bounded by one month of obligations.
+    """
+    connection = _connection(bind)
+    if start is None or end is None:
+        low, high = connection.execute(
+            select(func.min(Obligation.due_at), func.max(Obligation.due_at))
+        ).one()
+        if low is None:
+            return 0
+        start = start or low
+        end = end or high
+    written = 0
+    month = month_of(start)
+    while local_midnight(month) <= end:
+        following = next_month(month)
+        connection.execute(delete(ReportMonthSummary).where(ReportMonthSummary.month == month))
+        rows = _summarise(
+            connection,
+            and_(
+                Obligation.due_at >= local_midnight(month),
+                Obligation.due_at < local_midnight(following),
+            ),
+        )
+        _insert(connection, rows)
+        written += len(rows)
+        month = following
+    return written
+
+
+def select_positions(runs: Sequence[Sequence[T]], positions: Sequence[int]) -> list[T]:
+    """The values at 1-based ``positions`` of the sorted union of sorted ``runs``.
+
+    Exact. Rather than merging every run, it sorts a regular sample of them, takes the two
+    sample values that should bracket the wanted position, counts exactly (by bisection in
+    each run) how many values lie below the bracket, and sorts only the values inside it.
+    A bracket that misses is widened until it cannot miss.
+    """
+    runs = [run for run in runs if run]
+    if not runs:
+        return []
+    if len(runs) == 1:
+        return [runs[0][position - 1] for position in positions]
+    total = sum(map(len, runs))
+    if total <= SMALL:
+        merged = sorted(chain.from_iterable(runs))
+        return [merged[position - 1] for position in positions]
+    step = max(1, isqrt(total // max(1, isqrt(len(runs)))))
+    sample = sorted(chain.from_iterable(run[step // 2 :: step] for run in runs))
+    return [_select_one(runs, sample, total, position) for position in positions]
+
+
+def _select_one(runs: list[Sequence[T]], sample: list[T], total: int, position: int) -> T:
+    guess = position * len(sample) // total
+    # The sample rank errs by about sqrt(runs) / 3.5 places; start at about 3.5 sigma.
+    margin = isqrt(len(runs)) + 16
+    while True:
+        low_index, high_index = guess - margin, guess + margin
+        starts = (
+            [bisect_left(run, sample[low_index]) for run in runs]
+            if 0 <= low_index < len(sample)
+            else [0] * len(runs)
+        )
+        below = sum(starts)
+        if below < position:
+            ends = (
+                [bisect_right(run, sample[high_index]) for run in runs]
+                if 0 <= high_index < len(sample)
+                else [len(run) for run in runs]
+            )
+            if sum(ends) >= position:
+                inside = sorted(
+                    chain.from_iterable(
+                        run[begin:end] for run, begin, end in zip(runs, starts, ends, strict=True)
+                    )
+                )
+                return inside[position - below - 1]
+        margin *= 4

@@ -1,0 +1,53 @@
+"""The summary the compliance report reads instead of every obligation.
+
+One row per (London month of the deadline, standard, borough, category): how many
+obligations are in each state (cancelled ones are left out, as the report leaves them
+out), the breach reasons with their counts, and every time to meet, exactly, as two
+sorted packed arrays (whole seconds, and share of the window). Nothing is rounded, so a
+report built from the summary gives the same numbers as one built from the raw rows.
+
+``reporting.summary`` keeps it up to date; ``reporting.compliance`` only trusts it for
+months that lie wholly inside the period and wholly before the as-of instant.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import JSON, Date, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+from storage.models import CODE_LENGTH, Obligation
+
+__all__ = ["ReportMonthSummary"]
+
+
+class ReportMonthSummary(Base):
+    __tablename__ = "report_month_summary"
+
+    # The first day of the Europe/London calendar month of due_at.
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    standard: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
+    borough: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
+    category: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
+    met: Mapped[int] = mapped_column(Integer)
+    met_late: Mapped[int] = mapped_column(Integer)
+    breached: Mapped[int] = mapped_column(Integer)
+    pending: Mapped[int] = mapped_column(Integer)
+    # {reason or "unexplained": count} over breached and met-late obligations.
+    reasons: Mapped[dict[str, int]] = mapped_column(JSON)
+    # Sorted little-endian int64 seconds from start to met, one per met or met-late row.
+    hours: Mapped[bytes] = mapped_column(LargeBinary)
+    # Sorted little-endian float64 shares of the window, one per met or met-late row.
+    shares: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# Refreshing one summary row reads just that month's obligations of one key.
+Index(
+    "ix_obligations_summary_key",
+    Obligation.standard,
+    Obligation.borough,
+    Obligation.category,
+    Obligation.due_at,
+)

@@ -1,0 +1,59 @@
+"""Exact nearest-rank selection from many sorted runs, and the summary's packed arrays."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from reporting.percentiles import nearest_rank, nearest_rank_position
+from reporting.summary import (
+    pack_seconds,
+    pack_shares,
+    select_positions,
+    unpack_seconds,
+    unpack_shares,
+)
+
+
+def test_packed_arrays_come_back_sorted_and_exact() -> None:
+    seconds = [3600, 5, 86_400 * 40, 0, 5]
+    shares = [0.1 + 0.2, 1 / 3, 2.5, 0.0]
+    assert unpack_seconds(pack_seconds(seconds)) == sorted(seconds)
+    assert unpack_shares(pack_shares(shares)) == sorted(shares)
+    assert unpack_seconds(pack_seconds([])) == []
+
+
+@pytest.mark.parametrize("runs", [1, 2, 50, 3_000])
+@pytest.mark.parametrize("kind", ["int", "float", "ties"])
+def test_selection_from_runs_equals_sorting_everything(runs: int, kind: str) -> None:
+    rng = random.Random(runs * 31 + len(kind))
+    data: list[list[float]] = []
+    for index in range(runs):
+        # Runs of very different sizes and ranges, as (month, key) rows are.
+        size = rng.choice((0, 1, 3, 40, 400, 5_000)) if runs > 1 else 60_000
+        shift = rng.uniform(0, 10) * (index % 7)
+        if kind == "int":
+            run = [float(rng.randint(5, 900_000)) for _ in range(size)]
+        elif kind == "ties":
+            run = [float(rng.randint(0, 20)) for _ in range(size)]
+        else:
+            run = [shift + rng.expovariate(1.0) for _ in range(size)]
+        data.append(sorted(run))
+    everything = sorted(value for run in data for value in run)
+    if not everything:
+        assert select_positions(data, []) == []
+        return
+    for percent in (1, 50, 90, 100):
+        position = nearest_rank_position(percent, len(everything))
+        assert select_positions(data, [position]) == [everything[position - 1]]
+        assert select_positions(data, [position])[0] == nearest_rank(everything, percent)
+
+
+def test_selection_survives_a_sample_that_misleads_it() -> None:
+    # Many short runs of large values and one long run of small ones: the sample rank is
+    # far from the true rank, so the first bracket misses and must be widened.
+    runs = [[1_000_000.0 + i] for i in range(5_000)] + [[float(i) for i in range(100_000)]]
+    everything = sorted(value for run in runs for value in run)
+    for position in (1, 50_000, 99_999, 100_000, 100_001, 102_500, len(everything)):
+        assert select_positions(runs, [position]) == [everything[position - 1]]
