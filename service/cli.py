@@ -232,7 +232,7 @@ def case_show(
         f"{view['status']} · {view['policy']}"
     )
     for column in ("obligation", "state", "started", "due", "met"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for o in view["obligations"]:
         table.add_row(o["key"], o["state"], o["started_at"], o["due_at"], o["met_at"] or "")
     out.print(table)
@@ -272,7 +272,7 @@ def list_cases(
     rows = asyncio.run(go())
     table = Table(title="overdue cases" if overdue else "open cases")
     for column in ("reference", "borough", "category", "breached", "next deadline"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*row)
     out.print(table)
@@ -311,7 +311,7 @@ def alerts(
     sessions = _sessions(settings)
     table = Table(title="alerts")
     for column in ("at", "reference", "borough", "standard", "kind", "for"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     with sessions() as session:
         query = select(models.Alert).order_by(models.Alert.at.desc()).limit(limit)
         if borough:
