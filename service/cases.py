@@ -264,29 +264,35 @@ async def open_case(
 
 
 def store_officer_details(
-    sessions: sessionmaker[Session], reference: str, details: dict[str, Any]
-) -> dict[str, Any]:
-    """Move staff contact details into the database; return what the workflow may see."""
-    officer = {k: details[k] for k in OFFICER_DETAILS if k in details}
-    rest = {k: v for k, v in details.items() if k not in OFFICER_DETAILS}
-    if officer:
-        with sessions.begin() as session:
-            case = session.scalar(select(models.Case).where(models.Case.reference == reference))
-            if case is None:
-                raise CaseError(f"no case with reference {reference}")
-            for name, value in officer.items():
-                setattr(case, name, str(value))
-    return rest
+    sessions: sessionmaker[Session], reference: str, officer: dict[str, str | None]
+) -> dict[str, str | None]:
+    """Write who is dealing with the case; return the values they replace."""
+    with sessions.begin() as session:
+        case = session.scalar(select(models.Case).where(models.Case.reference == reference))
+        if case is None:
+            raise CaseError(f"no case with reference {reference}")
+        previous = {name: getattr(case, name) for name in officer}
+        for name, value in officer.items():
+            setattr(case, name, value)
+    return previous
 
 
 async def post_event(
     client: Client, sessions: sessionmaker[Session], event: EventIn
 ) -> EventReceipt:
-    details = event.details
-    if event.type == EventType.OFFICER_ASSIGNED:
-        details = store_officer_details(sessions, event.reference, details)
-    elif any(k in details for k in OFFICER_DETAILS):
+    officer: dict[str, str | None] = {
+        k: str(event.details[k]) for k in OFFICER_DETAILS if k in event.details
+    }
+    details = {k: v for k, v in event.details.items() if k not in OFFICER_DETAILS}
+    if officer and event.type != EventType.OFFICER_ASSIGNED:
         raise CaseError("officer details are accepted only with officer_assigned")
+    # The message the event sends reads them from the database, so they are written
+    # first, and put back if the case refuses the event: a refusal changes nothing.
+    previous = (
+        await asyncio.to_thread(store_officer_details, sessions, event.reference, officer)
+        if officer
+        else {}
+    )
     handle = client.get_workflow_handle(case_workflow_id(event.reference))
     case_event = CaseEvent(
         type=event.type, at=event.at, standard=event.standard, details=details, actor=event.actor
@@ -296,13 +302,15 @@ async def post_event(
             "post_event", case_event, result_type=EventReceipt
         )
         return receipt
-    except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        raise CaseError(
-            f"{event.type.value} refused for case {event.reference}: "
-            f"{getattr(cause, 'message', None) or cause}"
-        ) from error
-    except RPCError as error:
+    except (WorkflowUpdateFailedError, RPCError) as error:
+        if previous:
+            await asyncio.to_thread(store_officer_details, sessions, event.reference, previous)
+        if isinstance(error, WorkflowUpdateFailedError):
+            cause = error.cause
+            raise CaseError(
+                f"{event.type.value} refused for case {event.reference}: "
+                f"{getattr(cause, 'message', None) or cause}"
+            ) from error
         raise CaseError(
             f"case {event.reference} is not running ({error.message}); "
             "is the reference right, or has the case been archived?"

@@ -417,3 +417,35 @@ async def test_no_personal_data_enters_the_workflow_history(cases: RehearsalFact
         assert personal not in text
     body = next(m for m in rehearsal.messages() if m["template"] == "traffic_unit_contact")["body"]
     assert "Jordan Reeves" in body
+
+
+async def test_a_refused_officer_assignment_leaves_the_recorded_officer_unchanged(
+    cases: RehearsalFactory,
+) -> None:
+    rehearsal, ref = await opened(cases)
+    await rehearsal.post(
+        EventIn.model_validate(
+            {
+                "reference": ref,
+                "type": "officer_assigned",
+                "at": REPORTED + timedelta(hours=1),
+                "details": {"officer_name": "PC Ada Price", "officer_contact": "020 7946 0001"},
+            }
+        )
+    )
+    await rehearsal.post(event(ref, "closed", REPORTED + timedelta(hours=2), reason="resolved"))
+    with pytest.raises(CaseError, match="is closed"):
+        await rehearsal.post(
+            EventIn.model_validate(
+                {
+                    "reference": ref,
+                    "type": "officer_assigned",
+                    "at": REPORTED + timedelta(hours=3),
+                    "details": {"officer_name": "PC Someone Else", "officer_contact": "999"},
+                }
+            )
+        )
+    with cases.sessions() as session:
+        case = session.scalar(select(models.Case).where(models.Case.reference == ref))
+        assert case is not None
+        assert (case.officer_name, case.officer_contact) == ("PC Ada Price", "020 7946 0001")
