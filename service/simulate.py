@@ -31,6 +31,7 @@ from service.cases import (
     describe_validation_error,
     open_case,
     post_event,
+    view_case,
 )
 from service.settings import Settings
 from service.temporal import register_search_attributes, test_server_binary
@@ -154,8 +155,6 @@ class Rehearsal:
         return await post_event(self.env.client, self.sessions, event)
 
     async def view(self, reference: str) -> CaseView:
-        from service.cases import view_case
-
         return await view_case(self.env.client, reference)
 
     def messages(self) -> list[dict[str, Any]]:
