@@ -18,7 +18,7 @@ from reporting.render import late_text, print_report, render_html, write_csv
 from service.settings import Settings
 from standards.clock import LONDON
 from standards.policy import PolicyError, load_policy, policy_path
-from storage.database import make_engine, upgrade_to_head
+from storage.database import migrated_engine
 
 out = Console()
 err = Console(stderr=True)
@@ -57,14 +57,14 @@ def report(
     settings = Settings()
     start = local_midnight(_day(from_, "--from"))
     end = local_midnight(_day(to, "--to"))
-    url = settings.resolved_database_url
-    upgrade_to_head(url)
-    engine = make_engine(url)
     as_of = datetime.now(UTC)
     titles = _titles(settings)
     try:
         dims = parse_dimensions(by)
-        with engine.connect() as connection:
+        with (
+            migrated_engine(settings.resolved_database_url) as engine,
+            engine.connect() as connection,
+        ):
             figures = compliance_report(connection, start, end, dims, as_of)
             print_report(out, figures, titles)
             if csv_path is not None:
@@ -91,8 +91,6 @@ def report(
                 out.print(f"HTML written to {html_path}")
     except ReportError as error:
         raise _fail(str(error), code=2) from error
-    finally:
-        engine.dispose()
 
 
 def breaches(
@@ -101,14 +99,11 @@ def breaches(
 ) -> None:
     """The breach register: unexplained breaches older than 48 hours first."""
     settings = Settings()
-    url = settings.resolved_database_url
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            entries = breach_register(connection, borough=borough, limit=limit)
-    finally:
-        engine.dispose()
+    with (
+        migrated_engine(settings.resolved_database_url) as engine,
+        engine.connect() as connection,
+    ):
+        entries = breach_register(connection, borough=borough, limit=limit)
     table = Table(title="breach register (unexplained > 48 h first)")
     for column in ("reference", "borough", "standard", "state", "due", "late by", "explained"):
         table.add_column(column)
@@ -132,16 +127,14 @@ def breaches(
 def explain(reference: str) -> None:
     """The timeline of every obligation of a case, from its recorded transitions."""
     settings = Settings()
-    url = settings.resolved_database_url
-    upgrade_to_head(url)
-    engine = make_engine(url)
     try:
-        with engine.connect() as connection:
+        with (
+            migrated_engine(settings.resolved_database_url) as engine,
+            engine.connect() as connection,
+        ):
             steps = case_timeline(connection, reference)
     except UnknownCase as error:
         raise _fail(str(error)) from error
-    finally:
-        engine.dispose()
     table = Table(title=f"{reference}: what happened, when and why")
     for column in ("at (London)", "obligation", "event", "state after", "cause"):
         table.add_column(column)
@@ -171,12 +164,12 @@ def demo_data(
         policy = load_policy(policy_path(settings.policy_dir, settings.default_policy))
     except PolicyError as error:
         raise _fail(str(error), code=2) from error
-    url = settings.resolved_database_url
-    upgrade_to_head(url)
-    engine = make_engine(url)
     columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
     try:
-        with Progress(*columns, console=err) as progress:
+        with (
+            migrated_engine(settings.resolved_database_url) as engine,
+            Progress(*columns, console=err) as progress,
+        ):
             task = progress.add_task("writing cases", total=cases)
             counts = generate(
                 engine,
@@ -189,8 +182,6 @@ def demo_data(
             )
     except ValueError as error:
         raise _fail(str(error), code=2) from error
-    finally:
-        engine.dispose()
     states = ", ".join(f"{state}: {count}" for state, count in sorted(counts.states.items()))
     out.print(
         f"wrote {counts.cases} cases, {counts.victims} victims, {counts.obligations} "
