@@ -27,7 +27,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
 from itertools import chain
 from math import isqrt
 from typing import Any, Final, TypeVar
@@ -86,41 +85,40 @@ def time_to_meet(dialect: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
 
 
 def as_float(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return float(value)
-    return float(value)
+    # PostgreSQL answers with Decimal, SQLite with float: float() takes either.
+    return None if value is None else float(value)
+
+
+def _pack(typecode: str, values: Sequence[float]) -> bytes:
+    # Stored little-endian whatever the machine, so a database moves between hosts.
+    packed = array(typecode, sorted(values))
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(typecode: str, blob: bytes) -> list[Any]:
+    packed = array(typecode)
+    packed.frombytes(blob)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tolist()
 
 
 def pack_seconds(values: Sequence[int]) -> bytes:
-    packed = array("q", sorted(values))
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    return packed.tobytes()
+    return _pack("q", values)
 
 
 def pack_shares(values: Sequence[float]) -> bytes:
-    packed = array("d", sorted(values))
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    return packed.tobytes()
+    return _pack("d", values)
 
 
 def unpack_seconds(blob: bytes) -> list[int]:
-    packed = array("q")
-    packed.frombytes(blob)
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    return packed.tolist()
+    return _unpack("q", blob)
 
 
 def unpack_shares(blob: bytes) -> list[float]:
-    packed = array("d")
-    packed.frombytes(blob)
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    return packed.tolist()
+    return _unpack("d", blob)
 
 
 @dataclass
