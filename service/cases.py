@@ -30,7 +30,7 @@ from temporalio.service import RPCError
 from service.contacts import normalise_email, normalise_phone, parse_safe_hours
 from standards.case import CaseEvent, CaseFacts, EventType
 from standards.clock import to_utc_iso
-from standards.policy import Policy
+from standards.policy import Policy, dotted_location
 from storage import models
 from storage.enums import CaseStatus
 from workflows.contracts import (
@@ -56,9 +56,7 @@ def describe_validation_error(error: ValidationError) -> list[str]:
     """One line per problem: the dotted field path, then what was wrong and what is accepted."""
     lines = []
     for problem in error.errors():
-        path = ""
-        for item in problem["loc"]:
-            path += f"[{item}]" if isinstance(item, int) else (f".{item}" if path else str(item))
+        path = dotted_location(tuple(problem["loc"]))
         message = FRIENDLY_ERRORS.get(problem["type"], problem["msg"])
         lines.append(f"{path or '(input)'}: {message}")
     return lines

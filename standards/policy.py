@@ -219,7 +219,7 @@ def _describe(source: str, origin: str, problems: list[tuple[tuple[Any, ...], st
     for location, message in problems:
         line = locate_line(source, location)
         where = f"{origin}:{line}" if line else origin
-        lines.append(f"{where}: {_dotted(location) or '(file)'}: {message}")
+        lines.append(f"{where}: {dotted_location(location) or '(file)'}: {message}")
     return "invalid policy\n" + "\n".join(lines)
 
 
@@ -237,7 +237,8 @@ def policy_path(policy_dir: Path, policy_id: str) -> Path:
     return path
 
 
-def _dotted(location: tuple[Any, ...]) -> str:
+def dotted_location(location: tuple[Any, ...]) -> str:
+    """A pydantic error location as a path: standards[3].unit (validator markers left out)."""
     parts: list[str] = []
     for item in location:
         if isinstance(item, int):
