@@ -126,5 +126,13 @@ def db_engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
+    """A session factory on a fresh migrated SQLite database (one engine, disposed after)."""
+    engine = make_engine(sqlite_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
 def db_session_factory(db_engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(db_engine)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,7 +12,6 @@ from activities.alerts import AlertMailer, AlertMailSettings, alert_recipient, b
 from activities.email import SmtpEmail, message_id_for
 from activities.rendering import DEFAULT_TEMPLATE_DIR, MessageRenderer
 from storage import models
-from storage.database import make_engine, make_session_factory
 from tests.integration.test_smtp_email import Busy, Recorder, settings_for, smtp_server
 from tests.unit.test_delivery import seed_case
 
@@ -25,13 +22,6 @@ PATTERNS = AlertMailSettings(
     vfu_email_pattern="vfu-{borough}@met.example",
     manager_email_pattern="manager-{borough}@met.example",
 )
-
-
-@pytest.fixture
-def sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(sqlite_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def raise_alerts(sessions: sessionmaker[Session], kinds: list[tuple[str, str]]) -> str:

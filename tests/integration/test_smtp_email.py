@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from activities.delivery import Envelope, TransientDeliveryError
 from activities.email import SmtpEmail, SmtpSettings, message_id_for
 from activities.rendering import Channel, RenderedMessage
-from storage.database import make_engine, make_session_factory
 from storage.enums import MessageStatus
 from tests.unit.test_delivery import (
     CrashAfterFirstSend,
@@ -210,13 +209,6 @@ def test_starttls_is_used_when_configured(smtp_server: Any, tmp_path: Path) -> N
     # Without STARTTLS the server refuses to take the message at all.
     with pytest.raises(TransientDeliveryError):
         SmtpEmail(settings_for(port, starttls=False)).send(envelope())
-
-
-@pytest.fixture
-def sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(sqlite_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def test_an_email_activity_failing_after_the_smtp_server_accepted_sends_exactly_one_email(

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from activities.delivery import Envelope, TransientDeliveryError
 from activities.rendering import Channel, RenderedMessage
 from activities.sms import TwilioSettings, TwilioSms
-from storage.database import make_engine, make_session_factory
 from storage.enums import MessageStatus
 from tests.unit.test_delivery import (
     CrashAfterFirstSend,
@@ -248,13 +247,6 @@ def test_recovery_finds_a_message_created_by_a_lost_attempt_and_nothing_otherwis
     recovered = backend.recover(envelope())
     assert recovered is not None
     assert (recovered.status, recovered.provider_id) == (MessageStatus.SENT, sent.provider_id)
-
-
-@pytest.fixture
-def sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(sqlite_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def test_an_sms_activity_failing_after_twilio_created_the_message_sends_exactly_one(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -18,7 +18,6 @@ from twilio.request_validator import RequestValidator
 
 from service.settings import Settings
 from storage import models
-from storage.database import make_engine, make_session_factory
 from storage.enums import MessageStatus
 from tests.unit.test_delivery import outbox_rows, seed_case, victim_of
 from web.app import INBOUND_PATH, STATUS_PATH, create_app
@@ -46,13 +45,6 @@ class FakeTemporal:
 
     def get_workflow_handle(self, workflow_id: str) -> FakeHandle:
         return FakeHandle(workflow_id, cast(list[tuple[str, Any]], self.signals))
-
-
-@pytest.fixture
-def sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(sqlite_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

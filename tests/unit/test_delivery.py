@@ -6,7 +6,6 @@ Also home to the small helpers the SMTP, Twilio and webhook tests share.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 
@@ -25,7 +24,6 @@ from activities.messages import MessageActivities, MessageSettings
 from activities.rendering import DEFAULT_TEMPLATE_DIR, Channel, MessageRenderer
 from standards.case import MessageIntent
 from storage import models
-from storage.database import make_engine, make_session_factory
 from storage.enums import MessageStatus
 from workflows.contracts import DeliveryStatus, SendMessage
 
@@ -169,13 +167,6 @@ class FakeProvider:
             if accepted.idempotency_key == envelope.idempotency_key:
                 return DeliveryReceipt(status=MessageStatus.DELIVERED, provider_id="recovered")
         return None
-
-
-@pytest.fixture
-def sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(sqlite_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 # -- tests -------------------------------------------------------------------
