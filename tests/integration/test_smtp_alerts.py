@@ -12,8 +12,8 @@ from activities.alerts import AlertMailer, AlertMailSettings, alert_recipient, b
 from activities.email import SmtpEmail, message_id_for
 from activities.rendering import DEFAULT_TEMPLATE_DIR, MessageRenderer
 from storage import models
+from tests.integration.test_delivery import seed_case
 from tests.integration.test_smtp_email import Busy, Recorder, settings_for, smtp_server
-from tests.unit.test_delivery import seed_case
 
 __all__ = ["smtp_server"]  # the fixture, shared with the SMTP delivery tests
 
