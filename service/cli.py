@@ -33,6 +33,7 @@ from service.cases import (
 from service.cases import view_case as fetch_view
 from service.settings import Settings
 from service.simulate import ScenarioError, message_json, parse_scenario, run_scenario
+from service.temporal import DATA_CONVERTER
 from standards.case import EventType
 from standards.policy import PolicyError, load_policy, policy_path
 from storage import models
@@ -66,7 +67,9 @@ def _settings() -> Settings:
 async def _client(settings: Settings) -> Client:
     address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
     try:
-        return await Client.connect(address, namespace=settings.temporal_namespace)
+        return await Client.connect(
+            address, namespace=settings.temporal_namespace, data_converter=DATA_CONVERTER
+        )
     except RuntimeError as error:
         raise fail(
             f"cannot reach Temporal at {address} ({error}); is `pledge dev` running?"

@@ -10,7 +10,7 @@ from rich.console import Console
 from temporalio.testing import WorkflowEnvironment
 
 from service.settings import Settings
-from service.temporal import dev_server_binary, register_search_attributes
+from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from workflows import search_attributes
 
 
@@ -30,6 +30,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
         dev_server_existing_path=dev_server_binary(),
         dev_server_database_filename=str(settings.temporal_state_file),
         search_attributes=search_attributes.ALL,
+        data_converter=DATA_CONVERTER,
     )
     try:
         await register_search_attributes(env.client, settings.temporal_namespace)

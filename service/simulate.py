@@ -34,7 +34,7 @@ from service.cases import (
     view_case,
 )
 from service.settings import Settings
-from service.temporal import register_search_attributes, test_server_binary
+from service.temporal import DATA_CONVERTER, register_search_attributes, test_server_binary
 from standards.clock import to_utc_iso
 from standards.policy import Policy, load_policy, policy_path
 from storage import models
@@ -229,7 +229,7 @@ def obligation_json(view: CaseView) -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def time_skipping_environment() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=test_server_binary()
+        test_server_existing_path=test_server_binary(), data_converter=DATA_CONVERTER
     )
     try:
         await register_search_attributes(env.client)

@@ -23,6 +23,7 @@ async def serve(host: str, port: int) -> None:
     from temporalio.client import Client
 
     from service.settings import Settings
+    from service.temporal import DATA_CONVERTER
     from storage.database import make_engine, make_session_factory, upgrade_to_head
     from web.app import create_app
 
@@ -32,7 +33,9 @@ async def serve(host: str, port: int) -> None:
     url = settings.resolved_database_url
     upgrade_to_head(url)
     address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
-    client = await Client.connect(address, namespace=settings.temporal_namespace)
+    client = await Client.connect(
+        address, namespace=settings.temporal_namespace, data_converter=DATA_CONVERTER
+    )
     app = create_app(settings, make_session_factory(make_engine(url)), client)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
     await server.serve()

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from service.cases import CaseError, CaseIn, EventIn, open_case, post_event, view_case
 from service.settings import Settings
-from service.temporal import dev_server_binary, register_search_attributes
+from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
 from worker import WorkerParts, build_worker, default_backends
@@ -34,7 +34,9 @@ POLICY = load_policy(ROOT / "policies" / "met-pledge.toml")
 @pytest_asyncio.fixture(scope="module")
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_binary(), search_attributes=sa.ALL
+        dev_server_existing_path=dev_server_binary(),
+        search_attributes=sa.ALL,
+        data_converter=DATA_CONVERTER,
     )
     try:
         await register_search_attributes(env.client)
