@@ -22,7 +22,7 @@ from pydantic import (
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
@@ -233,32 +233,45 @@ async def open_case(
     task_queue: str,
     clock_offset_seconds: float = 0.0,
     history_event_limit: int | None = None,
-    wait_for_intake: bool = True,
 ) -> str:
-    """Record the case and its victim, then start its workflow; refuse a duplicate.
+    """Record the case and its victim, start its workflow and wait for its intake.
 
-    The row is committed before the workflow starts (no transaction is held open
-    across the network call) and removed again if the start is refused or fails.
+    A duplicate is refused. The row is committed before the workflow starts (no
+    transaction is held open across the network call) and removed again if the
+    start is refused or fails.
     """
     check_category(policy, case.category)
     await asyncio.to_thread(_insert_case, sessions, case, policy)
+    # Started together with the `intake_done` update: one call, and the update rides
+    # on the case's first workflow task instead of waking it a second time.
+    start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+        CASE_WORKFLOW,
+        workflow_input(case, policy, clock_offset_seconds, history_event_limit),
+        id=case_workflow_id(case.reference),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
     try:
-        handle = await client.start_workflow(
-            CASE_WORKFLOW,
-            workflow_input(case, policy, clock_offset_seconds, history_event_limit),
-            id=case_workflow_id(case.reference),
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        await client.execute_update_with_start_workflow(
+            "intake_done", start_workflow_operation=start, result_type=CaseView
         )
     except BaseException as error:
-        await asyncio.to_thread(_delete_case, sessions, case.reference)
+        if not await _known_started(start):
+            await asyncio.to_thread(_delete_case, sessions, case.reference)
         if isinstance(error, WorkflowAlreadyStartedError):
             raise CaseError(f"case {case.reference} already has a workflow") from error
         raise
-    if wait_for_intake:
-        await handle.execute_update("intake_done", result_type=CaseView)
-    return handle.id
+    return case_workflow_id(case.reference)
+
+
+async def _known_started(start: WithStartWorkflowOperation[Any, Any]) -> bool:
+    """Whether the server said the start half of an update-with-start went through."""
+    try:
+        await asyncio.wait_for(start.workflow_handle(), timeout=1)
+    except (Exception, asyncio.CancelledError):
+        return False
+    return True
 
 
 def store_officer_details(

@@ -1,12 +1,14 @@
 """Record workflow histories for the replay test: `python -m tests.workflows.record_histories`.
 
-Run it when a deliberate, patched workflow change ships, and keep the old
+Run it when a deliberate, patched workflow change ships, with a new tag
+(`python -m tests.workflows.record_histories local-sends`), and keep the old
 files: every saved history must still replay, as running cases would.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -52,7 +54,9 @@ async def record(
     events: list[tuple[str, float, dict[str, object]]],
     until_hours: float,
     history_event_limit: int | None = None,
+    tag: str = "",
 ) -> None:
+    name = f"{name}-{tag}" if tag else name
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{Path(scratch) / 'replay.db'}"
         upgrade_to_head(url)
@@ -77,7 +81,7 @@ async def record(
                 await handle.terminate("recorded")
 
 
-async def main() -> None:
+async def main(tag: str) -> None:
     await record(
         "da-breached-met",
         "domestic_abuse",
@@ -92,6 +96,7 @@ async def main() -> None:
             ("preferences_changed", 120, {"details": {"update_interval_days": 14}}),
         ],
         until_hours=24 * 40,
+        tag=tag,
     )
     await record(
         "closed-reopened",
@@ -103,6 +108,7 @@ async def main() -> None:
             ("closed", 90, {"details": {"reason": "no further lines of enquiry"}}),
         ],
         until_hours=24 * 10,
+        tag=tag,
     )
     await record(
         "continued",
@@ -111,8 +117,9 @@ async def main() -> None:
         + [("update_delivered", 24.0 * day, {}) for day in range(1, 8)],
         until_hours=24 * 30,
         history_event_limit=40,
+        tag=tag,
     )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else ""))
