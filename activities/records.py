@@ -6,11 +6,24 @@ and alert kind), so a retried activity records nothing twice.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Table,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from reporting.summary import SummaryKey, refresh_report_summary, summary_key
+from reporting.summary import apply_contribution_changes, contributions
 from standards.obligations import Alert, AlertKind, Obligation
 from storage import models
 from storage.enums import RecipientRole
@@ -35,6 +48,17 @@ OBLIGATION_FIELDS = (
 )
 
 
+CASES = cast(Table, models.Case.__table__)
+VICTIMS = cast(Table, models.Victim.__table__)
+OBLIGATIONS = cast(Table, models.Obligation.__table__)
+TRANSITIONS = cast(Table, models.ObligationTransition.__table__)
+ALERTS = cast(Table, models.Alert.__table__)
+
+
+# id, reference, borough, category
+CaseRow = Row[int, str, str, str]
+
+
 class UnknownCase(LookupError):
     pass
 
@@ -51,118 +75,173 @@ def recipient_role(kind: AlertKind) -> RecipientRole:
 
 
 class CaseRecordActivities:
+    """Writes a case's changes with plain statements, several rows per statement.
+
+    This runs after almost every step of every case, so it avoids the ORM's
+    per-object bookkeeping; each write is still one transaction.
+    """
+
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._sessions = session_factory
 
     @activity.defn(name=RECORD_CASE_CHANGES)
     def record_case_changes(self, changes: CaseChanges) -> RecordResult:
         with self._sessions.begin() as session:
-            case = find_case(session, changes.reference)
-            case.status = changes.status
-            case.closed_at = changes.closed_at
-            if case.victim is not None:
-                case.victim.update_interval_days = changes.update_interval_days
-                case.victim.updates_paused = changes.updates_paused
-            self._write_obligations(session, case, changes.obligations)
-            raised = self._write_alerts(session, case, changes.alerts)
+            connection = session.connection()
+            case = _case_row(connection, changes.reference)
+            _write_case_state(connection, case.id, changes)
+            _write_obligations(connection, case, changes.obligations)
+            raised = _write_alerts(connection, case, changes.alerts)
         return RecordResult(obligations_written=len(changes.obligations), alerts_raised=raised)
 
-    def _write_obligations(
-        self, session: Session, case: models.Case, obligations: list[Obligation]
-    ) -> None:
-        if not obligations:
-            return
-        keys = [o.key for o in obligations]
-        rows = {
-            row.key: row
-            for row in session.scalars(
-                select(models.Obligation).where(
-                    models.Obligation.case_id == case.id, models.Obligation.key.in_(keys)
-                )
-            )
-        }
-        # The report summary rows this write changes: each row's key before and after.
-        touched: set[SummaryKey] = {
-            summary_key(row.due_at, row.standard, row.borough, row.category)
-            for row in rows.values()
-        }
-        for obligation in obligations:
-            row = rows.get(obligation.key)
-            if row is None:
-                row = models.Obligation(
-                    case_id=case.id,
-                    key=obligation.key,
-                    standard=obligation.standard,
-                    occurrence=obligation.occurrence,
-                    borough=case.borough,
-                    category=case.category,
-                )
-                session.add(row)
-                rows[obligation.key] = row
-            for name in OBLIGATION_FIELDS:
-                setattr(row, name, getattr(obligation, name))
-            touched.add(summary_key(row.due_at, row.standard, row.borough, row.category))
-        session.flush()
-        refresh_report_summary(session, touched)
-        recorded: dict[int, int] = {
-            obligation_id: count
-            for obligation_id, count in session.execute(
-                select(
-                    models.ObligationTransition.obligation_id,
-                    func.count(models.ObligationTransition.id),
-                )
-                .where(
-                    models.ObligationTransition.obligation_id.in_([row.id for row in rows.values()])
-                )
-                .group_by(models.ObligationTransition.obligation_id)
-            )
-        }
-        for obligation in obligations:
-            row = rows[obligation.key]
-            for seq in range(recorded.get(row.id, 0), len(obligation.history)):
-                step = obligation.history[seq]
-                session.add(
-                    models.ObligationTransition(
-                        obligation_id=row.id,
-                        case_id=case.id,
-                        seq=seq,
-                        event=step.event,
-                        state=step.state,
-                        at=step.at,
-                        cause=step.cause,
-                    )
-                )
 
-    def _write_alerts(self, session: Session, case: models.Case, alerts: list[Alert]) -> int:
-        if not alerts:
-            return 0
-        existing: set[tuple[str, str]] = {
-            (key, kind)
-            for key, kind in session.execute(
-                select(models.Alert.obligation_key, models.Alert.kind).where(
-                    models.Alert.case_id == case.id,
-                    models.Alert.obligation_key.in_([a.obligation_key for a in alerts]),
-                )
+def _case_row(connection: Connection, reference: str) -> CaseRow:
+    case = connection.execute(
+        select(CASES.c.id, CASES.c.reference, CASES.c.borough, CASES.c.category).where(
+            CASES.c.reference == reference
+        )
+    ).first()
+    if case is None:
+        raise UnknownCase(f"no case with reference {reference!r}")
+    return case
+
+
+def _write_case_state(connection: Connection, case_id: int, changes: CaseChanges) -> None:
+    connection.execute(
+        update(CASES)
+        .where(
+            CASES.c.id == case_id,
+            or_(
+                CASES.c.status != changes.status.value,
+                _differs(CASES.c.closed_at, changes.closed_at),
+            ),
+        )
+        .values(status=changes.status.value, closed_at=changes.closed_at)
+    )
+    connection.execute(
+        update(VICTIMS)
+        .where(
+            VICTIMS.c.case_id == case_id,
+            or_(
+                _differs(VICTIMS.c.update_interval_days, changes.update_interval_days),
+                VICTIMS.c.updates_paused != changes.updates_paused,
+            ),
+        )
+        .values(
+            update_interval_days=changes.update_interval_days,
+            updates_paused=changes.updates_paused,
+        )
+    )
+
+
+def _differs(column: Any, value: Any) -> ColumnElement[bool]:
+    return column.is_not(None) if value is None else or_(column.is_(None), column != value)
+
+
+def _write_obligations(
+    connection: Connection, case: CaseRow, obligations: list[Obligation]
+) -> None:
+    if not obligations:
+        return
+    ids: dict[str, int] = {
+        key: ident
+        for ident, key in connection.execute(
+            select(OBLIGATIONS.c.id, OBLIGATIONS.c.key).where(
+                OBLIGATIONS.c.case_id == case.id,
+                OBLIGATIONS.c.key.in_([o.key for o in obligations]),
             )
+        )
+    }
+    before = contributions(connection, ids.values())
+    changed = [
+        {"obligation_id": ids[o.key], **_obligation_values(o)} for o in obligations if o.key in ids
+    ]
+    if changed:
+        connection.execute(
+            update(OBLIGATIONS).where(OBLIGATIONS.c.id == bindparam("obligation_id")), changed
+        )
+    new = [o for o in obligations if o.key not in ids]
+    if new:
+        inserted = connection.execute(
+            insert(OBLIGATIONS).returning(
+                OBLIGATIONS.c.id, OBLIGATIONS.c.key, sort_by_parameter_order=True
+            ),
+            [
+                {
+                    "case_id": case.id,
+                    "key": o.key,
+                    "standard": o.standard,
+                    "occurrence": o.occurrence,
+                    "borough": case.borough,
+                    "category": case.category,
+                    **_obligation_values(o),
+                }
+                for o in new
+            ],
+        )
+        ids.update({key: ident for ident, key in inserted})
+    apply_contribution_changes(connection, before, contributions(connection, ids.values()))
+    recorded: dict[int, int] = {
+        ident: count
+        for ident, count in connection.execute(
+            select(TRANSITIONS.c.obligation_id, func.count(TRANSITIONS.c.id))
+            .where(TRANSITIONS.c.obligation_id.in_(list(ids.values())))
+            .group_by(TRANSITIONS.c.obligation_id)
+        )
+    }
+    transitions = [
+        {
+            "obligation_id": ids[o.key],
+            "case_id": case.id,
+            "seq": seq,
+            "event": step.event,
+            "state": step.state,
+            "at": step.at,
+            "cause": step.cause,
         }
-        raised = 0
-        for alert in alerts:
-            if (alert.obligation_key, alert.kind.value) in existing:
-                continue
-            existing.add((alert.obligation_key, alert.kind.value))
-            session.add(
-                models.Alert(
-                    case_id=case.id,
-                    reference=case.reference,
-                    borough=case.borough,
-                    standard=alert.standard,
-                    obligation_key=alert.obligation_key,
-                    kind=alert.kind,
-                    at=alert.at,
-                    due_at=alert.due_at,
-                    detail=alert.detail,
-                    recipient_role=recipient_role(alert.kind),
-                )
+        for o in obligations
+        for seq, step in enumerate(o.history)
+        if seq >= recorded.get(ids[o.key], 0)
+    ]
+    if transitions:
+        connection.execute(insert(TRANSITIONS), transitions)
+
+
+def _obligation_values(obligation: Obligation) -> dict[str, Any]:
+    return {name: getattr(obligation, name) for name in OBLIGATION_FIELDS}
+
+
+def _write_alerts(connection: Connection, case: CaseRow, alerts: list[Alert]) -> int:
+    if not alerts:
+        return 0
+    existing: set[tuple[str, str]] = {
+        (key, kind)
+        for key, kind in connection.execute(
+            select(ALERTS.c.obligation_key, ALERTS.c.kind).where(
+                ALERTS.c.case_id == case.id,
+                ALERTS.c.obligation_key.in_([a.obligation_key for a in alerts]),
             )
-            raised += 1
-        return raised
+        )
+    }
+    rows: list[dict[str, Any]] = []
+    for alert in alerts:
+        if (alert.obligation_key, alert.kind.value) in existing:
+            continue
+        existing.add((alert.obligation_key, alert.kind.value))
+        rows.append(
+            {
+                "case_id": case.id,
+                "reference": case.reference,
+                "borough": case.borough,
+                "standard": alert.standard,
+                "obligation_key": alert.obligation_key,
+                "kind": alert.kind.value,
+                "at": alert.at,
+                "due_at": alert.due_at,
+                "detail": alert.detail,
+                "recipient_role": recipient_role(alert.kind).value,
+            }
+        )
+    if rows:
+        connection.execute(insert(ALERTS), rows)
+    return len(rows)

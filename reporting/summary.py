@@ -7,12 +7,13 @@ wholly in the period and wholly before the as-of instant, and the raw obligation
 rest, so each row must always equal what the raw obligations say. Every writer therefore
 refreshes the rows it touched, in its own transaction:
 
-- ``activities.records`` (the service) calls :func:`refresh_report_summary` for the keys
-  of the obligations it wrote, before and after the change;
-- ``reporting.demo`` (bulk data) and migration 0004 call :func:`rebuild_report_summary`.
-
-A refresh recomputes a row from the raw obligations (never adds deltas), so a refresh is
-idempotent and a missed one is repaired by the next refresh or rebuild of that key.
+- ``activities.records`` (the service) reads what the obligations it writes contribute,
+  before and after the change (:func:`contributions`), and applies the difference with
+  :func:`apply_contribution_changes`: a case's write costs the same however many
+  obligations share its summary row;
+- ``reporting.demo`` (bulk data) and migration 0004 call :func:`rebuild_report_summary`;
+- :func:`refresh_report_summary` recomputes chosen rows from the raw obligations, which
+  repairs any row a writer outside these paths left behind.
 
 Percentiles stay exact: times are stored to the second and shares as the same double the
 SQL expression yields, and :func:`select_positions` picks the nearest-rank values from many
@@ -31,7 +32,8 @@ from itertools import chain
 from math import isqrt
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from standards.clock import LONDON
@@ -151,6 +153,43 @@ class _Row:
             if share_value is not None:
                 self.shares.append(share_value)
 
+    def remove(self, state: str, reason: str | None, ttm: Any, share: Any) -> None:
+        """Undo :meth:`add` of the same values."""
+        if state == ObligationState.MET:
+            self.met -= 1
+        elif state == ObligationState.MET_LATE:
+            self.met_late -= 1
+        elif state == ObligationState.BREACHED:
+            self.breached -= 1
+        elif state == ObligationState.PENDING:
+            self.pending -= 1
+        if state in LATE_STATES:
+            name = reason or UNEXPLAINED
+            self.reasons[name] -= 1
+            if not self.reasons[name]:
+                del self.reasons[name]
+        if state in MET_STATES:
+            if ttm is not None:
+                _discard_sorted(self.seconds, int(ttm))
+            share_value = as_float(share)
+            if share_value is not None:
+                _discard_sorted(self.shares, share_value)
+
+    def is_empty(self) -> bool:
+        return not (self.met or self.met_late or self.breached or self.pending)
+
+    @classmethod
+    def stored(cls, row: ReportMonthSummary) -> _Row:
+        return cls(
+            met=row.met,
+            met_late=row.met_late,
+            breached=row.breached,
+            pending=row.pending,
+            reasons=dict(row.reasons),
+            seconds=unpack_seconds(row.hours),
+            shares=unpack_shares(row.shares),
+        )
+
     def values(self, key: SummaryKey) -> dict[str, Any]:
         month, standard, borough, category = key
         return {
@@ -166,6 +205,13 @@ class _Row:
             "hours": pack_seconds(self.seconds),
             "shares": pack_shares(self.shares),
         }
+
+
+def _discard_sorted(values: list[T], value: T) -> None:
+    index = bisect_left(values, value)
+    if index == len(values) or values[index] != value:
+        raise ValueError(f"summary out of step: {value!r} is not recorded")
+    del values[index]
 
 
 def _connection(bind: Connection | Session) -> Connection:
@@ -242,6 +288,102 @@ def refresh_report_summary(bind: Connection | Session, keys: Iterable[SummaryKey
             Obligation.due_at < local_midnight(next_month(month)),
         )
         _insert(connection, rows)
+
+
+# What one obligation adds to the summary: its row's key, state, reason, time to meet
+# and share of the window (the last two exactly as the database computes them).
+Contribution = tuple[SummaryKey, str, str | None, Any, Any]
+
+
+def contributions(
+    bind: Connection | Session, obligation_ids: Iterable[int]
+) -> dict[int, Contribution]:
+    """What each of these obligations contributes to the summary now (cancelled: nothing)."""
+    ids = list(obligation_ids)
+    if not ids:
+        return {}
+    connection = _connection(bind)
+    found: dict[int, Contribution] = {}
+    bounds: list[tuple[datetime, datetime, date]] = []
+    query = _source(connection.dialect.name, Obligation.id.in_(ids)).add_columns(Obligation.id)
+    for due_at, standard, borough, category, state, reason, ttm, share, ident in connection.execute(
+        query
+    ):
+        key = (_cached_month(bounds, due_at), standard, borough, category)
+        found[ident] = (key, state, reason, ttm, share)
+    return found
+
+
+def apply_contribution_changes(
+    bind: Connection | Session,
+    before: dict[int, Contribution],
+    after: dict[int, Contribution],
+) -> None:
+    """Move the summary from what obligations contributed ``before`` to ``after``.
+
+    Each row touched is locked while it is changed (rows in key order, so two writers
+    cannot deadlock); a row left with no obligations is deleted, as a rebuild would.
+    """
+    connection = _connection(bind)
+    removed: dict[SummaryKey, list[Contribution]] = {}
+    added: dict[SummaryKey, list[Contribution]] = {}
+    for ident in before.keys() | after.keys():
+        old, new = before.get(ident), after.get(ident)
+        if old == new:
+            continue
+        if old is not None:
+            removed.setdefault(old[0], []).append(old)
+        if new is not None:
+            added.setdefault(new[0], []).append(new)
+    for key in sorted(removed.keys() | added.keys()):
+        stored = _locked_row(connection, key)
+        row = _Row() if stored is None else _Row.stored(stored)
+        for _, state, reason, ttm, share in removed.get(key, []):
+            row.remove(state, reason, ttm, share)
+        for _, state, reason, ttm, share in added.get(key, []):
+            row.add(state, reason, ttm, share)
+        row.seconds.sort()
+        row.shares.sort()
+        _store_row(connection, key, row, exists=stored is not None)
+
+
+def _key_filter(key: SummaryKey) -> ColumnElement[bool]:
+    month, standard, borough, category = key
+    table = ReportMonthSummary
+    return and_(
+        table.month == month,
+        table.standard == standard,
+        table.borough == borough,
+        table.category == category,
+    )
+
+
+def _locked_row(connection: Connection, key: SummaryKey) -> ReportMonthSummary | None:
+    if connection.dialect.name == "postgresql":
+        # A row must exist to be locked: otherwise two writers could both find none
+        # and both insert. (SQLite writers already queue for the database lock.)
+        connection.execute(
+            postgresql_insert(ReportMonthSummary)
+            .values(_Row().values(key))
+            .on_conflict_do_nothing()
+        )
+    found = connection.execute(
+        select(ReportMonthSummary).where(_key_filter(key)).with_for_update()
+    ).first()
+    return None if found is None else ReportMonthSummary(**found._mapping)
+
+
+def _store_row(connection: Connection, key: SummaryKey, row: _Row, exists: bool) -> None:
+    exists = exists or connection.dialect.name == "postgresql"
+    table = ReportMonthSummary
+    if row.is_empty():
+        if exists:
+            connection.execute(delete(table).where(_key_filter(key)))
+    elif exists:
+        values = row.values(key)
+        connection.execute(update(table).where(_key_filter(key)).values(**values))
+    else:
+        connection.execute(insert(table), [row.values(key)])
 
 
 def rebuild_report_summary(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -61,32 +61,25 @@ def _domain(spec: Spec) -> DomainObligation:
     )
 
 
+def _history_spec(name: str) -> Spec:
+    return next(spec for spec in HISTORY if spec.name == name)
+
+
 def test_the_recording_activity_keeps_the_summary_equal_to_the_obligations(
     db_session_factory: sessionmaker[Session],
 ) -> None:
     build_history(db_session_factory)
     # b1 (March, summarised) is met late after all; a new one is due in March too; b7 moves
     # from March into April, so both months' rows must change.
-    b1 = next(spec for spec in HISTORY if spec.name == "b1")
-    b7 = next(spec for spec in HISTORY if spec.name == "b7")
+    b1 = _history_spec("b1")
+    b7 = _history_spec("b7")
     changed = [
         replace(b1, state="met_late", met="2025-03-31 02:00", reason="victim_unreachable"),
         Spec("b8", "B/1", "acknowledgement", "2025-03-10 09:00", "2025-03-11 09:00", "met",
              met="2025-03-10 09:17"),
         replace(b7, due="2025-04-01 05:00"),
     ]  # fmt: skip
-    activities = CaseRecordActivities(db_session_factory)
-    activities.record_case_changes(
-        CaseChanges(
-            reference="B/1",
-            status=CaseStatus.OPEN,
-            closed_at=None,
-            update_interval_days=None,
-            updates_paused=False,
-            obligations=[_domain(spec) for spec in changed],
-            alerts=[],
-        )
-    )
+    _record(db_session_factory, changed)
     names = {spec.name: spec for spec in changed}
     history = [names.get(spec.name, spec) for spec in HISTORY] + [names["b8"]]
     included = [spec for spec in history if counted(spec)]
@@ -107,6 +100,42 @@ def test_the_recording_activity_keeps_the_summary_equal_to_the_obligations(
         rebuild_report_summary(session)
     with db_session_factory() as session:
         assert _summary(session) == before
+
+
+def _record(sessions: sessionmaker[Session], specs: list[Spec]) -> None:
+    CaseRecordActivities(sessions).record_case_changes(
+        CaseChanges(
+            reference="B/1",
+            status=CaseStatus.OPEN,
+            closed_at=None,
+            update_interval_days=None,
+            updates_paused=False,
+            obligations=[_domain(spec) for spec in specs],
+            alerts=[],
+        )
+    )
+
+
+def test_cancelling_the_last_obligation_of_a_summary_row_removes_the_row_and_repeats_change_nothing(
+    db_session_factory: sessionmaker[Session],
+) -> None:
+    build_history(db_session_factory)
+    # b1 is the only March dv_contact of Hackney's domestic abuse cases.
+    b1 = _history_spec("b1")
+    b6 = _history_spec("b6")
+    cancelled = replace(b1, state="cancelled")
+    _record(db_session_factory, [cancelled, b6])
+    with db_session_factory() as session:
+        after_once = _summary(session)
+    _record(db_session_factory, [cancelled, b6])
+    with db_session_factory() as session:
+        assert _summary(session) == after_once
+    march_dv_contact = [row for row in after_once if row[:2] == (date(2025, 3, 1), "dv_contact")]
+    assert march_dv_contact == []
+    with db_session_factory.begin() as session:
+        rebuild_report_summary(session)
+    with db_session_factory() as session:
+        assert _summary(session) == after_once
 
 
 def _summary(session: Session) -> list[tuple[object, ...]]:
