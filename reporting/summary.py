@@ -134,46 +134,37 @@ class _Row:
     shares: list[float] = field(default_factory=list)
 
     def add(self, state: str, reason: str | None, ttm: Any, share: Any) -> None:
+        self._count(state, reason, ttm, share, 1)
+
+    def remove(self, state: str, reason: str | None, ttm: Any, share: Any) -> None:
+        """Undo :meth:`add` of the same values, in a row whose times are sorted (as stored)."""
+        self._count(state, reason, ttm, share, -1)
+
+    def _count(self, state: str, reason: str | None, ttm: Any, share: Any, step: int) -> None:
         if state == ObligationState.MET:
-            self.met += 1
+            self.met += step
         elif state == ObligationState.MET_LATE:
-            self.met_late += 1
+            self.met_late += step
         elif state == ObligationState.BREACHED:
-            self.breached += 1
+            self.breached += step
         elif state == ObligationState.PENDING:
-            self.pending += 1
+            self.pending += step
         if state in LATE_STATES:
             name = reason or UNEXPLAINED
-            self.reasons[name] = self.reasons.get(name, 0) + 1
+            count = self.reasons.get(name, 0) + step
+            if count < 0:
+                raise ValueError(f"summary out of step: no {name!r} breach is recorded")
+            if count:
+                self.reasons[name] = count
+            else:
+                del self.reasons[name]
         if state in MET_STATES:
             # NULLs (no met_at, or an empty window) are ignored, as percentile_disc does.
             if ttm is not None:
-                self.seconds.append(int(ttm))
+                _count_value(self.seconds, int(ttm), step)
             share_value = as_float(share)
             if share_value is not None:
-                self.shares.append(share_value)
-
-    def remove(self, state: str, reason: str | None, ttm: Any, share: Any) -> None:
-        """Undo :meth:`add` of the same values."""
-        if state == ObligationState.MET:
-            self.met -= 1
-        elif state == ObligationState.MET_LATE:
-            self.met_late -= 1
-        elif state == ObligationState.BREACHED:
-            self.breached -= 1
-        elif state == ObligationState.PENDING:
-            self.pending -= 1
-        if state in LATE_STATES:
-            name = reason or UNEXPLAINED
-            self.reasons[name] -= 1
-            if not self.reasons[name]:
-                del self.reasons[name]
-        if state in MET_STATES:
-            if ttm is not None:
-                _discard_sorted(self.seconds, int(ttm))
-            share_value = as_float(share)
-            if share_value is not None:
-                _discard_sorted(self.shares, share_value)
+                _count_value(self.shares, share_value, step)
 
     def is_empty(self) -> bool:
         return not (self.met or self.met_late or self.breached or self.pending)
@@ -207,7 +198,11 @@ class _Row:
         }
 
 
-def _discard_sorted(values: list[T], value: T) -> None:
+def _count_value(values: list[T], value: T, step: int) -> None:
+    """Add ``value``, or take it out of the sorted ``values`` (it must be there)."""
+    if step > 0:
+        values.append(value)
+        return
     index = bisect_left(values, value)
     if index == len(values) or values[index] != value:
         raise ValueError(f"summary out of step: {value!r} is not recorded")
@@ -268,17 +263,9 @@ def _insert(connection: Connection, rows: dict[SummaryKey, _Row]) -> None:
 def refresh_report_summary(bind: Connection | Session, keys: Iterable[SummaryKey]) -> None:
     """Recompute the summary rows of ``keys`` from the raw obligations, in this transaction."""
     connection = _connection(bind)
-    table = ReportMonthSummary
     for key in sorted(set(keys)):
         month, standard, borough, category = key
-        connection.execute(
-            delete(table).where(
-                table.month == month,
-                table.standard == standard,
-                table.borough == borough,
-                table.category == category,
-            )
-        )
+        connection.execute(delete(ReportMonthSummary).where(_key_filter(key)))
         rows = _summarise(
             connection,
             Obligation.standard == standard,
@@ -342,8 +329,6 @@ def apply_contribution_changes(
             row.remove(state, reason, ttm, share)
         for _, state, reason, ttm, share in added.get(key, []):
             row.add(state, reason, ttm, share)
-        row.seconds.sort()
-        row.shares.sort()
         _store_row(connection, key, row, exists=stored is not None)
 
 
@@ -374,7 +359,6 @@ def _locked_row(connection: Connection, key: SummaryKey) -> ReportMonthSummary |
 
 
 def _store_row(connection: Connection, key: SummaryKey, row: _Row, exists: bool) -> None:
-    exists = exists or connection.dialect.name == "postgresql"
     table = ReportMonthSummary
     if row.is_empty():
         if exists:

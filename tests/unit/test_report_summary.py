@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import pytest
 
 from reporting.percentiles import nearest_rank, nearest_rank_position
 from reporting.summary import (
+    _Row,
     pack_seconds,
     pack_shares,
     select_positions,
     unpack_seconds,
     unpack_shares,
 )
+from storage.report_models import ReportMonthSummary
 
 
 def test_packed_arrays_come_back_sorted_and_exact() -> None:
@@ -57,3 +60,30 @@ def test_selection_survives_a_sample_that_misleads_it() -> None:
     everything = sorted(value for run in runs for value in run)
     for position in (1, 50_000, 99_999, 100_000, 100_001, 102_500, len(everything)):
         assert select_positions(runs, [position]) == [everything[position - 1]]
+
+
+def test_removing_what_was_added_leaves_a_summary_row_empty() -> None:
+    row = _Row()
+    row.add("met_late", None, 7_200, 1.5)
+    row.add("met", None, 60, 0.25)
+    row.add("breached", "victim_unreachable", None, None)
+    # As read back from the database: the packed times come back sorted.
+    row = _Row.stored(ReportMonthSummary(**row.values((date(2026, 3, 1), "s", "b", "c"))))
+    row.remove("met_late", None, 7_200, 1.5)
+    assert (row.met, row.met_late, row.reasons, row.seconds, row.shares) == (1, 0, {
+        "victim_unreachable": 1}, [60], [0.25])  # fmt: skip
+    row.remove("met", None, 60, 0.25)
+    row.remove("breached", "victim_unreachable", None, None)
+    assert row.is_empty() and row.reasons == {} and row.seconds == [] and row.shares == []
+
+
+@pytest.mark.parametrize(
+    "state, reason, ttm, share",
+    [("breached", None, None, None), ("met", None, 60, 0.25)],
+    ids=["reason", "time to meet"],
+)
+def test_removing_what_was_never_added_says_the_summary_is_out_of_step(
+    state: str, reason: str | None, ttm: int | None, share: float | None
+) -> None:
+    with pytest.raises(ValueError, match="out of step"):
+        _Row().remove(state, reason, ttm, share)
