@@ -59,14 +59,10 @@ ALERTS = cast(Table, models.Alert.__table__)
 CaseRow = Row[int, str, str, str]
 
 
-class UnknownCase(LookupError):
-    pass
-
-
 def find_case(session: Session, reference: str) -> models.Case:
     case = session.scalar(select(models.Case).where(models.Case.reference == reference))
     if case is None:
-        raise UnknownCase(f"no case with reference {reference!r}")
+        raise models.UnknownCase(reference)
     return case
 
 
@@ -102,7 +98,7 @@ def _case_row(connection: Connection, reference: str) -> CaseRow:
         )
     ).first()
     if case is None:
-        raise UnknownCase(f"no case with reference {reference!r}")
+        raise models.UnknownCase(reference)
     return case
 
 

@@ -13,12 +13,13 @@ from rich.table import Table
 
 from reporting.compliance import ReportError, compliance_report, local_midnight, parse_dimensions
 from reporting.demo import generate
-from reporting.register import UnknownCase, breach_register, case_timeline
+from reporting.register import breach_register, case_timeline
 from reporting.render import late_text, print_report, render_html, write_csv
 from service.settings import Settings
 from standards.clock import LONDON
 from standards.policy import PolicyError, load_policy, policy_path
 from storage.database import migrated_engine
+from storage.models import UnknownCase
 
 out = Console()
 err = Console(stderr=True)

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, case, select
 from sqlalchemy.orm import Session
 
 from storage.enums import ObligationState
-from storage.models import Case, Obligation, ObligationTransition
+from storage.models import Case, Obligation, ObligationTransition, UnknownCase
 
 # An unexplained breach older than this is the VFU's first job, so it heads the register.
 STALE_AFTER: Final = timedelta(hours=48)
@@ -102,16 +102,12 @@ def breach_register(
     return entries
 
 
-class UnknownCase(LookupError):
-    pass
-
-
 def case_timeline(bind: Connection | Session, reference: str) -> list[TimelineStep]:
     """Every recorded transition of every obligation of the case, in the order it happened."""
     connection = _connection(bind)
     case_id = connection.execute(select(Case.id).where(Case.reference == reference)).scalar()
     if case_id is None:
-        raise UnknownCase(f"no case with reference {reference!r}")
+        raise UnknownCase(reference)
     query = (
         select(
             Obligation.key,

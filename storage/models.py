@@ -87,6 +87,13 @@ class Case(Base):
     obligations: Mapped[list[Obligation]] = relationship(back_populates="case")
 
 
+class UnknownCase(LookupError):
+    """No case has this crime reference."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"no case with reference {reference!r}")
+
+
 class Victim(Base):
     __tablename__ = "victims"
     __table_args__ = (one_of("preferred_channel", Channel),)
