@@ -134,8 +134,8 @@ def cache_workflow_bytecode(workflow_classes: Sequence[type]) -> None:
     """Write the bytecode of the workflow modules, even where PYTHONDONTWRITEBYTECODE is set.
 
     The sandbox imports a workflow's module afresh for every workflow run; without
-    cached bytecode each case would compile the module's source again, which was a
-    fifth of a case's intake. Python still reads bytecode when it may not write it.
+    cached bytecode each case would compile the module's source again (about an
+    eighth of a case's intake CPU, measured). Python still reads bytecode when it may not write it.
     A read-only source tree only loses the saving.
     """
     for cls in workflow_classes:
