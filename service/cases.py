@@ -31,6 +31,7 @@ from service.contacts import normalise_email, normalise_phone, parse_safe_hours
 from standards.case import CaseEvent, CaseFacts, EventType
 from standards.clock import to_utc_iso
 from standards.policy import Policy, dotted_location
+from standards.schedules import intake_schedules
 from storage import models
 from storage.enums import CaseStatus
 from workflows.contracts import (
@@ -196,7 +197,12 @@ def workflow_input(
         policy=policy,
         vulnerable=case.vulnerable,
     )
-    workflow_input = CaseWorkflowInput(facts=facts, clock_offset_seconds=clock_offset_seconds)
+    workflow_input = CaseWorkflowInput(
+        facts=facts,
+        clock_offset_seconds=clock_offset_seconds,
+        intake_schedules=intake_schedules(facts),
+        local_sends=True,
+    )
     if history_event_limit is not None:
         workflow_input.history_event_limit = history_event_limit
     return workflow_input

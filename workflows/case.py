@@ -1,7 +1,7 @@
 """One long-running workflow per case: it runs the case's service-standard clocks.
 
 The workflow only orchestrates. What an event means is decided by the pure
-`CaseBook`; deadlines are worked out by an activity (bank-holiday data must not
+`CaseBook`; deadlines are worked out outside workflow code (bank-holiday data must not
 change a deadline on replay); persistence and messages are activities.
 """
 
@@ -70,6 +70,7 @@ class CaseWorkflow:
         self._woken = False
         self._opened = input.state is not None
         self._published: dict[str, object] = {}
+        self._intake_schedules = {s.key: s for s in input.intake_schedules}
 
     # -- time ----------------------------------------------------------------
 
@@ -137,6 +138,8 @@ class CaseWorkflow:
             awaiting_delivery=list(self._awaiting.values()),
             clock_offset_seconds=self._input.clock_offset_seconds,
             history_event_limit=self._input.history_event_limit,
+            # The next run's history starts under this code: no old path to replay.
+            local_sends=True,
         )
 
     # -- events --------------------------------------------------------------
@@ -240,13 +243,20 @@ class CaseWorkflow:
         requests = effects.schedule_requests
         if not requests:
             return
-        result = await workflow.execute_local_activity(
-            COMPUTE_SCHEDULES,
-            ScheduleBatch(requests=requests),
-            result_type=ScheduleBatchResult,
-            start_to_close_timeout=timedelta(seconds=30),
-        )
-        schedules: dict[str, Schedule] = {s.key: s for s in result.schedules}
+        schedules: dict[str, Schedule] = {
+            r.key: self._intake_schedules[r.key]
+            for r in requests
+            if r.key in self._intake_schedules
+        }
+        self._intake_schedules = {}
+        if len(schedules) < len(requests):
+            result = await workflow.execute_local_activity(
+                COMPUTE_SCHEDULES,
+                ScheduleBatch(requests=requests),
+                result_type=ScheduleBatchResult,
+                start_to_close_timeout=timedelta(seconds=30),
+            )
+            schedules = {s.key: s for s in result.schedules}
         self._book.begin(effects.starts, schedules)
         now = self._now()
         self._book.apply_retimes(
@@ -277,7 +287,7 @@ class CaseWorkflow:
         # trip through the server and no second workflow task.
         execute = (
             workflow.execute_local_activity
-            if workflow.patched(SEND_AS_LOCAL_ACTIVITY)
+            if self._input.local_sends or workflow.patched(SEND_AS_LOCAL_ACTIVITY)
             else workflow.execute_activity
         )
         outcome: MessageOutcome = await execute(

@@ -116,6 +116,14 @@ class CaseWorkflowInput:
     clock_offset_seconds: float = 0.0
     # Continue-as-new once history passes this many events (the server may suggest sooner).
     history_event_limit: int = 5_000
+    # Deadlines of the obligations the case opens with, worked out by the service as it
+    # opens the case (outside workflow code, like every deadline). Empty for cases
+    # opened before this field, which work them out in a local activity.
+    intake_schedules: list[Schedule] = field(default_factory=list)
+    # Sends run as local activities. Cases opened before this field decide by the
+    # patch marker instead, so their histories replay; a run that starts with the
+    # field set records no marker (and no change-version search attribute).
+    local_sends: bool = False
 
 
 @dataclass

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from activities.schedules import schedule_for
 from standards.case import CaseBook, CaseEvent, CaseFacts, CaseState, EventRejected, EventType
 from standards.obligations import ObligationState
 from standards.policy import load_policy
+from standards.schedules import schedule_for
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "met-pledge.toml")
 REPORTED = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from temporalio.api.enums.v1 import EventType
 
+import service.cases
 from service.cases import CaseError, CaseIn, EventIn
 from service.simulate import Rehearsal
 from storage import models
 from tests.workflows.conftest import RehearsalFactory
 from workflows import search_attributes as sa
-from workflows.contracts import CaseView, case_workflow_id
+from workflows.contracts import CaseView, CaseWorkflowInput, case_workflow_id
 
 REPORTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, before the clocks change
 
@@ -100,6 +103,58 @@ async def test_acknowledgement_is_sent_at_intake_and_meets_its_standard(
     assert [m["template"] for m in messages] == ["acknowledgement"]
     assert ref in messages[0]["body"] and "101" in messages[0]["body"]
     assert messages[0]["to"] == "+447700900123"
+
+
+async def intake_markers(cases: RehearsalFactory, ref: str) -> list[str]:
+    """The markers the case's intake recorded (local activities and patches), in order."""
+    history = await cases.env.client.get_workflow_handle(case_workflow_id(ref)).fetch_history()
+    markers = []
+    for history_event in history.events:
+        if history_event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            break
+        if history_event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            markers.append(history_event.marker_recorded_event_attributes.marker_name)
+    return markers
+
+
+CURRENT_INPUT = service.cases.workflow_input
+
+
+def as_started_before_intake_planning(*args: Any, **kwargs: Any) -> CaseWorkflowInput:
+    """The input a case got before the service worked out intake deadlines and set local sends."""
+    current = CURRENT_INPUT(*args, **kwargs)
+    return dataclasses.replace(current, intake_schedules=[], local_sends=False)
+
+
+async def test_intake_deadlines_come_from_the_service_so_intake_runs_two_local_activities(
+    cases: RehearsalFactory,
+) -> None:
+    rehearsal, ref = await opened(cases, "road_traffic_collision")
+    assert await intake_markers(cases, ref) == ["core_local_activity"] * 2  # send, record
+    traffic = only(await rehearsal.view(ref), "traffic_unit_contact")
+    assert traffic.due_at == datetime(2026, 3, 17, 0, 0, tzinfo=UTC)  # end of 10th working day
+
+
+async def test_a_case_started_with_the_older_input_works_out_the_same_deadlines_itself(
+    cases: RehearsalFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rehearsal, current = await opened(cases, "road_traffic_collision")
+    with monkeypatch.context() as patch:
+        patch.setattr(service.cases, "workflow_input", as_started_before_intake_planning)
+        older = reference()
+        await rehearsal.open(case_in(older, "road_traffic_collision"))
+    # Deadlines in a local activity, then the send behind its patch marker, then the record.
+    assert await intake_markers(cases, older) == [
+        "core_local_activity",
+        "core_patch",
+        "core_local_activity",
+        "core_local_activity",
+    ]
+
+    def clocks(view: CaseView) -> list[tuple[str, str, datetime, datetime, datetime | None]]:
+        return [(o.standard, o.state, o.started_at, o.due_at, o.met_at) for o in view.obligations]
+
+    assert clocks(await rehearsal.view(older)) == clocks(await rehearsal.view(current))
 
 
 async def test_domestic_abuse_contact_within_24_hours_is_met(cases: RehearsalFactory) -> None:

@@ -1,0 +1,38 @@
+"""Deadlines for new obligations, worked out from their schedule requests.
+
+This is the one place deadlines are calculated. It runs outside workflow code
+(in a local activity, or in the service as a case is opened), because
+working-day deadlines depend on the bank-holiday data of the installed
+`holidays` release: the result is kept in workflow state, so an upgrade never
+moves a deadline already set for a running case.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from standards.case import CaseBook, CaseFacts, CaseState
+from standards.clock import Nation, WindowUnit, add_elapsed, add_window, fraction_of_window
+from standards.obligations import Schedule, ScheduleRequest
+
+
+def schedule_for(request: ScheduleRequest) -> Schedule:
+    due = add_window(
+        request.start, request.amount, WindowUnit(request.unit), Nation(request.nation)
+    )
+    auto = None
+    if request.auto_update_fraction is not None:
+        auto = fraction_of_window(request.start, due, request.auto_update_fraction)
+    return Schedule(
+        key=request.key,
+        due_at=due,
+        warn_at=fraction_of_window(request.start, due, request.warning_fraction),
+        escalate_at=add_elapsed(due, timedelta(hours=request.escalate_after_hours)),
+        auto_update_at=auto,
+    )
+
+
+def intake_schedules(facts: CaseFacts) -> list[Schedule]:
+    """The deadlines of the obligations a case starts with when it is opened."""
+    requests = CaseBook(facts, CaseState()).open_case().schedule_requests
+    return [schedule_for(request) for request in requests]
