@@ -63,14 +63,18 @@ class Phase:
     server_ms: float
 
 
-def cpu_seconds(pid: int | None = None) -> float:
-    """CPU seconds used so far by this process, or by another one (Linux only)."""
-    if pid is None:
-        own = resource.getrusage(resource.RUSAGE_SELF)
-        return own.ru_utime + own.ru_stime
-    with contextlib.suppress(OSError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def own_cpu_seconds() -> float:
+    """CPU seconds used so far by this process."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    """CPU seconds used so far by another process (Linux only); 0 if it cannot be read."""
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return 0.0
 
 
@@ -102,10 +106,10 @@ async def drive_load(
                 await one(i)
             progress.advance(task)
 
-        cpu_before = cpu_seconds()
+        cpu_before = own_cpu_seconds()
         started = time.perf_counter()
         await asyncio.gather(*(guarded(i) for i in range(count)))
-        return {"seconds": time.perf_counter() - started, "cpu": cpu_seconds() - cpu_before}
+        return {"seconds": time.perf_counter() - started, "cpu": own_cpu_seconds() - cpu_before}
 
 
 async def drive(args: argparse.Namespace) -> None:
@@ -161,7 +165,13 @@ async def drive(args: argparse.Namespace) -> None:
 
 
 async def timed_phase(
-    phase: str, target: str, database: str, task_queue: str, tag: str, args: argparse.Namespace
+    phase: str,
+    target: str,
+    database: str,
+    server_pid: int | None,
+    task_queue: str,
+    tag: str,
+    args: argparse.Namespace,
 ) -> Phase:
     """Run one phase's load driver and measure it, the worker and the server meanwhile."""
     driver = await asyncio.create_subprocess_exec(
@@ -180,12 +190,11 @@ async def timed_phase(
     assert driver.stdin is not None and driver.stdout is not None
     if (await driver.stdout.readline()).strip() != b"ready":
         sys.exit(f"the {phase} load driver did not start")
-    server_pid = child_pid("temporal")
-    worker_before, server_before = cpu_seconds(), cpu_seconds(server_pid)
+    worker_before, server_before = own_cpu_seconds(), process_cpu_seconds(server_pid)
     driver.stdin.write(b"go\n")
     await driver.stdin.drain()
     line = await driver.stdout.readline()
-    worker_after, server_after = cpu_seconds(), cpu_seconds(server_pid)
+    worker_after, server_after = own_cpu_seconds(), process_cpu_seconds(server_pid)
     if await driver.wait() != 0 or not line:
         sys.exit(f"the {phase} load driver failed")
     result = json.loads(line)
@@ -208,6 +217,7 @@ async def run(args: argparse.Namespace) -> None:
     )
     client: Client = env.client
     target = client.service_client.config.target_host
+    server_pid = child_pid("temporal")
     await register_search_attributes(client)
     with tempfile.TemporaryDirectory(prefix="pledge-bench-") as scratch:
         database = f"sqlite:///{Path(scratch) / 'bench.db'}"
@@ -224,8 +234,12 @@ async def run(args: argparse.Namespace) -> None:
         async with case_worker, baseline_worker:
             for round_number in range(args.rounds):
                 tag = f"{round_number}-{uuid.uuid4().hex[:6]}"
-                base = await timed_phase("baseline", target, database, baseline_queue, tag, args)
-                cases = await timed_phase("cases", target, database, case_queue, tag, args)
+                base = await timed_phase(
+                    "baseline", target, database, server_pid, baseline_queue, tag, args
+                )
+                cases = await timed_phase(
+                    "cases", target, database, server_pid, case_queue, tag, args
+                )
                 rounds.append((cases, base))
                 console.print(
                     f"round {round_number + 1}: baseline {args.cases / base.seconds:.0f}/s, "
