@@ -26,12 +26,12 @@ HERE = Path(__file__).resolve().parent
 START = datetime(2026, 3, 27, 17, 30, tzinfo=UTC)
 
 
-def _case(reference: str, category: str) -> CaseIn:
+def _case(reference: str, category: str, reported_at: datetime = START) -> CaseIn:
     return CaseIn.model_validate(
         {
             "reference": reference,
             "category": category,
-            "reported_at": START,
+            "reported_at": reported_at,
             "borough": "Camden",
             "victim": {
                 "name": "Replay Victim",
@@ -55,6 +55,7 @@ async def record(
     until_hours: float,
     history_event_limit: int | None = None,
     tag: str = "",
+    reported_hours_before: float = 0,
 ) -> None:
     name = f"{name}-{tag}" if tag else name
     with tempfile.TemporaryDirectory() as scratch:
@@ -71,7 +72,8 @@ async def record(
                 )
                 await rehearsal.begin()
                 reference = f"R-{name}"
-                await rehearsal.open(_case(reference, category))
+                reported_at = START - timedelta(hours=reported_hours_before)
+                await rehearsal.open(_case(reference, category, reported_at))
                 for type, hours, extra in events:
                     await rehearsal.post(_event(reference, type, hours, **extra))
                 await rehearsal.advance_to(START + timedelta(hours=until_hours))
@@ -118,6 +120,15 @@ async def main(tag: str) -> None:
         until_hours=24 * 30,
         history_event_limit=40,
         tag=tag,
+    )
+    # Entered three days after the report: deadlines that have already passed at intake.
+    await record(
+        "backdated",
+        "domestic_abuse",
+        [("contact_recorded", 1, {"standard": "dv_contact"}), ("arrest", 30, {})],
+        until_hours=24 * 3,
+        tag=tag,
+        reported_hours_before=72,
     )
 
 
