@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.alerts import AlertMailer, AlertMailSettings, run_alert_mailer
+from activities.alerts import AlertMailer, AlertMailSettings, policy_titles, run_alert_mailer
 from activities.delivery import DeliveryBackend, LocalOutbox, SimulatedSms
 from activities.email import SmtpEmail, SmtpSettings
 from activities.messages import MessageActivities, MessageSettings
@@ -106,6 +106,7 @@ def alert_mailer(settings: Settings, sessions: sessionmaker[Session]) -> AlertMa
             vfu_email_pattern=settings.vfu_email_pattern,
             manager_email_pattern=settings.manager_email_pattern,
         ),
+        title_of=policy_titles(settings.policy_dir),
     )
 
 

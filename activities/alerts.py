@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from activities.delivery import DeliveryBackend, Envelope, TransientDeliveryError
 from activities.rendering import AlertContext, Channel, MessageRenderer
 from standards.clock import to_utc_iso
+from standards.policy import Policy, PolicyError, load_policy, policy_path
 from storage import models
 from storage.enums import MessageStatus, RecipientRole
 
@@ -60,6 +63,28 @@ def default_title(standard: str) -> str:
     return standard.replace("_", " ").capitalize()
 
 
+# The title of a standard under a policy: (policy id, standard id) -> title.
+TitleOf = Callable[[str, str], str]
+
+
+def policy_titles(policy_dir: Path) -> TitleOf:
+    """Titles from the policy files, each read once; a standard the policy does not name
+    (a manual-contact alert is keyed by its message template) keeps a title made from its id.
+    """
+
+    @functools.cache
+    def policy(policy_id: str) -> Policy:
+        return load_policy(policy_path(policy_dir, policy_id))
+
+    def title_of(policy_id: str, standard: str) -> str:
+        try:
+            return policy(policy_id).standard(standard).title
+        except (PolicyError, KeyError):
+            return default_title(standard)
+
+    return title_of
+
+
 class AlertMailer:
     def __init__(
         self,
@@ -67,7 +92,7 @@ class AlertMailer:
         renderer: MessageRenderer,
         backend: DeliveryBackend,
         settings: AlertMailSettings,
-        title_of: Callable[[str], str] = default_title,
+        title_of: TitleOf,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = session_factory
@@ -112,13 +137,16 @@ class AlertMailer:
             )
             if alert is None:
                 return 0  # another worker has it, or has sent it
+            policy_id = session.scalar(
+                select(models.Case.policy_id).where(models.Case.id == alert.case_id)
+            )
             message = self._renderer.render_alert(
                 AlertContext(
                     kind=alert.kind,
                     reference=alert.reference,
                     borough=alert.borough,
                     standard=alert.standard,
-                    standard_title=self._title_of(alert.standard),
+                    standard_title=self._title_of(policy_id or "", alert.standard),
                     due_at=to_utc_iso(alert.due_at) if alert.due_at else None,
                     detail=alert.detail,
                     recipient_role=alert.recipient_role,

@@ -281,6 +281,7 @@ class CaseWorkflow:
             reference=self._book.facts.reference,
             intent=intent,
             at=sent_at,
+            contact_number=self._book.policy.contact_number,
             excluded_channels=deferred.excluded_channels,
         )
         # A send is one short call; as a local activity it costs the case no round

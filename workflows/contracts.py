@@ -55,9 +55,10 @@ class SendMessage:
     intent: MessageIntent
     # The instant of the case's own clock; simulations run in scenario time.
     at: datetime
+    # The number every message gives, from the policy the case runs under. No default:
+    # every input ever written carries it, and a default is how it went missing.
+    contact_number: str
     excluded_channels: list[str] = field(default_factory=list)
-    # The force's number every message must give (from the case's policy).
-    contact_number: str = "101"
 
 
 @dataclass

@@ -79,7 +79,7 @@ def seed_case(
 
 def send_request(reference: str, template: str = "acknowledgement", seq: int = 1) -> SendMessage:
     intent = MessageIntent(key=f"{reference}|{template}|{seq}", template=template, at=AT)
-    return SendMessage(reference=reference, intent=intent, at=AT)
+    return SendMessage(reference=reference, intent=intent, at=AT, contact_number="101")
 
 
 def message_activities(

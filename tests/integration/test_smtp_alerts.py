@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from activities.alerts import AlertMailer, AlertMailSettings, alert_recipient, borough_slug
 from activities.email import SmtpEmail, message_id_for
 from activities.rendering import DEFAULT_TEMPLATE_DIR, MessageRenderer
+from service.settings import Settings
 from storage import models
 from tests.integration.test_delivery import seed_case
-from tests.integration.test_smtp_email import Busy, Recorder, settings_for, smtp_server
+from tests.integration.test_smtp_email import HOST, Busy, Recorder, settings_for, smtp_server
+from worker import alert_mailer
 
 __all__ = ["smtp_server"]  # the fixture, shared with the SMTP delivery tests
 
@@ -53,7 +55,7 @@ def mailer(sessions: sessionmaker[Session], port: int) -> AlertMailer:
         MessageRenderer(DEFAULT_TEMPLATE_DIR),
         SmtpEmail(settings_for(port)),
         PATTERNS,
-        title_of=lambda standard: "Keep the victim updated",
+        title_of=lambda policy_id, standard: "Keep the victim updated",
         clock=lambda: EMAILED_AT,
     )
 
@@ -91,6 +93,21 @@ def test_each_alert_is_emailed_once_to_the_vfu_or_for_escalations_the_manager(
         ("breach", EMAILED_AT),
         ("escalation", EMAILED_AT),
     ]
+
+
+def test_the_workers_alert_emails_give_the_title_the_cases_policy_gives_the_standard(
+    smtp_server: Any, sessions: sessionmaker[Session]
+) -> None:
+    recorder = Recorder()
+    port = smtp_server(recorder)
+    raise_alerts(sessions, [("breach", "vfu")])
+    mailer = alert_mailer(Settings(smtp_host=HOST, smtp_port=port, smtp_starttls=False), sessions)
+    assert mailer is not None and mailer.send_pending() == 1
+    (message,) = recorder.messages
+    title = "Update the victim at least every four weeks"  # policies/met-pledge.toml
+    assert " ".join(str(message["Subject"]).split()).startswith(f"Breached: {title} - ")
+    text = message.get_body(("plain",))
+    assert text is not None and f"Standard: {title} (victim_update)" in text.get_content()
 
 
 def test_alerts_wait_for_a_busy_mail_server_and_go_out_on_a_later_sweep(

@@ -14,6 +14,7 @@ from temporalio.api.enums.v1 import EventType
 import service.cases
 from service.cases import CaseError, CaseIn, EventIn
 from service.simulate import Rehearsal
+from standards.policy import Policy
 from storage import models
 from tests.workflows.conftest import RehearsalFactory
 from workflows import search_attributes as sa
@@ -103,6 +104,22 @@ async def test_acknowledgement_is_sent_at_intake_and_meets_its_standard(
     assert [m["template"] for m in messages] == ["acknowledgement"]
     assert ref in messages[0]["body"] and "101" in messages[0]["body"]
     assert messages[0]["to"] == "+447700900123"
+
+
+async def test_every_message_gives_the_contact_number_of_the_policy_the_case_runs_under(
+    cases: RehearsalFactory, policy: Policy
+) -> None:
+    own_number = dataclasses.replace(policy, contact_number="0300 123 1212")
+    rehearsal = cases.rehearsal(REPORTED, policy=own_number)
+    await rehearsal.begin()
+    ref = reference()
+    await rehearsal.open(case_in(ref, "road_traffic_collision"))
+    await rehearsal.post(event(ref, "officer_assigned", REPORTED + timedelta(hours=1)))
+    bodies = [m["body"] for m in rehearsal.messages() if m["reference"] == ref]
+    assert len(bodies) == 2
+    for body in bodies:
+        assert "0300 123 1212" in body
+        assert "101" not in body
 
 
 async def intake_markers(cases: RehearsalFactory, ref: str) -> list[str]:
