@@ -7,7 +7,7 @@ is started with the non-personal facts its clocks need.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -28,7 +28,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from service.contacts import normalise_email, normalise_phone, parse_safe_hours
-from standards.case import CaseEvent, CaseFacts, EventType
+from standards.case import CaseEvent, CaseFacts, EventType, in_the_future
 from standards.clock import to_utc_iso
 from standards.policy import Policy, dotted_location
 from standards.schedules import intake_schedules
@@ -239,14 +239,19 @@ async def open_case(
     task_queue: str,
     clock_offset_seconds: float = 0.0,
     history_event_limit: int | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Record the case and its victim, start its workflow and wait for its intake.
 
-    A duplicate is refused. The row is committed before the workflow starts (no
-    transaction is held open across the network call) and removed again if the
-    start is refused or fails.
+    A duplicate is refused, and so is a report from the future (`now` is the wall
+    clock unless a rehearsal says otherwise). The row is committed before the workflow
+    starts (no transaction is held open across the network call) and removed again if
+    the start is refused or fails.
     """
     check_category(policy, case.category)
+    future = in_the_future("reported_at", case.reported_at, now or datetime.now(UTC))
+    if future is not None:
+        raise CaseError(future)
     await asyncio.to_thread(_insert_case, sessions, case, policy)
     # Started together with the `intake_done` update: one call, and the update rides
     # on the case's first workflow task instead of waking it a second time.

@@ -147,6 +147,7 @@ class Rehearsal:
             self.task_queue,
             clock_offset_seconds=self.offset.total_seconds(),
             history_event_limit=self.history_event_limit,
+            now=await self.now(),
         )
         self.references.append(case.reference)
 

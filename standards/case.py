@@ -33,6 +33,19 @@ from standards.policy import OnCaseChange, Policy, StandardRule, Trigger
 
 # Events may be entered a little after they happened, never before they happen.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def in_the_future(name: str, at: datetime, now: datetime) -> str | None:
+    """Why an instant given as `name` is refused as not having happened yet, if it is.
+
+    The one rule for every instant a caller says something happened at: an event's
+    `at` and a report's `reported_at` alike (clocks may differ by a few minutes).
+    """
+    if at > now + FUTURE_TOLERANCE:
+        return f"{name!r} {at.isoformat()} is in the future"
+    return None
+
+
 PERIODIC_UPDATE_TEMPLATE = "periodic_update"
 
 
@@ -258,8 +271,8 @@ class CaseBook:
                 f"'at' {event.at.isoformat()} is before the report was "
                 f"received at {self.facts.reported_at.isoformat()}"
             )
-        if event.at > now + FUTURE_TOLERANCE:
-            raise EventRejected(f"'at' {event.at.isoformat()} is in the future")
+        if (future := in_the_future("at", event.at, now)) is not None:
+            raise EventRejected(future)
         self._check_details(event)
         if not self.is_open and event.type not in ALLOWED_WHEN_CLOSED:
             raise EventRejected(

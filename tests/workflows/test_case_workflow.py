@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
+from temporalio.service import RPCError
 
 import service.cases
 from service.cases import CaseError, CaseIn, EventIn
 from service.simulate import Rehearsal
+from standards.case import FUTURE_TOLERANCE
 from standards.policy import Policy
 from storage import models
-from tests.workflows.conftest import RehearsalFactory
+from tests.workflows.conftest import POLICY, RehearsalFactory
 from workflows import search_attributes as sa
 from workflows.contracts import CaseView, CaseWorkflowInput, case_workflow_id
 
@@ -373,6 +375,33 @@ async def test_events_that_do_not_fit_the_case_are_refused_and_change_nothing(
     assert [o.key for o in after.obligations] == [o.key for o in before.obligations] + [
         "closure_explanation#1"
     ]
+
+
+async def test_a_report_from_the_future_is_refused_like_an_event_and_records_nothing(
+    cases: RehearsalFactory,
+) -> None:
+    ref = reference()
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    with pytest.raises(CaseError, match=r"^'reported_at' .* is in the future$"):
+        await service.cases.open_case(
+            cases.env.client,
+            cases.sessions,
+            POLICY,
+            case_in(ref, reported_at=tomorrow),
+            cases.task_queue,
+        )
+    with cases.sessions() as session:
+        assert session.scalar(select(models.Case).where(models.Case.reference == ref)) is None
+    with pytest.raises(RPCError):
+        await cases.env.client.get_workflow_handle(case_workflow_id(ref)).describe()
+    # A few minutes ahead is a clock that differs, as for events.
+    await service.cases.open_case(
+        cases.env.client,
+        cases.sessions,
+        POLICY,
+        case_in(reference(), reported_at=datetime.now(UTC) + FUTURE_TOLERANCE / 2),
+        cases.task_queue,
+    )
 
 
 async def test_opening_the_same_case_twice_is_refused(cases: RehearsalFactory) -> None:
