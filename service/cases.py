@@ -202,6 +202,7 @@ def workflow_input(
         clock_offset_seconds=clock_offset_seconds,
         intake_schedules=intake_schedules(facts),
         local_sends=True,
+        breach_overdue_at_once=True,
     )
     if history_event_limit is not None:
         workflow_input.history_event_limit = history_event_limit

@@ -22,6 +22,7 @@ from standards.obligations import (
     Schedule,
     ScheduleRequest,
     advance_clock,
+    breach_if_overdue,
     cancel,
     explain,
     needs_explanation,
@@ -184,10 +185,16 @@ class CaseState:
 
 
 class CaseBook:
-    def __init__(self, facts: CaseFacts, state: CaseState) -> None:
+    def __init__(
+        self, facts: CaseFacts, state: CaseState, breach_overdue_at_once: bool = True
+    ) -> None:
         self.facts = facts
         self.state = state
         self.policy = facts.policy
+        # An obligation whose deadline has passed when it starts (a case or event entered
+        # late), or when it is met, is breached there and then, with its alert. Off only
+        # to replay the histories of cases that ran before this rule.
+        self.breach_overdue_at_once = breach_overdue_at_once
 
     # -- reading -------------------------------------------------------------
 
@@ -241,7 +248,11 @@ class CaseBook:
         effects.messages += self._message_for(Trigger.CASE_OPENED, at, {})
         return effects
 
-    def begin(self, starts: list[PendingStart], schedules: dict[str, Schedule]) -> None:
+    def begin(
+        self, starts: list[PendingStart], schedules: dict[str, Schedule], now: datetime
+    ) -> list[Alert]:
+        """Start the planned obligations; returns the breach alerts of those already overdue."""
+        alerts: list[Alert] = []
         for pending in starts:
             schedule = schedules[pending.request.key]
             obligation = start_obligation(
@@ -249,6 +260,9 @@ class CaseBook:
             )
             self.state.obligations.append(obligation)
             self._touch(obligation)
+            if self.breach_overdue_at_once:
+                alerts += breach_if_overdue(obligation, now)
+        return alerts
 
     def apply_retimes(
         self, retimes: list[PendingRetime], schedules: dict[str, Schedule], at: datetime
@@ -314,11 +328,11 @@ class CaseBook:
         cause = f"{event.type.value} by {event.actor}"
         effects = Effects()
         if event.type == EventType.CONTACT_RECORDED:
-            effects.starts += self._meet_by_contact(event.standard, event.at, cause)
+            effects.extend(self._meet_by_contact(event.standard, event.at, cause))
         elif event.type == EventType.REVIEW_RECORDED:
-            effects.starts += self._meet({"review"}, event.at, cause)
+            effects.extend(self._meet({"review"}, event.at, cause))
         elif event.type == EventType.UPDATE_DELIVERED:
-            effects.starts += self._meet({"update_delivered"}, event.at, cause)
+            effects.extend(self._meet({"update_delivered"}, event.at, cause))
         elif event.type == EventType.PREFERENCES_CHANGED:
             effects.extend(self._change_preferences(event, cause))
         elif event.type == EventType.BREACH_EXPLAINED:
@@ -331,9 +345,7 @@ class CaseBook:
         tokens = {f"message:{intent.template}"}
         if intent.facts.get("reason"):
             tokens.add(f"message:{intent.template}+reason")
-        return Effects(
-            starts=self._meet(tokens, delivered_at, f"{intent.template} message delivered")
-        )
+        return self._meet(tokens, delivered_at, f"{intent.template} message delivered")
 
     def advance(self, now: datetime) -> Effects:
         effects = Effects()
@@ -411,9 +423,7 @@ class CaseBook:
             key=key, template=template, at=at, obligation_key=obligation_key, facts=facts
         )
 
-    def _meet_by_contact(
-        self, standard: str | None, at: datetime, cause: str
-    ) -> list[PendingStart]:
+    def _meet_by_contact(self, standard: str | None, at: datetime, cause: str) -> Effects:
         def tokens(obligation: Obligation) -> set[str]:
             if standard is None or obligation.standard == standard:
                 return {"contact", "any_contact"}
@@ -421,20 +431,23 @@ class CaseBook:
 
         return self._meet_each(tokens, at, cause)
 
-    def _meet(self, tokens: set[str], at: datetime, cause: str) -> list[PendingStart]:
+    def _meet(self, tokens: set[str], at: datetime, cause: str) -> Effects:
         return self._meet_each(lambda _obligation: tokens, at, cause)
 
-    def _meet_each(self, tokens_for: Any, at: datetime, cause: str) -> list[PendingStart]:
-        starts: list[PendingStart] = []
+    def _meet_each(self, tokens_for: Any, at: datetime, cause: str) -> Effects:
+        effects = Effects()
         for obligation in self.open_obligations():
             rule = self.policy.standard(obligation.standard)
             if not any(rule.met_by_token(t) for t in tokens_for(obligation)):
                 continue
+            if self.breach_overdue_at_once:
+                # Met after a deadline the clock has not yet seen pass: the breach first.
+                effects.alerts += breach_if_overdue(obligation, at)
             if satisfy(obligation, at, cause):
                 self._touch(obligation)
                 if rule.recurs and self._may_start(rule):
-                    starts.append(self._plan(rule, at, f"restarted: {cause}"))
-        return starts
+                    effects.starts.append(self._plan(rule, at, f"restarted: {cause}"))
+        return effects
 
     def _may_start(self, rule: StandardRule) -> bool:
         if rule.recurs and (not self.is_open or self.open_obligations(rule.id)):

@@ -153,19 +153,8 @@ def advance_clock(obligation: Obligation, now: datetime) -> list[Alert]:
     """Fire whatever warning, breach or escalation is due by `now`, once each."""
     alerts: list[Alert] = []
     if obligation.state == ObligationState.PENDING:
-        if obligation.due_at <= now:
-            obligation.state = ObligationState.BREACHED
-            obligation.breached_at = obligation.due_at
-            obligation.record("breached", obligation.due_at, "deadline passed unmet")
-            alerts.append(
-                _alert(
-                    obligation,
-                    AlertKind.BREACH,
-                    obligation.due_at,
-                    "deadline passed with the standard unmet",
-                )
-            )
-        elif obligation.warned_at is None and obligation.warn_at <= now:
+        alerts += breach_if_overdue(obligation, now)
+        if not alerts and obligation.warned_at is None and obligation.warn_at <= now:
             # A warning whose deadline has already gone is noise: the breach says it.
             obligation.warned_at = obligation.warn_at
             obligation.record("warned", obligation.warn_at, "warning point reached")
@@ -188,6 +177,28 @@ def advance_clock(obligation: Obligation, now: datetime) -> list[Alert]:
             )
         )
     return alerts
+
+
+def breach_if_overdue(obligation: Obligation, now: datetime) -> list[Alert]:
+    """Breach a pending obligation whose deadline has passed by `now`, as of its deadline.
+
+    The clock does this when the deadline comes; the case book does it too when an
+    obligation starts, or is met, after its deadline (a case or event entered late),
+    so every missed deadline has its breach and its alert.
+    """
+    if obligation.state != ObligationState.PENDING or obligation.due_at > now:
+        return []
+    obligation.state = ObligationState.BREACHED
+    obligation.breached_at = obligation.due_at
+    obligation.record("breached", obligation.due_at, "deadline passed unmet")
+    return [
+        _alert(
+            obligation,
+            AlertKind.BREACH,
+            obligation.due_at,
+            "deadline passed with the standard unmet",
+        )
+    ]
 
 
 def satisfy(obligation: Obligation, at: datetime, cause: str) -> bool:

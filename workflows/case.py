@@ -51,6 +51,9 @@ SEND_PUNCTUALITY = timedelta(minutes=1)
 # Cases opened before this change send through a regular activity; replaying their
 # history must schedule the same command, so the switch is a patch.
 SEND_AS_LOCAL_ACTIVITY = "send-as-local-activity"
+# Cases opened before the rule that an obligation overdue when it starts, or when it is
+# met, is breached at once: their histories replay without it.
+BREACH_OVERDUE_AT_ONCE = "breach-overdue-at-once"
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
 )
@@ -81,6 +84,10 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, input: CaseWorkflowInput) -> CaseOutcome:
+        # Decided before the book changes anything; handlers wait for the intake.
+        self._book.breach_overdue_at_once = input.breach_overdue_at_once or workflow.patched(
+            BREACH_OVERDUE_AT_ONCE
+        )
         if input.state is None:
             async with self._lock:
                 await self._carry_out(self._book.open_case())
@@ -140,6 +147,7 @@ class CaseWorkflow:
             history_event_limit=self._input.history_event_limit,
             # The next run's history starts under this code: no old path to replay.
             local_sends=True,
+            breach_overdue_at_once=True,
         )
 
     # -- events --------------------------------------------------------------
@@ -257,8 +265,8 @@ class CaseWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
             )
             schedules = {s.key: s for s in result.schedules}
-        self._book.begin(effects.starts, schedules)
         now = self._now()
+        self._pending_alerts += self._book.begin(effects.starts, schedules, now)
         self._book.apply_retimes(
             self._book.keep_future_retimes(effects.retimes, schedules, now), schedules, now
         )

@@ -125,6 +125,9 @@ class CaseWorkflowInput:
     # patch marker instead, so their histories replay; a run that starts with the
     # field set records no marker (and no change-version search attribute).
     local_sends: bool = False
+    # An obligation overdue when it starts, or when it is met, is breached at once (the
+    # case book's rule). Cases opened before this field decide by the patch marker.
+    breach_overdue_at_once: bool = False
 
 
 @dataclass

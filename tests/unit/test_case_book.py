@@ -8,8 +8,16 @@ from typing import Any
 
 import pytest
 
-from standards.case import CaseBook, CaseEvent, CaseFacts, CaseState, EventRejected, EventType
-from standards.obligations import ObligationState
+from standards.case import (
+    CaseBook,
+    CaseEvent,
+    CaseFacts,
+    CaseState,
+    Effects,
+    EventRejected,
+    EventType,
+)
+from standards.obligations import Alert, ObligationState
 from standards.policy import load_policy
 from standards.schedules import schedule_for
 
@@ -17,7 +25,7 @@ POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "met-ple
 REPORTED = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 
-def book(category: str = "general", vulnerable: bool = False) -> CaseBook:
+def book(category: str = "general", vulnerable: bool = False, now: datetime = REPORTED) -> CaseBook:
     case = CaseBook(
         CaseFacts(
             reference="01/1/26",
@@ -29,19 +37,23 @@ def book(category: str = "general", vulnerable: bool = False) -> CaseBook:
         ),
         CaseState(),
     )
-    run(case, case.open_case())
+    run(case, case.open_case(), now)
     return case
 
 
-def run(case: CaseBook, effects: Any) -> None:
-    """Do what the workflow would: work out deadlines, deliver every message at once."""
+def run(case: CaseBook, effects: Effects, now: datetime = REPORTED) -> list[Alert]:
+    """Do what the workflow would at `now`: work out deadlines, deliver every message at
+    once (a message for an earlier instant goes out now); returns the alerts raised."""
+    alerts = list(effects.alerts)
     while effects.starts or effects.retimes or effects.messages:
         schedules = {r.key: schedule_for(r) for r in effects.schedule_requests}
-        case.begin(effects.starts, schedules)
-        case.apply_retimes(effects.retimes, schedules, REPORTED)
-        messages, effects = effects.messages, type(effects)()
+        alerts += case.begin(effects.starts, schedules, now)
+        case.apply_retimes(effects.retimes, schedules, now)
+        messages, effects = effects.messages, Effects()
         for message in messages:
-            effects.extend(case.message_delivered(message, message.at))
+            effects.extend(case.message_delivered(message, max(message.at, now)))
+        alerts += effects.alerts
+    return alerts
 
 
 def post(
@@ -58,8 +70,9 @@ def post(
         standard=standard,
         details=details,
     )
-    case.check(event, REPORTED + timedelta(hours=now_hours if now_hours is not None else hours))
-    run(case, case.apply(event))
+    now = REPORTED + timedelta(hours=now_hours if now_hours is not None else hours)
+    case.check(event, now)
+    run(case, case.apply(event), now)
 
 
 def states(case: CaseBook) -> dict[str, str]:
@@ -142,3 +155,91 @@ def test_a_warning_that_comes_too_late_is_folded_into_the_breach() -> None:
     case = book("domestic_abuse")
     alerts = case.advance(REPORTED + timedelta(hours=25)).alerts
     assert [a.kind.value for a in alerts] == ["breach"]
+
+
+def kinds(alerts: list[Alert]) -> list[tuple[str, str, datetime]]:
+    return [(a.standard, a.kind.value, a.at) for a in alerts]
+
+
+def unopened(category: str) -> CaseBook:
+    facts = CaseFacts(
+        reference="01/2/26",
+        category=category,
+        borough="Camden",
+        reported_at=REPORTED,
+        policy=POLICY,
+    )
+    return CaseBook(facts, CaseState())
+
+
+def test_an_obligation_already_overdue_when_the_case_is_entered_is_breached_at_once() -> None:
+    case = unopened("domestic_abuse")
+    three_days_on = REPORTED + timedelta(days=3)
+    effects = case.open_case()
+    effects.messages = []  # the acknowledgement is not delivered: nothing meets anything
+    schedules = {r.key: schedule_for(r) for r in effects.schedule_requests}
+    alerts = case.begin(effects.starts, schedules, three_days_on)
+    assert states(case) == {
+        "acknowledgement#1": "breached",
+        "victim_update#1": "pending",
+        "dv_contact#1": "breached",
+    }
+    day_one = REPORTED + timedelta(hours=24)
+    assert kinds(alerts) == [
+        ("acknowledgement", "breach", day_one),
+        ("dv_contact", "breach", day_one),
+    ]
+    ack = case.state.obligations[0]
+    assert [(t.event, t.at) for t in ack.history] == [
+        ("started", REPORTED),
+        ("breached", day_one),
+    ]
+    # The escalation clock runs from the breach: its moment has passed too, so it is next.
+    assert case.next_wake() == REPORTED + timedelta(hours=48)
+    assert kinds(case.advance(three_days_on).alerts) == [
+        ("acknowledgement", "escalation", REPORTED + timedelta(hours=48)),
+        ("dv_contact", "escalation", REPORTED + timedelta(hours=48)),
+    ]
+
+
+def test_an_overdue_obligation_met_in_the_same_step_is_met_late_with_its_breach_alert() -> None:
+    case = unopened("general")
+    three_days_on = REPORTED + timedelta(days=3)
+    alerts = run(case, case.open_case(), three_days_on)
+    ack = case.state.obligations[0]
+    assert (ack.state, ack.met_at) == ("met_late", three_days_on)
+    assert [t.event for t in ack.history] == ["started", "breached", "met_late"]
+    assert kinds(alerts) == [("acknowledgement", "breach", REPORTED + timedelta(hours=24))]
+    assert case.advance(three_days_on).alerts == []  # met: no escalation follows
+
+
+def test_a_backdated_event_starting_an_overdue_obligation_breaches_it_before_meeting_it() -> None:
+    case = book("domestic_abuse", vulnerable=True)
+    arrest = CaseEvent(type=EventType.ARREST, at=REPORTED + timedelta(hours=1))
+    two_weeks_on = REPORTED + timedelta(days=14)
+    case.check(arrest, two_weeks_on)
+    alerts = run(case, case.apply(arrest), two_weeks_on)
+    update = next(o for o in case.state.obligations if o.standard == "arrest_charge_update")
+    assert [t.event for t in update.history] == ["started", "breached", "met_late"]
+    assert [(a.standard, a.kind.value) for a in alerts] == [("arrest_charge_update", "breach")]
+
+
+def test_a_pending_obligation_met_after_its_deadline_has_its_breach_recorded_first() -> None:
+    case = book("domestic_abuse")
+    alerts = run(
+        case,
+        case.apply(CaseEvent(type=EventType.CONTACT_RECORDED, at=REPORTED + timedelta(hours=30))),
+        REPORTED + timedelta(hours=30),
+    )
+    dv = next(o for o in case.state.obligations if o.standard == "dv_contact")
+    assert [t.event for t in dv.history] == ["started", "breached", "met_late"]
+    assert ("dv_contact", "breach") in [(a.standard, a.kind.value) for a in alerts]
+
+
+def test_without_the_rule_for_replayed_histories_an_overdue_start_stays_pending() -> None:
+    case = unopened("domestic_abuse")
+    case.breach_overdue_at_once = False
+    effects = case.open_case()
+    schedules = {r.key: schedule_for(r) for r in effects.schedule_requests}
+    assert case.begin(effects.starts, schedules, REPORTED + timedelta(days=3)) == []
+    assert set(states(case).values()) == {"pending"}

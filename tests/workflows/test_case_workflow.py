@@ -232,6 +232,37 @@ async def test_unmet_domestic_abuse_contact_warns_breaches_and_escalates_then_is
         ]
 
 
+async def test_a_case_entered_three_days_late_raises_the_breaches_of_what_it_has_missed(
+    cases: RehearsalFactory,
+) -> None:
+    entered = REPORTED + timedelta(days=3)
+    rehearsal = cases.rehearsal(entered)
+    await rehearsal.begin()
+    ref = reference()
+    await rehearsal.open(case_in(ref, "domestic_abuse", REPORTED))
+    view = await rehearsal.view(ref)
+    ack = only(view, "acknowledgement")
+    assert (ack.state, ack.breached_at) == ("met_late", REPORTED + timedelta(hours=24))
+    assert timedelta(0) <= ack.met_at - entered < timedelta(minutes=1)  # sent on entry
+    assert [t.event for t in ack.history] == ["started", "breached", "met_late"]
+    dv = only(view, "dv_contact")
+    assert (dv.state, dv.escalated_at) == ("breached", REPORTED + timedelta(hours=48))
+    assert sorted(alerts_of(cases, ref)) == [
+        ("acknowledgement", "breach"),
+        ("dv_contact", "breach"),
+        ("dv_contact", "escalation"),
+    ]
+    with cases.sessions() as session:
+        row = session.scalar(
+            select(models.Obligation).where(
+                models.Obligation.key == ack.key,
+                models.Obligation.case.has(models.Case.reference == ref),
+            )
+        )
+        assert row is not None
+        assert [t.event for t in row.transitions] == ["started", "breached", "met_late"]
+
+
 async def test_serious_assault_review_is_met_only_by_a_review(cases: RehearsalFactory) -> None:
     rehearsal, ref = await opened(cases, "serious_assault")
     with pytest.raises(CaseError, match="not met by a recorded contact"):
