@@ -28,7 +28,14 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from service.contacts import normalise_email, normalise_phone, parse_safe_hours
-from standards.case import CaseEvent, CaseFacts, EventType, in_the_future
+from standards.case import (
+    STORED_DETAILS,
+    CaseEvent,
+    CaseFacts,
+    EventType,
+    in_the_future,
+    unaccepted_detail,
+)
 from standards.clock import to_utc_iso
 from standards.policy import Policy, dotted_location
 from standards.schedules import intake_schedules
@@ -137,11 +144,6 @@ class EventIn(BaseModel):
     standard: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     actor: str = "crime recording system"
-
-
-# Staff contact details may arrive with officer_assigned: they go to the
-# database, never to the workflow.
-OFFICER_DETAILS = ("officer_name", "officer_contact")
 
 
 def check_category(policy: Policy, category: str) -> None:
@@ -303,12 +305,15 @@ def store_officer_details(
 async def post_event(
     client: Client, sessions: sessionmaker[Session], event: EventIn
 ) -> EventReceipt:
+    for name in event.details:
+        if (problem := unaccepted_detail(event.type, name)) is not None:
+            raise CaseError(f"{event.type.value} refused for case {event.reference}: {problem}")
+    # Stored details (staff contact details) go to the database, never to the workflow.
+    stored = STORED_DETAILS.get(event.type, ())
     officer: dict[str, str | None] = {
-        k: str(event.details[k]) for k in OFFICER_DETAILS if k in event.details
+        k: str(event.details[k]) for k in stored if k in event.details
     }
-    details = {k: v for k, v in event.details.items() if k not in OFFICER_DETAILS}
-    if officer and event.type != EventType.OFFICER_ASSIGNED:
-        raise CaseError("officer details are accepted only with officer_assigned")
+    details = {k: v for k, v in event.details.items() if k not in stored}
     # The message the event sends reads them from the database, so they are written
     # first, and put back if the case refuses the event: a refusal changes nothing.
     previous = (

@@ -34,7 +34,7 @@ from service.cases import view_case as fetch_view
 from service.settings import Settings
 from service.simulate import ScenarioError, message_json, parse_scenario, run_scenario
 from service.temporal import DATA_CONVERTER
-from standards.case import EventType
+from standards.case import EventType, accepted_details
 from standards.policy import PolicyError, load_policy, policy_path
 from storage import models
 from storage.database import make_engine, make_session_factory, upgrade_to_head
@@ -163,13 +163,22 @@ def case_open(
     out.print(f"opened {reference} (workflow {workflow_id})")
 
 
+DETAILS_HELP = (
+    "key=value, repeatable. Accepted: "
+    + "; ".join(
+        f"{e.value}: {', '.join(accepted_details(e))}" for e in EventType if accepted_details(e)
+    )
+    + "; other events take none"
+)
+
+
 @case_app.command("event")
 def case_event(
     reference: str,
     type: Annotated[str, typer.Argument(help=", ".join(e.value for e in EventType))],
     at: Annotated[str | None, typer.Option(help="ISO 8601 with offset; default now")] = None,
     standard: Annotated[str | None, typer.Option(help="the standard it names")] = None,
-    detail: Annotated[list[str] | None, typer.Option(help="key=value, repeatable")] = None,
+    detail: Annotated[list[str] | None, typer.Option(help=DETAILS_HELP)] = None,
     actor: Annotated[str, typer.Option(help="who recorded it")] = "pledge cli",
 ) -> None:
     """Post an event to a case (a contact, an arrest, a closure, ...)."""

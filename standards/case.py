@@ -69,8 +69,7 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
-# The details each event may carry. Personal data (officer names, numbers) is
-# stored by the service layer and never reaches the case's clocks.
+# The details each event may carry to the case's clocks.
 ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
     EventType.CONTACT_RECORDED: {"method": str},
     EventType.REVIEW_RECORDED: {},
@@ -84,6 +83,29 @@ ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
     EventType.PREFERENCES_CHANGED: {"update_interval_days": (int, type(None)), "no_updates": bool},
     EventType.BREACH_EXPLAINED: {"reason": str, "text": str},
 }
+
+# Details an event may also carry that the service stores in its database and never
+# passes to the case: staff contact details are personal data.
+STORED_DETAILS: dict[EventType, tuple[str, ...]] = {
+    EventType.OFFICER_ASSIGNED: ("officer_name", "officer_contact"),
+}
+
+
+def accepted_details(event_type: EventType) -> list[str]:
+    """Every detail a caller may give with this event: what the case uses, what is stored."""
+    return [*ALLOWED_DETAILS[event_type], *STORED_DETAILS.get(event_type, ())]
+
+
+def unaccepted_detail(event_type: EventType, name: str) -> str | None:
+    """Why a detail is refused with this event, naming those accepted; None if it is accepted."""
+    accepted = accepted_details(event_type)
+    if name in accepted:
+        return None
+    return (
+        f"{event_type.value} does not take detail {name!r}; "
+        f"accepted: {', '.join(accepted) or 'none'}"
+    )
+
 
 TRIGGER_OF_EVENT = {
     EventType.OFFICER_ASSIGNED: Trigger.OFFICER_ASSIGNED,
@@ -552,11 +574,11 @@ class CaseBook:
     def _check_details(self, event: CaseEvent) -> None:
         allowed = ALLOWED_DETAILS[event.type]
         for name, value in event.details.items():
+            if (problem := unaccepted_detail(event.type, name)) is not None:
+                raise EventRejected(problem)
             if name not in allowed:
-                accepted = ", ".join(allowed) or "none"
-                raise EventRejected(
-                    f"{event.type.value} does not take detail {name!r}; accepted: {accepted}"
-                )
+                # Stored by the service; arriving here it would sit in workflow history.
+                raise EventRejected(f"detail {name!r} is personal data and never reaches a case")
             expected = allowed[name]
             accepted_types = expected if isinstance(expected, tuple) else (expected,)
             # bool is an int to Python, never to a caller giving a number of days.

@@ -117,6 +117,14 @@ def test_unknown_details_and_wrong_types_are_refused_with_what_is_accepted() -> 
     case = book()
     with pytest.raises(EventRejected, match="accepted: reason"):
         post(case, "closed", 1, colour="blue")
+    with pytest.raises(
+        EventRejected,
+        match="^officer_assigned does not take detail 'officer_phone'; "
+        "accepted: officer_name, officer_contact$",
+    ):
+        post(book("road_traffic_collision"), "officer_assigned", 1, officer_phone=1)
+    with pytest.raises(EventRejected, match="personal data"):
+        post(book("road_traffic_collision"), "officer_assigned", 1, officer_name="PC Reeves")
     with pytest.raises(EventRejected, match="must be a whole number"):
         post(case, "preferences_changed", 1, update_interval_days=True)
     with pytest.raises(EventRejected, match="between 1 and 28"):

@@ -551,6 +551,31 @@ async def test_no_personal_data_enters_the_workflow_history(cases: RehearsalFact
     assert "Jordan Reeves" in body
 
 
+async def test_an_unknown_officer_detail_is_refused_naming_the_accepted_ones_and_stores_nothing(
+    cases: RehearsalFactory,
+) -> None:
+    rehearsal, ref = await opened(cases, "road_traffic_collision")
+    with pytest.raises(
+        CaseError,
+        match=f"^officer_assigned refused for case {ref}: officer_assigned does not take "
+        "detail 'officer_phone'; accepted: officer_name, officer_contact$",
+    ):
+        await rehearsal.post(
+            EventIn.model_validate(
+                {
+                    "reference": ref,
+                    "type": "officer_assigned",
+                    "at": REPORTED + timedelta(hours=1),
+                    "details": {"officer_name": "PC Ada Price", "officer_phone": 1},
+                }
+            )
+        )
+    with cases.sessions() as session:
+        case = session.scalar(select(models.Case).where(models.Case.reference == ref))
+        assert case is not None and case.officer_name is None
+    assert only(await rehearsal.view(ref), "traffic_unit_contact").state == "pending"
+
+
 async def test_a_refused_officer_assignment_leaves_the_recorded_officer_unchanged(
     cases: RehearsalFactory,
 ) -> None:
