@@ -251,14 +251,20 @@ Step = tuple[datetime, int, int, "CaseIn | EventIn"]
 
 
 def plan_steps(scenario: Scenario, shards: int) -> list[list[Step]]:
-    """Each shard's steps in time order (a case before its own events at one instant)."""
+    """Each shard's steps in time order (a case before its own events at one instant).
+
+    An event dated before its case's report is posted once the case is open, so the
+    case refuses it as it would refuse it live, instead of it finding no case at all.
+    """
     shard_of = {case.reference: i % shards for i, case in enumerate(scenario.cases)}
+    reported = {case.reference: case.reported_at for case in scenario.cases}
     plans: list[list[Step]] = [[] for _ in range(shards)]
     for i, case in enumerate(scenario.cases):
         plans[shard_of[case.reference]].append((case.reported_at, 0, i, case))
     for i, event in enumerate(scenario.events):
         if event.at <= scenario.until:
-            plans[shard_of[event.reference]].append((event.at, 1, i, event))
+            posted = max(event.at, reported[event.reference])
+            plans[shard_of[event.reference]].append((posted, 1, i, event))
     for plan in plans:
         plan.sort(key=lambda step: step[:3])
     return [plan for plan in plans if plan]

@@ -119,8 +119,8 @@ def test_unknown_details_and_wrong_types_are_refused_with_what_is_accepted() -> 
         post(case, "closed", 1, colour="blue")
     with pytest.raises(
         EventRejected,
-        match="^officer_assigned does not take detail 'officer_phone'; "
-        "accepted: officer_name, officer_contact$",
+        match=r"^officer_assigned does not take detail 'officer_phone'; "
+        r"accepted: officer_name, officer_contact$",
     ):
         post(book("road_traffic_collision"), "officer_assigned", 1, officer_phone=1)
     with pytest.raises(EventRejected, match="personal data"):

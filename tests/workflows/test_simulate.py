@@ -223,3 +223,35 @@ def test_an_event_after_until_is_not_applied_and_is_listed_as_rejected(tmp_path:
     assert [(r["index"], r["type"]) for r in outcome["rejected_events"]] == [(2, "closed")]
     states = [o["standard"] for o in obligations(outcome, "01/123456/26")]
     assert "closure_explanation" not in states
+
+
+ROAD_CASE = """
+policy: met-pledge
+cases:
+  - reference: "03/000001/26"
+    category: road_traffic_collision
+    reported_at: "2026-03-02T09:00:00+00:00"
+    borough: Camden
+    victim: {name: "Sam Jones", email: "sam@example.org", preferred_channel: email}
+until: "2026-03-03T09:00:00+00:00"
+"""
+
+
+def test_an_event_before_its_cases_report_is_refused_as_the_live_case_refuses_it(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "early.yaml"
+    scenario.write_text(
+        ROAD_CASE
+        + """events:
+  - {at: "2026-03-01T09:00:00+00:00", reference: "03/000001/26", type: officer_assigned}
+"""
+    )
+    result = simulate(scenario, "--shards", "1")
+    assert result.returncode == 0, result.stderr
+    (rejected,) = json.loads(result.stdout)["rejected_events"]
+    assert rejected["index"] == 0
+    assert rejected["error"] == (
+        "officer_assigned refused for case 03/000001/26: 'at' 2026-03-01T09:00:00+00:00 "
+        "is before the report was received at 2026-03-02T09:00:00+00:00"
+    )
