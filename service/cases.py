@@ -7,6 +7,7 @@ is started with the non-personal facts its clocks need.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Annotated, Any, Literal
 
@@ -19,7 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
@@ -50,6 +51,9 @@ from workflows.contracts import (
 )
 
 Reference = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{2,31}$")]
+EventId = Annotated[
+    str, Field(pattern=rf"^[A-Za-z0-9][A-Za-z0-9/_.:-]{{0,{models.EVENT_ID_LENGTH - 1}}}$")
+]
 ChannelName = Literal["sms", "email"]
 
 
@@ -143,7 +147,12 @@ class EventIn(BaseModel):
     at: AwareDatetime
     standard: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
-    actor: str = "crime recording system"
+    # Who recorded it; kept in the database with the event, never sent to the workflow.
+    actor: Annotated[str, Field(min_length=1, max_length=models.ACTOR_LENGTH)] = (
+        "crime recording system"
+    )
+    # The caller's idempotency key: the same event posted again with it acts once.
+    event_id: EventId | None = None
 
 
 def check_category(policy: Policy, category: str) -> None:
@@ -288,23 +297,101 @@ async def _known_started(start: WithStartWorkflowOperation[Any, Any]) -> bool:
     return True
 
 
-def store_officer_details(
-    sessions: sessionmaker[Session], reference: str, officer: dict[str, str | None]
-) -> dict[str, str | None]:
-    """Write who is dealing with the case; return the values they replace."""
+@dataclass
+class RecordedEvent:
+    """An event's row in `case_events`, and what writing it changed."""
+
+    id: int
+    actor_reference: str
+    # False for a repeat of an event id already recorded: nothing was written.
+    inserted: bool
+    # The officer details the event replaced, to put back if the case refuses it.
+    previous_officer: dict[str, str | None]
+
+
+def record_event(
+    sessions: sessionmaker[Session],
+    event: EventIn,
+    officer: dict[str, str | None],
+    received_at: datetime,
+) -> RecordedEvent:
+    """Write the event with its actor, and who is dealing with the case, in one transaction.
+
+    A repeat of an event id this case has recorded writes nothing: the first post did.
+    """
+    try:
+        with sessions.begin() as session:
+            case = session.scalar(
+                select(models.Case).where(models.Case.reference == event.reference)
+            )
+            if case is None:
+                raise CaseError(f"no case with reference {event.reference}")
+            earlier = _recorded(session, case.id, event.event_id)
+            if earlier is not None:
+                return earlier
+            previous = {name: getattr(case, name) for name in officer}
+            for name, value in officer.items():
+                setattr(case, name, value)
+            row = models.CaseEventRecord(
+                case_id=case.id,
+                event_id=event.event_id,
+                type=event.type.value,
+                at=event.at,
+                actor=event.actor,
+                received_at=received_at,
+            )
+            session.add(row)
+            session.flush()
+            return RecordedEvent(row.id, row.actor_reference, True, previous)
+    except IntegrityError:
+        # The same event id, recorded by a request posted at the same moment.
+        with sessions() as session:
+            earlier = _recorded(session, _case_id(session, event.reference), event.event_id)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _case_id(session: Session, reference: str) -> int | None:
+    return session.scalar(select(models.Case.id).where(models.Case.reference == reference))
+
+
+def _recorded(session: Session, case_id: int | None, event_id: str | None) -> RecordedEvent | None:
+    if event_id is None or case_id is None:
+        return None
+    row = session.scalar(
+        select(models.CaseEventRecord).where(
+            models.CaseEventRecord.case_id == case_id,
+            models.CaseEventRecord.event_id == event_id,
+        )
+    )
+    return None if row is None else RecordedEvent(row.id, row.actor_reference, False, {})
+
+
+def forget_event(sessions: sessionmaker[Session], reference: str, recorded: RecordedEvent) -> None:
+    """Undo `record_event` for an event the case refused: a refusal changes nothing."""
+    if not recorded.inserted:
+        return
     with sessions.begin() as session:
+        session.execute(
+            delete(models.CaseEventRecord).where(models.CaseEventRecord.id == recorded.id)
+        )
         case = session.scalar(select(models.Case).where(models.Case.reference == reference))
-        if case is None:
-            raise CaseError(f"no case with reference {reference}")
-        previous = {name: getattr(case, name) for name in officer}
-        for name, value in officer.items():
-            setattr(case, name, value)
-    return previous
+        if case is not None:
+            for name, value in recorded.previous_officer.items():
+                setattr(case, name, value)
 
 
 async def post_event(
-    client: Client, sessions: sessionmaker[Session], event: EventIn
+    client: Client,
+    sessions: sessionmaker[Session],
+    event: EventIn,
+    now: datetime | None = None,
 ) -> EventReceipt:
+    """Record the event and who recorded it, then post it to the case's workflow.
+
+    `now` (when the event was received) is the wall clock unless a rehearsal says otherwise.
+    """
     for name in event.details:
         if (problem := unaccepted_detail(event.type, name)) is not None:
             raise CaseError(f"{event.type.value} refused for case {event.reference}: {problem}")
@@ -316,23 +403,34 @@ async def post_event(
     details = {k: v for k, v in event.details.items() if k not in stored}
     # The message the event sends reads them from the database, so they are written
     # first, and put back if the case refuses the event: a refusal changes nothing.
-    previous = (
-        await asyncio.to_thread(store_officer_details, sessions, event.reference, officer)
-        if officer
-        else {}
+    recorded = await asyncio.to_thread(
+        record_event, sessions, event, officer, now or datetime.now(UTC)
     )
     handle = client.get_workflow_handle(case_workflow_id(event.reference))
     case_event = CaseEvent(
-        type=event.type, at=event.at, standard=event.standard, details=details, actor=event.actor
+        type=event.type,
+        at=event.at,
+        standard=event.standard,
+        details=details,
+        actor=recorded.actor_reference,
+        event_id=event.event_id,
     )
     try:
         receipt: EventReceipt = await handle.execute_update(
-            "post_event", case_event, result_type=EventReceipt
+            "post_event",
+            case_event,
+            # Temporal answers a repeated update id with the first outcome, whatever the
+            # payload, so the id names the content too: an id reused for another event
+            # reaches the case book, which refuses it. The book also knows repeats for
+            # good (update ids are forgotten at continue-as-new).
+            id=None
+            if event.event_id is None
+            else f"event:{event.event_id}:{case_event.fingerprint()}",
+            result_type=EventReceipt,
         )
         return receipt
     except (WorkflowUpdateFailedError, RPCError) as error:
-        if previous:
-            await asyncio.to_thread(store_officer_details, sessions, event.reference, previous)
+        await asyncio.to_thread(forget_event, sessions, event.reference, recorded)
         if isinstance(error, WorkflowUpdateFailedError):
             cause = error.cause
             raise CaseError(

@@ -179,7 +179,15 @@ def case_event(
     at: Annotated[str | None, typer.Option(help="ISO 8601 with offset; default now")] = None,
     standard: Annotated[str | None, typer.Option(help="the standard it names")] = None,
     detail: Annotated[list[str] | None, typer.Option(help=DETAILS_HELP)] = None,
-    actor: Annotated[str, typer.Option(help="who recorded it")] = "pledge cli",
+    actor: Annotated[
+        str, typer.Option(help="who recorded it (kept in the database, not in the workflow)")
+    ] = "pledge cli",
+    event_id: Annotated[
+        str | None,
+        typer.Option(
+            help="your id for this event: posting it again with the same id changes nothing"
+        ),
+    ] = None,
 ) -> None:
     """Post an event to a case (a contact, an arrest, a closure, ...)."""
     settings = _settings()
@@ -198,6 +206,7 @@ def case_event(
                 "details": details,
                 "at": at or datetime.now(UTC).isoformat(),
                 "actor": actor,
+                "event_id": event_id,
             }
         )
     except ValidationError as error:

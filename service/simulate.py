@@ -153,7 +153,7 @@ class Rehearsal:
 
     async def post(self, event: EventIn) -> Any:
         await self.advance_to(event.at)
-        return await post_event(self.env.client, self.sessions, event)
+        return await post_event(self.env.client, self.sessions, event, now=await self.now())
 
     async def view(self, reference: str) -> CaseView:
         return await view_case(self.env.client, reference)

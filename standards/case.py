@@ -7,8 +7,10 @@ deadlines, send messages, raise alerts).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -147,7 +149,31 @@ class CaseEvent:
     at: datetime
     standard: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # Who recorded it, as an opaque reference or a role: names stay in the database.
     actor: str = "crime recording system"
+    # The caller's idempotency key: an event whose id the case has applied is a repeat.
+    event_id: str | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two events with one id the same event (the actor may differ)."""
+        content = [
+            self.type.value,
+            self.at.astimezone(UTC).isoformat(),
+            self.standard,
+            self.details,
+        ]
+        canonical = json.dumps(content, sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass
+class AppliedEvent:
+    """An event with an id the case has applied, and the receipt it was given."""
+
+    type: EventType
+    at: datetime
+    fingerprint: str
+    changed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -204,6 +230,8 @@ class CaseState:
     occurrences: dict[str, int] = field(default_factory=dict)
     message_seq: int = 0
     dirty: list[str] = field(default_factory=list)
+    # By event id; carried across continue-as-new so a repeat is known for good.
+    applied_events: dict[str, AppliedEvent] = field(default_factory=dict)
 
 
 class CaseBook:
@@ -296,8 +324,38 @@ class CaseBook:
 
     # -- events --------------------------------------------------------------
 
+    def repeat_of(self, event: CaseEvent) -> AppliedEvent | None:
+        """The earlier application of an event posted again with the same id, if any.
+
+        A repeat changes nothing and gets the first receipt; an id used again for a
+        different event is refused.
+        """
+        if event.event_id is None:
+            return None
+        earlier = self.state.applied_events.get(event.event_id)
+        if earlier is None:
+            return None
+        if earlier.fingerprint != event.fingerprint():
+            raise EventRejected(
+                f"event_id {event.event_id!r} was already used on case {self.facts.reference} "
+                f"for another event ({earlier.type.value} at {earlier.at.isoformat()})"
+            )
+        return earlier
+
+    def remember(self, event: CaseEvent, changed: list[str]) -> None:
+        """Record that an event with an id has been applied, with its receipt."""
+        if event.event_id is not None:
+            self.state.applied_events[event.event_id] = AppliedEvent(
+                type=event.type, at=event.at, fingerprint=event.fingerprint(), changed=changed
+            )
+
     def check(self, event: CaseEvent, now: datetime) -> None:
-        """Raise EventRejected if the event cannot apply to this case as it stands."""
+        """Raise EventRejected if the event cannot apply to this case as it stands.
+
+        A repeat is not checked again: it applies nothing, so there is nothing to refuse.
+        """
+        if self.repeat_of(event) is not None:
+            return
         if event.at.tzinfo is None or event.at.utcoffset() is None:
             raise EventRejected(
                 "'at' must be an instant with a UTC offset, e.g. 2026-03-28T09:00:00+00:00"
@@ -347,8 +405,10 @@ class CaseBook:
             self._check_preferences(event.details)
 
     def apply(self, event: CaseEvent) -> Effects:
-        cause = f"{event.type.value} by {event.actor}"
         effects = Effects()
+        if self.repeat_of(event) is not None:
+            return effects
+        cause = f"{event.type.value} by {event.actor}"
         if event.type == EventType.CONTACT_RECORDED:
             effects.extend(self._meet_by_contact(event.standard, event.at, cause))
         elif event.type == EventType.REVIEW_RECORDED:

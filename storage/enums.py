@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from standards.case import CaseStatus
+from standards.case import CaseStatus, EventType
 from standards.obligations import AlertKind, ObligationState
 
 __all__ = [
     "AlertKind",
     "CaseStatus",
     "Channel",
+    "EventType",
     "MessageStatus",
     "ObligationState",
     "RecipientRole",

@@ -30,6 +30,7 @@ from storage.enums import (
     AlertKind,
     CaseStatus,
     Channel,
+    EventType,
     MessageStatus,
     ObligationState,
     RecipientRole,
@@ -41,6 +42,7 @@ __all__ = [
     "Alert",
     "Base",
     "Case",
+    "CaseEventRecord",
     "Obligation",
     "ObligationTransition",
     "OutboxMessage",
@@ -54,6 +56,8 @@ OBLIGATION_KEY_LENGTH = 128
 VOCABULARY_LENGTH = 32
 EMAIL_LENGTH = 320
 E164_LENGTH = 16
+EVENT_ID_LENGTH = 64
+ACTOR_LENGTH = 200
 
 
 def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
@@ -85,6 +89,35 @@ class Case(Base):
 
     victim: Mapped[Victim | None] = relationship(back_populates="case")
     obligations: Mapped[list[Obligation]] = relationship(back_populates="case")
+
+
+class CaseEventRecord(Base):
+    """An event as the service received it, with who recorded it.
+
+    The actor is personal data (a member of staff) and stays here: the case's
+    workflow is told only `actor_reference`, which leads back to this row.
+    """
+
+    __tablename__ = "case_events"
+    __table_args__ = (
+        # NULLs never collide: events posted without an id are never taken for repeats.
+        UniqueConstraint("case_id", "event_id"),
+        one_of("type", EventType),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The caller's idempotency key, if it gave one.
+    event_id: Mapped[str | None] = mapped_column(String(EVENT_ID_LENGTH))
+    type: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def actor_reference(self) -> str:
+        """Who recorded the event, as the case's workflow (and its transitions) name them."""
+        return f"actor:{self.id}"
 
 
 class UnknownCase(LookupError):

@@ -158,14 +158,20 @@ class CaseWorkflow:
         await workflow.wait_condition(lambda: self._opened)
         async with self._lock:
             try:
-                # Checked again: an earlier event may have changed the case meanwhile.
+                # Checked again: an earlier event may have changed the case meanwhile
+                # (or been this one, posted twice at once).
                 self._book.check(event, self._now())
+                earlier = self._book.repeat_of(event)
             except EventRejected as rejected:
                 raise ApplicationError(
                     str(rejected), type="EventRejected", non_retryable=True
                 ) from rejected
-            changed = await self._carry_out(self._book.apply(event))
-            self._woken = True
+            if earlier is not None:
+                changed = earlier.changed
+            else:
+                changed = await self._carry_out(self._book.apply(event))
+                self._book.remember(event, changed)
+                self._woken = True
         return EventReceipt(
             reference=self._book.facts.reference, event=event.type.value, changed=changed
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +251,47 @@ def test_without_the_rule_for_replayed_histories_an_overdue_start_stays_pending(
     schedules = {r.key: schedule_for(r) for r in effects.schedule_requests}
     assert case.begin(effects.starts, schedules, REPORTED + timedelta(days=3)) == []
     assert set(states(case).values()) == {"pending"}
+
+
+def test_an_event_applied_under_an_id_is_a_repeat_when_posted_again_and_changes_nothing() -> None:
+    case = book("road_traffic_collision")
+    assigned = CaseEvent(
+        type=EventType.OFFICER_ASSIGNED, at=REPORTED + timedelta(hours=1), event_id="crs-1"
+    )
+    assert case.repeat_of(assigned) is None
+    case.check(assigned, REPORTED + timedelta(hours=1))
+    effects = case.apply(assigned)
+    assert [m.template for m in effects.messages] == ["traffic_unit_contact"]
+    case.remember(assigned, ["traffic_unit_contact#1"])
+    before = (states(case), case.state.message_seq)
+    # The same event again, under another offset and by another actor, is the same event.
+    again = CaseEvent(
+        type=EventType.OFFICER_ASSIGNED,
+        at=(REPORTED + timedelta(hours=1)).astimezone(timezone(timedelta(hours=1))),
+        actor="actor:99",
+        event_id="crs-1",
+    )
+    earlier = case.repeat_of(again)
+    assert earlier is not None and earlier.changed == ["traffic_unit_contact#1"]
+    case.check(again, REPORTED + timedelta(days=30))
+    assert case.apply(again) == Effects()
+    assert (states(case), case.state.message_seq) == before
+
+
+def test_an_event_id_used_again_for_another_event_is_refused() -> None:
+    case = book("road_traffic_collision")
+    first = CaseEvent(type=EventType.ARREST, at=REPORTED + timedelta(hours=1), event_id="crs-2")
+    case.check(first, REPORTED + timedelta(hours=1))
+    run(case, case.apply(first), REPORTED + timedelta(hours=1))
+    case.remember(first, [])
+    other = CaseEvent(type=EventType.CHARGE, at=REPORTED + timedelta(hours=2), event_id="crs-2")
+    with pytest.raises(EventRejected, match=r"'crs-2' was already used .* \(arrest at "):
+        case.check(other, REPORTED + timedelta(hours=2))
+
+
+def test_events_without_an_id_are_never_repeats() -> None:
+    case = book("road_traffic_collision")
+    assigned = CaseEvent(type=EventType.OFFICER_ASSIGNED, at=REPORTED + timedelta(hours=1))
+    case.remember(assigned, [])
+    assert case.state.applied_events == {}
+    assert case.repeat_of(assigned) is None

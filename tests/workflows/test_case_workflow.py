@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,12 +17,13 @@ from temporalio.service import RPCError
 import service.cases
 from service.cases import CaseError, CaseIn, EventIn
 from service.simulate import Rehearsal
-from standards.case import FUTURE_TOLERANCE
+from standards.case import FUTURE_TOLERANCE, CaseEvent
+from standards.case import EventType as CaseEventType
 from standards.policy import Policy
 from storage import models
 from tests.workflows.conftest import POLICY, RehearsalFactory
 from workflows import search_attributes as sa
-from workflows.contracts import CaseView, CaseWorkflowInput, case_workflow_id
+from workflows.contracts import CaseView, CaseWorkflowInput, EventReceipt, case_workflow_id
 
 REPORTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, before the clocks change
 
@@ -524,6 +527,25 @@ async def test_search_attributes_show_borough_category_deadline_and_breaches(
     assert attributes.get(sa.NEXT_DEADLINE) is not None
 
 
+def readable(history_json: str) -> str:
+    """A history as JSON with every payload's data decoded (JSON keeps them in base64)."""
+    decoded: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "data" and isinstance(value, str):
+                    decoded.append(base64.b64decode(value).decode("utf-8", "replace"))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(json.loads(history_json))
+    return "\n".join([history_json, *decoded])
+
+
 async def test_no_personal_data_enters_the_workflow_history(cases: RehearsalFactory) -> None:
     rehearsal, ref = await opened(cases, "road_traffic_collision")
     await rehearsal.post(
@@ -533,11 +555,23 @@ async def test_no_personal_data_enters_the_workflow_history(cases: RehearsalFact
                 "type": "officer_assigned",
                 "at": REPORTED + timedelta(hours=2),
                 "details": {"officer_name": "PC Jordan Reeves", "officer_contact": "020 7946 0999"},
+                "actor": "DC Jane Doe",
+            }
+        )
+    )
+    await rehearsal.post(
+        EventIn.model_validate(
+            {
+                "reference": ref,
+                "type": "contact_recorded",
+                "at": REPORTED + timedelta(hours=3),
+                "actor": "PS Sam Okafor",
             }
         )
     )
     history = await cases.env.client.get_workflow_handle(case_workflow_id(ref)).fetch_history()
-    text = history.to_json()
+    text = readable(history.to_json())
+    assert "officer_assigned" in text  # the payloads are read, not their base64
     for personal in (
         "Alex Smith",
         "alex@example.org",
@@ -545,10 +579,30 @@ async def test_no_personal_data_enters_the_workflow_history(cases: RehearsalFact
         "7700900123",
         "Jordan Reeves",
         "7946 0999",
+        "Jane Doe",
+        "Sam Okafor",
     ):
         assert personal not in text
     body = next(m for m in rehearsal.messages() if m["template"] == "traffic_unit_contact")["body"]
     assert "Jordan Reeves" in body
+    with cases.sessions() as session:
+        recorded = session.scalars(
+            select(models.CaseEventRecord)
+            .join(models.Case, models.Case.id == models.CaseEventRecord.case_id)
+            .where(models.Case.reference == ref)
+            .order_by(models.CaseEventRecord.id)
+        ).all()
+        assert [(r.type, r.actor, r.at) for r in recorded] == [
+            ("officer_assigned", "DC Jane Doe", REPORTED + timedelta(hours=2)),
+            ("contact_recorded", "PS Sam Okafor", REPORTED + timedelta(hours=3)),
+        ]
+        # The case's record names the event's row, whose actor the database keeps.
+        causes = session.scalars(
+            select(models.ObligationTransition.cause).where(
+                models.ObligationTransition.case_id == recorded[0].case_id
+            )
+        ).all()
+        assert f"contact_recorded by {recorded[1].actor_reference}" in causes
 
 
 async def test_an_unknown_officer_detail_is_refused_naming_the_accepted_ones_and_stores_nothing(
@@ -574,6 +628,70 @@ async def test_an_unknown_officer_detail_is_refused_naming_the_accepted_ones_and
         case = session.scalar(select(models.Case).where(models.Case.reference == ref))
         assert case is not None and case.officer_name is None
     assert only(await rehearsal.view(ref), "traffic_unit_contact").state == "pending"
+
+
+def officer_assigned(ref: str, hours: float, event_id: str | None, **details: str) -> EventIn:
+    return EventIn.model_validate(
+        {
+            "reference": ref,
+            "type": "officer_assigned",
+            "at": REPORTED + timedelta(hours=hours),
+            "details": details,
+            "event_id": event_id,
+        }
+    )
+
+
+def traffic_messages(rehearsal: Rehearsal, ref: str) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in rehearsal.messages()
+        if m["reference"] == ref and m["template"] == "traffic_unit_contact"
+    ]
+
+
+async def test_an_event_posted_twice_with_one_event_id_acts_once_and_gets_the_first_receipt(
+    cases: RehearsalFactory,
+) -> None:
+    rehearsal, ref = await opened(cases, "road_traffic_collision")
+    first = await rehearsal.post(officer_assigned(ref, 1, "crs-1", officer_name="PC Ada Price"))
+    again = await rehearsal.post(officer_assigned(ref, 1, "crs-1", officer_name="PC Ada Price"))
+    assert again == first and first.changed
+    assert len(traffic_messages(rehearsal, ref)) == 1
+    with cases.sessions() as session:
+        rows = session.scalars(
+            select(models.CaseEventRecord).where(models.CaseEventRecord.event_id == "crs-1")
+        ).all()
+        assert len(rows) == 1
+    with pytest.raises(CaseError, match=r"'crs-1' was already used .* for another event"):
+        await rehearsal.post(officer_assigned(ref, 2, "crs-1"))
+    # Without an id, each post is an event of its own, as before.
+    await rehearsal.post(officer_assigned(ref, 3, None))
+    await rehearsal.post(officer_assigned(ref, 3, None))
+    assert len(traffic_messages(rehearsal, ref)) == 3
+
+
+async def test_a_repeat_is_known_after_continue_as_new_and_without_the_update_id(
+    cases: RehearsalFactory,
+) -> None:
+    rehearsal = cases.rehearsal(REPORTED, history_event_limit=30)
+    await rehearsal.begin()
+    ref = reference()
+    await rehearsal.open(case_in(ref, "road_traffic_collision"))
+    first = await rehearsal.post(officer_assigned(ref, 1, "crs-7"))
+    for day in range(1, 5):
+        await rehearsal.post(event(ref, "update_delivered", REPORTED + timedelta(days=day)))
+    handle = cases.env.client.get_workflow_handle(case_workflow_id(ref))
+    history = await handle.fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert started.continued_execution_run_id, "the case should have continued as new"
+    # Straight to the workflow, under a new update id: only the case book can tell.
+    repeat = CaseEvent(
+        type=CaseEventType.OFFICER_ASSIGNED, at=REPORTED + timedelta(hours=1), event_id="crs-7"
+    )
+    receipt = await handle.execute_update("post_event", repeat, result_type=EventReceipt)
+    assert receipt == first
+    assert len(traffic_messages(rehearsal, ref)) == 1
 
 
 async def test_a_refused_officer_assignment_leaves_the_recorded_officer_unchanged(
