@@ -104,7 +104,9 @@ async def main(tag: str) -> None:
         "closed-reopened",
         "general",
         [
-            ("officer_assigned", 2, {}),
+            ("officer_assigned", 2, {"event_id": "crs-officer", "actor": "DC Replay"}),
+            # Posted again with its id: a repeat, which acts once.
+            ("officer_assigned", 2, {"event_id": "crs-officer", "actor": "DC Replay"}),
             ("closed", 30, {}),
             ("reopened", 50, {"details": {"reason": "new evidence"}}),
             ("closed", 90, {"details": {"reason": "no further lines of enquiry"}}),
