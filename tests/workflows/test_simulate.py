@@ -255,3 +255,20 @@ def test_an_event_before_its_cases_report_is_refused_as_the_live_case_refuses_it
         "officer_assigned refused for case 03/000001/26: 'at' 2026-03-01T09:00:00+00:00 "
         "is before the report was received at 2026-03-02T09:00:00+00:00"
     )
+
+
+def test_a_scenario_event_posted_twice_under_one_event_id_acts_once(tmp_path: Path) -> None:
+    twice = """events:
+  - {at: "2026-03-02T10:00:00+00:00", reference: "03/000001/26", type: officer_assigned,
+     event_id: "crs-1"}
+  - {at: "2026-03-02T10:00:00+00:00", reference: "03/000001/26", type: officer_assigned,
+     event_id: "crs-1"}
+"""
+    scenario = tmp_path / "twice.yaml"
+    scenario.write_text(ROAD_CASE + twice)
+    result = simulate(scenario, "--shards", "1")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    templates = [m["template"] for m in outcome["messages"]]
+    assert templates == ["acknowledgement", "traffic_unit_contact"]
+    assert "rejected_events" not in outcome
