@@ -105,7 +105,7 @@ async def test_a_case_runs_on_the_dev_server_and_overdue_cases_are_listed_from_v
 
             query = (
                 f"WorkflowType = 'CaseWorkflow' AND {sa.BREACHED_COUNT.name} > 0 "
-                f"AND {sa.BOROUGH.name} = 'Islington' AND TaskQueue = '{queue}'"
+                f"AND {sa.BOROUGH.name} = 'islington' AND TaskQueue = '{queue}'"
             )
             listed: list[str] = []
             for _ in range(50):  # visibility is eventually consistent
@@ -199,6 +199,22 @@ def test_pledge_dev_serves_the_cli_stops_cleanly_and_keeps_cases_across_a_restar
             "alex@example.org",
         )
         assert opened.returncode == 0, opened.stderr
+        narnia = pledge(
+            dev_environment,
+            *("case", "open", "--reference", "01/434343/26", "--category", "burglary"),
+            *("--borough", "Narnia", "--name", "Alex Smith", "--email", "alex@example.org"),
+        )
+        assert narnia.returncode == 1
+        assert narnia.stderr.startswith("error: unknown borough 'Narnia'; accepted")
+        listed = ""
+        for _ in range(50):  # visibility is eventually consistent
+            listed = pledge(dev_environment, "cases", "--borough", "CAMDEN").stdout
+            if "01/424242/26" in listed:
+                break
+            time.sleep(0.2)
+        assert "01/424242/26" in listed and "camden" in listed
+        unknown = pledge(dev_environment, "cases", "--borough", "Narnia")
+        assert unknown.returncode == 1 and "unknown borough 'Narnia'" in unknown.stderr
         refused = pledge(
             dev_environment, "case", "event", "01/424242/26", "arrest", "--standard", "dv_contact"
         )
