@@ -27,11 +27,15 @@ def check(path: Path) -> tuple[int, str]:
     return result.exit_code, " ".join(result.output.split())
 
 
+def check_text(name: str, text: str) -> tuple[int, str]:
+    path = Path(name)
+    path.write_text(text)
+    return check(path)
+
+
 def test_policy_check_refuses_a_message_with_no_template_naming_line_and_field() -> None:
     broken = SOURCE.replace('"message:acknowledgement"', '"message:acknowledgment"', 1)
-    path = Path("met-pledge.toml")
-    path.write_text(broken)
-    code, output = check(path)
+    code, output = check_text("met-pledge.toml", broken)
     line = broken.splitlines().index('met_by = ["message:acknowledgment", "contact"]') + 1
     assert code == 2
     assert f"met-pledge.toml:{line}: standards[0].met_by: no message template" in output
@@ -39,9 +43,7 @@ def test_policy_check_refuses_a_message_with_no_template_naming_line_and_field()
 
 def test_policy_check_refuses_a_misspelt_key_and_a_quoted_number_together() -> None:
     broken = SOURCE.replace("recurs = true", "recur = true").replace("window = 28", 'window = "28"')
-    path = Path("met-pledge.toml")
-    path.write_text(broken)
-    code, output = check(path)
+    code, output = check_text("met-pledge.toml", broken)
     assert code == 2
     assert "standards[1].recur: is not a known field; did you mean 'recurs'?" in output
     assert "standards[1].window: Input should be a valid integer" in output
@@ -54,9 +56,7 @@ def test_policy_check_passes_the_shipped_policy_and_force_file() -> None:
 
 def test_policy_check_names_the_line_of_a_mistake_in_a_force_file() -> None:
     broken = FORCE_SOURCE.replace('name = "Camden"', 'nmae = "Camden"')
-    path = Path("met.force.toml")
-    path.write_text(broken)
-    code, output = check(path)
+    code, output = check_text("met.force.toml", broken)
     line = broken.splitlines().index('nmae = "Camden"') + 1
     assert code == 2
     assert f"met.force.toml:{line}: units[5].nmae: is not a known field" in output
