@@ -58,6 +58,8 @@ app.add_typer(holidays_app, name="holidays")
 out = Console()
 err = Console(stderr=True)
 
+BOROUGH_HELP = "a borough by id or name, any case (the force file lists them)"
+
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}", highlight=False)
@@ -117,7 +119,7 @@ def migrate() -> None:
 def case_open(
     reference: Annotated[str, typer.Option(help="crime reference number, e.g. 01/123456/26")],
     category: Annotated[str, typer.Option(help="e.g. general, burglary, domestic_abuse")],
-    borough: Annotated[str, typer.Option()],
+    borough: Annotated[str, typer.Option(help=BOROUGH_HELP)],
     name: Annotated[str, typer.Option(help="the victim's name")],
     email: Annotated[str | None, typer.Option()] = None,
     phone: Annotated[str | None, typer.Option(help="E.164, e.g. +447700900123")] = None,
@@ -294,27 +296,19 @@ def list_cases(
         out.print("none (visibility may take a second to catch up)")
 
 
-BOROUGH_HELP = "a borough by id or name, any case (the force file lists them)"
-
-
 def _borough_spellings(borough: str) -> list[str]:
-    """How the unit `borough` names may be stored: its canonical id, and its display name
-    as cases opened before boroughs were checked may hold it. Unknown: a one-line error."""
-    unit = _resolve_unit(configured_force_or_fail(_settings()), borough)
-    return sorted({unit.id, unit.name, unit.name.lower()})
-
-
-def configured_force_or_fail(settings: Settings) -> Force:
+    """What the borough column may hold for the unit `borough` names (a one-line error if
+    it names none)."""
     try:
-        return configured_force(settings)
-    except DataFileError as error:
+        return _force(_settings()).resolve_unit(borough).stored_spellings()
+    except UnknownUnit as error:
         raise fail(str(error)) from error
 
 
-def _resolve_unit(force: Force, borough: str) -> Any:
+def _force(settings: Settings) -> Force:
     try:
-        return force.resolve_unit(borough)
-    except UnknownUnit as error:
+        return configured_force(settings)
+    except DataFileError as error:
         raise fail(str(error)) from error
 
 
@@ -447,7 +441,7 @@ def holidays_check(
     from service.holidays import govuk_years, holiday_differences
 
     settings = _settings()
-    force = configured_force_or_fail(settings)
+    force = _force(settings)
     covered = govuk_years()
     if year is not None and year not in covered:
         raise fail(f"GOV.UK's list covers {covered[0]} to {covered[-1]}, not {year}", code=2)

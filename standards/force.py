@@ -54,6 +54,11 @@ class Unit:
     # Whose bank holidays the unit's working days skip; the force's nation unless set.
     nation: Nation | None = None
 
+    def stored_spellings(self) -> list[str]:
+        """What a case's borough column may hold for this unit: the id, and the name as
+        cases opened before boroughs were checked usually hold it. For filters."""
+        return sorted({self.id, self.name, self.name.lower()})
+
 
 @dataclass(frozen=True)
 class BankHolidayChanges:

@@ -440,7 +440,7 @@ async def test_search_attributes_show_borough_category_deadline_and_breaches(
     await rehearsal.advance_to(REPORTED + timedelta(hours=25))
     handle = cases.env.client.get_workflow_handle(case_workflow_id(ref))
     attributes = (await handle.describe()).typed_search_attributes
-    assert attributes.get(sa.BOROUGH) == "Camden"
+    assert attributes.get(sa.BOROUGH) == "camden"  # the unit's canonical id
     assert attributes.get(sa.CATEGORY) == "domestic_abuse"
     assert attributes.get(sa.CASE_STATUS) == "open"
     assert attributes.get(sa.BREACHED_COUNT) == 1
