@@ -27,7 +27,9 @@ from activities.messages import MessageActivities, MessageSettings
 from activities.records import CaseRecordActivities
 from activities.rendering import Channel, MessageRenderer
 from activities.schedules import ScheduleActivities
+from service.configuration import configured_force
 from service.settings import Settings
+from standards.force import Force
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from workflows.case import CaseWorkflow
 
@@ -93,8 +95,12 @@ def status_callback_url(settings: Settings) -> str | None:
     return settings.public_base_url.rstrip("/") + "/twilio/status"
 
 
-def alert_mailer(settings: Settings, sessions: sessionmaker[Session]) -> AlertMailer | None:
-    """Staff alert emails need a mail server; without one the alerts table is the record."""
+def alert_mailer(
+    settings: Settings, sessions: sessionmaker[Session], force: Force | None = None
+) -> AlertMailer | None:
+    """Staff alert emails need a mail server; without one the alerts table is the record.
+
+    Alerts go to the mailboxes in the force file (`force`, else the configured one)."""
     smtp = smtp_settings(settings)
     if smtp is None:
         return None
@@ -105,6 +111,7 @@ def alert_mailer(settings: Settings, sessions: sessionmaker[Session]) -> AlertMa
         AlertMailSettings(
             vfu_email_pattern=settings.vfu_email_pattern,
             manager_email_pattern=settings.manager_email_pattern,
+            force=force or configured_force(settings),
         ),
         title_of=policy_titles(settings.policy_dir),
     )
@@ -116,7 +123,8 @@ def simulation_backends() -> dict[Channel, DeliveryBackend]:
 
 
 def activity_objects(settings: Settings, parts: WorkerParts) -> Sequence[Any]:
-    schedules = ScheduleActivities()
+    force = configured_force(settings)
+    schedules = ScheduleActivities(force.holiday_corrections)
     records = CaseRecordActivities(parts.sessions)
     messages = MessageActivities(
         parts.sessions,
@@ -126,6 +134,7 @@ def activity_objects(settings: Settings, parts: WorkerParts) -> Sequence[Any]:
             force_name=settings.force_name,
             unit_name_pattern=settings.unit_name_pattern,
             status_callback_url=status_callback_url(settings),
+            unit_names={unit.id: unit.name for unit in force.units},
         ),
     )
     return [schedules.compute_schedules, records.record_case_changes, messages.send_message]

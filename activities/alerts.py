@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from activities.delivery import DeliveryBackend, Envelope, TransientDeliveryError
 from activities.rendering import AlertContext, Channel, MessageRenderer
 from standards.clock import to_utc_iso
+from standards.force import Force
 from standards.policy import Policy, PolicyError, load_policy, policy_path
 from storage import models
 from storage.enums import MessageStatus, RecipientRole
@@ -41,8 +42,11 @@ DEFAULT_BATCH = 50
 
 @dataclass(frozen=True)
 class AlertMailSettings:
+    # For a unit the force file gives no mailbox for (or one it no longer lists).
     vfu_email_pattern: str
     manager_email_pattern: str
+    # The force's units: their mailboxes, and their names for the email's reader.
+    force: Force | None = None
 
 
 def borough_slug(borough: str) -> str:
@@ -51,12 +55,19 @@ def borough_slug(borough: str) -> str:
 
 
 def alert_recipient(settings: AlertMailSettings, role: str, borough: str) -> str:
-    pattern = (
-        settings.manager_email_pattern
-        if role == RecipientRole.MANAGER
-        else settings.vfu_email_pattern
-    )
+    """The unit's own mailbox from the force file, else the settings' pattern."""
+    manager = role == RecipientRole.MANAGER
+    unit = settings.force.unit(borough) if settings.force is not None else None
+    if unit is not None:
+        mailbox = unit.manager_email if manager else unit.vfu_email
+        if mailbox:
+            return mailbox
+    pattern = settings.manager_email_pattern if manager else settings.vfu_email_pattern
     return pattern.format(borough=borough_slug(borough))
+
+
+def borough_name(settings: AlertMailSettings, borough: str) -> str:
+    return settings.force.display_name(borough) if settings.force is not None else borough
 
 
 def default_title(standard: str) -> str:
@@ -144,7 +155,7 @@ class AlertMailer:
                 AlertContext(
                     kind=alert.kind,
                     reference=alert.reference,
-                    borough=alert.borough,
+                    borough=borough_name(self._settings, alert.borough),
                     standard=alert.standard,
                     standard_title=self._title_of(policy_id or "", alert.standard),
                     due_at=to_utc_iso(alert.due_at) if alert.due_at else None,

@@ -7,7 +7,7 @@ handed to a backend, so a retried activity finds it and never sends twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +32,8 @@ class MessageSettings:
     force_name: str
     unit_name_pattern: str = "{borough} Victim Focus Unit"
     status_callback_url: str | None = None
+    # Unit id -> the name victims read (from the force file); an id not here is shown as stored.
+    unit_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def profile_of(victim: models.Victim) -> ContactProfile:
@@ -198,17 +200,18 @@ class MessageActivities:
         self, case: models.Case, victim: models.Victim, request: SendMessage
     ) -> MessageContext:
         facts = request.intent.facts
+        borough = self._settings.unit_names.get(case.borough, case.borough)
         return MessageContext(
             reference=case.reference,
             contact_number=request.contact_number,
             force_name=self._settings.force_name,
             victim_name=victim.name,
             category=case.category,
-            borough=case.borough,
+            borough=borough,
             discreet=victim.discreet,
             officer_name=case.officer_name,
             officer_contact=case.officer_contact,
-            unit_name=self._settings.unit_name_pattern.format(borough=case.borough),
+            unit_name=self._settings.unit_name_pattern.format(borough=borough),
             reason=facts.get("reason"),
             outcome=facts.get("outcome"),
             update_interval_days=victim.update_interval_days,

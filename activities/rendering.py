@@ -341,6 +341,21 @@ def _check_contains_reference_and_number(name: str, context: MessageContext, tex
             raise TemplateError(f"{name}: the message must give the {label} {value!r}")
 
 
+def message_template_path(template: str, channel: Channel) -> str:
+    """Where a message template lives, relative to the template directory."""
+    return f"messages/{template}.{channel.value}.j2"
+
+
+def message_template_names(template_dir: Path) -> frozenset[str]:
+    """The message templates on disk in every channel's form (what a policy may name)."""
+    names = {path.name.split(".")[0] for path in (template_dir / "messages").glob("*.j2")}
+    return frozenset(
+        name
+        for name in names
+        if all((template_dir / message_template_path(name, c)).is_file() for c in Channel)
+    )
+
+
 class MessageRenderer:
     def __init__(self, template_dir: Path) -> None:
         self._environment = jinja2.Environment(
@@ -357,7 +372,7 @@ class MessageRenderer:
         self._environment.filters["interval"] = _interval
 
     def render(self, template: str, channel: Channel, context: MessageContext) -> RenderedMessage:
-        name = f"messages/{template}.{channel.value}.j2"
+        name = message_template_path(template, channel)
         if not _TEMPLATE_NAME.fullmatch(template):
             raise TemplateError(f"{name}: not a message template name")
         if not context.reference.strip() or not context.contact_number.strip():

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from standards.clock import NO_CORRECTIONS, HolidayCorrections
 from standards.schedules import schedule_for
 from workflows.contracts import COMPUTE_SCHEDULES, ScheduleBatch, ScheduleBatchResult
 
 
 class ScheduleActivities:
+    def __init__(self, corrections: HolidayCorrections = NO_CORRECTIONS) -> None:
+        # The force's bank-holiday corrections, from its force file.
+        self._corrections = corrections
+
     @activity.defn(name=COMPUTE_SCHEDULES)
     def compute_schedules(self, batch: ScheduleBatch) -> ScheduleBatchResult:
-        return ScheduleBatchResult(schedules=[schedule_for(r) for r in batch.requests])
+        return ScheduleBatchResult(
+            schedules=[schedule_for(r, self._corrections) for r in batch.requests]
+        )

@@ -43,6 +43,7 @@ from temporalio.worker import Worker
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service.cases import CaseIn, open_case
+from service.configuration import configured_force
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from standards.policy import load_policy
@@ -117,6 +118,7 @@ async def drive(args: argparse.Namespace) -> None:
     client = await Client.connect(args.target, data_converter=DATA_CONVERTER)
     settings = Settings()
     policy = load_policy(settings.policy_dir / "met-pledge.toml")
+    force = configured_force(settings)
     engine = make_engine(args.database)
     sessions = make_session_factory(engine)
 
@@ -151,6 +153,7 @@ async def drive(args: argparse.Namespace) -> None:
                 }
             ),
             args.task_queue,
+            force=force,
         )
 
     print("ready", flush=True)

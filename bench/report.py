@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from reporting.compliance import compliance_report, local_midnight  # noqa: E402
 from reporting.demo import generate  # noqa: E402
 from reporting.summary import rebuild_report_summary  # noqa: E402
+from standards.force import load_force  # noqa: E402
 from standards.policy import load_policy, policy_path  # noqa: E402
 from storage.database import make_engine, upgrade_to_head  # noqa: E402
 from storage.report_models import ReportMonthSummary  # noqa: E402
@@ -101,6 +102,7 @@ def _build(name: str, url: str, cases: int, seed: int) -> Engine:
     counts = generate(
         engine,
         policy,
+        force=load_force(ROOT / "policies" / "met.force.toml"),
         cases=cases,
         start=local_midnight(PERIOD[0]),
         days=(PERIOD[1] - PERIOD[0]).days,

@@ -17,6 +17,8 @@ from reporting.register import breach_register, case_timeline
 from reporting.render import late_text, print_report, render_html, write_csv
 from service.settings import Settings
 from standards.clock import LONDON
+from standards.datafile import DataFileError
+from standards.force import load_force
 from standards.policy import PolicyError, load_policy, policy_path
 from storage.database import migrated_engine
 from storage.models import UnknownCase
@@ -163,7 +165,8 @@ def demo_data(
     first = _day(start, "--start") if start else datetime.now(LONDON).date() - timedelta(days=days)
     try:
         policy = load_policy(policy_path(settings.policy_dir, settings.default_policy))
-    except PolicyError as error:
+        force = load_force(settings.resolved_force_file)
+    except DataFileError as error:
         raise _fail(str(error), code=2) from error
     columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
     try:
@@ -175,6 +178,7 @@ def demo_data(
             counts = generate(
                 engine,
                 policy,
+                force=force,
                 cases=cases,
                 start=local_midnight(first),
                 days=days,

@@ -25,20 +25,20 @@ from typing import Any, Final
 from sqlalchemy import Connection, Engine, func, select, text
 
 from reporting.summary import rebuild_report_summary
-from standards.clock import LONDON, Nation, WindowUnit, add_calendar_days, add_working_days
+from standards.clock import (
+    LONDON,
+    HolidayCorrections,
+    Nation,
+    WindowUnit,
+    add_calendar_days,
+    add_working_days,
+)
+from standards.force import Force
 from standards.obligations import BreachReason, ObligationState
 from standards.policy import Policy, StandardRule, Trigger
 from storage import models
 from storage.enums import TransitionEvent
 
-BOROUGHS: Final = (
-    "barking_and_dagenham", "barnet", "bexley", "brent", "bromley", "camden", "croydon",
-    "ealing", "enfield", "greenwich", "hackney", "hammersmith_and_fulham", "haringey",
-    "harrow", "havering", "hillingdon", "hounslow", "islington", "kensington_and_chelsea",
-    "kingston_upon_thames", "lambeth", "lewisham", "merton", "newham", "redbridge",
-    "richmond_upon_thames", "southwark", "sutton", "tower_hamlets", "waltham_forest",
-    "wandsworth", "westminster",
-)  # fmt: skip
 # Rough shares of reported crime; feedback is the service's own complaints channel.
 CATEGORY_WEIGHTS: Final = {
     "general": 46,
@@ -110,14 +110,18 @@ class _Batch:
 
 
 @lru_cache(maxsize=65_536)
-def _working_deadline(start_day: date, days: int, nation: Nation) -> datetime:
+def _working_deadline(
+    start_day: date, days: int, nation: Nation, corrections: HolidayCorrections
+) -> datetime:
     # Working-day deadlines depend only on the London start day; caching makes millions
     # of them cheap instead of walking the calendar for each one.
     start = datetime.combine(start_day, datetime.min.time(), tzinfo=LONDON).replace(hour=12)
-    return add_working_days(start, days, nation)
+    return add_working_days(start, days, nation, corrections)
 
 
-def deadline(start: datetime, amount: int, unit: str, nation: Nation) -> datetime:
+def deadline(
+    start: datetime, amount: int, unit: str, nation: Nation, corrections: HolidayCorrections
+) -> datetime:
     """The policy deadline, as ``standards.clock.add_window`` computes it (cached)."""
     match WindowUnit(unit):
         case WindowUnit.MINUTES:
@@ -129,15 +133,18 @@ def deadline(start: datetime, amount: int, unit: str, nation: Nation) -> datetim
         case WindowUnit.WEEKS:
             return add_calendar_days(start, 7 * amount)
         case WindowUnit.WORKING_DAYS:
-            return _working_deadline(start.astimezone(LONDON).date(), amount, nation)
+            return _working_deadline(start.astimezone(LONDON).date(), amount, nation, corrections)
 
 
 class _Generator:
-    def __init__(self, policy: Policy, now: datetime, rng: random.Random) -> None:
+    def __init__(self, policy: Policy, force: Force, now: datetime, rng: random.Random) -> None:
         self.policy = policy
         self.now = now
         self.rng = rng
-        self.nation = policy.nation
+        # Cases belong to the force's units (their canonical ids), in their units' nations.
+        self.units = [(unit.id, force.nation_of(unit)) for unit in force.units]
+        self.nation_of = dict(self.units)
+        self.corrections = force.holiday_corrections
         self.categories = [c for c in CATEGORY_WEIGHTS if c in policy.categories]
         self.weights = [CATEGORY_WEIGHTS[c] for c in self.categories]
         self.states: dict[str, int] = {}
@@ -147,7 +154,7 @@ class _Generator:
         case_id = ids.case
         ids.case += 1
         category = rng.choices(self.categories, self.weights)[0]
-        borough = rng.choice(BOROUGHS)
+        borough, nation = rng.choice(self.units)
         vulnerable = rng.random() < 0.08
         closed_at: datetime | None = None
         if category != "feedback" and rng.random() < 0.8:
@@ -161,7 +168,7 @@ class _Generator:
         batch.cases.append(
             (
                 case_id, reference, f"case:{reference}", category, borough, vulnerable,
-                self.nation.value, reported_at, self.policy.id, self.policy.version,
+                nation.value, reported_at, self.policy.id, self.policy.version,
                 "closed" if closed_at else "open", closed_at, reported_at,
             )
         )  # fmt: skip
@@ -243,7 +250,8 @@ class _Generator:
         if started_at > now or (closed_at is not None and started_at >= closed_at and rule.recurs):
             return None
         amount = self.policy.window_for(rule, enhanced)
-        due_at = deadline(started_at, amount, rule.unit, self.nation)
+        nation = self.nation_of[borough]
+        due_at = deadline(started_at, amount, rule.unit, nation, self.corrections)
         window = due_at - started_at
         warn_at = started_at + window * self.policy.warning_fraction(rule)
         escalate_at = due_at + timedelta(hours=self.policy.escalation_hours(rule))
@@ -408,6 +416,7 @@ def generate(
     engine: Engine,
     policy: Policy,
     *,
+    force: Force,
     cases: int,
     start: datetime,
     days: int,
@@ -420,7 +429,7 @@ def generate(
         raise ValueError("cases must be >= 0 and days >= 1")
     now = (now or datetime.now(UTC)).astimezone(UTC)
     rng = random.Random(seed)
-    generator = _Generator(policy, now, rng)
+    generator = _Generator(policy, force, now, rng)
     counts = DemoCounts()
     with engine.begin() as connection:
         ids = _next_ids(connection)

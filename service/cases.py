@@ -37,7 +37,8 @@ from standards.case import (
     in_the_future,
     unaccepted_detail,
 )
-from standards.clock import to_utc_iso
+from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
+from standards.force import Force, Unit, UnknownUnit
 from standards.policy import Policy, dotted_location
 from standards.schedules import intake_schedules
 from storage import models
@@ -132,6 +133,7 @@ class CaseIn(BaseModel):
     reference: Reference
     category: str
     reported_at: AwareDatetime
+    # The unit by id or display name, any case; open_case keeps the force's canonical id.
     borough: Annotated[str, Field(min_length=1, max_length=64)]
     vulnerable: bool = False
     victim: VictimIn
@@ -160,7 +162,15 @@ def check_category(policy: Policy, category: str) -> None:
         raise CaseError(f"unknown category {category!r}; accepted: {', '.join(policy.categories)}")
 
 
-def case_record(case: CaseIn, policy: Policy) -> models.Case:
+def check_unit(force: Force, borough: str) -> Unit:
+    """The force's unit named by `borough` (id or name, any case), or a CaseError."""
+    try:
+        return force.resolve_unit(borough)
+    except UnknownUnit as error:
+        raise CaseError(str(error)) from error
+
+
+def case_record(case: CaseIn, policy: Policy, nation: Nation | None = None) -> models.Case:
     victim = case.victim
     start, end = victim.safe_hours_window()
     discreet = (
@@ -174,7 +184,7 @@ def case_record(case: CaseIn, policy: Policy) -> models.Case:
         category=case.category,
         borough=case.borough,
         vulnerable=case.vulnerable,
-        nation=policy.nation.value,
+        nation=(nation or policy.nation).value,
         reported_at=case.reported_at,
         policy_id=policy.id,
         policy_version=policy.version,
@@ -199,6 +209,8 @@ def workflow_input(
     policy: Policy,
     clock_offset_seconds: float = 0.0,
     history_event_limit: int | None = None,
+    nation: Nation | None = None,
+    corrections: HolidayCorrections = NO_CORRECTIONS,
 ) -> CaseWorkflowInput:
     facts = CaseFacts(
         reference=case.reference,
@@ -207,11 +219,12 @@ def workflow_input(
         reported_at=case.reported_at,
         policy=policy,
         vulnerable=case.vulnerable,
+        nation=nation,
     )
     workflow_input = CaseWorkflowInput(
         facts=facts,
         clock_offset_seconds=clock_offset_seconds,
-        intake_schedules=intake_schedules(facts),
+        intake_schedules=intake_schedules(facts, corrections),
         local_sends=True,
         breach_overdue_at_once=True,
     )
@@ -220,14 +233,16 @@ def workflow_input(
     return workflow_input
 
 
-def _insert_case(sessions: sessionmaker[Session], case: CaseIn, policy: Policy) -> None:
+def _insert_case(
+    sessions: sessionmaker[Session], case: CaseIn, policy: Policy, nation: Nation
+) -> None:
     with sessions.begin() as session:
         exists = session.scalar(
             select(models.Case.id).where(models.Case.reference == case.reference)
         )
         if exists is not None:
             raise CaseError(f"case {case.reference} already exists")
-        session.add(case_record(case, policy))
+        session.add(case_record(case, policy, nation))
         try:
             session.flush()
         except IntegrityError as error:
@@ -252,24 +267,37 @@ async def open_case(
     clock_offset_seconds: float = 0.0,
     history_event_limit: int | None = None,
     now: datetime | None = None,
+    *,
+    force: Force,
 ) -> str:
     """Record the case and its victim, start its workflow and wait for its intake.
 
-    A duplicate is refused, and so is a report from the future (`now` is the wall
-    clock unless a rehearsal says otherwise). The row is committed before the workflow
-    starts (no transaction is held open across the network call) and removed again if
-    the start is refused or fails.
+    A duplicate is refused, and so are a borough the force does not have and a report
+    from the future (`now` is the wall clock unless a rehearsal says otherwise); the
+    case keeps the unit's canonical id and its unit's nation. The row is committed
+    before the workflow starts (no transaction is held open across the network call)
+    and removed again if the start is refused or fails.
     """
     check_category(policy, case.category)
+    unit = check_unit(force, case.borough)
+    case = case.model_copy(update={"borough": unit.id})
+    nation = force.nation_of(unit)
     future = in_the_future("reported_at", case.reported_at, now or datetime.now(UTC))
     if future is not None:
         raise CaseError(future)
-    await asyncio.to_thread(_insert_case, sessions, case, policy)
+    await asyncio.to_thread(_insert_case, sessions, case, policy, nation)
     # Started together with the `intake_done` update: one call, and the update rides
     # on the case's first workflow task instead of waking it a second time.
     start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
         CASE_WORKFLOW,
-        workflow_input(case, policy, clock_offset_seconds, history_event_limit),
+        workflow_input(
+            case,
+            policy,
+            clock_offset_seconds,
+            history_event_limit,
+            nation=nation,
+            corrections=force.holiday_corrections,
+        ),
         id=case_workflow_id(case.reference),
         task_queue=task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

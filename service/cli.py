@@ -31,11 +31,13 @@ from service.cases import (
     view_as_dict,
 )
 from service.cases import view_case as fetch_view
+from service.configuration import checked_policy, configured_force, configured_policy
 from service.settings import Settings
 from service.simulate import ScenarioError, message_json, parse_scenario, run_scenario
 from service.temporal import DATA_CONVERTER
 from standards.case import EventType, accepted_details
-from standards.policy import PolicyError, load_policy, policy_path
+from standards.datafile import DataFileError
+from standards.force import FORCE_FILE_SUFFIX, Force, UnknownUnit, load_force
 from storage import models
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from workflows import search_attributes as sa
@@ -47,12 +49,16 @@ app = typer.Typer(
 case_app = typer.Typer(
     help="Open a case, post an event, show its obligations.", no_args_is_help=True
 )
-policy_app = typer.Typer(help="Check policy files.", no_args_is_help=True)
+policy_app = typer.Typer(help="Check policy and force files.", no_args_is_help=True)
+holidays_app = typer.Typer(help="Check the bank-holiday data.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 app.add_typer(policy_app, name="policy")
+app.add_typer(holidays_app, name="holidays")
 
 out = Console()
 err = Console(stderr=True)
+
+BOROUGH_HELP = "a borough by id or name, any case (the force file lists them)"
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -113,7 +119,7 @@ def migrate() -> None:
 def case_open(
     reference: Annotated[str, typer.Option(help="crime reference number, e.g. 01/123456/26")],
     category: Annotated[str, typer.Option(help="e.g. general, burglary, domestic_abuse")],
-    borough: Annotated[str, typer.Option()],
+    borough: Annotated[str, typer.Option(help=BOROUGH_HELP)],
     name: Annotated[str, typer.Option(help="the victim's name")],
     email: Annotated[str | None, typer.Option()] = None,
     phone: Annotated[str | None, typer.Option(help="E.164, e.g. +447700900123")] = None,
@@ -145,15 +151,21 @@ def case_open(
     }
     try:
         case = CaseIn.model_validate(raw)
-        loaded = load_policy(policy_path(settings.policy_dir, policy or settings.default_policy))
+        loaded = configured_policy(settings, policy)
+        force = configured_force(settings)
     except ValidationError as error:
         raise fail("\n".join(describe_validation_error(error))) from error
-    except PolicyError as error:
+    except DataFileError as error:
         raise fail(str(error)) from error
 
     async def go() -> str:
         return await open_case(
-            await _client(settings), _sessions(settings), loaded, case, settings.task_queue
+            await _client(settings),
+            _sessions(settings),
+            loaded,
+            case,
+            settings.task_queue,
+            force=force,
         )
 
     try:
@@ -262,7 +274,7 @@ def case_show(
 @app.command("cases")
 def list_cases(
     overdue: Annotated[bool, typer.Option(help="only cases with a breached obligation")] = False,
-    borough: Annotated[str | None, typer.Option()] = None,
+    borough: Annotated[str | None, typer.Option(help=BOROUGH_HELP)] = None,
     limit: Annotated[int, typer.Option()] = 100,
 ) -> None:
     """List open cases from Temporal visibility (search attributes)."""
@@ -271,7 +283,8 @@ def list_cases(
     if overdue:
         query += f" AND {sa.BREACHED_COUNT.name} > 0"
     if borough:
-        query += f" AND {sa.BOROUGH.name} = '{borough.replace(chr(39), '')}'"
+        spellings = ", ".join(f"'{s.replace(chr(39), '')}'" for s in _borough_spellings(borough))
+        query += f" AND {sa.BOROUGH.name} IN ({spellings})"
 
     async def go() -> list[list[str]]:
         client = await _client(settings)
@@ -301,6 +314,22 @@ def list_cases(
         out.print("none (visibility may take a second to catch up)")
 
 
+def _borough_spellings(borough: str) -> list[str]:
+    """What the borough column may hold for the unit `borough` names (a one-line error if
+    it names none)."""
+    try:
+        return _force(_settings()).resolve_unit(borough).stored_spellings()
+    except UnknownUnit as error:
+        raise fail(str(error)) from error
+
+
+def _force(settings: Settings) -> Force:
+    try:
+        return configured_force(settings)
+    except DataFileError as error:
+        raise fail(str(error)) from error
+
+
 @app.command()
 def outbox(
     reference: Annotated[str | None, typer.Option()] = None,
@@ -324,19 +353,20 @@ def outbox(
 
 @app.command()
 def alerts(
-    borough: Annotated[str | None, typer.Option()] = None,
+    borough: Annotated[str | None, typer.Option(help=BOROUGH_HELP)] = None,
     limit: Annotated[int, typer.Option()] = 50,
 ) -> None:
     """List staff alerts (warnings, breaches, escalations), newest first."""
     settings = _settings()
+    spellings = _borough_spellings(borough) if borough else []
     sessions = _sessions(settings)
     table = Table(title="alerts")
     for column in ("at", "reference", "borough", "standard", "kind", "for"):
         table.add_column(column, overflow="fold")
     with sessions() as session:
         query = select(models.Alert).order_by(models.Alert.at.desc()).limit(limit)
-        if borough:
-            query = query.where(models.Alert.borough == borough)
+        if spellings:
+            query = query.where(models.Alert.borough.in_(spellings))
         for a in session.scalars(query):
             table.add_row(
                 a.at.isoformat(), a.reference, a.borough, a.standard, a.kind, a.recipient_role
@@ -374,7 +404,7 @@ def simulate(
         try:
             with stdout_to_stderr():
                 outcome = asyncio.run(run_scenario(parsed, settings, url, advance, shards))
-        except (ScenarioError, PolicyError) as error:
+        except (ScenarioError, DataFileError) as error:
             raise fail(str(error), code=2) from error
     print(json.dumps(outcome.as_json(), indent=2))
 
@@ -395,13 +425,69 @@ def stdout_to_stderr() -> Iterator[None]:
 
 
 @policy_app.command("check")
-def policy_check(path: Path) -> None:
-    """Validate a policy file; name the line and field of any mistake."""
+def policy_check(
+    path: Annotated[Path, typer.Argument(help=f"a policy, or a force file (*{FORCE_FILE_SUFFIX})")],
+) -> None:
+    """Validate a policy or force file; name the line and field of any mistake.
+
+    A policy is checked against the message templates in the template directory
+    (PLEDGE_TEMPLATE_DIR): every message it names needs its email and SMS forms."""
+    settings = _settings()
     try:
-        loaded = load_policy(path)
-    except PolicyError as error:
+        if path.name.endswith(FORCE_FILE_SUFFIX):
+            force = load_force(path)
+            out.print(f"{force.id}: {len(force.units)} {force.unit_label} units, ok")
+            return
+        loaded = checked_policy(path, settings)
+    except DataFileError as error:
         raise fail(str(error), code=2) from error
+    except OSError as error:
+        raise fail(f"cannot read {path}: {error.strerror}", code=2) from error
     out.print(f"{loaded.id} version {loaded.version}: {len(loaded.standards)} standards, ok")
+
+
+@holidays_app.command("check")
+def holidays_check(
+    year: Annotated[
+        int | None, typer.Option(help="only this year; default every year GOV.UK's list covers")
+    ] = None,
+) -> None:
+    """Compare the `holidays` package with GOV.UK's list (shipped in govuk-bank-holidays).
+
+    Prints every weekday the two disagree on, per nation, and what deadlines use after
+    the force file's corrections. Exits 1 if a difference is not settled by the force file."""
+    from service.holidays import govuk_years, holiday_differences
+
+    settings = _settings()
+    force = _force(settings)
+    covered = govuk_years()
+    if year is not None and year not in covered:
+        raise fail(f"GOV.UK's list covers {covered[0]} to {covered[-1]}, not {year}", code=2)
+    years = [year] if year is not None else covered
+    differences = holiday_differences(years, force.holiday_corrections)
+    span = f"{years[0]}" if len(years) == 1 else f"{years[0]}-{years[-1]}"
+    if not differences:
+        out.print(f"holidays and GOV.UK agree on every working day, {span}")
+        return
+    table = Table(title=f"bank holidays: holidays vs GOV.UK, {span}")
+    for column in ("nation", "day", "holidays", "GOV.UK", "deadlines use", "force file"):
+        table.add_column(column, overflow="fold")
+    for d in differences:
+        table.add_row(
+            d.nation.value,
+            f"{d.day.isoformat()} {d.day:%a}",
+            d.holidays_name or "-",
+            d.govuk_name or "-",
+            "bank holiday" if d.used_as_holiday else "working day",
+            "corrects it" if d.corrected else "silent",
+        )
+    out.print(table)
+    unsettled = [d for d in differences if not d.corrected]
+    if unsettled:
+        raise fail(
+            f"{len(unsettled)} difference(s) not settled in {settings.resolved_force_file}: "
+            "add or remove the day under [[bank_holidays]]"
+        )
 
 
 def _register_reports() -> None:

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     policy_dir: Path = PROJECT_ROOT / "policies"
     template_dir: Path = PROJECT_ROOT / "templates"
     default_policy: str = "met-pledge"
+    # The force's units (boroughs) and bank-holiday corrections; policy_dir/met.force.toml
+    # unless set.
+    force_file: Path | None = None
 
     # No address: `pledge dev` starts an embedded Temporal dev server.
     temporal_address: str | None = None
@@ -45,12 +48,17 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     twilio_base_url: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
+    # Staff alert addresses for a unit the force file gives none for.
     vfu_email_pattern: str = "vfu-{borough}@pledge.invalid"
     manager_email_pattern: str = "manager-{borough}@pledge.invalid"
 
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'pledge.db'}"
+
+    @property
+    def resolved_force_file(self) -> Path:
+        return self.force_file or self.policy_dir / "met.force.toml"
 
     @property
     def temporal_state_file(self) -> Path:

@@ -28,15 +28,18 @@ from service.cases import (
     CaseIn,
     EventIn,
     check_category,
+    check_unit,
     describe_validation_error,
     open_case,
     post_event,
     view_case,
 )
+from service.configuration import configured_force, configured_policy
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER, register_search_attributes, test_server_binary
 from standards.clock import to_utc_iso
-from standards.policy import Policy, load_policy, policy_path
+from standards.force import Force
+from standards.policy import Policy
 from storage import models
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from workflows.contracts import CaseView
@@ -116,10 +119,13 @@ class Rehearsal:
         task_queue: str,
         epoch: datetime,
         history_event_limit: int | None = None,
+        *,
+        force: Force,
     ) -> None:
         self.env = env
         self.sessions = sessions
         self.policy = policy
+        self.force = force
         self.task_queue = task_queue
         self.epoch = epoch
         self.history_event_limit = history_event_limit
@@ -148,6 +154,7 @@ class Rehearsal:
             clock_offset_seconds=self.offset.total_seconds(),
             history_event_limit=self.history_event_limit,
             now=await self.now(),
+            force=self.force,
         )
         self.references.append(case.reference)
 
@@ -278,14 +285,17 @@ async def run_scenario(
     shards: int = DEFAULT_SHARDS,
 ) -> Outcome:
     """Run a scenario end to end; `database_url` keeps its history, otherwise a temp SQLite."""
-    policy = load_policy(
-        policy_path(settings.policy_dir, scenario.policy or settings.default_policy)
-    )
+    policy = configured_policy(settings, scenario.policy)
+    force = configured_force(settings)
     for index, case in enumerate(scenario.cases):
         try:
             check_category(policy, case.category)
         except CaseError as error:
             raise ScenarioError(f"cases[{index}].category: {error}") from error
+        try:
+            check_unit(force, case.borough)
+        except CaseError as error:
+            raise ScenarioError(f"cases[{index}].borough: {error}") from error
     plans = plan_steps(scenario, max(1, min(shards, len(scenario.cases))))
     instants = [case.reported_at for case in scenario.cases] + [scenario.until]
     epoch = min(instants)
@@ -306,7 +316,9 @@ async def run_scenario(
         try:
             results = await asyncio.gather(
                 *(
-                    _rehearse_shard(settings, sessions, policy, plan, epoch, scenario.until, tick)
+                    _rehearse_shard(
+                        settings, sessions, policy, force, plan, epoch, scenario.until, tick
+                    )
                     for plan in plans
                 )
             )
@@ -340,6 +352,7 @@ async def _rehearse_shard(
     settings: Settings,
     sessions: sessionmaker[Session],
     policy: Policy,
+    force: Force,
     steps: list[Step],
     epoch: datetime,
     until: datetime,
@@ -351,7 +364,7 @@ async def _rehearse_shard(
         task_queue = f"rehearsal-{uuid.uuid4()}"
         parts = WorkerParts(sessions=sessions, backends=simulation_backends())
         async with build_worker(env.client, settings, parts, task_queue=task_queue):
-            rehearsal = Rehearsal(env, sessions, policy, task_queue, epoch)
+            rehearsal = Rehearsal(env, sessions, policy, task_queue, epoch, force=force)
             await rehearsal.begin()
             rejected: list[dict[str, Any]] = []
             for _at, _kind, index, item in steps:

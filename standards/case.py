@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from standards.clock import WindowUnit
+from standards.clock import Nation, WindowUnit
 from standards.obligations import (
     Alert,
     AlertKind,
@@ -141,6 +141,9 @@ class CaseFacts:
     reported_at: datetime
     policy: Policy
     vulnerable: bool = False
+    # The nation of the case's unit (whose bank holidays its working days skip); cases
+    # opened before units had nations, and units without one, use the policy's.
+    nation: Nation | None = None
 
 
 @dataclass
@@ -548,7 +551,7 @@ class CaseBook:
             start=start,
             amount=amount,
             unit=unit.value,
-            nation=self.policy.nation.value,
+            nation=(self.facts.nation or self.policy.nation).value,
             warning_fraction=self.policy.warning_fraction(rule),
             escalate_after_hours=self.policy.escalation_hours(rule),
             auto_update_fraction=rule.auto_update_at if rule.auto_update else None,

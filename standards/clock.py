@@ -1,7 +1,8 @@
 """Deadline arithmetic for statutory windows, following the clock rules in STANDARDS.md.
 
 Everything here is a pure function of its arguments (plus the bundled tz database and the
-`holidays` package), so workflows can call it deterministically and tests need no fixtures.
+`holidays` package, as corrected by a force's `HolidayCorrections`), so workflows can call
+it deterministically and tests need no fixtures.
 Instants go in and come out as aware datetimes; results are always normalised to UTC so
 that callers never persist a London offset that could be misread after a clock change.
 """
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Final
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -125,19 +128,60 @@ def _bank_holidays(nation: Nation) -> holidays.HolidayBase:
     return holidays.country_holidays("GB", subdiv=_SUBDIVISION[nation], expand=True)
 
 
-def is_working_day(day: date, nation: Nation) -> bool:
+def listed_bank_holidays(nation: Nation, year: int) -> dict[date, str]:
+    """The `holidays` package's bank holidays for `nation` in `year`, uncorrected, by day."""
+    calendar = _bank_holidays(Nation(nation))
+    with _HOLIDAY_LOCK:
+        _ = date(year, 1, 1) in calendar  # a lookup fills in the year (expand=True)
+        return {day: name for day, name in calendar.items() if day.year == year}
+
+
+@dataclass(frozen=True)
+class HolidayCorrections:
+    """Bank holidays a force adds to, or takes off, the `holidays` data for a nation.
+
+    The data is not always right (a one-off holiday announced late, or listed by one
+    source and not another); the force file says what it knows better. Frozen sets of
+    (nation, day), so the value is hashable and cached arithmetic can key on it.
+    """
+
+    added: frozenset[tuple[Nation, date]] = frozenset()
+    removed: frozenset[tuple[Nation, date]] = frozenset()
+
+
+NO_CORRECTIONS: Final = HolidayCorrections()
+
+
+def is_bank_holiday(
+    day: date, nation: Nation, corrections: HolidayCorrections = NO_CORRECTIONS
+) -> bool:
+    """A bank holiday (including substitute days) in `nation`, after the force's corrections."""
+    nation = Nation(nation)
+    if (nation, day) in corrections.added:
+        return True
+    if (nation, day) in corrections.removed:
+        return False
+    calendar = _bank_holidays(nation)
+    with _HOLIDAY_LOCK:
+        return day in calendar
+
+
+def is_working_day(
+    day: date, nation: Nation, corrections: HolidayCorrections = NO_CORRECTIONS
+) -> bool:
     """Monday to Friday and not a bank holiday (including substitute days) in `nation`."""
     if isinstance(day, datetime):
         # A datetime's calendar day depends on its zone; make the caller pick the London day.
         raise TypeError("is_working_day takes a date, not a datetime; convert to London first")
-    if day.weekday() >= 5:
-        return False
-    calendar = _bank_holidays(Nation(nation))
-    with _HOLIDAY_LOCK:
-        return day not in calendar
+    return day.weekday() < 5 and not is_bank_holiday(day, nation, corrections)
 
 
-def add_working_days(start: datetime, days: int, nation: Nation) -> datetime:
+def add_working_days(
+    start: datetime,
+    days: int,
+    nation: Nation,
+    corrections: HolidayCorrections = NO_CORRECTIONS,
+) -> datetime:
     """Local midnight at the end of the `days`-th working day after the London start day."""
     start_utc = require_aware(start, "start")
     if days < 1:
@@ -148,7 +192,7 @@ def add_working_days(start: datetime, days: int, nation: Nation) -> datetime:
     counted = 0
     while counted < days:
         day += timedelta(days=1)
-        if is_working_day(day, nation):
+        if is_working_day(day, nation, corrections):
             counted += 1
     return _first_instant_at_or_after(datetime.combine(day + timedelta(days=1), time()))
 
@@ -158,6 +202,7 @@ def add_window(
     amount: int,
     unit: WindowUnit,
     nation: Nation = Nation.ENGLAND_AND_WALES,
+    corrections: HolidayCorrections = NO_CORRECTIONS,
 ) -> datetime:
     """Deadline for a window of `amount` `unit`s starting at `start`, as a UTC datetime."""
     require_aware(start, "start")
@@ -172,7 +217,7 @@ def add_window(
         case WindowUnit.WEEKS:
             return add_calendar_days(start, 7 * amount)
         case WindowUnit.WORKING_DAYS:
-            return add_working_days(start, amount, nation)
+            return add_working_days(start, amount, nation, corrections)
 
 
 def fraction_of_window(start: datetime, due: datetime, fraction: float) -> datetime:

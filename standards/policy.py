@@ -5,15 +5,27 @@ policy it started under in its own state; pydantic validates them at load time.
 """
 
 import re
-import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter
 
 from standards.clock import Nation, WindowUnit
+from standards.datafile import (
+    DataFileError,
+    InvalidData,
+    Location,
+    Problem,
+    describe_problems,
+    read_toml,
+    suggestion,
+    validate_strictly,
+)
+from standards.datafile import dotted_location as dotted_location
+from standards.datafile import locate_line as locate_line
 
 StandardId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
@@ -135,12 +147,9 @@ class Policy:
         return category in self.discreet_by_default
 
 
-Location = tuple[str | int, ...]
-
-
-def reference_problems(policy: Policy) -> list[tuple[Location, str]]:
+def reference_problems(policy: Policy) -> list[Problem]:
     """Checks that span fields: names that must refer to something defined elsewhere."""
-    problems: list[tuple[Location, str]] = []
+    problems: list[Problem] = []
     known = set(policy.categories)
     for name, members in policy.groups.items():
         if name in known:
@@ -180,9 +189,7 @@ def reference_problems(policy: Policy) -> list[tuple[Location, str]]:
     return problems
 
 
-def _selector_problems(
-    location: Location, selectors: list[str], known: set[str]
-) -> list[tuple[Location, str]]:
+def _selector_problems(location: Location, selectors: list[str], known: set[str]) -> list[Problem]:
     if not selectors:
         return [(location, "is empty: name categories or groups")]
     unknown = [s for s in selectors if s not in known]
@@ -191,110 +198,76 @@ def _selector_problems(
     return []
 
 
-class PolicyError(ValueError):
+class PolicyError(DataFileError):
     """A policy file that cannot be used; the message names file, line and field."""
 
 
 _POLICY_ADAPTER = TypeAdapter(Policy)
 
 
-def parse_policy(source: str, origin: str = "<policy>") -> Policy:
+def template_problems(policy: Policy, message_templates: Collection[str]) -> list[Problem]:
+    """Every message the policy names (to send, or in `met_by`) must have its templates.
+
+    `message_templates` are the names with every form (email and SMS) on disk; the
+    caller that owns the template directory lists them, so this stays free of I/O.
+    """
+    known = sorted(message_templates)
+    problems: list[Problem] = []
+
+    def check(location: Location, name: str) -> None:
+        if name not in message_templates:
+            problems.append(
+                (
+                    location,
+                    f"no message template {name!r}: it needs messages/{name}.email.j2 and "
+                    f"messages/{name}.sms.j2 in the template directory{suggestion(name, known)}",
+                )
+            )
+
+    for i, message in enumerate(policy.messages):
+        check(("messages", i, "template"), message.template)
+    for i, rule in enumerate(policy.standards):
+        for token in rule.met_by:
+            if token.startswith("message:"):
+                check(("standards", i, "met_by"), token.removeprefix("message:").split("+")[0])
+    return problems
+
+
+def parse_policy(
+    source: str, origin: str = "<policy>", message_templates: Collection[str] | None = None
+) -> Policy:
+    """The policy in TOML `source`; with `message_templates`, the templates it names are
+    checked too."""
+    raw = read_toml(source, origin, PolicyError)
     try:
-        raw = tomllib.loads(source)
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyError(f"{origin}: not valid TOML: {error}") from error
-    try:
-        policy = _POLICY_ADAPTER.validate_python(raw)
-    except ValidationError as error:
-        found = [(tuple(p["loc"]), str(p["msg"])) for p in error.errors()]
-        raise PolicyError(_describe(source, origin, found)) from error
+        policy = validate_strictly(_POLICY_ADAPTER, Policy, raw)
+    except InvalidData as invalid:
+        raise PolicyError(
+            describe_problems(source, origin, "invalid policy", invalid.problems)
+        ) from invalid
     problems = reference_problems(policy)
+    if message_templates is not None:
+        problems += template_problems(policy, message_templates)
     if problems:
-        raise PolicyError(_describe(source, origin, problems))
+        raise PolicyError(describe_problems(source, origin, "invalid policy", problems))
     return policy
 
 
-def _describe(source: str, origin: str, problems: list[tuple[tuple[Any, ...], str]]) -> str:
-    lines = []
-    for location, message in problems:
-        line = locate_line(source, location)
-        where = f"{origin}:{line}" if line else origin
-        lines.append(f"{where}: {dotted_location(location) or '(file)'}: {message}")
-    return "invalid policy\n" + "\n".join(lines)
+def load_policy(path: Path, message_templates: Collection[str] | None = None) -> Policy:
+    return parse_policy(path.read_text(encoding="utf-8"), str(path), message_templates)
 
 
-def load_policy(path: Path) -> Policy:
-    return parse_policy(path.read_text(encoding="utf-8"), origin=str(path))
+POLICY_ID = re.compile(r"[a-z][a-z0-9_-]*")
 
 
 def policy_path(policy_dir: Path, policy_id: str) -> Path:
-    if not re.fullmatch(r"[a-z][a-z0-9_-]*", policy_id):
+    if not POLICY_ID.fullmatch(policy_id):
         raise PolicyError(f"policy id {policy_id!r} must be lower-case letters, digits, - or _")
     path = policy_dir / f"{policy_id}.toml"
     if not path.is_file():
-        available = sorted(p.stem for p in policy_dir.glob("*.toml"))
+        # Other data files beside the policies (the force's `*.force.toml`) have a dot
+        # in their stem, which no policy id has.
+        stems = (p.stem for p in policy_dir.glob("*.toml"))
+        available = sorted(stem for stem in stems if POLICY_ID.fullmatch(stem))
         raise PolicyError(f"no policy {policy_id!r} in {policy_dir}; available: {available}")
     return path
-
-
-def dotted_location(location: tuple[Any, ...]) -> str:
-    """A pydantic error location as a path: standards[3].unit (validator markers left out)."""
-    parts: list[str] = []
-    for item in location:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif not str(item).startswith(("function-", "model")):
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts)
-
-
-def locate_line(source: str, location: tuple[Any, ...]) -> int | None:
-    """Best-effort line number of the field at `location` in TOML `source`.
-
-    tomllib keeps no positions, so this walks the text: find the N-th
-    `[[array]]` header, then the key inside that table. A location it cannot
-    place gives the nearest table header, or None at the top level.
-    """
-    lines = source.splitlines()
-    keys = [item for item in location if isinstance(item, (str, int))]
-    # (start, end) bounds the table being searched; the top level ends at the first header.
-    start, end, top_level = 0, len(lines), True
-    found: int | None = None
-    index = 0
-    while index < len(keys):
-        key = keys[index]
-        nxt = keys[index + 1] if index + 1 < len(keys) else None
-        if not isinstance(key, str):
-            index += 1
-            continue
-        if isinstance(nxt, int):
-            header = re.compile(rf"^\s*\[\[\s*{re.escape(key)}\s*\]\]")
-            headers = [i for i in range(start, end) if header.match(lines[i])]
-            if nxt < len(headers):
-                start = headers[nxt]
-                end = _table_end(lines, start + 1, end)
-                found, top_level = start + 1, False
-                index += 2
-                continue
-        table = re.compile(rf"^\s*\[\s*{re.escape(key)}\s*\]")
-        tables = [i for i in range(start, end) if top_level and table.match(lines[i])]
-        if tables:
-            start = tables[0]
-            end = _table_end(lines, start + 1, end)
-            found, top_level = start + 1, False
-            index += 1
-            continue
-        limit = _table_end(lines, start, end) if top_level else end
-        assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        for i in range(start + (0 if top_level else 1), limit):
-            if assignment.match(lines[i]):
-                return i + 1
-        return found
-    return found
-
-
-def _table_end(lines: list[str], start: int, end: int) -> int:
-    for i in range(start, end):
-        if lines[i].lstrip().startswith("["):
-            return i
-    return end

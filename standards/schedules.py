@@ -3,8 +3,8 @@
 This is the one place deadlines are calculated. It runs outside workflow code
 (in a local activity, or in the service as a case is opened), because
 working-day deadlines depend on the bank-holiday data of the installed
-`holidays` release: the result is kept in workflow state, so an upgrade never
-moves a deadline already set for a running case.
+`holidays` release (and the force's corrections to it): the result is kept in
+workflow state, so an upgrade never moves a deadline already set for a running case.
 """
 
 from __future__ import annotations
@@ -12,13 +12,28 @@ from __future__ import annotations
 from datetime import timedelta
 
 from standards.case import CaseBook, CaseFacts, CaseState
-from standards.clock import Nation, WindowUnit, add_elapsed, add_window, fraction_of_window
+from standards.clock import (
+    NO_CORRECTIONS,
+    HolidayCorrections,
+    Nation,
+    WindowUnit,
+    add_elapsed,
+    add_window,
+    fraction_of_window,
+)
 from standards.obligations import Schedule, ScheduleRequest
 
 
-def schedule_for(request: ScheduleRequest) -> Schedule:
+def schedule_for(
+    request: ScheduleRequest, corrections: HolidayCorrections = NO_CORRECTIONS
+) -> Schedule:
+    """`corrections` are the force's changes to the bank holidays (from its force file)."""
     due = add_window(
-        request.start, request.amount, WindowUnit(request.unit), Nation(request.nation)
+        request.start,
+        request.amount,
+        WindowUnit(request.unit),
+        Nation(request.nation),
+        corrections,
     )
     auto = None
     if request.auto_update_fraction is not None:
@@ -32,7 +47,9 @@ def schedule_for(request: ScheduleRequest) -> Schedule:
     )
 
 
-def intake_schedules(facts: CaseFacts) -> list[Schedule]:
+def intake_schedules(
+    facts: CaseFacts, corrections: HolidayCorrections = NO_CORRECTIONS
+) -> list[Schedule]:
     """The deadlines of the obligations a case starts with when it is opened."""
     requests = CaseBook(facts, CaseState()).open_case().schedule_requests
-    return [schedule_for(request) for request in requests]
+    return [schedule_for(request, corrections) for request in requests]

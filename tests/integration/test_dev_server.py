@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from service.cases import CaseError, CaseIn, EventIn, open_case, post_event, view_case
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
+from standards.force import load_force
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
 from worker import WorkerParts, build_worker, default_backends
@@ -29,6 +30,7 @@ from workflows import search_attributes as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy(ROOT / "policies" / "met-pledge.toml")
+FORCE = load_force(ROOT / "policies" / "met.force.toml")
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -73,11 +75,11 @@ async def test_a_case_runs_on_the_dev_server_and_overdue_cases_are_listed_from_v
         async with build_worker(client, Settings(), parts, task_queue=queue):
             # Reported 30 hours ago: the 24-hour domestic abuse contact is already breached.
             overdue = new_case(datetime.now(UTC) - timedelta(hours=30))
-            await open_case(client, sessions, POLICY, overdue, queue)
+            await open_case(client, sessions, POLICY, overdue, queue, force=FORCE)
             fresh = new_case(datetime.now(UTC) - timedelta(minutes=5))
-            await open_case(client, sessions, POLICY, fresh, queue)
+            await open_case(client, sessions, POLICY, fresh, queue, force=FORCE)
             with pytest.raises(CaseError, match="already exists"):
-                await open_case(client, sessions, POLICY, fresh, queue)
+                await open_case(client, sessions, POLICY, fresh, queue, force=FORCE)
 
             view = await view_case(client, overdue.reference)
             dv = next(o for o in view.obligations if o.standard == "dv_contact")
@@ -103,7 +105,7 @@ async def test_a_case_runs_on_the_dev_server_and_overdue_cases_are_listed_from_v
 
             query = (
                 f"WorkflowType = 'CaseWorkflow' AND {sa.BREACHED_COUNT.name} > 0 "
-                f"AND {sa.BOROUGH.name} = 'Islington' AND TaskQueue = '{queue}'"
+                f"AND {sa.BOROUGH.name} = 'islington' AND TaskQueue = '{queue}'"
             )
             listed: list[str] = []
             for _ in range(50):  # visibility is eventually consistent
@@ -197,6 +199,22 @@ def test_pledge_dev_serves_the_cli_stops_cleanly_and_keeps_cases_across_a_restar
             "alex@example.org",
         )
         assert opened.returncode == 0, opened.stderr
+        narnia = pledge(
+            dev_environment,
+            *("case", "open", "--reference", "01/434343/26", "--category", "burglary"),
+            *("--borough", "Narnia", "--name", "Alex Smith", "--email", "alex@example.org"),
+        )
+        assert narnia.returncode == 1
+        assert narnia.stderr.startswith("error: unknown borough 'Narnia'; accepted")
+        listed = ""
+        for _ in range(50):  # visibility is eventually consistent
+            listed = pledge(dev_environment, "cases", "--borough", "CAMDEN").stdout
+            if "01/424242/26" in listed:
+                break
+            time.sleep(0.2)
+        assert "01/424242/26" in listed and "camden" in listed
+        unknown = pledge(dev_environment, "cases", "--borough", "Narnia")
+        assert unknown.returncode == 1 and "unknown borough 'Narnia'" in unknown.stderr
         refused = pledge(
             dev_environment, "case", "event", "01/424242/26", "arrest", "--standard", "dv_contact"
         )

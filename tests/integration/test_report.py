@@ -17,10 +17,12 @@ from reporting.percentiles import nearest_rank
 from reporting.register import breach_register, case_timeline
 from reporting.render import CSV_TAIL, write_csv
 from reporting.summary import rebuild_report_summary
+from standards.force import load_force
 from standards.policy import load_policy, policy_path
 from storage import models
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
+FORCE = load_force(POLICIES / "met.force.toml")
 START = local_midnight(date(2025, 3, 1))  # 00:00Z (GMT)
 END = local_midnight(date(2025, 5, 1))  # 2025-04-30 23:00Z (BST)
 AS_OF = datetime(2025, 4, 20, 12, tzinfo=UTC)
@@ -353,7 +355,9 @@ def test_demo_data_writes_consistent_history(
 ) -> None:
     policy = load_policy(policy_path(POLICIES, "met-pledge"))
     now = datetime(2025, 7, 1, tzinfo=UTC)
-    counts = generate(db_engine, policy, cases=300, start=START, days=90, seed=7, now=now)
+    counts = generate(
+        db_engine, policy, force=FORCE, cases=300, start=START, days=90, seed=7, now=now
+    )
     assert counts.cases == 300
     with db_session_factory() as session:
         assert session.scalar(select(func.count()).select_from(models.Case)) == 300

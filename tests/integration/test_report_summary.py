@@ -16,6 +16,7 @@ from reporting.demo import generate
 from reporting.percentiles import nearest_rank
 from reporting.summary import rebuild_report_summary
 from standards.clock import LONDON
+from standards.force import load_force
 from standards.obligations import Obligation as DomainObligation
 from standards.obligations import ObligationState
 from standards.policy import load_policy, policy_path
@@ -155,7 +156,16 @@ def test_demo_data_reports_the_same_from_the_summary_as_counted_from_raw_rows(
 ) -> None:
     policy = load_policy(policy_path(POLICIES, "met-pledge"))
     now = datetime(2025, 7, 1, tzinfo=UTC)
-    generate(db_engine, policy, cases=400, start=START, days=100, seed=11, now=now)
+    generate(
+        db_engine,
+        policy,
+        force=load_force(POLICIES / "met.force.toml"),
+        cases=400,
+        start=START,
+        days=100,
+        seed=11,
+        now=now,
+    )
     # March to May come from the summary; June 14 to as-of from the raw rows.
     end = local_midnight(datetime(2025, 7, 1).date())
     as_of = datetime(2025, 6, 14, 9, tzinfo=UTC)

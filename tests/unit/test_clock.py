@@ -13,6 +13,7 @@ import pytest
 
 from standards.clock import (
     LONDON,
+    HolidayCorrections,
     NaiveDatetimeError,
     Nation,
     WindowUnit,
@@ -208,6 +209,29 @@ def test_easter_monday_is_a_working_day_in_scotland() -> None:
     assert not is_working_day(date(2026, 4, 3), SCOT)  # Good Friday still is a holiday
     # Thursday 25 March 2027: Good Friday off, Monday 29 March is day 1 in Scotland.
     assert_utc(add_working_days(london(2027, 3, 25, 10), 1, SCOT), utc(2027, 3, 29, 23))
+
+
+def test_a_bank_holiday_the_force_file_removes_is_a_working_day_again() -> None:
+    # `holidays` lists Monday 15 June 2026 for Scotland; GOV.UK's list does not.
+    fifteenth = date(2026, 6, 15)
+    assert not is_working_day(fifteenth, SCOT)
+    removed = HolidayCorrections(removed=frozenset({(SCOT, fifteenth)}))
+    assert is_working_day(fifteenth, SCOT, removed)
+    # Friday 12 June: day 1 is Monday 15 June once the correction applies, not Tuesday.
+    start = london(2026, 6, 12, 10)
+    assert_utc(add_working_days(start, 1, SCOT), utc(2026, 6, 16, 23))
+    assert_utc(add_working_days(start, 1, SCOT, removed), utc(2026, 6, 15, 23))
+
+
+def test_a_bank_holiday_the_force_file_adds_is_skipped_in_that_nation_only() -> None:
+    tenth = date(2026, 6, 10)  # a Wednesday
+    added = HolidayCorrections(added=frozenset({(EW, tenth)}))
+    assert not is_working_day(tenth, EW, added)
+    assert is_working_day(tenth, SCOT, added)
+    # Monday 8 June + 5 working days: Monday 15 June, or Tuesday 16 June without the 10th.
+    start = london(2026, 6, 8, 9)
+    assert_utc(add_window(start, 5, WindowUnit.WORKING_DAYS, EW), utc(2026, 6, 15, 23))
+    assert_utc(add_window(start, 5, WindowUnit.WORKING_DAYS, EW, added), utc(2026, 6, 16, 23))
 
 
 def test_st_patricks_day_is_a_bank_holiday_in_northern_ireland_only() -> None:

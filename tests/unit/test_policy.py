@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from activities.rendering import DEFAULT_TEMPLATE_DIR, message_template_names
 from standards.clock import WindowUnit
 from standards.policy import PolicyError, Trigger, load_policy, parse_policy, policy_path
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 SOURCE = (POLICY_DIR / "met-pledge.toml").read_text()
+TEMPLATES = message_template_names(DEFAULT_TEMPLATE_DIR)
 
 
 def test_the_met_pledge_policy_encodes_every_standard_in_the_brief() -> None:
@@ -113,3 +115,61 @@ def test_broken_toml_is_reported_as_such() -> None:
 def test_an_unknown_policy_id_lists_the_available_ones() -> None:
     with pytest.raises(PolicyError, match="available: \\['met-pledge'\\]"):
         policy_path(POLICY_DIR, "west-yorkshire")
+
+
+def test_an_unknown_key_is_refused_with_the_field_it_probably_meant() -> None:
+    message = broken("recurs = true", "recur = true")
+    victim_update = line_of('id = "victim_update"')
+    recur_line = victim_update + SOURCE.splitlines()[victim_update:].index("recurs = true") + 1
+    assert f"met-pledge.toml:{recur_line}: standards[1].recur: is not a known field" in message
+    assert "did you mean 'recurs'?" in message
+
+
+def test_a_misspelt_top_level_setting_is_refused_rather_than_ignored() -> None:
+    message = broken("escalate_after_hours = 24", "escalate_after_hour = 24")
+    line = line_of("escalate_after_hours = 24")
+    assert f"met-pledge.toml:{line}: escalate_after_hour: is not a known field" in message
+    assert "did you mean 'escalate_after_hours'?" in message
+
+
+def test_a_number_written_as_a_string_is_refused() -> None:
+    message = broken("window = 28", 'window = "28"')
+    assert f"met-pledge.toml:{line_of('window = 28')}: standards[1].window:" in message
+    assert "not the string '28'" in message
+
+
+def test_a_flag_written_as_a_string_is_refused() -> None:
+    message = broken("recurs = true", 'recurs = "yes"')
+    assert "standards[1].recurs: Input should be a valid boolean" in message
+
+
+def test_a_message_the_policy_names_must_have_a_template() -> None:
+    source = SOURCE.replace('"message:acknowledgement"', '"message:acknowledgment"', 1)
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(source, "met-pledge.toml", message_templates=TEMPLATES)
+    message = str(caught.value)
+    line = source.splitlines().index('met_by = ["message:acknowledgment", "contact"]') + 1
+    assert f"met-pledge.toml:{line}: standards[0].met_by: no message template" in message
+    assert "'acknowledgment'" in message and "did you mean 'acknowledgement'?" in message
+
+
+def test_a_message_rule_naming_a_missing_template_is_refused() -> None:
+    source = SOURCE.replace('template = "closure"', 'template = "closing"', 1)
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(source, "met-pledge.toml", message_templates=TEMPLATES)
+    line = source.splitlines().index('template = "closing"') + 1
+    assert f"met-pledge.toml:{line}: messages[7].template: no message template 'closing'" in str(
+        caught.value
+    )
+
+
+def test_the_met_pledge_policy_names_only_templates_that_exist() -> None:
+    assert parse_policy(SOURCE, message_templates=TEMPLATES).id == "met-pledge"
+
+
+def test_a_template_counts_only_when_it_exists_for_email_and_sms(tmp_path: Path) -> None:
+    messages = tmp_path / "messages"
+    messages.mkdir()
+    for name in ("arrest.email.j2", "arrest.sms.j2", "charge.email.j2", "_layout.html.j2"):
+        (messages / name).write_text("{% block text %}x{% endblock %}")
+    assert message_template_names(tmp_path) == {"arrest"}

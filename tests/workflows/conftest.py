@@ -15,12 +15,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from service.settings import Settings
 from service.simulate import Rehearsal, time_skipping_environment
+from standards.force import Force, load_force
 from standards.policy import Policy, load_policy
 from storage.database import make_engine, make_session_factory
 from worker import WorkerParts, build_worker, simulation_backends
 from workflows.contracts import case_workflow_id
 
-POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "met-pledge.toml")
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+POLICY = load_policy(POLICIES / "met-pledge.toml")
+FORCE = load_force(POLICIES / "met.force.toml")
 
 
 @pytest_asyncio.fixture
@@ -45,7 +48,11 @@ class RehearsalFactory:
         self.rehearsals: list[Rehearsal] = []
 
     def rehearsal(
-        self, epoch: datetime, policy: Policy = POLICY, history_event_limit: int | None = None
+        self,
+        epoch: datetime,
+        policy: Policy = POLICY,
+        history_event_limit: int | None = None,
+        force: Force = FORCE,
     ) -> Rehearsal:
         rehearsal = Rehearsal(
             self.env,
@@ -54,6 +61,7 @@ class RehearsalFactory:
             self.task_queue,
             epoch,
             history_event_limit=history_event_limit,
+            force=force,
         )
         self.rehearsals.append(rehearsal)
         return rehearsal

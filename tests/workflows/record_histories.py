@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from service.cases import CaseIn, EventIn
+from service.configuration import configured_force
 from service.settings import Settings
 from service.simulate import Rehearsal, time_skipping_environment
 from standards.policy import load_policy
@@ -68,7 +69,13 @@ async def record(
             async with build_worker(env.client, Settings(), parts, task_queue=queue):
                 policy = load_policy(Settings().policy_dir / "met-pledge.toml")
                 rehearsal = Rehearsal(
-                    env, sessions, policy, queue, START, history_event_limit=history_event_limit
+                    env,
+                    sessions,
+                    policy,
+                    queue,
+                    START,
+                    history_event_limit=history_event_limit,
+                    force=configured_force(Settings()),
                 )
                 await rehearsal.begin()
                 reference = f"R-{name}"

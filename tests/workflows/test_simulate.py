@@ -123,6 +123,7 @@ def test_every_instant_in_the_output_is_utc_with_an_offset(examples: dict[str, A
     [
         (("2026-03-27T17:30:00+00:00", "2026-03-27T17:30:00"), "cases[0].reported_at"),
         (("category: domestic_abuse", "category: domestic"), "cases[0].category"),
+        (("borough: Camden", "borough: Narnia"), "cases[0].borough: unknown borough 'Narnia'"),
         (('phone: "+447700900123"', 'phone: "12345"'), "cases[0].victim.phone"),
         (
             (
