@@ -17,7 +17,6 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 from sqlalchemy import select
 from temporalio.client import Client
 
@@ -31,6 +30,8 @@ from service.cases import (
     view_as_dict,
 )
 from service.cases import view_case as fetch_view
+from service.display import print_listing
+from service.listings import CaseRow, alerts_table, case_table, cases_table
 from service.settings import Settings
 from service.simulate import ScenarioError, message_json, parse_scenario, run_scenario
 from service.temporal import DATA_CONVERTER
@@ -230,15 +231,7 @@ def case_show(
     if as_json:
         print(json.dumps(view, indent=2))
         return
-    table = Table(
-        title=f"{view['reference']} · {view['category']} · {view['borough']} · "
-        f"{view['status']} · {view['policy']}"
-    )
-    for column in ("obligation", "state", "started", "due", "met"):
-        table.add_column(column, overflow="fold")
-    for o in view["obligations"]:
-        table.add_row(o["key"], o["state"], o["started_at"], o["due_at"], o["met_at"] or "")
-    out.print(table)
+    print_listing(out, case_table(view), "no obligations")
 
 
 @app.command("cases")
@@ -255,32 +248,26 @@ def list_cases(
     if borough:
         query += f" AND {sa.BOROUGH.name} = '{borough.replace(chr(39), '')}'"
 
-    async def go() -> list[list[str]]:
+    async def go() -> list[CaseRow]:
         client = await _client(settings)
         rows = []
         async for wf in client.list_workflows(query, limit=limit):
             attrs = wf.typed_search_attributes
-            deadline = attrs.get(sa.NEXT_DEADLINE)
             rows.append(
-                [
-                    wf.id.removeprefix("case:"),
-                    attrs.get(sa.BOROUGH) or "",
-                    attrs.get(sa.CATEGORY) or "",
-                    str(attrs.get(sa.BREACHED_COUNT) or 0),
-                    deadline.isoformat() if deadline else "",
-                ]
+                CaseRow(
+                    reference=wf.id.removeprefix("case:"),
+                    borough=attrs.get(sa.BOROUGH) or "",
+                    category=attrs.get(sa.CATEGORY) or "",
+                    breached=attrs.get(sa.BREACHED_COUNT) or 0,
+                    next_deadline=attrs.get(sa.NEXT_DEADLINE),
+                )
             )
         return rows
 
     rows = asyncio.run(go())
-    table = Table(title="overdue cases" if overdue else "open cases")
-    for column in ("reference", "borough", "category", "breached", "next deadline"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
-    if not rows:
-        out.print("none (visibility may take a second to catch up)")
+    print_listing(
+        out, cases_table(rows, overdue=overdue), "none (visibility may take a second to catch up)"
+    )
 
 
 @app.command()
@@ -312,18 +299,12 @@ def alerts(
     """List staff alerts (warnings, breaches, escalations), newest first."""
     settings = _settings()
     sessions = _sessions(settings)
-    table = Table(title="alerts")
-    for column in ("at", "reference", "borough", "standard", "kind", "for"):
-        table.add_column(column, overflow="fold")
     with sessions() as session:
         query = select(models.Alert).order_by(models.Alert.at.desc()).limit(limit)
         if borough:
             query = query.where(models.Alert.borough == borough)
-        for a in session.scalars(query):
-            table.add_row(
-                a.at.isoformat(), a.reference, a.borough, a.standard, a.kind, a.recipient_role
-            )
-    out.print(table)
+        table = alerts_table(session.scalars(query))
+    print_listing(out, table)
 
 
 @app.command()
