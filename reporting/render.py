@@ -174,7 +174,12 @@ def print_report(
         table = wide_table(report, titles)
         # Wide on purpose: at its natural width, whatever the terminal, so nothing is cut.
         natural = Measurement.get(console, console.options.update(width=10_000), table)
-        console.print(table, width=max(console.width, natural.maximum))
+        terminal = console.width
+        console.width = max(terminal, natural.maximum)  # print() alone clamps to the terminal
+        try:
+            console.print(table)
+        finally:
+            console.width = terminal
     else:
         console.print(fit(console, counts_table(report)))
         console.print(fit(console, times_table(report)))

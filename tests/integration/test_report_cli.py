@@ -110,6 +110,7 @@ def test_the_on_time_rate_is_the_same_percentage_in_the_table_csv_and_html(
     assert f"{float(rows['hackney']['on_time_rate_percent']):.1f}" == table_rate
     assert html_cells[5] == table_rate
     assert "percentage" in html
+    assert "counted to 2025-04-20 13:00:00 +01:00" in html  # the HTML names its as-of too
 
 
 def test_the_report_counts_to_the_as_of_instant_and_says_which(

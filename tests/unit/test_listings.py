@@ -9,7 +9,13 @@ from rich.table import Table
 
 from reporting.compliance import ComplianceReport, GroupFigures
 from reporting.register import BreachEntry, TimelineStep
-from reporting.render import breaches_table, counts_table, timeline_table, times_table
+from reporting.render import (
+    breaches_table,
+    counts_table,
+    print_report,
+    timeline_table,
+    times_table,
+)
 from service.display import (
     Name,
     fit,
@@ -163,3 +169,21 @@ def test_the_breach_register_and_timeline_fit_80_columns() -> None:
         breaches_table(entries, SUMMER), timeline_table("01/123456/26", steps), width=160
     )
     assert "123.0 d" in text and "2026-03-28 11:30 +00:00" in text
+
+
+def test_wide_prints_every_figure_in_one_table_with_standards_by_title() -> None:
+    report = ComplianceReport(
+        start=WINTER,
+        end=SUMMER,
+        as_of=SUMMER,
+        by=("standard", "borough"),
+        groups=[big_figures(("serious_assault_review", "barking_and_dagenham"))],
+        total=big_figures(()),
+    )
+    title = "Supervising detective reviews a serious assault within 18 hours"
+    console = Console(width=80, record=True)
+    print_report(console, report, {"serious_assault_review": title}, wide=True)
+    text = console.export_text()
+    assert "…" not in text
+    row = next(line for line in text.splitlines() if title in line)
+    assert "barking_and_dagenham" in row and "1234567" in row and "0.500" in row
