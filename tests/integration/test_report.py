@@ -144,6 +144,22 @@ def test_the_breach_register_lists_old_unexplained_breaches_first(
     assert [entry.key.split("#")[1] for entry in camden] == ["a3"]
 
 
+def test_the_breach_register_as_of_an_earlier_instant_shows_it_as_it_stood_then(
+    history: sessionmaker[Session],
+) -> None:
+    # 2 April 12:00Z: b1 (due 30 March) and b2 (due 08:00, met 20:00) are late; a3 is
+    # due at 11:00 and met only at 21:00, so an hour late and still unmet; a4 not due yet.
+    as_of = at("2025-04-02 12:00")
+    with history() as session:
+        entries = breach_register(session, as_of=as_of)
+    late = {entry.key.split("#")[1]: entry.late_by for entry in entries}
+    assert late == {
+        "b1": as_of - at("2025-03-30 20:00"),
+        "a3": timedelta(hours=1),
+        "b2": timedelta(hours=4),
+    }
+
+
 def test_case_explain_rebuilds_the_timeline_from_recorded_transitions(
     history: sessionmaker[Session],
 ) -> None:
