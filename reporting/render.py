@@ -69,38 +69,41 @@ def _group_label(report: ComplianceReport, group: GroupFigures) -> Name:
 
 def counts_table(report: ComplianceReport) -> Table:
     """Counts and the on-time rate, one row per group; fits 80 columns however many --by."""
-    grouped = bool(report.by)
-    total = _cells(report.total)
-    table = listing(
-        f"Compliance {period_text(report)}",
-        name_column(" / ".join(report.by) or "period", footer="all" if grouped else ""),
-        *(
-            number_column(name, footer=total[index] if grouped else "")
-            for index, name in enumerate((*COUNT_HEADERS, RATE_HEADER))
-        ),
-        footer=grouped,
-    )
-    for group in report.groups if grouped else [report.total]:
-        table.add_row(_group_label(report, group), *_cells(group)[:6])
-    return table
+    headers = (*COUNT_HEADERS, RATE_HEADER)
+    title = f"Compliance {period_text(report)}"
+    return _grouped_table(report, title, headers, slice(0, len(headers)), report.groups)
 
 
 def times_table(report: ComplianceReport) -> Table:
     """Times to meet (hours, and share of the window), for the groups that have any."""
+    timed = [group for group in report.groups if group.median_hours is not None]
+    start = len(COUNT_HEADERS) + 1
+    return _grouped_table(report, "Time to meet", TIME_HEADERS, slice(start, None), timed)
+
+
+def _grouped_table(
+    report: ComplianceReport,
+    title: str,
+    headers: Sequence[str],
+    cells: slice,
+    groups: Sequence[GroupFigures],
+) -> Table:
+    """One column naming the group (its --by keys joined, so it wraps as one), then
+    ``headers`` with those ``cells`` of each group; the total as the footer, or as the
+    only row when the report is not grouped."""
     grouped = bool(report.by)
-    total = _cells(report.total)[6:]
+    total = _cells(report.total)[cells]
     table = listing(
-        "Time to meet",
+        title,
         name_column(" / ".join(report.by) or "period", footer="all" if grouped else ""),
         *(
             number_column(name, footer=total[index] if grouped else "")
-            for index, name in enumerate(TIME_HEADERS)
+            for index, name in enumerate(headers)
         ),
         footer=grouped,
     )
-    rows = [group for group in report.groups if group.median_hours is not None]
-    for group in rows if grouped else [report.total]:
-        table.add_row(_group_label(report, group), *_cells(group)[6:])
+    for group in groups if grouped else [report.total]:
+        table.add_row(_group_label(report, group), *_cells(group)[cells])
     return table
 
 

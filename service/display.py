@@ -71,7 +71,7 @@ class Name:
     def _lines(self, width: int) -> Iterator[str]:
         line = ""
         for piece in self.pieces:
-            if line and len(line) + len(piece) > width:
+            if line and len(line) + len(piece.rstrip()) > width:
                 yield line.rstrip()
                 line = ""
             line += piece
