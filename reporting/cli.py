@@ -9,12 +9,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
 from reporting.compliance import ReportError, compliance_report, local_midnight, parse_dimensions
 from reporting.demo import generate
 from reporting.register import breach_register, case_timeline
-from reporting.render import late_text, print_report, render_html, write_csv
+from reporting.render import (
+    breaches_table,
+    print_report,
+    render_html,
+    timeline_table,
+    write_csv,
+)
+from service.display import print_listing
 from service.settings import Settings
 from standards.clock import LONDON
 from standards.datafile import DataFileError
@@ -28,7 +34,7 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -47,6 +53,23 @@ def _titles(settings: Settings) -> dict[str, str]:
     return {rule.id: rule.title for rule in policy.standards}
 
 
+def _instant(raw: str | None, option: str) -> datetime:
+    """An ISO 8601 instant with its offset; the current second when not given."""
+    if raw is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    example = "e.g. 2026-03-28T11:30+00:00"
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError as error:
+        raise _fail(f"{option} {raw!r} is not an ISO 8601 instant ({example})", code=2) from error
+    if instant.utcoffset() is None:
+        raise _fail(f"{option} {raw!r} has no UTC offset; add one ({example})", code=2)
+    return instant.astimezone(UTC)
+
+
+AS_OF_HELP = "count to this instant, ISO 8601 with offset; default now"
+
+
 def report(
     from_: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (London)")],
     to: Annotated[str, typer.Option("--to", help="day after the last, YYYY-MM-DD (London)")],
@@ -55,12 +78,16 @@ def report(
     ),
     csv_path: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
     html_path: Annotated[Path | None, typer.Option("--html", help="write HTML here")] = None,
+    as_of_raw: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    wide: Annotated[
+        bool, typer.Option(help="every figure in one table, wider than 80 columns")
+    ] = False,
 ) -> None:
     """Compliance for a period: due, met on time, late, breached, rates and times to meet."""
     settings = Settings()
     start = local_midnight(_day(from_, "--from"))
     end = local_midnight(_day(to, "--to"))
-    as_of = datetime.now(UTC)
+    as_of = _instant(as_of_raw, "--as-of")
     titles = _titles(settings)
     try:
         dims = parse_dimensions(by)
@@ -69,7 +96,7 @@ def report(
             engine.connect() as connection,
         ):
             figures = compliance_report(connection, start, end, dims, as_of)
-            print_report(out, figures, titles)
+            print_report(out, figures, titles, wide=wide)
             if csv_path is not None:
                 write_csv(figures, csv_path)
                 out.print(f"CSV written to {csv_path}")
@@ -99,32 +126,17 @@ def report(
 def breaches(
     borough: Annotated[str | None, typer.Option(help="only this borough")] = None,
     limit: Annotated[int, typer.Option(help="at most this many rows")] = 100,
+    as_of_raw: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
 ) -> None:
     """The breach register: unexplained breaches older than 48 hours first."""
     settings = Settings()
+    as_of = _instant(as_of_raw, "--as-of")
     with (
         migrated_engine(settings.resolved_database_url) as engine,
         engine.connect() as connection,
     ):
-        entries = breach_register(connection, borough=borough, limit=limit)
-    table = Table(title="breach register (unexplained > 48 h first)")
-    for column in ("reference", "borough", "standard", "state", "due", "late by", "explained"):
-        table.add_column(column)
-    for entry in entries:
-        table.add_row(
-            entry.reference,
-            entry.borough,
-            entry.standard,
-            entry.state,
-            entry.due_at.astimezone(LONDON).isoformat(timespec="minutes"),
-            late_text(entry.late_by),
-            entry.reason
-            if entry.explained
-            else ("[red]no[/red]" if entry.stale_unexplained else "no"),
-        )
-    out.print(table)
-    if not entries:
-        out.print("no breaches")
+        entries = breach_register(connection, borough=borough, limit=limit, as_of=as_of)
+    print_listing(out, breaches_table(entries, as_of), "no breaches")
 
 
 def explain(reference: str) -> None:
@@ -138,20 +150,7 @@ def explain(reference: str) -> None:
             steps = case_timeline(connection, reference)
     except UnknownCase as error:
         raise _fail(str(error)) from error
-    table = Table(title=f"{reference}: what happened, when and why")
-    for column in ("at (London)", "obligation", "event", "state after", "cause"):
-        table.add_column(column)
-    for step in steps:
-        table.add_row(
-            step.at.astimezone(LONDON).isoformat(timespec="seconds"),
-            step.obligation_key,
-            step.event,
-            step.state,
-            step.cause,
-        )
-    out.print(table)
-    if not steps:
-        out.print("no recorded transitions")
+    print_listing(out, timeline_table(reference, steps), "no recorded transitions")
 
 
 def demo_data(

@@ -4,8 +4,11 @@ Definitions (shown verbatim in the terminal and HTML reports; copy them into the
 
 - **Period**: the half-open interval [from, to). Dates given on the command line are
   local midnights in Europe/London.
-- **As of**: the instant the report was run. Obligations whose deadline is still ahead
-  are not due yet and are not counted at all, so they can never look like failures.
+- **As of**: the instant the report counts to (``--as-of``, by default the moment it
+  runs). Obligations whose deadline is after it are not due yet and are not counted at
+  all, so they can never look like failures. States are as recorded when the report runs,
+  so a rehearsal written with ``pledge simulate --into-database`` is reported as it stood
+  at its end by giving that end as the as-of instant.
 - **Due in the period**: an obligation whose deadline (due_at) falls in the period and
   is not after the as-of instant, and which was not cancelled.
 - **Met on time**: due, and in state ``met`` (satisfied on or before the deadline).
@@ -13,7 +16,8 @@ Definitions (shown verbatim in the terminal and HTML reports; copy them into the
 - **Breached**: due, and in state ``breached`` (deadline passed, still unmet).
 - **Awaiting breach**: due, but still ``pending`` because the breach has not been
   recorded yet (the deadline passed moments ago). Counted in Due, in none of the others.
-- **On-time rate**: met on time / due, between 0 and 1; blank when nothing was due.
+- **On-time rate**: met on time / due, as a percentage (0 to 100) in the table, CSV
+  and HTML alike; blank when nothing was due.
 - **Time to meet**: met_at - started_at, in whole seconds, for obligations met on time
   or late; shown in hours. **As share of window**: time to meet / (due_at - started_at),
   so 1.0 means met exactly at the deadline and above 1.0 means late.
@@ -64,6 +68,7 @@ from reporting.summary import (
     unpack_seconds,
     unpack_shares,
 )
+from service.display import exact_text
 from standards.clock import LONDON, require_aware
 from storage.enums import ObligationState
 from storage.models import Obligation
@@ -73,12 +78,14 @@ DIMENSIONS: Final = ("standard", "borough", "category", "month")
 MEDIAN: Final = 50
 P90: Final = 90
 
+AS_OF_TERM: Final = "As of"
 DEFINITIONS: Final[tuple[tuple[str, str], ...]] = (
     ("Period", "the half-open interval [from, to); dates are local midnights, Europe/London."),
     (
-        "As of",
-        "the instant the report was run; obligations whose deadline is still ahead are "
-        "not due yet and are not counted at all.",
+        AS_OF_TERM,
+        "the instant the report counts to (--as-of, default the moment it runs); "
+        "obligations whose deadline is after it are not due yet and are not counted at all; "
+        "states are as recorded when the report runs.",
     ),
     (
         "Due",
@@ -92,7 +99,11 @@ DEFINITIONS: Final[tuple[tuple[str, str], ...]] = (
         "Awaiting breach",
         "due but still pending because the breach is not recorded yet; counted in Due only.",
     ),
-    ("On-time rate", "met on time / due, from 0 to 1; blank when nothing was due."),
+    (
+        "On-time rate",
+        "met on time / due, as a percentage from 0 to 100 (table, CSV and HTML alike); "
+        "blank when nothing was due.",
+    ),
     (
         "Time to meet",
         "met_at - started_at in whole seconds, for met and met-late obligations; in hours.",
@@ -113,13 +124,25 @@ DEFINITIONS: Final[tuple[tuple[str, str], ...]] = (
     ),
 )
 
+
+def definitions(as_of: datetime) -> tuple[tuple[str, str], ...]:
+    """The definitions, the as-of one naming the instant this report counted to."""
+    counted_to = f"counted to {exact_text(as_of)} (Europe/London): "
+    return tuple(
+        (term, counted_to + meaning if term == AS_OF_TERM else meaning)
+        for term, meaning in DEFINITIONS
+    )
+
+
 __all__ = [
+    "DEFINITIONS",
     "DIMENSIONS",
     "UNEXPLAINED",
     "ComplianceReport",
     "GroupFigures",
     "ReportError",
     "compliance_report",
+    "definitions",
     "local_midnight",
     "month_boundaries",
     "parse_dimensions",

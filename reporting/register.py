@@ -54,8 +54,10 @@ def breach_register(
 ) -> list[BreachEntry]:
     """Breached and met-late obligations; unexplained breaches older than 48 hours first.
 
-    How late: met_at - due_at when met late, as_of - due_at while still unmet.
-    Within each band the longest-overdue come first.
+    Only deadlines at or before as_of (default now) are listed, so a history that runs
+    past today can be read as it stood at an earlier instant. How late: met_at - due_at
+    when met late by as_of, as_of - due_at while still unmet then. Within each band the
+    longest-overdue come first.
     """
     now = (as_of or datetime.now(UTC)).astimezone(UTC)
     stale_before = now - STALE_AFTER
@@ -74,7 +76,8 @@ def breach_register(
         )
         .join(Case, Case.id == Obligation.case_id)
         .where(
-            Obligation.state.in_((ObligationState.BREACHED.value, ObligationState.MET_LATE.value))
+            Obligation.state.in_((ObligationState.BREACHED.value, ObligationState.MET_LATE.value)),
+            Obligation.due_at <= now,
         )
         .order_by(stale, Obligation.due_at, Obligation.id)
     )
@@ -84,7 +87,7 @@ def breach_register(
         query = query.limit(limit)
     entries = []
     for row in _connection(bind).execute(query):
-        end = row.met_at if row.met_at is not None else now
+        end = row.met_at if row.met_at is not None and row.met_at <= now else now
         entries.append(
             BreachEntry(
                 reference=row.reference,

@@ -17,7 +17,6 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 from sqlalchemy import select
 from temporalio.client import Client
 
@@ -32,6 +31,8 @@ from service.cases import (
 )
 from service.cases import view_case as fetch_view
 from service.configuration import checked_policy, configured_force, configured_policy
+from service.display import listing, name_column, print_listing
+from service.listings import CaseRow, alerts_table, case_table, cases_table
 from service.settings import Settings
 from service.simulate import ScenarioError, message_json, parse_scenario, run_scenario
 from service.temporal import DATA_CONVERTER
@@ -260,15 +261,7 @@ def case_show(
     if as_json:
         print(json.dumps(view, indent=2))
         return
-    table = Table(
-        title=f"{view['reference']} · {view['category']} · {view['borough']} · "
-        f"{view['status']} · {view['policy']}"
-    )
-    for column in ("obligation", "state", "started", "due", "met"):
-        table.add_column(column, overflow="fold")
-    for o in view["obligations"]:
-        table.add_row(o["key"], o["state"], o["started_at"], o["due_at"], o["met_at"] or "")
-    out.print(table)
+    print_listing(out, case_table(view), "no obligations")
 
 
 @app.command("cases")
@@ -286,32 +279,26 @@ def list_cases(
         spellings = ", ".join(f"'{s.replace(chr(39), '')}'" for s in _borough_spellings(borough))
         query += f" AND {sa.BOROUGH.name} IN ({spellings})"
 
-    async def go() -> list[list[str]]:
+    async def go() -> list[CaseRow]:
         client = await _client(settings)
         rows = []
         async for wf in client.list_workflows(query, limit=limit):
             attrs = wf.typed_search_attributes
-            deadline = attrs.get(sa.NEXT_DEADLINE)
             rows.append(
-                [
-                    wf.id.removeprefix("case:"),
-                    attrs.get(sa.BOROUGH) or "",
-                    attrs.get(sa.CATEGORY) or "",
-                    str(attrs.get(sa.BREACHED_COUNT) or 0),
-                    deadline.isoformat() if deadline else "",
-                ]
+                CaseRow(
+                    reference=wf.id.removeprefix("case:"),
+                    borough=attrs.get(sa.BOROUGH) or "",
+                    category=attrs.get(sa.CATEGORY) or "",
+                    breached=attrs.get(sa.BREACHED_COUNT) or 0,
+                    next_deadline=attrs.get(sa.NEXT_DEADLINE),
+                )
             )
         return rows
 
     rows = asyncio.run(go())
-    table = Table(title="overdue cases" if overdue else "open cases")
-    for column in ("reference", "borough", "category", "breached", "next deadline"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
-    if not rows:
-        out.print("none (visibility may take a second to catch up)")
+    print_listing(
+        out, cases_table(rows, overdue=overdue), "none (visibility may take a second to catch up)"
+    )
 
 
 def _borough_spellings(borough: str) -> list[str]:
@@ -360,18 +347,12 @@ def alerts(
     settings = _settings()
     spellings = _borough_spellings(borough) if borough else []
     sessions = _sessions(settings)
-    table = Table(title="alerts")
-    for column in ("at", "reference", "borough", "standard", "kind", "for"):
-        table.add_column(column, overflow="fold")
     with sessions() as session:
         query = select(models.Alert).order_by(models.Alert.at.desc()).limit(limit)
         if spellings:
             query = query.where(models.Alert.borough.in_(spellings))
-        for a in session.scalars(query):
-            table.add_row(
-                a.at.isoformat(), a.reference, a.borough, a.standard, a.kind, a.recipient_role
-            )
-    out.print(table)
+        table = alerts_table(session.scalars(query))
+    print_listing(out, table)
 
 
 @app.command()
@@ -469,9 +450,13 @@ def holidays_check(
     if not differences:
         out.print(f"holidays and GOV.UK agree on every working day, {span}")
         return
-    table = Table(title=f"bank holidays: holidays vs GOV.UK, {span}")
-    for column in ("nation", "day", "holidays", "GOV.UK", "deadlines use", "force file"):
-        table.add_column(column, overflow="fold")
+    table = listing(
+        f"bank holidays: holidays vs GOV.UK, {span}",
+        *(
+            name_column(header)
+            for header in ("nation", "day", "holidays", "GOV.UK", "deadlines use", "force file")
+        ),
+    )
     for d in differences:
         table.add_row(
             d.nation.value,
@@ -481,7 +466,7 @@ def holidays_check(
             "bank holiday" if d.used_as_holiday else "working day",
             "corrects it" if d.corrected else "silent",
         )
-    out.print(table)
+    print_listing(out, table)
     unsettled = [d for d in differences if not d.corrected]
     if unsettled:
         raise fail(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reporting.compliance import compliance_report, local_midnight
 from reporting.render import render_html
-from tests.integration.test_report import AS_OF, END, START, build_history
+from tests.report_history import AS_OF, END, START, build_history
 
 CHROMIUM = Path("/usr/bin/chromium")
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -89,7 +89,7 @@ def test_the_period_shown_is_the_london_period(report_html: Path) -> None:
     html = report_html.read_text(encoding="utf-8")
     # The SVG namespace is a name, never fetched; any other URL would be.
     html_without_namespace = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "2025-03-01T00:00+00:00" in html and "2025-05-01T00:00+01:00" in html
+    assert "2025-03-01 00:00 +00:00" in html and "2025-05-01 00:00 +01:00" in html
     assert "<script" not in html
     assert "http://" not in html_without_namespace and "https://" not in html
     assert local_midnight(date(2025, 3, 1)) == datetime(2025, 3, 1, tzinfo=UTC)

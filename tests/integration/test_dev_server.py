@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -240,5 +241,12 @@ def test_pledge_dev_serves_the_cli_stops_cleanly_and_keeps_cases_across_a_restar
         outbox = pledge(dev_environment, "outbox", "--reference", "01/424242/26")
         templates = [json.loads(line)["template"] for line in outbox.stdout.splitlines()]
         assert sorted(templates) == ["acknowledgement", "arrest"]
+        table = pledge({**dev_environment, "COLUMNS": "80"}, "case", "show", "01/424242/26")
+        assert table.returncode == 0, table.stderr
+        assert [line for line in table.stdout.splitlines() if len(line) > 80] == []
+        assert "…" not in table.stdout and "arrest_charge_" in table.stdout
+        # Instants to the minute in London with the offset: no seconds, no ISO "T".
+        assert re.search(r"\d\d:\d\d( |\n).*[+]0[01]:00", table.stdout, re.DOTALL)
+        assert not re.search(r"\d\d:\d\d:\d\d|T\d\d:", table.stdout), table.stdout
     finally:
         stop_dev(process)

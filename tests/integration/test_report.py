@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -11,204 +10,35 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from reporting.compliance import ComplianceReport, GroupFigures, compliance_report, local_midnight
+from reporting.compliance import compliance_report, local_midnight
 from reporting.demo import generate
-from reporting.percentiles import nearest_rank
 from reporting.register import breach_register, case_timeline
 from reporting.render import CSV_TAIL, write_csv
-from reporting.summary import rebuild_report_summary
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
 from storage import models
+from tests.report_history import (
+    AS_OF,
+    HISTORY,
+    POLICIES,
+    START,
+    assert_same,
+    at,
+    build_history,
+    counted,
+    figures,
+    hand_count,
+    key_of,
+    run,
+)
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
 FORCE = load_force(POLICIES / "met.force.toml")
-START = local_midnight(date(2025, 3, 1))  # 00:00Z (GMT)
-END = local_midnight(date(2025, 5, 1))  # 2025-04-30 23:00Z (BST)
-AS_OF = datetime(2025, 4, 20, 12, tzinfo=UTC)
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Spec:
-    name: str
-    case: str
-    standard: str
-    start: str
-    due: str
-    state: str
-    met: str | None = None
-    reason: str | None = None
-
-
-CASES = {"A/1": ("camden", "burglary"), "B/1": ("hackney", "domestic_abuse")}
-# Each line says why it is (or is not) counted; the expected figures below follow from it.
-HISTORY = (
-    Spec("a1", "A/1", "acknowledgement", "2025-02-28 00:00", "2025-03-01 00:00", "met",
-         met="2025-02-28 01:00"),  # due exactly at `from`: counted, March
-    Spec("a2", "A/1", "acknowledgement", "2025-02-27 22:00", "2025-02-28 22:00", "met",
-         met="2025-02-27 23:00"),  # due before the period: not counted
-    Spec("a3", "A/1", "victim_update", "2025-03-05 12:00", "2025-04-02 11:00", "met_late",
-         met="2025-04-02 21:00"),  # 28 days across the clock change; late, unexplained
-    Spec("a4", "A/1", "closure_explanation", "2025-04-03 09:00", "2025-04-10 23:00",
-         "breached"),  # breached, unexplained
-    Spec("a5", "A/1", "acknowledgement", "2025-04-29 23:00", "2025-04-30 23:00",
-         "pending"),  # due exactly at `to`: not counted
-    Spec("b1", "B/1", "dv_contact", "2025-03-29 20:00", "2025-03-30 20:00", "breached",
-         reason="victim_unreachable"),
-    Spec("b2", "B/1", "acknowledgement", "2025-04-01 08:00", "2025-04-02 08:00", "met_late",
-         met="2025-04-02 20:00", reason="officer_unavailable"),
-    Spec("b3", "B/1", "victim_update", "2025-03-08 00:00", "2025-04-05 00:00",
-         "cancelled"),  # cancelled: not counted
-    Spec("b4", "B/1", "acknowledgement", "2025-04-24 10:00", "2025-04-25 10:00",
-         "pending"),  # not yet due at AS_OF: not counted
-    Spec("b5", "B/1", "dv_contact", "2025-04-18 12:00", "2025-04-19 12:00",
-         "pending"),  # overdue, breach not recorded yet: due, awaiting breach
-    Spec("b6", "B/1", "acknowledgement", "2025-03-31 22:30", "2025-04-01 22:30", "met",
-         met="2025-03-31 23:00"),  # due 23:30 London on 1 April: April
-    Spec("b7", "B/1", "acknowledgement", "2025-03-30 22:59", "2025-03-31 22:59", "met",
-         met="2025-03-31 04:59"),  # due 23:59 London on 31 March: March
-)  # fmt: skip
-
-
-def build_history(sessions: sessionmaker[Session]) -> None:
-    with sessions.begin() as session:
-        ids: dict[str, models.Case] = {}
-        for reference, (borough, category) in CASES.items():
-            case = models.Case(
-                reference=reference,
-                workflow_id=f"case:{reference}",
-                category=category,
-                borough=borough,
-                vulnerable=False,
-                nation="england_and_wales",
-                reported_at=at("2025-02-27 00:00"),
-                policy_id="met-pledge",
-                policy_version=1,
-                status="open",
-            )
-            session.add(case)
-            ids[reference] = case
-        session.flush()
-        for spec in HISTORY:
-            borough, category = CASES[spec.case]
-            due = at(spec.due)
-            late = spec.state in ("breached", "met_late")
-            session.add(
-                models.Obligation(
-                    case_id=ids[spec.case].id,
-                    key=f"{spec.standard}#{spec.name}",
-                    standard=spec.standard,
-                    occurrence=1,
-                    state=spec.state,
-                    borough=borough,
-                    category=category,
-                    started_at=at(spec.start),
-                    due_at=due,
-                    met_at=at(spec.met) if spec.met else None,
-                    breached_at=due if late else None,
-                    cancelled_at=due - timedelta(days=1) if spec.state == "cancelled" else None,
-                    explanation_reason=spec.reason,
-                    explained_at=due + timedelta(hours=2) if spec.reason else None,
-                    window_amount=1,
-                    window_unit="hours",
-                )
-            )
-        # Written by hand rather than by the service, so summarise it as the service would.
-        session.flush()
-        rebuild_report_summary(session)
-
-
-# -- the independent count: plain Python over HISTORY, no SQL ------------------------------
-
-
-def counted(spec: Spec, as_of: datetime = AS_OF) -> bool:
-    due = at(spec.due)
-    return START <= due < END and due <= as_of and spec.state != "cancelled"
-
-
-def london_month(spec: Spec) -> str:
-    from zoneinfo import ZoneInfo
-
-    return f"{at(spec.due).astimezone(ZoneInfo('Europe/London')):%Y-%m}"
-
-
-def key_of(spec: Spec, by: tuple[str, ...]) -> tuple[str, ...]:
-    borough, category = CASES[spec.case]
-    values = {
-        "standard": spec.standard,
-        "borough": borough,
-        "category": category,
-        "month": london_month(spec),
-    }
-    return tuple(values[name] for name in by)
-
-
-def hand_count(specs: list[Spec]) -> dict[str, object]:
-    met = [s for s in specs if s.state in ("met", "met_late")]
-    hours = [(at(s.met) - at(s.start)).total_seconds() / 3600 for s in met if s.met]
-    shares = [(at(s.met) - at(s.start)) / (at(s.due) - at(s.start)) for s in met if s.met]
-    reasons: dict[str, int] = {}
-    for s in specs:
-        if s.state in ("breached", "met_late"):
-            reason = s.reason or "unexplained"
-            reasons[reason] = reasons.get(reason, 0) + 1
-    due = len(specs)
-    on_time = sum(s.state == "met" for s in specs)
-    return {
-        "due": due,
-        "met_on_time": on_time,
-        "met_late": sum(s.state == "met_late" for s in specs),
-        "breached": sum(s.state == "breached" for s in specs),
-        "awaiting_breach": sum(s.state == "pending" for s in specs),
-        "on_time_rate": on_time / due if due else None,
-        "median_hours": nearest_rank(hours, 50),
-        "p90_hours": nearest_rank(hours, 90),
-        "median_share": nearest_rank(shares, 50),
-        "p90_share": nearest_rank(shares, 90),
-        "reasons": reasons,
-    }
-
-
-def figures(group: GroupFigures) -> dict[str, object]:
-    return {
-        "due": group.due,
-        "met_on_time": group.met_on_time,
-        "met_late": group.met_late,
-        "breached": group.breached,
-        "awaiting_breach": group.awaiting_breach,
-        "on_time_rate": group.on_time_rate,
-        "median_hours": group.median_hours,
-        "p90_hours": group.p90_hours,
-        "median_share": group.median_share,
-        "p90_share": group.p90_share,
-        "reasons": group.reasons,
-    }
-
-
-def assert_same(actual: dict[str, object], expected: dict[str, object]) -> None:
-    assert actual.keys() == expected.keys()
-    for name, value in expected.items():
-        if isinstance(value, float):
-            assert actual[name] == pytest.approx(value, rel=1e-9), name
-        else:
-            assert actual[name] == value, name
 
 
 @pytest.fixture
 def history(db_session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     build_history(db_session_factory)
     return db_session_factory
-
-
-def run(
-    sessions: sessionmaker[Session], by: tuple[str, ...], as_of: datetime = AS_OF
-) -> ComplianceReport:
-    with sessions() as session:
-        return compliance_report(session, START, END, by, as_of)
 
 
 def test_the_totals_match_the_figures_counted_by_hand(history: sessionmaker[Session]) -> None:
@@ -286,14 +116,14 @@ def test_the_csv_has_the_group_keys_then_the_specified_columns(
         rows = list(csv.reader(handle))
     assert rows[0] == [
         "standard", "borough", "due", "met_on_time", "met_late", "breached",
-        "on_time_rate", "median_time_to_meet_hours", "p90_time_to_meet_hours",
+        "on_time_rate_percent", "median_time_to_meet_hours", "p90_time_to_meet_hours",
     ]  # fmt: skip
     assert tuple(rows[0][2:]) == CSV_TAIL
     assert len(rows) == 1 + len(report.groups)
     ack_hackney = next(r for r in rows if r[:2] == ["acknowledgement", "hackney"])
     # b2 (late, 36 h), b6 (on time, 0.5 h), b7 (on time, 6 h)
     assert ack_hackney[2:6] == ["3", "2", "1", "0"]
-    assert float(ack_hackney[6]) == pytest.approx(2 / 3, abs=1e-6)
+    assert float(ack_hackney[6]) == pytest.approx(200 / 3, abs=1e-6)  # a percentage
     assert float(ack_hackney[7]) == 6.0
     assert float(ack_hackney[8]) == 36.0
 
@@ -315,6 +145,22 @@ def test_the_breach_register_lists_old_unexplained_breaches_first(
     with history() as session:
         camden = breach_register(session, borough="camden", limit=1, as_of=AS_OF)
     assert [entry.key.split("#")[1] for entry in camden] == ["a3"]
+
+
+def test_the_breach_register_as_of_an_earlier_instant_shows_it_as_it_stood_then(
+    history: sessionmaker[Session],
+) -> None:
+    # 2 April 12:00Z: b1 (due 30 March) and b2 (due 08:00, met 20:00) are late; a3 is
+    # due at 11:00 and met only at 21:00, so an hour late and still unmet; a4 not due yet.
+    as_of = at("2025-04-02 12:00")
+    with history() as session:
+        entries = breach_register(session, as_of=as_of)
+    late = {entry.key.split("#")[1]: entry.late_by for entry in entries}
+    assert late == {
+        "b1": as_of - at("2025-03-30 20:00"),
+        "a3": timedelta(hours=1),
+        "b2": timedelta(hours=4),
+    }
 
 
 def test_case_explain_rebuilds_the_timeline_from_recorded_transitions(

@@ -23,7 +23,7 @@ from standards.policy import load_policy, policy_path
 from storage import models
 from storage.enums import CaseStatus
 from storage.report_models import ReportMonthSummary
-from tests.integration.test_report import (
+from tests.report_history import (
     HISTORY,
     POLICIES,
     START,
