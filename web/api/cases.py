@@ -1,0 +1,255 @@
+"""The case routes: open a case, post an event to it, read it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from service.audit import AuditEntry, first_outcome, record_write
+from service.bounded_writes import (
+    OpenOutcome,
+    TemporalUnavailable,
+    open_case_within,
+    post_event_within,
+)
+from service.case_reads import CaseOut, case_borough, read_case
+from service.cases import FRIENDLY_ERRORS, CaseError, CaseIn, EventIn, check_category
+from service.tokens import Scope, TokenHolder
+from standards.case import EventType
+from web.api.auth import require
+from web.api.bodies import read_json_object
+from web.api.context import ApiContext, api_context
+from web.api.problems import FieldProblem, ProblemError, field_problems, problem_responses, summary
+from workflows.contracts import EventReceipt
+
+API_PREFIX = "/api/v1"
+CASES_PATH = "/cases"
+OPEN_ROUTE = f"POST {API_PREFIX}/cases"
+EVENT_ROUTE = f"POST {API_PREFIX}/cases/{{reference}}/events"
+# How long a client should wait before trying again when Temporal did not answer.
+RETRY_AFTER_SECONDS = 5
+
+router = APIRouter(prefix=API_PREFIX, tags=["cases"])
+
+
+class EventBody(BaseModel):
+    """An event as the API receives it; the case is named by the path."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: EventType
+    at: AwareDatetime
+    standard: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    # The client's own id for the event: a retry with the same id gets the first receipt.
+    event_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+
+class EventReceiptOut(BaseModel):
+    reference: str
+    event: str
+    # What the event changed (obligations met, started, cancelled, ...).
+    changed: list[str]
+
+
+def case_url(reference: str) -> str:
+    # As issued: references hold only letters, digits and / _ . - (see service.cases).
+    return f"{API_PREFIX}{CASES_PATH}/{reference}"
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body for a route that reads its body itself (see bodies.py)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
+
+
+def invalid(problems: list[FieldProblem]) -> ProblemError:
+    return ProblemError(422, summary(problems), "invalid-request", problems)
+
+
+def unavailable(error: TemporalUnavailable) -> ProblemError:
+    return ProblemError(
+        503, str(error), "temporal-unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
+
+
+async def visible_case_borough(context: ApiContext, holder: TokenHolder, reference: str) -> str:
+    """The case's borough; 404 for a case that does not exist or that the token may not see."""
+    borough = await asyncio.to_thread(case_borough, context.sessions, reference)
+    if borough is None or not holder.may_see(borough):
+        raise ProblemError(404, f"no case {reference}", "unknown-case")
+    return borough
+
+
+async def case_response(
+    context: ApiContext, holder: TokenHolder, reference: str, status: int
+) -> JSONResponse:
+    view = await asyncio.to_thread(
+        read_case, context.sessions, reference, Scope.VICTIMS_READ in holder.scopes
+    )
+    if view is None:
+        raise ProblemError(404, f"no case {reference}", "unknown-case")
+    return JSONResponse(
+        view.model_dump(mode="json"), status_code=status, headers={"Location": case_url(reference)}
+    )
+
+
+@router.post(
+    CASES_PATH,
+    status_code=201,
+    response_model=CaseOut,
+    summary="Open a case",
+    responses={
+        201: {"description": "Opened: recorded, and its first obligations are running."},
+        202: {
+            "description": "Accepted: recorded and started; its intake runs when the worker "
+            "is back. `Location` is the case.",
+            "model": CaseOut,
+        },
+        **problem_responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
+    },
+    openapi_extra=request_body(CaseIn),
+)
+async def open_case_route(
+    request: Request, holder: Annotated[TokenHolder, Depends(require(Scope.CASES_WRITE))]
+) -> JSONResponse:
+    """Record the case and its victim and start its clocks. A retry with the same body gets
+    the first outcome; another body with the same reference is a conflict."""
+    context = api_context(request)
+    raw = await read_json_object(request)
+    try:
+        case = CaseIn.model_validate(raw)
+    except ValidationError as error:
+        raise invalid(field_problems(error, friendly=FRIENDLY_ERRORS)) from error
+    if not holder.may_see(case.borough):
+        raise ProblemError(
+            403,
+            f"token {holder.name!r} may open cases in {holder.borough} only",
+            "other-borough",
+        )
+    try:
+        check_category(context.policy, case.category)
+    except CaseError as error:
+        raise invalid([FieldProblem(pointer="/category", detail=str(error))]) from error
+    # A digest of the validated body: the same case sent again, however it is spelt.
+    request_key = "sha256:" + hashlib.sha256(case.model_dump_json().encode()).hexdigest()
+    first = await asyncio.to_thread(
+        first_outcome, context.sessions, OPEN_ROUTE, case.reference, request_key
+    )
+    if first is not None:
+        view = await asyncio.to_thread(read_case, context.sessions, case.reference, False)
+        started = view is not None and bool(view.obligations)
+        return await case_response(context, holder, case.reference, 201 if started else 202)
+    try:
+        outcome = await open_case_within(
+            context.temporal,
+            context.sessions,
+            context.policy,
+            case,
+            context.settings.task_queue,
+            context.settings.api_write_timeout_seconds,
+        )
+    except TemporalUnavailable as error:
+        raise unavailable(error) from error
+    except CaseError as error:
+        raise ProblemError(409, str(error), "duplicate-case") from error
+    status = 201 if outcome == OpenOutcome.OPENED else 202
+    await asyncio.to_thread(
+        record_write,
+        context.sessions,
+        AuditEntry(holder.name, OPEN_ROUTE, case.reference, outcome.value, status, request_key),
+    )
+    return await case_response(context, holder, case.reference, status)
+
+
+@router.post(
+    CASES_PATH + "/{reference:path}/events",
+    response_model=EventReceiptOut,
+    summary="Post an event to a case",
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+    openapi_extra=request_body(EventBody),
+)
+async def post_event_route(
+    reference: str,
+    request: Request,
+    holder: Annotated[TokenHolder, Depends(require(Scope.CASES_WRITE))],
+) -> EventReceiptOut:
+    """Record a contact, an arrest, a closure...; 409 with the reason if it does not fit
+    the case. A retry with the same `event_id` gets the first receipt."""
+    context = api_context(request)
+    await visible_case_borough(context, holder, reference)
+    raw = await read_json_object(request)
+    try:
+        body = EventBody.model_validate(raw)
+        fields: dict[str, Any] = body.model_dump(exclude={"event_id"})
+        if "event_id" in EventIn.model_fields:
+            fields["event_id"] = body.event_id
+        event = EventIn.model_validate(
+            {**fields, "reference": reference, "actor": f"api:{holder.name}"}
+        )
+    except ValidationError as error:
+        raise invalid(field_problems(error, friendly=FRIENDLY_ERRORS)) from error
+    if body.event_id is not None:
+        first = await asyncio.to_thread(
+            first_outcome, context.sessions, EVENT_ROUTE, reference, f"event:{body.event_id}"
+        )
+        if first is not None and first.receipt is not None:
+            return EventReceiptOut.model_validate(first.receipt)
+    request_key = (
+        f"event:{body.event_id}" if body.event_id is not None else f"once:{uuid.uuid4().hex}"
+    )
+
+    async def record(receipt: EventReceipt) -> None:
+        await asyncio.to_thread(
+            record_write,
+            context.sessions,
+            AuditEntry(
+                holder.name, EVENT_ROUTE, reference, "recorded", 200, request_key, asdict(receipt)
+            ),
+        )
+
+    try:
+        receipt = await post_event_within(
+            context.temporal,
+            context.sessions,
+            event,
+            context.settings.api_write_timeout_seconds,
+            record,
+        )
+    except TemporalUnavailable as error:
+        raise unavailable(error) from error
+    except CaseError as error:
+        raise ProblemError(409, str(error), "event-refused") from error
+    return EventReceiptOut.model_validate(asdict(receipt))
+
+
+@router.get(
+    CASES_PATH + "/{reference:path}",
+    response_model=CaseOut,
+    response_model_exclude_none=False,
+    summary="Read a case",
+    responses=problem_responses(401, 403, 404, 429),
+)
+async def read_case_route(
+    reference: str,
+    request: Request,
+    holder: Annotated[TokenHolder, Depends(require(Scope.CASES_READ))],
+) -> JSONResponse:
+    """Every obligation, the policy, the messages and their delivery state; the victim's
+    contact details only for a token with `victims:read`."""
+    context = api_context(request)
+    await visible_case_borough(context, holder, reference)
+    return await case_response(context, holder, reference, 200)

@@ -1,0 +1,30 @@
+"""What every API route needs, built once by the app and reached through the request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from service.settings import Settings
+from standards.policy import Policy
+from web.api.limits import RateLimiter
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    temporal: Client
+    policy: Policy
+    clock: Callable[[], datetime]
+    limiter: RateLimiter
+
+
+def api_context(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.api
+    return context
