@@ -243,7 +243,7 @@ def list_obligations(
     statement = statement.order_by(Obligation.due_at, Obligation.id).limit(query.limit + 1)
     with sessions() as session:
         rows: list[tuple[models.Obligation, str]] = [
-            (row, reference) for row, reference in session.execute(statement).tuples()
+            (row, reference) for row, reference in session.execute(statement)
         ]
     page = rows[: query.limit]
     next_cursor = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.settings import Settings
 from service.tokens import TokenError, create_token, list_tokens, parse_scopes, revoke_token
