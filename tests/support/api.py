@@ -41,6 +41,7 @@ COUNTED_TABLES = {
 
 # The tokens every API test has: name -> (scopes, borough).
 TOKENS: dict[str, tuple[list[Scope], str | None]] = {
+    "all": ([Scope.CASES_WRITE, Scope.CASES_READ, Scope.VICTIMS_READ], None),
     "writer": ([Scope.CASES_WRITE, Scope.CASES_READ], None),
     "write-only": ([Scope.CASES_WRITE], None),
     "reader": ([Scope.CASES_READ], None),

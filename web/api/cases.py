@@ -64,14 +64,29 @@ def case_url(reference: str) -> str:
     return f"{API_PREFIX}{CASES_PATH}/{reference}"
 
 
-def request_body(model: type[BaseModel]) -> dict[str, Any]:
+CASE_EXAMPLE = {
+    "reference": "01/123456/26",
+    "category": "domestic_abuse",
+    "reported_at": "2026-03-27T17:30:00+00:00",
+    "borough": "Camden",
+    "vulnerable": False,
+    "victim": {"name": "Alex Smith", "phone": "+447700900123", "preferred_channel": "sms"},
+}
+EVENT_EXAMPLE = {
+    "type": "contact_recorded",
+    "at": "2026-03-28T09:00:00+00:00",
+    "standard": "dv_contact",
+    "event_id": "crs-000123",
+}
+
+
+def request_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI request body for a route that reads its body itself (see bodies.py)."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-            },
+            "content": {"application/json": {"schema": schema, "example": example}},
         }
     }
 
@@ -121,7 +136,7 @@ async def case_response(
         },
         **problem_responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
     },
-    openapi_extra=request_body(CaseIn),
+    openapi_extra=request_body(CaseIn, CASE_EXAMPLE),
 )
 async def open_case_route(
     request: Request, holder: Annotated[TokenHolder, Depends(require(Scope.CASES_WRITE))]
@@ -180,7 +195,7 @@ async def open_case_route(
     response_model=EventReceiptOut,
     summary="Post an event to a case",
     responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
-    openapi_extra=request_body(EventBody),
+    openapi_extra=request_body(EventBody, EVENT_EXAMPLE),
 )
 async def post_event_route(
     reference: str,
