@@ -107,7 +107,7 @@ def field_problems(
     problems = []
     for item in error.errors():
         location = tuple(part for part in item["loc"] if not _is_union_tag(part))
-        message = (friendly or {}).get(item["type"], item["msg"])
+        message = (friendly or {}).get(item["type"], item["msg"]).removeprefix("Value error, ")
         problems.append(FieldProblem(pointer=json_pointer(prefix + location), detail=message))
     return problems
 
