@@ -127,8 +127,9 @@ async def test_a_missing_unknown_or_revoked_token_is_401_with_www_authenticate_a
     before = row_counts(api.sessions)
     revoke_token(api.sessions, "victims")
     event = {"type": "arrest", "at": datetime.now(UTC).isoformat()}
+    refused_case = case_body()
     attempts: list[tuple[str, str, dict[str, Any] | None]] = [
-        ("POST", CASES, case_body()),
+        ("POST", CASES, refused_case),
         ("POST", f"{CASES}/{reference}/events", event),
         ("GET", f"{CASES}/{reference}", None),
         ("GET", "/api/v1/obligations", None),
@@ -145,6 +146,7 @@ async def test_a_missing_unknown_or_revoked_token_is_401_with_www_authenticate_a
             assert response.headers["www-authenticate"].startswith("Bearer")
 
     assert row_counts(api.sessions) == before
+    assert not await workflow_exists(api.temporal, refused_case["reference"])
 
 
 async def test_a_token_without_the_route_s_scope_gets_403_and_changes_nothing(api: Api) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from tests.support.dev import dev_environment_in, pledge, start_dev, stop_dev
+from tests.support.dev import ROOT, dev_environment_in, pledge, start_dev, stop_dev
 
 
 def test_pledge_dev_serves_the_api_at_the_url_it_prints_and_a_case_opened_there_shows_in_the_cli(
@@ -73,3 +77,38 @@ def test_token_commands_create_list_and_revoke_and_refuse_bad_input_in_one_line(
     assert unknown.returncode == 1 and "no token named" in unknown.stderr
     for result in (again, bad_scope, unknown):
         assert "Traceback" not in result.stderr
+
+
+def test_pledge_web_starts_without_twilio_or_temporal_and_says_which_is_not_ready(
+    tmp_path: Path,
+) -> None:
+    environment = dev_environment_in(tmp_path / "data")
+    environment.pop("PLEDGE_TWILIO_AUTH_TOKEN", None)
+    url = f"http://127.0.0.1:{environment['PLEDGE_WEB_PORT']}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "web"],
+        env=environment,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        healthy = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                healthy = httpx.get(f"{url}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert healthy is not None and healthy.status_code == 200
+        ready = httpx.get(f"{url}/readyz", timeout=20)
+        webhook = httpx.post(f"{url}/twilio/status", data={"MessageSid": "SM1"}, timeout=5)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert ready.status_code == 503
+    assert "Temporal" in ready.json()["detail"]
+    assert webhook.status_code == 404
+    assert f"web app: {url}" in output
