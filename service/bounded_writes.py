@@ -58,6 +58,17 @@ def _unavailable(error: BaseException) -> bool:
     return type(cause) is RuntimeError
 
 
+async def _wait(task: asyncio.Task[T], timeout: float) -> T:
+    """The task's result within `timeout` (else TimeoutError, the task left running);
+    a failure to reach Temporal comes out as TemporalUnavailable."""
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), timeout)
+    except (CaseError, RPCError, RuntimeError) as error:
+        if _unavailable(error):
+            raise TemporalUnavailable(f"Temporal did not answer: {error}") from error
+        raise
+
+
 async def workflow_started(client: Client, reference: str) -> bool:
     try:
         await asyncio.wait_for(
@@ -95,18 +106,10 @@ async def open_case_within(
     """
     task = asyncio.create_task(open_case(client, sessions, policy, case, task_queue))
     try:
-        await asyncio.wait_for(asyncio.shield(task), timeout)
+        await _wait(task, timeout)
         return OpenOutcome.OPENED
     except TimeoutError:
         pass
-    except CaseError as error:
-        if _unavailable(error):
-            raise TemporalUnavailable(str(error)) from error
-        raise
-    except (RPCError, RuntimeError) as error:
-        if _unavailable(error):
-            raise TemporalUnavailable(f"Temporal did not answer: {error}") from error
-        raise
     if await workflow_started(client, case.reference):
         _keep_running(task)
         return OpenOutcome.ACCEPTED
@@ -139,18 +142,10 @@ async def post_event_within(
 
     task = asyncio.create_task(post_and_record())
     try:
-        return await asyncio.wait_for(asyncio.shield(task), timeout)
+        return await _wait(task, timeout)
     except TimeoutError:
         _keep_running(task)
         raise TemporalUnavailable(
             f"Temporal or the worker did not answer within {timeout:g} s; retry with the "
             "same event_id to learn the outcome"
         ) from None
-    except CaseError as error:
-        if _unavailable(error):
-            raise TemporalUnavailable(str(error)) from error
-        raise
-    except (RPCError, RuntimeError) as error:
-        if _unavailable(error):
-            raise TemporalUnavailable(f"Temporal did not answer: {error}") from error
-        raise

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from tests.support.dev import ROOT, dev_environment_in, pledge, start_dev, stop_dev
+from tests.support.dev import dev_environment_in, pledge, start_dev, start_pledge, stop_dev
 
 
 def test_pledge_dev_serves_the_api_at_the_url_it_prints_and_a_case_opened_there_shows_in_the_cli(
@@ -85,14 +83,7 @@ def test_pledge_web_starts_without_twilio_or_temporal_and_says_which_is_not_read
     environment = dev_environment_in(tmp_path / "data")
     environment.pop("PLEDGE_TWILIO_AUTH_TOKEN", None)
     url = f"http://127.0.0.1:{environment['PLEDGE_WEB_PORT']}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "web"],
-        env=environment,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_pledge(environment, "web")
     try:
         healthy = None
         deadline = time.monotonic() + 60

@@ -15,9 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from service.cases import CaseError, CaseIn, EventIn, open_case, post_event, view_case
 from service.settings import Settings
-from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
+from tests.support.api import temporal_dev_server
 from tests.support.dev import dev_environment_in, pledge, start_dev, stop_dev
 from worker import WorkerParts, build_worker, default_backends
 from workflows import search_attributes as sa
@@ -28,16 +28,8 @@ POLICY = load_policy(ROOT / "policies" / "met-pledge.toml")
 
 @pytest_asyncio.fixture(scope="module")
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_binary(),
-        search_attributes=sa.ALL,
-        data_converter=DATA_CONVERTER,
-    )
-    try:
-        await register_search_attributes(env.client)
+    async with temporal_dev_server() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 def new_case(reported_at: datetime, category: str = "domestic_abuse") -> CaseIn:

@@ -31,16 +31,21 @@ def dev_environment_in(data_dir: Path) -> dict[str, str]:
     }
 
 
-def start_dev(environment: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    """Start `pledge dev`; return the process and what it printed until it was ready."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "dev"],
+def start_pledge(environment: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """A long-running `pledge` command, its output (stdout and stderr) on a pipe."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", *args],
         env=environment,
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def start_dev(environment: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """Start `pledge dev`; return the process and what it printed until it was ready."""
+    process = start_pledge(environment, "dev")
     assert process.stdout is not None
     deadline = time.monotonic() + 90
     seen = ""
