@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from enum import StrEnum
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -56,6 +56,25 @@ def _unavailable(error: BaseException) -> bool:
         )
     # The SDK reports a client that cannot connect as a plain RuntimeError.
     return type(cause) is RuntimeError
+
+
+class SingleFlight(Generic[T]):
+    """Concurrent calls with one key share the first call's outcome.
+
+    A client whose own timeout is shorter than ours retries while its first request
+    is still running; the retry must get that request's outcome, not a conflict.
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, asyncio.Future[T]] = {}
+
+    async def run(self, key: Hashable, start: Callable[[], Awaitable[T]]) -> T:
+        running = self._running.get(key)
+        if running is None:
+            running = asyncio.ensure_future(start())
+            self._running[key] = running
+            running.add_done_callback(lambda _: self._running.pop(key, None))
+        return await asyncio.shield(running)
 
 
 async def _wait(task: asyncio.Task[T], timeout: float) -> T:

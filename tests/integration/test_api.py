@@ -247,6 +247,23 @@ async def test_a_duplicate_reference_is_409_and_a_retry_of_the_same_case_gets_th
     assert row_counts(api.sessions) == after_first
 
 
+async def test_retries_sent_while_the_first_request_still_runs_share_its_outcome(
+    api: Api,
+) -> None:
+    body = case_body()
+    opened = await asyncio.gather(*(api.post(CASES, "writer", body) for _ in range(3)))
+    path = f"{CASES}/{body['reference']}/events"
+    event = {"type": "arrest", "at": datetime.now(UTC).isoformat(), "event_id": "crs-7"}
+    posted = await asyncio.gather(*(api.post(path, "writer", event) for _ in range(3)))
+
+    assert [r.status_code for r in opened] == [201, 201, 201], [r.text for r in opened]
+    assert opened[0].json() == opened[1].json() == opened[2].json()
+    assert [r.status_code for r in posted] == [200, 200, 200]
+    assert posted[0].json() == posted[1].json() == posted[2].json()
+    messages = (await api.get(f"{CASES}/{body['reference']}", "reader")).json()["messages"]
+    assert [m["template"] for m in messages] == ["acknowledgement", "arrest"]
+
+
 async def test_an_event_that_does_not_fit_the_case_is_409_with_the_reason_and_changes_nothing(
     api: Api,
 ) -> None:

@@ -161,32 +161,35 @@ async def open_case_route(
         raise invalid([FieldProblem(pointer="/category", detail=str(error))]) from error
     # A digest of the validated body: the same case sent again, however it is spelt.
     request_key = "sha256:" + hashlib.sha256(case.model_dump_json().encode()).hexdigest()
-    first = await asyncio.to_thread(
-        first_outcome, context.sessions, OPEN_ROUTE, case.reference, request_key
-    )
-    if first is not None:
-        view = await asyncio.to_thread(read_case, context.sessions, case.reference, False)
-        started = view is not None and bool(view.obligations)
-        return await case_response(context, holder, case.reference, 201 if started else 202)
-    try:
-        outcome = await open_case_within(
-            context.temporal,
-            context.sessions,
-            context.policy,
-            case,
-            context.settings.task_queue,
-            context.settings.api_write_timeout_seconds,
+
+    async def open_and_record() -> int:
+        first = await asyncio.to_thread(
+            first_outcome, context.sessions, OPEN_ROUTE, case.reference, request_key
         )
-    except TemporalUnavailable as error:
-        raise unavailable(error) from error
-    except CaseError as error:
-        raise ProblemError(409, str(error), "duplicate-case") from error
-    status = 201 if outcome == OpenOutcome.OPENED else 202
-    await asyncio.to_thread(
-        record_write,
-        context.sessions,
-        AuditEntry(holder.name, OPEN_ROUTE, case.reference, outcome.value, status, request_key),
-    )
+        if first is not None:
+            view = await asyncio.to_thread(read_case, context.sessions, case.reference, False)
+            return 201 if view is not None and view.obligations else 202
+        try:
+            outcome = await open_case_within(
+                context.temporal,
+                context.sessions,
+                context.policy,
+                case,
+                context.settings.task_queue,
+                context.settings.api_write_timeout_seconds,
+            )
+        except TemporalUnavailable as error:
+            raise unavailable(error) from error
+        except CaseError as error:
+            raise ProblemError(409, str(error), "duplicate-case") from error
+        status = 201 if outcome == OpenOutcome.OPENED else 202
+        entry = AuditEntry(
+            holder.name, OPEN_ROUTE, case.reference, outcome.value, status, request_key
+        )
+        await asyncio.to_thread(record_write, context.sessions, entry)
+        return status
+
+    status = await context.opening.run((case.reference, request_key), open_and_record)
     return await case_response(context, holder, case.reference, status)
 
 
@@ -217,37 +220,37 @@ async def post_event_route(
         )
     except ValidationError as error:
         raise invalid(field_problems(error, friendly=FRIENDLY_ERRORS)) from error
-    if body.event_id is not None:
-        first = await asyncio.to_thread(
-            first_outcome, context.sessions, EVENT_ROUTE, reference, f"event:{body.event_id}"
-        )
-        if first is not None and first.receipt is not None:
-            return EventReceiptOut.model_validate(first.receipt)
     request_key = (
         f"event:{body.event_id}" if body.event_id is not None else f"once:{uuid.uuid4().hex}"
     )
 
     async def record(receipt: EventReceipt) -> None:
-        await asyncio.to_thread(
-            record_write,
-            context.sessions,
-            AuditEntry(
-                holder.name, EVENT_ROUTE, reference, "recorded", 200, request_key, asdict(receipt)
-            ),
+        entry = AuditEntry(
+            holder.name, EVENT_ROUTE, reference, "recorded", 200, request_key, asdict(receipt)
         )
+        await asyncio.to_thread(record_write, context.sessions, entry)
 
-    try:
-        receipt = await post_event_within(
-            context.temporal,
-            context.sessions,
-            event,
-            context.settings.api_write_timeout_seconds,
-            record,
-        )
-    except TemporalUnavailable as error:
-        raise unavailable(error) from error
-    except CaseError as error:
-        raise ProblemError(409, str(error), "event-refused") from error
+    async def post_once() -> EventReceipt:
+        if body.event_id is not None:
+            first = await asyncio.to_thread(
+                first_outcome, context.sessions, EVENT_ROUTE, reference, request_key
+            )
+            if first is not None and first.receipt is not None:
+                return EventReceipt(**first.receipt)
+        try:
+            return await post_event_within(
+                context.temporal,
+                context.sessions,
+                event,
+                context.settings.api_write_timeout_seconds,
+                record,
+            )
+        except TemporalUnavailable as error:
+            raise unavailable(error) from error
+        except CaseError as error:
+            raise ProblemError(409, str(error), "event-refused") from error
+
+    receipt = await context.posting.run((reference, request_key), post_once)
     return EventReceiptOut.model_validate(asdict(receipt))
 
 
