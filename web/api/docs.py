@@ -18,6 +18,14 @@ from web.api.problems import PROBLEM_MEDIA_TYPE, Problem
 
 ASSETS_PATH = "/docs/assets"
 PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
+# The headers these answers always carry (only opening a case answers 201 or 202).
+RESPONSE_HEADERS = {
+    "201": {"Location": "the case's URL"},
+    "202": {"Location": "the case's URL"},
+    "401": {"WWW-Authenticate": "Bearer"},
+    "429": {"Retry-After": "seconds to wait"},
+    "503": {"Retry-After": "seconds to wait"},
+}
 
 
 def install_docs(app: FastAPI, body_models: list[type[BaseModel]]) -> None:
@@ -65,6 +73,16 @@ def complete_openapi(
                 for code, response in operation.get("responses", {}).items():
                     if str(code).isdigit() and int(code) >= 400:
                         response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}
+                    headers = RESPONSE_HEADERS.get(str(code), {})
+                    if headers:
+                        response["headers"] = {
+                            name: {
+                                "description": description,
+                                "required": True,
+                                "schema": {"type": "string"},
+                            }
+                            for name, description in headers.items()
+                        }
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
         app.openapi_schema = schema
