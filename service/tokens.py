@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,8 +80,6 @@ def create_token(
     sessions: sessionmaker[Session], name: str, scopes: list[Scope], borough: str | None
 ) -> str:
     """Store a new token's digest and return the token itself (shown once, never kept)."""
-    import re
-
     if not re.fullmatch(TOKEN_NAME_PATTERN, name):
         raise TokenError(
             f"token name {name!r} is not accepted: letters, digits, '_', '.', '-', "
