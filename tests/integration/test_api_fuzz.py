@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator
 from typing import Any
 
 import hypothesis
-import pytest_asyncio
 import schemathesis
 from hypothesis import HealthCheck, Phase
 from schemathesis.checks import not_a_server_error
@@ -20,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from tests.support.api import row_counts, running_api, temporal_dev_server
+from tests.support.api import row_counts, running_api
 
 # Enough to reach every route's bodies and parameters, few enough to finish in seconds.
 EXAMPLES_PER_OPERATION = 20
@@ -32,12 +30,6 @@ CHECKS = [
 ]
 
 REQUIRED_HEADERS = {201: "Location", 202: "Location", 401: "WWW-Authenticate"}
-
-
-@pytest_asyncio.fixture(scope="module")
-async def temporal() -> AsyncIterator[WorkflowEnvironment]:
-    async with temporal_dev_server() as env:
-        yield env
 
 
 def fuzz(base_url: str, headers: dict[str, str], statuses: list[int]) -> None:
@@ -67,9 +59,9 @@ def fuzz(base_url: str, headers: dict[str, str], statuses: list[int]) -> None:
 
 
 async def test_fuzzed_requests_with_a_valid_token_get_no_5xx_and_answers_conform(
-    temporal: WorkflowEnvironment, sqlite_url: str
+    api_temporal: WorkflowEnvironment, sqlite_url: str
 ) -> None:
-    async with running_api(temporal.client, sqlite_url, api_rate_per_minute=100_000) as api:
+    async with running_api(api_temporal.client, sqlite_url, api_rate_per_minute=100_000) as api:
         statuses: list[int] = []
         await asyncio.to_thread(fuzz, str(api.http.base_url), api.auth("all"), statuses)
     print(sorted(collections.Counter(statuses).items()))
@@ -79,9 +71,9 @@ async def test_fuzzed_requests_with_a_valid_token_get_no_5xx_and_answers_conform
 
 
 async def test_fuzzed_requests_without_a_valid_token_change_nothing(
-    temporal: WorkflowEnvironment, sqlite_url: str
+    api_temporal: WorkflowEnvironment, sqlite_url: str
 ) -> None:
-    async with running_api(temporal.client, sqlite_url, api_rate_per_minute=100_000) as api:
+    async with running_api(api_temporal.client, sqlite_url, api_rate_per_minute=100_000) as api:
         before = row_counts(api.sessions)
         statuses: list[int] = []
         for headers in ({}, {"Authorization": "Bearer pledge_forged"}):

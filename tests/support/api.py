@@ -30,6 +30,9 @@ from worker import WorkerParts, build_worker, default_backends
 from workflows import search_attributes
 from workflows.contracts import case_workflow_id
 
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+CASES_URL = "/api/v1/cases"
+
 COUNTED_TABLES = {
     "cases": models.Case,
     "victims": models.Victim,
@@ -192,3 +195,21 @@ def case_body(
             **victim,
         },
     }
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The response is a problem document with this status, and no traceback."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status
+    assert problem["type"] and problem["title"] and problem["detail"]
+    assert "Traceback" not in response.text
+    return problem
+
+
+async def open_case_over_http(api: Api, token: str = "writer", **body: Any) -> dict[str, Any]:
+    response = await api.post(CASES_URL, token, case_body(**body))
+    assert response.status_code == 201, response.text
+    opened: dict[str, Any] = response.json()
+    return opened
