@@ -13,6 +13,9 @@ from sqlalchemy import select, text
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from service.cases import CaseIn, case_record
+from service.settings import Settings
+from standards.policy import load_policy, policy_path
 from storage import models
 from tests.support.api import (
     CASES_URL,
@@ -81,6 +84,9 @@ async def test_healthz_answers_and_readyz_names_temporal_when_it_does_not_answer
     assert time.monotonic() - started < 10
 
 
+POLICY_FILE = policy_path(Settings().policy_dir, Settings().default_policy)
+
+
 async def test_when_temporal_is_down_a_write_answers_503_with_retry_after_in_bounded_time(
     database_url: str,
 ) -> None:
@@ -88,15 +94,22 @@ async def test_when_temporal_is_down_a_write_answers_503_with_retry_after_in_bou
     async with running_api(
         dead, database_url, with_worker=False, api_write_timeout_seconds=1.0
     ) as api:
+        # A case recorded before Temporal went down, for the event to go to.
+        recorded = CaseIn.model_validate(case_body())
+        with api.sessions.begin() as session:
+            session.add(case_record(recorded, load_policy(POLICY_FILE)))
         before = row_counts(api.sessions)
         started = time.monotonic()
-        response = await api.post(CASES_URL, "writer", case_body())
+        opened = await api.post(CASES_URL, "writer", case_body())
+        event = {"type": "arrest", "at": datetime.now(UTC).isoformat(), "event_id": "e-9"}
+        posted = await api.post(f"{CASES_URL}/{recorded.reference}/events", "writer", event)
         elapsed = time.monotonic() - started
         after = row_counts(api.sessions)
 
-    assert_problem(response, 503)
-    assert int(response.headers["retry-after"]) > 0
-    assert elapsed < 10
+    for response in (opened, posted):
+        assert "Temporal" in assert_problem(response, 503)["detail"]
+        assert int(response.headers["retry-after"]) > 0
+    assert elapsed < 20
     assert after == before
 
 
