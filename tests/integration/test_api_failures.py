@@ -196,3 +196,23 @@ async def test_the_openapi_document_covers_every_route_and_the_docs_page_loads_n
 async def test_without_twilio_settings_the_webhook_routes_answer_404(api: Api) -> None:
     for path in ("/twilio/status", "/twilio/inbound"):
         assert_problem(await api.http.post(path, data={"MessageSid": "SM1"}), 404)
+
+
+async def test_nul_characters_anywhere_are_refused_as_unknown_or_invalid_on_either_database(
+    api: Api,
+) -> None:
+    before = row_counts(api.sessions)
+    event = {"type": "arrest", "at": datetime.now(UTC).isoformat()}
+    nul_borough = case_body(borough="Cam\x00den")
+    nul_key = case_body()
+    nul_key["victim"]["a\x00"] = 1
+
+    assert_problem(await api.get(f"{CASES_URL}/ab%00cd", "all"), 404)
+    assert_problem(await api.post(f"{CASES_URL}/ab%00cd/events", "all", event), 404)
+    for query in ("borough=a%00b", "standard=a%00b"):
+        assert_problem(await api.get(f"/api/v1/obligations?{query}", "all"), 422)
+    problem = assert_problem(await api.post(CASES_URL, "all", nul_borough), 422)
+    assert [e["pointer"] for e in problem["errors"]] == ["/borough"]
+    problem = assert_problem(await api.post(CASES_URL, "all", nul_key), 422)
+    assert [e["pointer"] for e in problem["errors"]] == ["/victim/a\x00"]
+    assert row_counts(api.sessions) == before

@@ -59,9 +59,9 @@ def fuzz(base_url: str, headers: dict[str, str], statuses: list[int]) -> None:
 
 
 async def test_fuzzed_requests_with_a_valid_token_get_no_5xx_and_answers_conform(
-    api_temporal: WorkflowEnvironment, sqlite_url: str
+    api_temporal: WorkflowEnvironment, database_url: str
 ) -> None:
-    async with running_api(api_temporal.client, sqlite_url, api_rate_per_minute=100_000) as api:
+    async with running_api(api_temporal.client, database_url, api_rate_per_minute=100_000) as api:
         statuses: list[int] = []
         await asyncio.to_thread(fuzz, str(api.http.base_url), api.auth("all"), statuses)
     print(sorted(collections.Counter(statuses).items()))

@@ -7,9 +7,12 @@ from typing import Any
 
 from fastapi import Request
 
-from web.api.problems import ProblemError
+from web.api.problems import FieldProblem, ProblemError, json_pointer, summary
 
 MAX_BODY_BYTES = 64 * 1024
+# PostgreSQL's text cannot hold it, and no field of a case has a use for it.
+NUL = "\x00"
+NUL_REFUSED = "the NUL character (\\u0000) is not accepted in text"
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -46,4 +49,23 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         raise ProblemError(
             400, f"the body must be a JSON object, not {type(parsed).__name__}", "not-an-object"
         )
+    problems = [
+        FieldProblem(pointer=json_pointer(path), detail=NUL_REFUSED) for path in nuls(parsed)
+    ]
+    if problems:
+        raise ProblemError(422, summary(problems), "invalid-request", problems)
     return parsed
+
+
+def nuls(value: Any, path: tuple[int | str, ...] = ()) -> list[tuple[int | str, ...]]:
+    """Where in a parsed JSON value a string (a key or a value) holds a NUL character."""
+    if isinstance(value, str):
+        return [path] if NUL in value else []
+    if isinstance(value, dict):
+        found = [(*path, key) for key in value if NUL in key]
+        for key, item in value.items():
+            found += nuls(item, (*path, key))
+        return found
+    if isinstance(value, list):
+        return [where for index, item in enumerate(value) for where in nuls(item, (*path, index))]
+    return []

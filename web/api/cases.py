@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from service.audit import AuditEntry, first_outcome, record_write
 from service.bounded_writes import (
@@ -20,7 +20,14 @@ from service.bounded_writes import (
     post_event_within,
 )
 from service.case_reads import CaseOut, case_borough, read_case
-from service.cases import FRIENDLY_ERRORS, CaseError, CaseIn, EventIn, check_category
+from service.cases import (
+    FRIENDLY_ERRORS,
+    CaseError,
+    CaseIn,
+    EventIn,
+    Reference,
+    check_category,
+)
 from service.tokens import Scope, TokenHolder
 from standards.case import EventType
 from web.api.auth import require
@@ -37,6 +44,7 @@ EVENT_ROUTE = f"POST {API_PREFIX}/cases/{{reference}}/events"
 RETRY_AFTER_SECONDS = 5
 
 router = APIRouter(prefix=API_PREFIX, tags=["cases"])
+REFERENCE: TypeAdapter[str] = TypeAdapter(Reference)
 
 
 class EventBody(BaseModel):
@@ -103,6 +111,11 @@ def unavailable(error: TemporalUnavailable) -> ProblemError:
 
 async def visible_case_borough(context: ApiContext, holder: TokenHolder, reference: str) -> str:
     """The case's borough; 404 for a case that does not exist or that the token may not see."""
+    try:
+        REFERENCE.validate_python(reference)
+    except ValidationError as error:
+        # No case can have it, so there is nothing to look up.
+        raise ProblemError(404, f"no case {reference!r}", "unknown-case") from error
     borough = await asyncio.to_thread(case_borough, context.sessions, reference)
     if borough is None or not holder.may_see(borough):
         raise ProblemError(404, f"no case {reference}", "unknown-case")

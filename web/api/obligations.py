@@ -22,6 +22,8 @@ from web.api.context import api_context
 from web.api.problems import FieldProblem, field_problems, problem_responses
 
 router = APIRouter(prefix=API_PREFIX, tags=["obligations"])
+# Text without the NUL character, which PostgreSQL's text cannot hold.
+NO_NUL = r"^[^\x00]*$"
 
 
 @router.get(
@@ -37,8 +39,8 @@ async def list_obligations_route(
         ObligationFilter | None,
         Query(description="overdue: pending and past due; due_soon: pending and past warning"),
     ] = None,
-    borough: Annotated[str | None, Query(max_length=64)] = None,
-    standard: Annotated[str | None, Query(max_length=64)] = None,
+    borough: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    standard: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     due_before: Annotated[AwareDatetime | None, Query()] = None,
     due_after: Annotated[AwareDatetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
