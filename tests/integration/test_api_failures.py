@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -216,3 +216,27 @@ async def test_nul_characters_anywhere_are_refused_as_unknown_or_invalid_on_eith
     problem = assert_problem(await api.post(CASES_URL, "all", nul_key), 422)
     assert [e["pointer"] for e in problem["errors"]] == ["/victim/a\x00"]
     assert row_counts(api.sessions) == before
+
+
+async def test_reports_from_the_future_or_distant_past_and_oversized_officer_details_are_422(
+    api: Api,
+) -> None:
+    reference = (await open_case_over_http(api))["reference"]
+    before = row_counts(api.sessions)
+    future = case_body(reported_at=datetime.now(UTC) + timedelta(days=1))
+    ancient = case_body()
+    ancient["reported_at"] = "0001-01-01T00:00:00+00:00"
+    officer = {
+        "type": "officer_assigned",
+        "at": datetime.now(UTC).isoformat(),
+        "details": {"officer_name": "x" * 300, "officer_contact": "101"},
+    }
+
+    for body in (future, ancient):
+        problem = assert_problem(await api.post(CASES_URL, "all", body), 422)
+        assert [e["pointer"] for e in problem["errors"]] == ["/reported_at"]
+    path = f"{CASES_URL}/{reference}/events"
+    problem = assert_problem(await api.post(path, "all", officer), 422)
+    assert "officer_name is longer than 200" in problem["errors"][0]["detail"]
+    assert row_counts(api.sessions) == before
+    assert not await workflow_exists(api.temporal, future["reference"])

@@ -6,11 +6,21 @@ import asyncio
 import hashlib
 import uuid
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from sqlalchemy import String
 
 from service.audit import AuditEntry, first_outcome, record_write
 from service.bounded_writes import (
@@ -22,6 +32,7 @@ from service.bounded_writes import (
 from service.case_reads import CaseOut, case_borough, read_case
 from service.cases import (
     FRIENDLY_ERRORS,
+    OFFICER_DETAILS,
     CaseError,
     CaseIn,
     EventIn,
@@ -30,6 +41,8 @@ from service.cases import (
 )
 from service.tokens import Scope, TokenHolder
 from standards.case import EventType
+from storage import models
+from storage.models import CODE_LENGTH
 from web.api.auth import require
 from web.api.bodies import read_json_object
 from web.api.context import ApiContext, api_context
@@ -54,10 +67,37 @@ class EventBody(BaseModel):
 
     type: EventType
     at: AwareDatetime
-    standard: str | None = None
+    standard: Annotated[str, Field(max_length=CODE_LENGTH)] | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     # The client's own id for the event: a retry with the same id gets the first receipt.
     event_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+    @field_validator("details")
+    @classmethod
+    def _officer_details_fit(cls, details: dict[str, Any]) -> dict[str, Any]:
+        # They are stored on the case (never sent to Temporal): they must fit its columns.
+        for name in OFFICER_DETAILS:
+            column = models.Case.__table__.c[name].type
+            limit = column.length if isinstance(column, String) else None
+            if name in details and limit is not None and len(str(details[name])) > limit:
+                raise ValueError(f"{name} is longer than {limit} characters")
+        return details
+
+
+# The earliest report the API takes, well inside what date arithmetic can reach; and how
+# far ahead of this server's clock a report may be (another system's clock may run fast).
+EARLIEST_REPORT = datetime(1900, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def report_time_problem(reported_at: datetime, now: datetime) -> FieldProblem | None:
+    if reported_at < EARLIEST_REPORT:
+        detail = f"is before {EARLIEST_REPORT.date().isoformat()}; give the time it was reported"
+    elif reported_at > now + CLOCK_SKEW:
+        detail = "is in the future; a case is opened once it has been reported"
+    else:
+        return None
+    return FieldProblem(pointer="/reported_at", detail=detail)
 
 
 class EventReceiptOut(BaseModel):
@@ -162,6 +202,9 @@ async def open_case_route(
         case = CaseIn.model_validate(raw)
     except ValidationError as error:
         raise invalid(field_problems(error, friendly=FRIENDLY_ERRORS)) from error
+    report_problem = report_time_problem(case.reported_at, context.clock())
+    if report_problem is not None:
+        raise invalid([report_problem])
     if not holder.may_see(case.borough):
         raise ProblemError(
             403,
