@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from tests.support.api import row_counts, running_api
+from tests.support.api import open_case_over_http, row_counts, running_api
 
 # Enough to reach every route's bodies and parameters, few enough to finish in seconds.
 EXAMPLES_PER_OPERATION = 20
@@ -32,8 +32,14 @@ CHECKS = [
 REQUIRED_HEADERS = {201: "Location", 202: "Location", 401: "WWW-Authenticate"}
 
 
-def fuzz(base_url: str, headers: dict[str, str], statuses: list[int]) -> None:
-    """Every operation of the document, each with generated requests; every answer checked."""
+def fuzz(
+    base_url: str, headers: dict[str, str], statuses: list[int], reference: str | None = None
+) -> None:
+    """Every operation of the document, each with generated requests; every answer checked.
+
+    With a `reference`, requests about one case go to that (existing) case, so that what
+    is generated reaches the case's validation and workflow, not only a 404.
+    """
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result
@@ -48,6 +54,8 @@ def fuzz(base_url: str, headers: dict[str, str], statuses: list[int]) -> None:
             suppress_health_check=list(HealthCheck),
         )
         def call(case: Any) -> None:
+            if reference is not None and "reference" in (case.path_parameters or {}):
+                case.path_parameters = {"reference": reference}
             response = case.call(base_url=base_url, headers=headers, timeout=30)
             statuses.append(response.status_code)
             case.validate_response(response, checks=CHECKS)
@@ -63,7 +71,10 @@ async def test_fuzzed_requests_with_a_valid_token_get_no_5xx_and_answers_conform
 ) -> None:
     async with running_api(api_temporal.client, database_url, api_rate_per_minute=100_000) as api:
         statuses: list[int] = []
-        await asyncio.to_thread(fuzz, str(api.http.base_url), api.auth("all"), statuses)
+        base_url, auth = str(api.http.base_url), api.auth("all")
+        await asyncio.to_thread(fuzz, base_url, auth, statuses)
+        reference = (await open_case_over_http(api, "all"))["reference"]
+        await asyncio.to_thread(fuzz, base_url, auth, statuses, reference)
     print(sorted(collections.Counter(statuses).items()))
     assert not [s for s in statuses if s >= 500]
     # The generated requests did reach the routes, not only their refusals.
