@@ -1,4 +1,5 @@
-"""`pledge dev`: a Temporal dev server with its state on disk, migrations, and the worker."""
+"""`pledge dev`: a Temporal dev server with its state on disk, migrations, the worker and
+the web app."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from workflows import search_attributes
 
 async def run_dev(settings: Settings, console: Console) -> None:
     from activities.alerts import run_alert_mailer
+    from web.cli import web_server, web_url
     from worker import alert_mailer, build_worker, parts_from_settings
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -48,7 +50,21 @@ async def run_dev(settings: Settings, console: Console) -> None:
         async with worker:
             mailer = alert_mailer(settings, parts.sessions)
             sweeps = asyncio.create_task(run_alert_mailer(mailer, stop)) if mailer else None
+            server = await web_server(settings)
+            web = asyncio.create_task(server.serve())
+            # uvicorn takes Ctrl-C while it serves; when it stops, so does everything.
+            web.add_done_callback(lambda _: stop.set())
+            while not server.started and not web.done():
+                await asyncio.sleep(0.05)
+            url = web_url(settings)
+            if server.started:
+                console.print(f"web app: {url}  API: {url}/api/v1  docs: {url}/docs")
+            else:
+                console.print(f"the web app could not listen on {url} (PLEDGE_WEB_PORT); stopping")
             await stop.wait()
+            server.should_exit = True
+            with contextlib.suppress(BaseException):
+                await web
             if sweeps is not None:
                 await sweeps
             console.print("stopping ...")

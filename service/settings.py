@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     twilio_base_url: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
+    # The web app (the HTTP API and the Twilio webhook).
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    # Requests per token per minute, and how many may come at once above that pace.
+    api_rate_per_minute: float = 600.0
+    api_rate_burst: int = 60
+    # How long a write waits for Temporal and the worker before answering 202 or 503.
+    api_write_timeout_seconds: float = 10.0
     # Staff alert addresses for a unit the force file gives none for.
     vfu_email_pattern: str = "vfu-{borough}@pledge.invalid"
     manager_email_pattern: str = "manager-{borough}@pledge.invalid"

@@ -40,6 +40,8 @@ from storage.types import UTCDateTime
 
 __all__ = [
     "Alert",
+    "ApiAuditRecord",
+    "ApiToken",
     "Base",
     "Case",
     "CaseEventRecord",
@@ -283,6 +285,48 @@ class Alert(Base):
     recipient_role: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Widths of the API's own columns.
+TOKEN_NAME_LENGTH = 64
+SHA256_HEX_LENGTH = 64
+
+
+class ApiToken(Base):
+    """A bearer token of the HTTP API; only a digest of the secret is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(TOKEN_NAME_LENGTH), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A token limited to one borough reads and writes only that borough's cases.
+    borough: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiAuditRecord(Base):
+    """One accepted write through the API: who, which route, which case, what came of it.
+
+    Never the body: `request_key` is the client's event id or a SHA-256 digest of the
+    body, kept so that a retried request gets the first outcome, and `receipt` holds
+    the non-personal answer (an event receipt) to give it again.
+    """
+
+    __tablename__ = "api_audit"
+    __table_args__ = (UniqueConstraint("route", "reference", "request_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_name: Mapped[str] = mapped_column(String(TOKEN_NAME_LENGTH))
+    route: Mapped[str] = mapped_column(String(128))
+    reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), index=True)
+    outcome: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    status_code: Mapped[int] = mapped_column(Integer)
+    request_key: Mapped[str] = mapped_column(String(255))
+    receipt: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # The report summary tables join the same metadata (they refer to Obligation above).

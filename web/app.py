@@ -1,9 +1,12 @@
-"""The Twilio webhook: delivery status callbacks and inbound messages (STOP / START).
+"""The web app: the HTTP API (web/api/) and the Twilio webhook.
+
+The Twilio webhook: delivery status callbacks and inbound messages (STOP / START).
 
 Every request must carry a valid `X-Twilio-Signature` over the public URL and
 the form parameters; anything unsigned or forged gets 403 and changes nothing.
-The app writes only to the outbox and victims tables, and tells a case's
-workflow when one of its messages reached a final state.
+The webhook writes only to the outbox and victims tables, and tells a case's
+workflow when one of its messages reached a final state. Without
+PLEDGE_TWILIO_AUTH_TOKEN (the local outbox) its routes are not served: they answer 404.
 """
 
 from __future__ import annotations
@@ -22,9 +25,18 @@ from twilio.request_validator import RequestValidator
 
 from activities.delivery import TWILIO_OPTED_OUT
 from activities.sms import PERMANENT_CODES, TWILIO_STATUS
+from service.cases import CaseIn
+from service.configuration import configured_force, configured_policy
 from service.settings import Settings
+from standards.force import Force
+from standards.policy import Policy
 from storage import models
 from storage.enums import MessageStatus
+from web.api import cases, health, obligations
+from web.api.context import ApiContext
+from web.api.docs import install_docs
+from web.api.limits import RateLimiter
+from web.api.problems import install_problem_handlers, problem_response, problem_responses
 from workflows.case import CaseWorkflow
 from workflows.contracts import DeliveryStatus, MessageStatusUpdate, case_workflow_id
 
@@ -71,12 +83,48 @@ def create_app(
     session_factory: sessionmaker[Session],
     temporal_client: Client,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    policy: Policy | None = None,
+    force: Force | None = None,
 ) -> FastAPI:
-    if settings.twilio_auth_token is None:
-        raise ValueError("the Twilio webhook needs PLEDGE_TWILIO_AUTH_TOKEN to check signatures")
+    """The whole web app; `policy` is the one new cases open under and `force` the units
+    they may be opened in (default: the settings')."""
+    app = FastAPI(
+        title="Pledge Monitor",
+        version="1",
+        description="Opens cases and records events for a police force's promises to "
+        "victims of crime; lists what is due. Errors are RFC 9457 problem documents.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    app.state.api = ApiContext(
+        settings=settings,
+        sessions=session_factory,
+        temporal=temporal_client,
+        policy=policy or configured_policy(settings),
+        force=force or configured_force(settings),
+        clock=clock,
+        limiter=RateLimiter(settings.api_rate_per_minute, settings.api_rate_burst),
+    )
+    app.include_router(health.router)
+    app.include_router(cases.router)
+    app.include_router(obligations.router)
+    if settings.twilio_auth_token is not None:
+        install_twilio_webhook(app, settings, session_factory, temporal_client, clock)
+    install_docs(app, [CaseIn, cases.EventBody])
+    return app
+
+
+def install_twilio_webhook(
+    app: FastAPI,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    temporal_client: Client,
+    clock: Callable[[], datetime],
+) -> None:
+    assert settings.twilio_auth_token is not None
     validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
     public_base = settings.public_base_url.rstrip("/")
-    app = FastAPI(title="Pledge Monitor webhooks", docs_url=None, redoc_url=None)
 
     async def signed_form(request: Request) -> dict[str, str] | None:
         # Parsed by hand: Twilio posts plain urlencoded forms, and the signature
@@ -92,11 +140,18 @@ def create_app(
             return None
         return params
 
-    @app.post(STATUS_PATH)
+    @app.post(
+        STATUS_PATH,
+        tags=["twilio"],
+        summary="Twilio delivery status callback (signed form post)",
+        status_code=204,
+        response_class=Response,
+        responses=problem_responses(403, 503),
+    )
     async def twilio_status(request: Request) -> Response:
         params = await signed_form(request)
         if params is None:
-            return Response("invalid signature", status_code=403)
+            return problem_response(403, "invalid or missing X-Twilio-Signature")
         sid = params.get("MessageSid") or params.get("SmsSid")
         status = TWILIO_STATUS.get(params.get("MessageStatus") or params.get("SmsStatus") or "")
         if not sid or status is None:
@@ -116,14 +171,25 @@ def create_app(
                 return Response(status_code=204)
             log.error("could not tell case %s about %s: %s", reference, sid, error)
             # Twilio may try again; the outbox update is idempotent and so is the signal.
-            return Response("temporarily unavailable", status_code=503)
+            return problem_response(
+                503, f"case {reference} could not be told", headers={"Retry-After": "5"}
+            )
         return Response(status_code=204)
 
-    @app.post(INBOUND_PATH)
+    @app.post(
+        INBOUND_PATH,
+        tags=["twilio"],
+        summary="Twilio inbound message: STOP / START (signed form post)",
+        response_class=Response,
+        responses={
+            200: {"content": {"text/xml": {"schema": {"type": "string"}}}, "description": "TwiML"},
+            **problem_responses(403),
+        },
+    )
     async def twilio_inbound(request: Request) -> Response:
         params = await signed_form(request)
         if params is None:
-            return Response("invalid signature", status_code=403)
+            return problem_response(403, "invalid or missing X-Twilio-Signature")
         sender = params.get("From", "")
         word = " ".join(params.get("Body", "").split()).upper()
         if word in OPT_OUT_WORDS:
@@ -132,8 +198,6 @@ def create_app(
             _set_opt_out(session_factory, sender, False)
         # Twilio itself answers STOP and START; we add no reply of our own.
         return Response(EMPTY_TWIML, media_type="text/xml")
-
-    return app
 
 
 def _apply_status(

@@ -1,41 +1,71 @@
-"""`pledge web`: serve the Twilio webhook (status callbacks, STOP / START)."""
+"""`pledge web`: serve the web app alone (the HTTP API, and the Twilio webhook if configured)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from service.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def web(
-        host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+        host: Annotated[
+            str | None, typer.Option(help="address to listen on (default PLEDGE_WEB_HOST)")
+        ] = None,
+        port: Annotated[
+            int | None, typer.Option(help="port to listen on (default PLEDGE_WEB_PORT)")
+        ] = None,
     ) -> None:
-        """Serve the Twilio webhook; Twilio must reach it at PLEDGE_PUBLIC_BASE_URL."""
-        asyncio.run(serve(host, port))
+        """Serve the HTTP API (/api/v1, docs at /docs) and the Twilio webhook."""
+        from service.settings import Settings
+
+        settings = Settings()
+        if host is not None:
+            settings.web_host = host
+        if port is not None:
+            settings.web_port = port
+        asyncio.run(serve(settings))
 
 
-async def serve(host: str, port: int) -> None:
+async def web_server(settings: Settings) -> uvicorn.Server:
+    """The app under uvicorn, on PLEDGE_WEB_HOST:PLEDGE_WEB_PORT, ready to `serve()`.
+
+    The Temporal client connects lazily, so the app starts (and /readyz says so) while
+    Temporal is still down.
+    """
     import uvicorn
     from temporalio.client import Client
 
-    from service.settings import Settings
     from service.temporal import DATA_CONVERTER
     from storage.database import make_engine, make_session_factory, upgrade_to_head
     from web.app import create_app
 
-    settings = Settings()
-    if settings.twilio_auth_token is None:
-        raise typer.BadParameter("set PLEDGE_TWILIO_AUTH_TOKEN: signatures cannot be checked")
     url = settings.resolved_database_url
     upgrade_to_head(url)
     address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
     client = await Client.connect(
-        address, namespace=settings.temporal_namespace, data_converter=DATA_CONVERTER
+        address,
+        namespace=settings.temporal_namespace,
+        data_converter=DATA_CONVERTER,
+        lazy=True,
     )
     app = create_app(settings, make_session_factory(make_engine(url)), client)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    config = uvicorn.Config(app, host=settings.web_host, port=settings.web_port, log_level="info")
+    return uvicorn.Server(config)
+
+
+def web_url(settings: Settings) -> str:
+    return f"http://{settings.web_host}:{settings.web_port}"
+
+
+async def serve(settings: Settings) -> None:
+    server = await web_server(settings)
+    print(f"web app: {web_url(settings)} (API docs at {web_url(settings)}/docs)", flush=True)
     await server.serve()

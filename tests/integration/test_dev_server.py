@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -22,10 +17,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from service.cases import CaseError, CaseIn, EventIn, open_case, post_event, view_case
 from service.settings import Settings
-from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from standards.force import load_force
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
+from tests.support.api import temporal_dev_server
+from tests.support.dev import dev_environment_in, pledge, start_dev, stop_dev
 from worker import WorkerParts, build_worker, default_backends
 from workflows import search_attributes as sa
 
@@ -36,16 +32,8 @@ FORCE = load_force(ROOT / "policies" / "met.force.toml")
 
 @pytest_asyncio.fixture(scope="module")
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_binary(),
-        search_attributes=sa.ALL,
-        data_converter=DATA_CONVERTER,
-    )
-    try:
-        await register_search_attributes(env.client)
+    async with temporal_dev_server() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 def new_case(reported_at: datetime, category: str = "domestic_abuse") -> CaseIn:
@@ -121,68 +109,15 @@ async def test_a_case_runs_on_the_dev_server_and_overdue_cases_are_listed_from_v
         engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def dev_environment(tmp_path: Path) -> Iterator[dict[str, str]]:
-    yield {
-        **os.environ,
-        "PLEDGE_DATA_DIR": str(tmp_path / "data"),
-        "PLEDGE_TEMPORAL_PORT": str(free_port()),
-        "PLEDGE_TEMPORAL_UI_PORT": str(free_port()),
-    }
-
-
-def start_dev(environment: dict[str, str]) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "dev"],
-        env=environment,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 90
-    seen = ""
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        seen += line
-        if "Ctrl-C stops" in line:
-            return process
-        if process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError(f"pledge dev did not come up:\n{seen}")
-
-
-def stop_dev(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=60)
-    return output
-
-
-def pledge(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        env=environment,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    yield dev_environment_in(tmp_path / "data")
 
 
 def test_pledge_dev_serves_the_cli_stops_cleanly_and_keeps_cases_across_a_restart(
     dev_environment: dict[str, str],
 ) -> None:
-    process = start_dev(dev_environment)
+    process, _ = start_dev(dev_environment)
     try:
         opened = pledge(
             dev_environment,
@@ -228,7 +163,7 @@ def test_pledge_dev_serves_the_cli_stops_cleanly_and_keeps_cases_across_a_restar
     assert process.returncode == 0, output
     assert "stopped cleanly" in output
 
-    process = start_dev(dev_environment)
+    process, _ = start_dev(dev_environment)
     try:
         shown = pledge(dev_environment, "case", "show", "01/424242/26", "--json")
         assert shown.returncode == 0, shown.stderr
