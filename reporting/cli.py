@@ -8,18 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from reporting.compliance import ReportError, compliance_report, local_midnight, parse_dimensions
-from reporting.demo import generate
-from reporting.register import breach_register, case_timeline
-from reporting.render import late_text, print_report, render_html, write_csv
 from service.settings import Settings
 from standards.clock import LONDON
 from standards.policy import PolicyError, load_policy, policy_path
-from storage.database import migrated_engine
-from storage.models import UnknownCase
+
+# The reports (SQLAlchemy, Jinja) are imported inside each command: `pledge --help`
+# loads none of them.
 
 out = Console()
 err = Console(stderr=True)
@@ -55,6 +51,15 @@ def report(
     html_path: Annotated[Path | None, typer.Option("--html", help="write HTML here")] = None,
 ) -> None:
     """Compliance for a period: due, met on time, late, breached, rates and times to meet."""
+    from reporting.compliance import (
+        ReportError,
+        compliance_report,
+        local_midnight,
+        parse_dimensions,
+    )
+    from reporting.render import print_report, render_html, write_csv
+    from storage.database import existing_database
+
     settings = Settings()
     start = local_midnight(_day(from_, "--from"))
     end = local_midnight(_day(to, "--to"))
@@ -63,7 +68,7 @@ def report(
     try:
         dims = parse_dimensions(by)
         with (
-            migrated_engine(settings.resolved_database_url) as engine,
+            existing_database(settings.resolved_database_url) as engine,
             engine.connect() as connection,
         ):
             figures = compliance_report(connection, start, end, dims, as_of)
@@ -92,6 +97,13 @@ def report(
                 out.print(f"HTML written to {html_path}")
     except ReportError as error:
         raise _fail(str(error), code=2) from error
+    except OSError as error:
+        # Checked where it is written: a folder that does not exist or cannot be written.
+        raise _fail(
+            f"cannot write {error.filename}: {error.strerror}; give a path in a folder "
+            "that exists and can be written",
+            code=2,
+        ) from error
 
 
 def breaches(
@@ -99,9 +111,13 @@ def breaches(
     limit: Annotated[int, typer.Option(help="at most this many rows")] = 100,
 ) -> None:
     """The breach register: unexplained breaches older than 48 hours first."""
+    from reporting.register import breach_register
+    from reporting.render import late_text
+    from storage.database import existing_database
+
     settings = Settings()
     with (
-        migrated_engine(settings.resolved_database_url) as engine,
+        existing_database(settings.resolved_database_url) as engine,
         engine.connect() as connection,
     ):
         entries = breach_register(connection, borough=borough, limit=limit)
@@ -127,10 +143,14 @@ def breaches(
 
 def explain(reference: str) -> None:
     """The timeline of every obligation of a case, from its recorded transitions."""
+    from reporting.register import case_timeline
+    from storage.database import existing_database
+    from storage.models import UnknownCase
+
     settings = Settings()
     try:
         with (
-            migrated_engine(settings.resolved_database_url) as engine,
+            existing_database(settings.resolved_database_url) as engine,
             engine.connect() as connection,
         ):
             steps = case_timeline(connection, reference)
@@ -159,6 +179,12 @@ def demo_data(
     seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 1,
 ) -> None:
     """Write realistic demo history (cases, victims, obligations, transitions) into the DB."""
+    from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from reporting.compliance import local_midnight
+    from reporting.demo import generate
+    from storage.database import migrated_engine
+
     settings = Settings()
     first = _day(start, "--start") if start else datetime.now(LONDON).date() - timedelta(days=days)
     try:

@@ -343,6 +343,15 @@ async def view_case(client: Client, reference: str) -> CaseView:
         raise CaseError(f"no running case {reference}: {error.message}") from error
 
 
+async def case_started(client: Client, reference: str) -> bool:
+    """Whether the case's workflow exists (started, whether or not a worker has run it)."""
+    try:
+        await client.get_workflow_handle(case_workflow_id(reference)).describe()
+    except RPCError:
+        return False
+    return True
+
+
 def view_as_dict(view: CaseView) -> dict[str, Any]:
     """A case's obligations as plain JSON-ready data, instants in UTC ISO 8601."""
     return {
