@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -93,6 +92,8 @@ def dev(
 ) -> None:
     """Run everything locally: Temporal dev server (state on disk), migrations, the worker."""
     from service.devserver import run_dev
+    from service.servers import PortTaken
+    from service.temporal import run_to_end
 
     settings = _settings()
     if port is not None:
@@ -100,9 +101,11 @@ def dev(
     if ui_port is not None:
         settings.temporal_ui_port = ui_port
     try:
-        asyncio.run(run_dev(settings, out))
+        run_to_end(run_dev(settings, out))
     except KeyboardInterrupt:
         err.print("stopped")
+    except PortTaken as error:
+        raise fail(str(error)) from error
 
 
 @app.command()
@@ -390,10 +393,11 @@ def simulate(
     from rich.progress import Progress
 
     from service.simulate import ScenarioError, parse_scenario, run_scenario
-    from service.temporal import run_to_end
+    from service.temporal import log_expected_retries_briefly, run_to_end
     from standards.policy import PolicyError
 
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    log_expected_retries_briefly()
     settings = _settings()
     try:
         parsed = parse_scenario(scenario.read_text(encoding="utf-8"), str(scenario))

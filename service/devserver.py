@@ -7,38 +7,47 @@ import contextlib
 import signal
 
 from rich.console import Console
-from temporalio.testing import WorkflowEnvironment
 
+from service.servers import start_dev_server
 from service.settings import Settings
-from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
-from workflows import search_attributes
+from service.temporal import log_expected_retries_briefly
+
+# What a newcomer can try once the service is up (in a second terminal).
+NEXT_STEPS = (
+    "pledge case open --reference 01/123456/26 --category burglary --borough Camden "
+    '--name "Alex Smith" --email alex@example.org',
+    "pledge case show 01/123456/26",
+    "pledge outbox",
+)
 
 
 async def run_dev(settings: Settings, console: Console) -> None:
     from activities.alerts import run_alert_mailer
     from worker import alert_mailer, build_worker, parts_from_settings
 
+    log_expected_retries_briefly()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"database: {settings.resolved_database_url}")
     parts = parts_from_settings(settings)
     console.print(f"starting the Temporal dev server (state in {settings.temporal_state_file}) ...")
-    env = await WorkflowEnvironment.start_local(
-        namespace=settings.temporal_namespace,
-        port=settings.temporal_port,
-        ui=True,
-        ui_port=settings.temporal_ui_port,
-        dev_server_existing_path=dev_server_binary(),
-        dev_server_database_filename=str(settings.temporal_state_file),
-        search_attributes=search_attributes.ALL,
-        data_converter=DATA_CONVERTER,
+    # Started by this process, so that it dies with it: a `pledge dev` killed outright
+    # used to leave its server running for the next start to attach to. The server
+    # registers the search attributes itself (--search-attribute).
+    server = await start_dev_server(
+        settings.temporal_port,
+        settings.temporal_ui_port,
+        str(settings.temporal_state_file),
+        settings.temporal_namespace,
     )
     try:
-        await register_search_attributes(env.client, settings.temporal_namespace)
-        worker = build_worker(env.client, settings, parts)
+        worker = build_worker(server.client, settings, parts)
         console.print(
             f"Temporal: 127.0.0.1:{settings.temporal_port}  "
             f"Web UI: http://127.0.0.1:{settings.temporal_ui_port}"
         )
+        console.print("try, in a second terminal (`. .venv/bin/activate` first):")
+        for command in NEXT_STEPS:
+            console.print(f"  {command}", highlight=False, soft_wrap=True)
         console.print(f"worker polling task queue {settings.task_queue!r}; Ctrl-C stops")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -53,5 +62,5 @@ async def run_dev(settings: Settings, console: Console) -> None:
                 await sweeps
             console.print("stopping ...")
     finally:
-        await env.shutdown()
+        await server.shutdown()
         console.print("stopped cleanly")

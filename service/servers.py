@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import signal
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import psutil
 from temporalio.client import Client
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 # The SDK's time-skipping environment, built around a server started here; it holds
@@ -48,11 +50,16 @@ def _die_with_parent() -> None:
 
 
 def start_child(args: Sequence[str]) -> subprocess.Popen[bytes]:
-    """A child process that Linux kills when this one dies, however it dies."""
+    """A child process that Linux kills when this one dies, however it dies.
+
+    In a process group of its own, so that a Ctrl-C reaches only this process, which
+    stops its worker first and then the server, in that order.
+    """
     return subprocess.Popen(
         list(args),
         stdin=subprocess.DEVNULL,
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        process_group=0,
     )
 
 
@@ -111,7 +118,20 @@ async def stop_child(process: subprocess.Popen[bytes]) -> None:
             await asyncio.to_thread(process.wait)
 
 
-async def _serve(args: Sequence[str], address: str, namespace: str = "default") -> ServerProcess:
+@functools.cache
+def test_server_runtime() -> Runtime:
+    """The core logs errors only for the legacy time-skipping server: it warns, once per
+    worker, that the server lacks a capability (heartbeat details) rehearsals never use."""
+    quiet = TelemetryFilter(core_level="ERROR", other_level="ERROR")
+    return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=quiet)))
+
+
+async def _serve(
+    args: Sequence[str],
+    address: str,
+    namespace: str = "default",
+    runtime: Runtime | None = None,
+) -> ServerProcess:
     """Start a server and wait until it answers; stop it again if it never does."""
     process = start_child(args)
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
@@ -123,7 +143,7 @@ async def _serve(args: Sequence[str], address: str, namespace: str = "default") 
                 )
             try:
                 client = await Client.connect(
-                    address, namespace=namespace, data_converter=DATA_CONVERTER
+                    address, namespace=namespace, data_converter=DATA_CONVERTER, runtime=runtime
                 )
                 return ServerProcess(process, client)
             except RuntimeError:
@@ -160,6 +180,13 @@ async def start_dev_server(
         namespace,
         "--log-level",
         "error",
+        # As the SDK's own launcher sets them: updates (intake, events) need the first two.
+        "--dynamic-config-value",
+        "frontend.enableUpdateWorkflowExecution=true",
+        "--dynamic-config-value",
+        "frontend.enableUpdateWorkflowExecutionAsyncAccepted=true",
+        "--dynamic-config-value",
+        "frontend.enableServerVersionCheck=false",
     ]
     for key in search_attributes.ALL:
         args += ["--search-attribute", f"{key.name}={key._metadata_type}"]
@@ -170,7 +197,9 @@ async def start_dev_server(
 async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping test server that dies with this process."""
     port = free_port()
-    server = await _serve([test_server_binary(), str(port)], f"127.0.0.1:{port}")
+    server = await _serve(
+        [test_server_binary(), str(port)], f"127.0.0.1:{port}", runtime=test_server_runtime()
+    )
     env = _V1WorkflowEnvironment(server.client, server)  # type: ignore[arg-type]
     try:
         yield env

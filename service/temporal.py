@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import logging
 import shutil
 import sys
 import traceback
@@ -219,3 +220,36 @@ def release_frames(error: BaseException) -> None:
         seen.add(id(current))
         traceback.clear_frames(current.__traceback__)
         current = current.__cause__ or current.__context__
+
+
+class ExpectedRetryFilter(logging.Filter):
+    """A send that failed for a moment and will be retried is one line at INFO, not a
+    warning with a traceback: the retry is the plan, not a fault."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from activities.delivery import TransientDeliveryError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, TransientDeliveryError):
+            return True
+        # The SDK's activity logger puts the activity's details here.
+        activity: dict[str, Any] = getattr(record, "temporal_activity", None) or {}
+        record.msg = "%s for %s, attempt %s, will be retried: %s"
+        record.args = (
+            activity.get("activity_type", "activity"),
+            activity.get("workflow_id", "?"),
+            activity.get("attempt", "?"),
+            error,
+        )
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno = logging.INFO
+        record.levelname = logging.getLevelName(logging.INFO)
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+
+
+def log_expected_retries_briefly() -> None:
+    """Install ExpectedRetryFilter on the SDK's activity logger (idempotent)."""
+    logger = logging.getLogger("temporalio.activity")
+    if not any(isinstance(f, ExpectedRetryFilter) for f in logger.filters):
+        logger.addFilter(ExpectedRetryFilter())
