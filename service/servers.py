@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import functools
 import signal
 import socket
 import subprocess
@@ -118,10 +117,10 @@ async def stop_child(process: subprocess.Popen[bytes]) -> None:
             await asyncio.to_thread(process.wait)
 
 
-@functools.cache
 def test_server_runtime() -> Runtime:
     """The core logs errors only for the legacy time-skipping server: it warns, once per
-    worker, that the server lacks a capability (heartbeat details) rehearsals never use."""
+    worker, that the server lacks a capability (heartbeat details) rehearsals never use.
+    One per server, dropped with it: none is left for the interpreter's finalisation."""
     quiet = TelemetryFilter(core_level="ERROR", other_level="ERROR")
     return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=quiet)))
 

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,10 +18,11 @@ from service.settings import Settings
 from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
+from tests.integration.support import ROOT, pledge, start_dev, stop_dev
+from tests.integration.support import dev_environment as support_environment
 from worker import WorkerParts, build_worker, default_backends
 from workflows import search_attributes as sa
 
-ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy(ROOT / "policies" / "met-pledge.toml")
 
 
@@ -118,62 +113,9 @@ async def test_a_case_runs_on_the_dev_server_and_overdue_cases_are_listed_from_v
         engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-def dev_environment(tmp_path: Path) -> Iterator[dict[str, str]]:
-    yield {
-        **os.environ,
-        "PLEDGE_DATA_DIR": str(tmp_path / "data"),
-        "PLEDGE_TEMPORAL_PORT": str(free_port()),
-        "PLEDGE_TEMPORAL_UI_PORT": str(free_port()),
-    }
-
-
-def start_dev(environment: dict[str, str]) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "dev"],
-        env=environment,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 90
-    seen = ""
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        seen += line
-        if "Ctrl-C stops" in line:
-            return process
-        if process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError(f"pledge dev did not come up:\n{seen}")
-
-
-def stop_dev(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=60)
-    return output
-
-
-def pledge(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        env=environment,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def dev_environment(tmp_path: Path) -> dict[str, str]:
+    return support_environment(tmp_path / "data")
 
 
 def test_pledge_dev_serves_the_cli_stops_cleanly_and_keeps_cases_across_a_restart(

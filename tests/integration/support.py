@@ -1,0 +1,74 @@
+"""Helpers for tests that run `pledge` (and `pledge dev`) as a user would: in a process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def dev_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a `pledge` with its own data directory and ports."""
+    return {
+        **os.environ,
+        "PLEDGE_DATA_DIR": str(data_dir),
+        "PLEDGE_TEMPORAL_PORT": str(free_port()),
+        "PLEDGE_TEMPORAL_UI_PORT": str(free_port()),
+        **overrides,
+    }
+
+
+def start_dev(environment: dict[str, str]) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "dev"],
+        env=environment,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 90
+    seen = ""
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen += line
+        if "Ctrl-C stops" in line:
+            return process
+        if process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(f"pledge dev did not come up:\n{seen}")
+
+
+def stop_dev(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    return output
+
+
+def pledge(
+    environment: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
