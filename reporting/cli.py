@@ -18,7 +18,7 @@ from standards.policy import PolicyError, load_policy, policy_path
 # loads none of them.
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
