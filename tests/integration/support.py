@@ -32,6 +32,11 @@ def dev_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
 
 
 def start_dev(environment: dict[str, str]) -> subprocess.Popen[str]:
+    return start_dev_reading_output(environment)[0]
+
+
+def start_dev_reading_output(environment: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """`pledge dev`, once it says it is ready, and what it printed until then."""
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "dev"],
         env=environment,
@@ -47,7 +52,7 @@ def start_dev(environment: dict[str, str]) -> subprocess.Popen[str]:
         line = process.stdout.readline()
         seen += line
         if "Ctrl-C stops" in line:
-            return process
+            return process, seen
         if process.poll() is not None:
             break
     process.kill()

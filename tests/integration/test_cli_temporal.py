@@ -16,7 +16,14 @@ import psutil
 import pytest
 
 from service.temporal import dev_server_binary
-from tests.integration.support import ROOT, dev_environment, pledge, start_dev, stop_dev
+from tests.integration.support import (
+    ROOT,
+    dev_environment,
+    pledge,
+    start_dev,
+    start_dev_reading_output,
+    stop_dev,
+)
 
 BOUND = "3"  # PLEDGE_TEMPORAL_TIMEOUT_SECONDS for these tests
 REFERENCE = "01/000777/26"
@@ -117,6 +124,17 @@ def _gone(processes: list[psutil.Process]) -> bool:
     for process in alive:  # not to leave an orphan behind a failing test
         process.kill()
     return not alive
+
+
+def test_a_first_pledge_dev_start_warns_of_nothing_and_says_what_to_try_next(
+    tmp_path: Path,
+) -> None:
+    process, printed = start_dev_reading_output(dev_environment(tmp_path / "data"))
+    printed += stop_dev(process)
+    assert "already exists" not in printed
+    assert "WARN" not in printed
+    for command in ("pledge case open --reference", "pledge case show", "pledge outbox"):
+        assert command in printed
 
 
 def test_a_killed_pledge_dev_takes_its_temporal_server_with_it(tmp_path: Path) -> None:
