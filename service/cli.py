@@ -92,7 +92,7 @@ def dev(
 ) -> None:
     """Run everything locally: Temporal dev server (state on disk), migrations, the worker."""
     from service.devserver import run_dev
-    from service.servers import PortTaken
+    from service.servers import ServerFailed
     from service.temporal import run_to_end
 
     settings = _settings()
@@ -104,7 +104,7 @@ def dev(
         run_to_end(run_dev(settings, out))
     except KeyboardInterrupt:
         err.print("stopped")
-    except PortTaken as error:
+    except ServerFailed as error:
         raise fail(str(error)) from error
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 import psutil
@@ -37,15 +38,24 @@ STARTUP_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
-class PortTaken(RuntimeError):
+class ServerFailed(RuntimeError):
+    """A server could not be started; the message says which and why."""
+
+
+class PortTaken(ServerFailed):
     """A port a server needs is in use; the message says by what and how to choose another."""
 
 
-def _die_with_parent() -> None:
-    # Runs in the child between fork and exec. The signal is sent when the thread
-    # that forked exits, so servers are started from the main thread, never a pool.
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+def _die_with(parent: int) -> Callable[[], None]:
+    def die_with_parent() -> None:
+        # Runs in the child between fork and exec. The signal is sent when the thread
+        # that forked exits, so servers are started from the main thread, never a pool.
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    return die_with_parent
 
 
 def start_child(args: Sequence[str]) -> subprocess.Popen[bytes]:
@@ -57,7 +67,7 @@ def start_child(args: Sequence[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         list(args),
         stdin=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        preexec_fn=_die_with(os.getpid()) if sys.platform == "linux" else None,
         process_group=0,
     )
 
@@ -137,8 +147,9 @@ async def _serve(
     try:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"{args[0]} exited with code {process.returncode} before answering"
+                raise ServerFailed(
+                    f"{args[0]} exited with code {process.returncode} before answering "
+                    "(its own message is above)"
                 )
             try:
                 client = await Client.connect(
@@ -147,7 +158,7 @@ async def _serve(
                 return ServerProcess(process, client)
             except RuntimeError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(
+                    raise ServerFailed(
                         f"{args[0]} did not answer at {address} within "
                         f"{STARTUP_TIMEOUT_SECONDS:g} s"
                     ) from None
