@@ -473,28 +473,6 @@ from web.cli import register as _register_web  # noqa: E402
 _register_web(app)
 
 
-def describe_error(error: Exception, settings: Settings | None) -> str | None:
-    """One line for an error the commands leave to here (a part not answering, a database
-    that is not there); None for one nobody expected."""
-    if "temporalio" in sys.modules:
-        from service.temporal import BinaryNotFound, TemporalUnavailable
-
-        if isinstance(error, (BinaryNotFound, TemporalUnavailable)):
-            return str(error)
-    if "sqlalchemy" in sys.modules:
-        from sqlalchemy.exc import DBAPIError
-
-        from storage.database import NoDatabase, describe_database_error
-
-        if isinstance(error, NoDatabase):
-            return str(error)
-        if isinstance(error, DBAPIError) and settings is not None:
-            return describe_database_error(settings.resolved_database_url, error)
-    if isinstance(error, OSError) and error.filename is not None:
-        return f"{error.strerror}: {error.filename}"
-    return None
-
-
 def main() -> None:
     """The `pledge` command: a user sees one line per error; --debug shows the traceback."""
     try:
@@ -507,6 +485,8 @@ def main() -> None:
         debug = Options.debug or (settings is not None and settings.debug)
         if debug:
             traceback.print_exception(error)
+        from service.errors import describe_error
+
         message = describe_error(error, settings)
         if message is None:
             message = f"{type(error).__name__}: {error}"
