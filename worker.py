@@ -183,14 +183,18 @@ def parts_from_settings(settings: Settings) -> WorkerParts:
 
 
 async def main() -> None:
-    from service.temporal import DATA_CONVERTER, register_search_attributes
+    from service.temporal import (
+        connect,
+        frontend_address,
+        log_expected_retries_briefly,
+        register_search_attributes,
+    )
 
     logging.basicConfig(level=logging.INFO)
+    log_expected_retries_briefly()
     settings = Settings()
-    address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
-    client = await Client.connect(
-        address, namespace=settings.temporal_namespace, data_converter=DATA_CONVERTER
-    )
+    address = frontend_address(settings)
+    client = await connect(settings)
     await register_search_attributes(client, settings.temporal_namespace)
     parts = parts_from_settings(settings)
     worker = build_worker(client, settings, parts)

@@ -8,33 +8,24 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from reporting.compliance import ReportError, compliance_report, local_midnight, parse_dimensions
-from reporting.demo import generate
-from reporting.register import breach_register, case_timeline
-from reporting.render import (
-    breaches_table,
-    print_report,
-    render_html,
-    timeline_table,
-    write_csv,
-)
 from service.display import print_listing
+from service.errors import print_error
 from service.settings import Settings
 from standards.clock import LONDON
 from standards.datafile import DataFileError
-from standards.force import load_force
+from standards.force import UnknownUnit, load_force
 from standards.policy import PolicyError, load_policy, policy_path
-from storage.database import migrated_engine
-from storage.models import UnknownCase
+
+# The reports (SQLAlchemy, Jinja) are imported inside each command: `pledge --help`
+# loads none of them.
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    print_error(err, message)
     return typer.Exit(code)
 
 
@@ -84,6 +75,15 @@ def report(
     ] = False,
 ) -> None:
     """Compliance for a period: due, met on time, late, breached, rates and times to meet."""
+    from reporting.compliance import (
+        ReportError,
+        compliance_report,
+        local_midnight,
+        parse_dimensions,
+    )
+    from reporting.render import print_report, render_html, write_csv
+    from storage.database import existing_database
+
     settings = Settings()
     start = local_midnight(_day(from_, "--from"))
     end = local_midnight(_day(to, "--to"))
@@ -92,7 +92,7 @@ def report(
     try:
         dims = parse_dimensions(by)
         with (
-            migrated_engine(settings.resolved_database_url) as engine,
+            existing_database(settings.resolved_database_url) as engine,
             engine.connect() as connection,
         ):
             figures = compliance_report(connection, start, end, dims, as_of)
@@ -121,18 +121,37 @@ def report(
                 out.print(f"HTML written to {html_path}")
     except ReportError as error:
         raise _fail(str(error), code=2) from error
+    except OSError as error:
+        # Checked where it is written: a folder that does not exist or cannot be written.
+        raise _fail(
+            f"cannot write {error.filename}: {error.strerror}; give a path in a folder "
+            "that exists and can be written",
+            code=2,
+        ) from error
 
 
 def breaches(
-    borough: Annotated[str | None, typer.Option(help="only this borough")] = None,
+    borough: Annotated[
+        str | None, typer.Option(help="only this borough (id or name, any case)")
+    ] = None,
     limit: Annotated[int, typer.Option(help="at most this many rows")] = 100,
     as_of_raw: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
 ) -> None:
     """The breach register: unexplained breaches older than 48 hours first."""
+    from reporting.register import breach_register
+    from reporting.render import breaches_table
+    from storage.database import existing_database
+
     settings = Settings()
     as_of = _instant(as_of_raw, "--as-of")
+    if borough is not None:
+        # By id or name, in any case, as intake takes it; cases keep the unit's id.
+        try:
+            borough = load_force(settings.resolved_force_file).resolve_unit(borough).id
+        except (DataFileError, UnknownUnit) as error:
+            raise _fail(str(error), code=2) from error
     with (
-        migrated_engine(settings.resolved_database_url) as engine,
+        existing_database(settings.resolved_database_url) as engine,
         engine.connect() as connection,
     ):
         entries = breach_register(connection, borough=borough, limit=limit, as_of=as_of)
@@ -141,10 +160,15 @@ def breaches(
 
 def explain(reference: str) -> None:
     """The timeline of every obligation of a case, from its recorded transitions."""
+    from reporting.register import case_timeline
+    from reporting.render import timeline_table
+    from storage.database import existing_database
+    from storage.models import UnknownCase
+
     settings = Settings()
     try:
         with (
-            migrated_engine(settings.resolved_database_url) as engine,
+            existing_database(settings.resolved_database_url) as engine,
             engine.connect() as connection,
         ):
             steps = case_timeline(connection, reference)
@@ -160,6 +184,12 @@ def demo_data(
     seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 1,
 ) -> None:
     """Write realistic demo history (cases, victims, obligations, transitions) into the DB."""
+    from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from reporting.compliance import local_midnight
+    from reporting.demo import generate
+    from storage.database import migrated_engine
+
     settings = Settings()
     first = _day(start, "--start") if start else datetime.now(LONDON).date() - timedelta(days=days)
     try:

@@ -308,7 +308,12 @@ async def open_case(
             "intake_done", start_workflow_operation=start, result_type=CaseView
         )
     except BaseException as error:
-        if not await _known_started(start):
+        started = await _known_started(start)
+        if not started and not isinstance(error, WorkflowAlreadyStartedError):
+            # A caller's bound may cut the call after the server took the start (no worker
+            # to run the intake): the case is accepted, so its record must stay.
+            started = await _exists_on_server(client, case.reference)
+        if not started:
             await asyncio.to_thread(_delete_case, sessions, case.reference)
         if isinstance(error, WorkflowAlreadyStartedError):
             raise CaseError(f"case {case.reference} already has a workflow") from error
@@ -323,6 +328,14 @@ async def _known_started(start: WithStartWorkflowOperation[Any, Any]) -> bool:
     except (Exception, asyncio.CancelledError):
         return False
     return True
+
+
+async def _exists_on_server(client: Client, reference: str) -> bool:
+    """Whether the case's workflow exists, asked once and briefly (False if nobody answers)."""
+    try:
+        return await asyncio.wait_for(case_started(client, reference), timeout=2)
+    except (Exception, asyncio.CancelledError):
+        return False
 
 
 @dataclass
@@ -478,6 +491,15 @@ async def view_case(client: Client, reference: str) -> CaseView:
         return view
     except RPCError as error:
         raise CaseError(f"no running case {reference}: {error.message}") from error
+
+
+async def case_started(client: Client, reference: str) -> bool:
+    """Whether the case's workflow exists (started, whether or not a worker has run it)."""
+    try:
+        await client.get_workflow_handle(case_workflow_id(reference)).describe()
+    except RPCError:
+        return False
+    return True
 
 
 def view_as_dict(view: CaseView) -> dict[str, Any]:

@@ -2,50 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import Progress
-from sqlalchemy import select
-from temporalio.client import Client
 
-from service.cases import (
-    CaseError,
-    CaseIn,
-    EventIn,
-    describe_validation_error,
-    open_case,
-    post_event,
-    view_as_dict,
-)
-from service.cases import view_case as fetch_view
-from service.configuration import checked_policy, configured_force, configured_policy
 from service.display import listing, name_column, print_listing
-from service.listings import CaseRow, alerts_table, case_table, cases_table
+from service.errors import describe_error, print_error
 from service.settings import Settings
-from service.simulate import ScenarioError, message_json, parse_scenario, run_scenario
-from service.temporal import DATA_CONVERTER
 from standards.case import EventType, accepted_details
 from standards.datafile import DataFileError
-from standards.force import FORCE_FILE_SUFFIX, Force, UnknownUnit, load_force
-from storage import models
-from storage.database import make_engine, make_session_factory, upgrade_to_head
-from workflows import search_attributes as sa
+from standards.force import FORCE_FILE_SUFFIX, Force, UnknownUnit
+
+# Temporal, SQLAlchemy, the workflow module and the reports are imported inside the
+# commands that need them: `pledge --help` (and a typo) should answer at once.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+    from temporalio.client import Client
+
+    from service.listings import CaseRow
 
 app = typer.Typer(
     help="Pledge Monitor: keeps a police force's promises to victims of crime.",
     no_args_is_help=True,
+    # Locals may hold personal data or secrets; `--debug` prints a plain traceback.
+    pretty_exceptions_show_locals=False,
 )
 case_app = typer.Typer(
     help="Open a case, post an event, show its obligations.", no_args_is_help=True
@@ -57,36 +47,51 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(holidays_app, name="holidays")
 
 out = Console()
-err = Console(stderr=True)
+# An error is one line however narrow the terminal: Rich would otherwise wrap it.
+err = Console(stderr=True, soft_wrap=True)
 
 BOROUGH_HELP = "a borough by id or name, any case (the force file lists them)"
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    print_error(err, message)
     return typer.Exit(code)
+
+
+class Options:
+    """What the global options asked for; read when an error is reported."""
+
+    debug = False
+
+
+@app.callback()
+def global_options(
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar="PLEDGE_DEBUG", help="show the traceback behind an error"),
+    ] = False,
+) -> None:
+    Options.debug = debug
 
 
 def _settings() -> Settings:
     return Settings()
 
 
-async def _client(settings: Settings) -> Client:
-    address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
-    try:
-        return await Client.connect(
-            address, namespace=settings.temporal_namespace, data_converter=DATA_CONVERTER
-        )
-    except RuntimeError as error:
-        raise fail(
-            f"cannot reach Temporal at {address} ({error}); is `pledge dev` running?"
-        ) from error
+def _sessions(settings: Settings) -> sessionmaker[Session]:
+    """Sessions on the configured database, created or brought up to date first."""
+    from storage.database import make_engine, make_session_factory, upgrade_to_head
 
-
-def _sessions(settings: Settings) -> Any:
     url = settings.resolved_database_url
     upgrade_to_head(url)
     return make_session_factory(make_engine(url))
+
+
+def _existing_sessions(settings: Settings) -> sessionmaker[Session]:
+    """Sessions on a database that already exists: a read-only command creates nothing."""
+    from storage.database import existing_engine, make_session_factory
+
+    return make_session_factory(existing_engine(settings.resolved_database_url))
 
 
 @app.command()
@@ -96,6 +101,8 @@ def dev(
 ) -> None:
     """Run everything locally: Temporal dev server (state on disk), migrations, the worker."""
     from service.devserver import run_dev
+    from service.servers import ServerFailed
+    from service.temporal import run_to_end
 
     settings = _settings()
     if port is not None:
@@ -103,14 +110,18 @@ def dev(
     if ui_port is not None:
         settings.temporal_ui_port = ui_port
     try:
-        asyncio.run(run_dev(settings, out))
+        run_to_end(run_dev(settings, out))
     except KeyboardInterrupt:
         err.print("stopped")
+    except ServerFailed as error:
+        raise fail(str(error)) from error
 
 
 @app.command()
 def migrate() -> None:
     """Bring the database (DATABASE_URL, or SQLite in the data directory) up to date."""
+    from storage.database import upgrade_to_head
+
     settings = _settings()
     upgrade_to_head(settings.resolved_database_url)
     out.print(f"database at head: {settings.resolved_database_url}")
@@ -134,6 +145,13 @@ def case_open(
     policy: Annotated[str | None, typer.Option(help="policy id; default met-pledge")] = None,
 ) -> None:
     """Open a case: record it and start its workflow."""
+    from pydantic import ValidationError
+
+    from service.cases import CaseError, CaseIn, case_started, describe_validation_error, open_case
+    from service.configuration import configured_force, configured_policy
+    from service.temporal import run_with_client
+    from workflows.contracts import case_workflow_id
+
     settings = _settings()
     raw: dict[str, Any] = {
         "reference": reference,
@@ -159,21 +177,29 @@ def case_open(
     except DataFileError as error:
         raise fail(str(error)) from error
 
-    async def go() -> str:
-        return await open_case(
-            await _client(settings),
-            _sessions(settings),
-            loaded,
-            case,
-            settings.task_queue,
-            force=force,
-        )
+    sessions = _sessions(settings)
+
+    async def go(client: Client) -> tuple[str, bool]:
+        opened = await open_case(client, sessions, loaded, case, settings.task_queue, force=force)
+        return opened, True
+
+    async def started_without_intake(client: Client) -> tuple[str, bool] | None:
+        # The workflow was started but no worker ran its intake: the case is accepted.
+        started = await case_started(client, reference)
+        return (case_workflow_id(reference), False) if started else None
 
     try:
-        workflow_id = asyncio.run(go())
+        workflow_id, intake_ran = run_with_client(settings, go, started_without_intake)
     except CaseError as error:
         raise fail(str(error)) from error
-    out.print(f"opened {reference} (workflow {workflow_id})")
+    if intake_ran:
+        out.print(f"opened {reference} (workflow {workflow_id})")
+    else:
+        out.print(
+            f"accepted {reference} (workflow {workflow_id}), but no worker has run its intake "
+            f"yet: the acknowledgement goes when a worker polls {settings.task_queue!r} again "
+            "(start one with `make run`)"
+        )
 
 
 DETAILS_HELP = (
@@ -203,6 +229,11 @@ def case_event(
     ] = None,
 ) -> None:
     """Post an event to a case (a contact, an arrest, a closure, ...)."""
+    from pydantic import ValidationError
+
+    from service.cases import CaseError, EventIn, describe_validation_error, post_event
+    from service.temporal import run_with_client
+
     settings = _settings()
     details: dict[str, Any] = {}
     for item in detail or []:
@@ -225,12 +256,14 @@ def case_event(
     except ValidationError as error:
         raise fail("\n".join(describe_validation_error(error))) from error
 
-    async def go() -> list[str]:
-        receipt = await post_event(await _client(settings), _sessions(settings), event)
+    sessions = _sessions(settings)
+
+    async def go(client: Client) -> list[str]:
+        receipt = await post_event(client, sessions, event)
         return receipt.changed
 
     try:
-        changed = asyncio.run(go())
+        changed = run_with_client(settings, go)
     except CaseError as error:
         raise fail(str(error)) from error
     out.print(f"{type} recorded on {reference}; changed: {', '.join(changed) or 'nothing'}")
@@ -249,13 +282,18 @@ def case_show(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Show a case's obligations: state, due and met instants."""
+    from service.cases import CaseError, view_as_dict
+    from service.cases import view_case as fetch_view
+    from service.listings import case_table
+    from service.temporal import run_with_client
+
     settings = _settings()
 
-    async def go() -> dict[str, Any]:
-        return view_as_dict(await fetch_view(await _client(settings), reference))
+    async def go(client: Client) -> dict[str, Any]:
+        return view_as_dict(await fetch_view(client, reference))
 
     try:
-        view = asyncio.run(go())
+        view = run_with_client(settings, go)
     except CaseError as error:
         raise fail(str(error)) from error
     if as_json:
@@ -271,6 +309,10 @@ def list_cases(
     limit: Annotated[int, typer.Option()] = 100,
 ) -> None:
     """List open cases from Temporal visibility (search attributes)."""
+    from service.listings import CaseRow, cases_table
+    from service.temporal import run_with_client
+    from workflows import search_attributes as sa
+
     settings = _settings()
     query = f"WorkflowType = 'CaseWorkflow' AND {sa.CASE_STATUS.name} = 'open'"
     if overdue:
@@ -279,8 +321,7 @@ def list_cases(
         spellings = ", ".join(f"'{s.replace(chr(39), '')}'" for s in _borough_spellings(borough))
         query += f" AND {sa.BOROUGH.name} IN ({spellings})"
 
-    async def go() -> list[CaseRow]:
-        client = await _client(settings)
+    async def go(client: Client) -> list[CaseRow]:
         rows = []
         async for wf in client.list_workflows(query, limit=limit):
             attrs = wf.typed_search_attributes
@@ -295,7 +336,7 @@ def list_cases(
             )
         return rows
 
-    rows = asyncio.run(go())
+    rows = run_with_client(settings, go)
     print_listing(
         out, cases_table(rows, overdue=overdue), "none (visibility may take a second to catch up)"
     )
@@ -311,6 +352,8 @@ def _borough_spellings(borough: str) -> list[str]:
 
 
 def _force(settings: Settings) -> Force:
+    from service.configuration import configured_force
+
     try:
         return configured_force(settings)
     except DataFileError as error:
@@ -323,8 +366,13 @@ def outbox(
     limit: Annotated[int, typer.Option()] = 20,
 ) -> None:
     """Read what the local outbox "sent" (the embedded delivery backend)."""
+    from sqlalchemy import select
+
+    from service.simulate import message_json
+    from storage import models
+
     settings = _settings()
-    sessions = _sessions(settings)
+    sessions = _existing_sessions(settings)
     with sessions() as session:
         query = (
             select(models.OutboxMessage, models.Case.reference)
@@ -344,9 +392,14 @@ def alerts(
     limit: Annotated[int, typer.Option()] = 50,
 ) -> None:
     """List staff alerts (warnings, breaches, escalations), newest first."""
+    from sqlalchemy import select
+
+    from service.listings import alerts_table
+    from storage import models
+
     settings = _settings()
     spellings = _borough_spellings(borough) if borough else []
-    sessions = _sessions(settings)
+    sessions = _existing_sessions(settings)
     with sessions() as session:
         query = select(models.Alert).order_by(models.Alert.at.desc()).limit(limit)
         if spellings:
@@ -369,7 +422,13 @@ def simulate(
     ] = False,
 ) -> None:
     """Rehearse a scenario on the time-skipping test server; print the outcome as JSON."""
+    from rich.progress import Progress
+
+    from service.simulate import ScenarioError, parse_scenario, run_scenario
+    from service.temporal import log_expected_retries_briefly, run_to_end
+
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    log_expected_retries_briefly()
     settings = _settings()
     try:
         parsed = parse_scenario(scenario.read_text(encoding="utf-8"), str(scenario))
@@ -384,7 +443,7 @@ def simulate(
 
         try:
             with stdout_to_stderr():
-                outcome = asyncio.run(run_scenario(parsed, settings, url, advance, shards))
+                outcome = run_to_end(run_scenario(parsed, settings, url, advance, shards))
         except (ScenarioError, DataFileError) as error:
             raise fail(str(error), code=2) from error
     print(json.dumps(outcome.as_json(), indent=2))
@@ -413,6 +472,9 @@ def policy_check(
 
     A policy is checked against the message templates in the template directory
     (PLEDGE_TEMPLATE_DIR): every message it names needs its email and SMS forms."""
+    from service.configuration import checked_policy
+    from standards.force import load_force
+
     settings = _settings()
     try:
         if path.name.endswith(FORCE_FILE_SUFFIX):
@@ -422,8 +484,16 @@ def policy_check(
         loaded = checked_policy(path, settings)
     except DataFileError as error:
         raise fail(str(error), code=2) from error
+    except IsADirectoryError as error:
+        raise fail(f"{path} is a folder; give a policy file (.toml)", code=2) from error
+    except FileNotFoundError as error:
+        raise fail(f"no file {path}; give a policy file (.toml)", code=2) from error
     except OSError as error:
         raise fail(f"cannot read {path}: {error.strerror}", code=2) from error
+    except UnicodeDecodeError as error:
+        raise fail(
+            f"{path} is not UTF-8 text (byte {error.start}); save the policy as UTF-8", code=2
+        ) from error
     out.print(f"{loaded.id} version {loaded.version}: {len(loaded.standards)} standards, ok")
 
 
@@ -494,5 +564,27 @@ from web.cli import register as _register_web  # noqa: E402
 _register_web(app)
 _register_tokens(app)
 
+
+def main() -> None:
+    """The `pledge` command: a user sees one line per error; --debug shows the traceback."""
+    try:
+        app()
+    except Exception as error:
+        try:
+            settings: Settings | None = _settings()
+        except Exception:
+            settings = None
+        debug = Options.debug or (settings is not None and settings.debug)
+        if debug:
+            traceback.print_exception(error)
+        message = describe_error(error, settings)
+        if message is None:
+            message = f"{type(error).__name__}: {error}"
+            if not debug:
+                message += " (a fault in pledge: run again with --debug and report the traceback)"
+        print_error(err, message)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -8,11 +8,18 @@ import contextlib
 import signal
 
 from rich.console import Console
-from temporalio.testing import WorkflowEnvironment
 
+from service.servers import ServerFailed, start_dev_server
 from service.settings import Settings
-from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
-from workflows import search_attributes
+from service.temporal import log_expected_retries_briefly
+
+# What a newcomer can try once the service is up (in a second terminal).
+NEXT_STEPS = (
+    "pledge case open --reference 01/123456/26 --category burglary --borough Camden "
+    '--name "Alex Smith" --email alex@example.org',
+    "pledge case show 01/123456/26",
+    "pledge outbox",
+)
 
 
 async def run_dev(settings: Settings, console: Console) -> None:
@@ -20,28 +27,23 @@ async def run_dev(settings: Settings, console: Console) -> None:
     from web.cli import web_server, web_url
     from worker import alert_mailer, build_worker, parts_from_settings
 
+    log_expected_retries_briefly()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"database: {settings.resolved_database_url}")
     parts = parts_from_settings(settings)
     console.print(f"starting the Temporal dev server (state in {settings.temporal_state_file}) ...")
-    env = await WorkflowEnvironment.start_local(
-        namespace=settings.temporal_namespace,
-        port=settings.temporal_port,
-        ui=True,
-        ui_port=settings.temporal_ui_port,
-        dev_server_existing_path=dev_server_binary(),
-        dev_server_database_filename=str(settings.temporal_state_file),
-        search_attributes=search_attributes.ALL,
-        data_converter=DATA_CONVERTER,
+    # Started by this process, so that it dies with it: a `pledge dev` killed outright
+    # used to leave its server running for the next start to attach to. The server
+    # registers the search attributes itself (--search-attribute).
+    server = await start_dev_server(
+        settings.temporal_port,
+        settings.temporal_ui_port,
+        str(settings.temporal_state_file),
+        settings.temporal_namespace,
     )
+    web_failure: str | None = None
     try:
-        await register_search_attributes(env.client, settings.temporal_namespace)
-        worker = build_worker(env.client, settings, parts)
-        console.print(
-            f"Temporal: 127.0.0.1:{settings.temporal_port}  "
-            f"Web UI: http://127.0.0.1:{settings.temporal_ui_port}"
-        )
-        console.print(f"worker polling task queue {settings.task_queue!r}; Ctrl-C stops")
+        worker = build_worker(server.client, settings, parts)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -50,24 +52,38 @@ async def run_dev(settings: Settings, console: Console) -> None:
         async with worker:
             mailer = alert_mailer(settings, parts.sessions)
             sweeps = asyncio.create_task(run_alert_mailer(mailer, stop)) if mailer else None
-            server = await web_server(settings)
-            web = asyncio.create_task(server.serve())
+            web_app = await web_server(settings)
+            web = asyncio.create_task(web_app.serve())
             # uvicorn takes Ctrl-C while it serves; when it stops, so does everything.
             web.add_done_callback(lambda _: stop.set())
-            while not server.started and not web.done():
+            while not web_app.started and not web.done():
                 await asyncio.sleep(0.05)
             url = web_url(settings)
-            if server.started:
+            console.print(
+                f"Temporal: 127.0.0.1:{settings.temporal_port}  "
+                f"Web UI: http://127.0.0.1:{settings.temporal_ui_port}"
+            )
+            if web_app.started:
                 console.print(f"web app: {url}  API: {url}/api/v1  docs: {url}/docs")
+                console.print("try, in a second terminal (`. .venv/bin/activate` first):")
+                for command in NEXT_STEPS:
+                    console.print(f"  {command}", highlight=False, soft_wrap=True)
+                console.print(f"worker polling task queue {settings.task_queue!r}; Ctrl-C stops")
             else:
-                console.print(f"the web app could not listen on {url} (PLEDGE_WEB_PORT); stopping")
+                web_failure = (
+                    f"the web app could not listen on {url}: is the port taken? choose another "
+                    "with PLEDGE_WEB_PORT"
+                )
+                console.print(f"{web_failure}; stopping")
             await stop.wait()
-            server.should_exit = True
+            web_app.should_exit = True
             with contextlib.suppress(BaseException):
                 await web
             if sweeps is not None:
                 await sweeps
             console.print("stopping ...")
     finally:
-        await env.shutdown()
+        await server.shutdown()
         console.print("stopped cleanly")
+    if web_failure is not None:
+        raise ServerFailed(web_failure)

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
     task_queue: str = "pledge-cases"
+    # How long a command waits on the Temporal server or a worker before it says which
+    # part is not answering; long enough for a busy worker, short enough not to look hung.
+    temporal_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # PLEDGE_DEBUG=1 (or `pledge --debug`): show the traceback behind an error message.
+    debug: bool = False
 
     force_name: str = "Metropolitan Police"
     # Victim messages name the borough's Victim Focus Unit with this pattern.

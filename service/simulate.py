@@ -35,8 +35,9 @@ from service.cases import (
     view_case,
 )
 from service.configuration import configured_force, configured_policy
+from service.servers import time_skipping_server
 from service.settings import Settings
-from service.temporal import DATA_CONVERTER, register_search_attributes, test_server_binary
+from service.temporal import register_search_attributes
 from standards.clock import to_utc_iso
 from standards.force import Force
 from standards.policy import Policy
@@ -236,14 +237,11 @@ def obligation_json(view: CaseView) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def time_skipping_environment() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=test_server_binary(), data_converter=DATA_CONVERTER
-    )
-    try:
+    # Started by this process so that the server dies with it (a rehearsal ended by a
+    # timeout or a signal used to leave its servers running).
+    async with time_skipping_server() as env:
         await register_search_attributes(env.client)
         yield env
-    finally:
-        await env.shutdown()
 
 
 ProgressCallback = Callable[[int, int], None]

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import gc
+import logging
 import shutil
 import sys
+import traceback
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
-from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.enums.v1 import IndexedValueType, TaskQueueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
+from service.settings import Settings
 from workflows import search_attributes
+
+T = TypeVar("T")
+
+# A probe that tells which part is not answering gets a short bound of its own.
+PROBE_TIMEOUT_SECONDS = 3.0
+
+START_HINT = "start it with `make run` (or `pledge dev`)"
 
 
 @functools.lru_cache(maxsize=512)
@@ -90,3 +106,150 @@ async def register_search_attributes(client: Client, namespace: str = "default")
         except RPCError as error:
             if error.status != RPCStatusCode.ALREADY_EXISTS:
                 raise
+
+
+class TemporalUnavailable(RuntimeError):
+    """The Temporal server or the worker a command needs is not answering; the message
+    names which part, and how to start it."""
+
+
+def frontend_address(settings: Settings) -> str:
+    return settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client on the configured frontend, or TemporalUnavailable within the timeout."""
+    address = frontend_address(settings)
+    try:
+        return await asyncio.wait_for(
+            Client.connect(
+                address,
+                namespace=settings.temporal_namespace,
+                data_converter=DATA_CONVERTER,
+                runtime=runtime,
+            ),
+            settings.temporal_timeout_seconds,
+        )
+    except (RuntimeError, TimeoutError) as error:
+        raise TemporalUnavailable(
+            f"the Temporal server at {address} is not answering; {START_HINT}, "
+            "or set PLEDGE_TEMPORAL_ADDRESS to a running server"
+        ) from error
+
+
+async def describe_silence(client: Client, settings: Settings) -> str:
+    """Which part did not answer a call that timed out: the server, or the worker."""
+    queue = settings.task_queue
+    try:
+        described = await asyncio.wait_for(
+            client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=settings.temporal_namespace,
+                    task_queue=TaskQueue(name=queue),
+                    task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                )
+            ),
+            PROBE_TIMEOUT_SECONDS,
+        )
+    except (RPCError, TimeoutError):
+        return (
+            f"the Temporal server at {frontend_address(settings)} did not answer within "
+            f"{settings.temporal_timeout_seconds:g} s; {START_HINT}"
+        )
+    if not described.pollers:
+        return f"no worker is polling task queue {queue!r}; {START_HINT}"
+    return (
+        f"the worker polling task queue {queue!r} did not answer within "
+        f"{settings.temporal_timeout_seconds:g} s (it may have just stopped; {START_HINT}, "
+        "or raise PLEDGE_TEMPORAL_TIMEOUT_SECONDS)"
+    )
+
+
+def run_with_client(
+    settings: Settings,
+    work: Callable[[Client], Awaitable[T]],
+    on_timeout: Callable[[Client], Awaitable[T | None]] | None = None,
+) -> T:
+    """Run one command's coroutine with a client of its own, bounded by the timeout.
+
+    A call that outlasts the timeout ends in TemporalUnavailable naming the part that is
+    not answering, unless `on_timeout` can still give an answer. The client and its
+    runtime are torn down before this returns, while the interpreter is whole: a client
+    still alive when Python finalises (kept, for instance, by the frames of an error's
+    traceback) lets the core's threads call into a dying interpreter, which aborts with
+    "Fatal Python error: PyGILState_Release".
+    """
+
+    async def bounded(runtime: Runtime) -> T:
+        client = await connect(settings, runtime)
+        try:
+            return await asyncio.wait_for(work(client), settings.temporal_timeout_seconds)
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            # An update cancelled by the bound ends in the SDK's own error, not TimeoutError.
+            if on_timeout is not None:
+                answer = await asyncio.wait_for(on_timeout(client), PROBE_TIMEOUT_SECONDS)
+                if answer is not None:
+                    return answer
+            raise TemporalUnavailable(await describe_silence(client, settings)) from None
+
+    runtime = Runtime(telemetry=TelemetryConfig())
+    try:
+        return run_to_end(bounded(runtime))
+    finally:
+        del runtime
+        gc.collect()
+
+
+def run_to_end(work: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, leaving no client alive in an error's frames (see run_with_client)."""
+    try:
+        return asyncio.run(work)
+    except BaseException as error:
+        release_frames(error)
+        raise
+    finally:
+        gc.collect()
+
+
+def release_frames(error: BaseException) -> None:
+    """Drop the local variables of finished frames along an error's chain, so that no
+    traceback keeps a client alive; the traceback itself still prints."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        current = current.__cause__ or current.__context__
+
+
+class ExpectedRetryFilter(logging.Filter):
+    """A send that failed for a moment and will be retried is one line at INFO, not a
+    warning with a traceback: the retry is the plan, not a fault."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from activities.delivery import TransientDeliveryError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, TransientDeliveryError):
+            return True
+        # The SDK's activity logger puts the activity's details here.
+        activity: dict[str, Any] = getattr(record, "temporal_activity", None) or {}
+        record.msg = "%s for %s, attempt %s, will be retried: %s"
+        record.args = (
+            activity.get("activity_type", "activity"),
+            activity.get("workflow_id", "?"),
+            activity.get("attempt", "?"),
+            error,
+        )
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno = logging.INFO
+        record.levelname = logging.getLevelName(logging.INFO)
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+
+
+def log_expected_retries_briefly() -> None:
+    """Install ExpectedRetryFilter on the SDK's activity logger (idempotent)."""
+    logger = logging.getLogger("temporalio.activity")
+    if not any(isinstance(f, ExpectedRetryFilter) for f in logger.filters):
+        logger.addFilter(ExpectedRetryFilter())

@@ -2,33 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
 
-from service.configuration import configured_force
+from service.display import listing, minute_text, name_column, print_listing
+from service.errors import print_error
 from service.settings import Settings
-from service.tokens import TokenError, create_token, list_tokens, parse_scopes, revoke_token
 from standards.datafile import DataFileError
 from standards.force import UnknownUnit
-from storage.database import make_engine, make_session_factory, upgrade_to_head
+
+# SQLAlchemy and the migrations are imported when a command runs: `pledge --help`
+# loads none of them.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 token_app = typer.Typer(help="Create, list and revoke HTTP API tokens.", no_args_is_help=True)
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _sessions() -> sessionmaker[Session]:
+    from storage.database import make_engine, make_session_factory, upgrade_to_head
+
     url = Settings().resolved_database_url
     upgrade_to_head(url)
     return make_session_factory(make_engine(url))
 
 
 def _fail(error: Exception) -> typer.Exit:
-    err.print(f"[red]error:[/red] {error}", highlight=False)
+    print_error(err, error)
     return typer.Exit(1)
 
 
@@ -39,12 +43,17 @@ def token_create(
         list[str], typer.Option(help="cases:write, cases:read or victims:read; repeatable")
     ],
     borough: Annotated[
-        str | None, typer.Option(help="limit the token to this borough's cases")
+        str | None,
+        typer.Option(help="limit the token to this borough's cases (id or name, any case)"),
     ] = None,
 ) -> None:
     """Create a token and print it, once: only its digest is kept."""
+    from service.configuration import configured_force
+    from service.tokens import TokenError, create_token, parse_scopes
+
     settings = Settings()
     try:
+        # Kept as the unit's id, as cases are, so the limit matches however it was spelt.
         unit_id = None if borough is None else configured_force(settings).resolve_unit(borough).id
         secret = create_token(_sessions(), name, parse_scopes(scope), unit_id)
     except (TokenError, UnknownUnit, DataFileError) as error:
@@ -56,23 +65,28 @@ def token_create(
 @token_app.command("list")
 def token_list() -> None:
     """Every token: name, scopes, borough, created, revoked (never the token itself)."""
-    table = Table(title="API tokens")
-    for column in ("name", "scopes", "borough", "created", "revoked"):
-        table.add_column(column, overflow="fold")
+    from service.tokens import list_tokens
+
+    table = listing(
+        "API tokens",
+        *(name_column(header) for header in ("name", "scopes", "borough", "created", "revoked")),
+    )
     for token in list_tokens(_sessions()):
         table.add_row(
             token.name,
             " ".join(token.scopes),
             token.borough or "(all)",
-            token.created_at.isoformat(timespec="seconds"),
-            token.revoked_at.isoformat(timespec="seconds") if token.revoked_at else "",
+            minute_text(token.created_at),
+            minute_text(token.revoked_at),
         )
-    out.print(table)
+    print_listing(out, table, "no tokens")
 
 
 @token_app.command("revoke")
 def token_revoke(name: str) -> None:
     """Revoke a token at once: requests carrying it get 401 from then on."""
+    from service.tokens import TokenError, revoke_token
+
     try:
         revoke_token(_sessions(), name)
     except TokenError as error:

@@ -13,8 +13,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent / "migrations"
@@ -53,14 +54,70 @@ def make_engine(url: str) -> Engine:
     )
 
 
-def _make_sqlite_engine(url: URL) -> Engine:
+def _make_sqlite_engine(url: URL, create: bool = True) -> Engine:
     database = url.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if create and _sqlite_file(url) is not None:
+        Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_immediately)
     return engine
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file behind a SQLite URL (none for an in-memory or URI database)."""
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        return Path(database)
+    return None
+
+
+class NoDatabase(LookupError):
+    """A command that only reads found no database (or no schema) at the configured URL."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"no database at {display_url(url)}; run `pledge migrate` or `make run` first "
+            "(or point DATABASE_URL at the service's database)"
+        )
+
+
+def display_url(url: str) -> str:
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+def existing_engine(url: str) -> Engine:
+    """An engine on a database that already holds the schema; nothing is created or migrated.
+
+    Reading commands use it: opening SQLite would otherwise create the file (and its
+    folder), and an empty database would answer every question with nothing.
+    """
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        path = _sqlite_file(parsed)
+        if path is not None and not path.is_file():
+            raise NoDatabase(url)
+        engine = _make_sqlite_engine(parsed, create=False)
+    else:
+        engine = make_engine(url)
+    try:
+        migrated = inspect(engine).has_table("alembic_version")
+    except BaseException:
+        engine.dispose()
+        raise
+    if not migrated:
+        engine.dispose()
+        raise NoDatabase(url)
+    return engine
+
+
+def describe_database_error(url: str, error: DBAPIError) -> str:
+    """One line for a database that cannot be reached or refused the connection."""
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+    return (
+        f"cannot use the database at {display_url(url)}: {reason}; check DATABASE_URL "
+        "(is the server running and the database created? `pledge migrate` creates the schema)"
+    )
 
 
 def _begin_immediately(connection: Connection) -> None:
@@ -105,6 +162,16 @@ def alembic_config(url: str) -> Config:
 
 def upgrade_to_head(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
+
+
+@contextmanager
+def existing_database(url: str) -> Iterator[Engine]:
+    """An engine on a database that already exists (see existing_engine); disposed on exit."""
+    engine = existing_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from storage.database import make_engine, make_session_factory, normalise_url, upgrade_to_head
+from tests.skip_banner import pytest_terminal_summary  # noqa: F401  (a hook: found by name)
 
 POSTGRES_ADMIN_URL_VARIABLE = "PLEDGE_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -57,6 +57,10 @@ BREACH_OVERDUE_AT_ONCE = "breach-overdue-at-once"
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
 )
+# A local send's backoff longer than this is a workflow timer, not a sleep inside one
+# workflow task (2 s then 4 s held a task open over the core's 5-second warning).
+# Replay-safe: a replayed send resolves from its marker and never backs off again.
+SEND_LOCAL_RETRY_THRESHOLD = timedelta(seconds=1)
 
 
 @workflow.defn(name=CASE_WORKFLOW)
@@ -300,18 +304,24 @@ class CaseWorkflow:
         )
         # A send is one short call; as a local activity it costs the case no round
         # trip through the server and no second workflow task.
-        execute = (
-            workflow.execute_local_activity
-            if self._input.local_sends or workflow.patched(SEND_AS_LOCAL_ACTIVITY)
-            else workflow.execute_activity
-        )
-        outcome: MessageOutcome = await execute(
-            SEND_MESSAGE,
-            request,
-            result_type=MessageOutcome,
-            start_to_close_timeout=timedelta(minutes=2),
-            retry_policy=SEND_RETRY,
-        )
+        outcome: MessageOutcome
+        if self._input.local_sends or workflow.patched(SEND_AS_LOCAL_ACTIVITY):
+            outcome = await workflow.execute_local_activity(
+                SEND_MESSAGE,
+                request,
+                result_type=MessageOutcome,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=SEND_RETRY,
+                local_retry_threshold=SEND_LOCAL_RETRY_THRESHOLD,
+            )
+        else:
+            outcome = await workflow.execute_activity(
+                SEND_MESSAGE,
+                request,
+                result_type=MessageOutcome,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=SEND_RETRY,
+            )
         effects = CaseEffects()
         if outcome.fell_back_from is not None:
             effects.alerts.append(

@@ -21,11 +21,10 @@ from standards.force import load_force
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
 from tests.support.api import temporal_dev_server
-from tests.support.dev import dev_environment_in, pledge, start_dev, stop_dev
+from tests.support.dev import ROOT, dev_environment_in, pledge, start_dev, stop_dev
 from worker import WorkerParts, build_worker, default_backends
 from workflows import search_attributes as sa
 
-ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy(ROOT / "policies" / "met-pledge.toml")
 FORCE = load_force(ROOT / "policies" / "met.force.toml")
 
@@ -144,11 +143,12 @@ def test_pledge_dev_serves_the_cli_stops_cleanly_and_keeps_cases_across_a_restar
         assert narnia.stderr.startswith("error: unknown borough 'Narnia'; accepted")
         listed = ""
         for _ in range(50):  # visibility is eventually consistent
-            listed = pledge(dev_environment, "cases", "--borough", "CAMDEN").stdout
+            listing = pledge(dev_environment, "cases", "--borough", "CAMDEN")
+            listed = listing.stdout
             if "01/424242/26" in listed:
                 break
             time.sleep(0.2)
-        assert "01/424242/26" in listed and "camden" in listed
+        assert "01/424242/26" in listed and "camden" in listed, listing.stderr
         unknown = pledge(dev_environment, "cases", "--borough", "Narnia")
         assert unknown.returncode == 1 and "unknown borough 'Narnia'" in unknown.stderr
         refused = pledge(

@@ -171,3 +171,16 @@ def test_empty_listings_say_so_instead_of_printing_an_empty_frame(
     assert "nothing was due" in outputs["report"]
     for output in outputs.values():
         assert "──" not in output.split("Definitions")[0], output
+
+
+def test_breaches_takes_a_borough_by_name_in_any_case_and_refuses_an_unknown_one(
+    database_url: str, db_session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    build_history(db_session_factory)
+    as_of = ("--as-of", "2025-04-20T13:00+01:00")
+    by_name = pledge(tmp_path, database_url, "breaches", "--borough", "HACKNEY", *as_of)
+    unknown = pledge(tmp_path, database_url, "breaches", "--borough", "Narnia", *as_of)
+    assert by_name.returncode == 0, by_name.stderr
+    assert "B/1" in by_name.stdout and "A/1" not in by_name.stdout
+    assert unknown.returncode == 2
+    assert len(unknown.stderr.strip().splitlines()) == 1 and "Narnia" in unknown.stderr

@@ -20,14 +20,16 @@ def free_port() -> int:
         return port
 
 
-def dev_environment_in(data_dir: Path) -> dict[str, str]:
-    """The environment of a `pledge dev` with its own data directory and free ports."""
+def dev_environment_in(data_dir: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a `pledge` (or `pledge dev`) with its own data directory and
+    free ports."""
     return {
         **os.environ,
         "PLEDGE_DATA_DIR": str(data_dir),
         "PLEDGE_TEMPORAL_PORT": str(free_port()),
         "PLEDGE_TEMPORAL_UI_PORT": str(free_port()),
         "PLEDGE_WEB_PORT": str(free_port()),
+        **overrides,
     }
 
 
@@ -52,7 +54,7 @@ def start_dev(environment: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         seen += line
-        if "web app:" in line or "could not listen" in line:
+        if "Ctrl-C stops" in line or "could not listen" in line:
             return process, seen
         if process.poll() is not None:
             break
@@ -66,13 +68,15 @@ def stop_dev(process: subprocess.Popen[str]) -> str:
     return output
 
 
-def pledge(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def pledge(
+    environment: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         env=environment,
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )

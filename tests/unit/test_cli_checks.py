@@ -74,6 +74,8 @@ def test_holidays_check_shows_the_scottish_day_only_one_source_lists() -> None:
     assert "scotland" in lines[0] and "bank holiday" in lines[0] and "silent" in lines[0]
     assert "england_and_wales" not in output
     assert code == 1  # a difference the force file does not settle
+    # The way to settle it is named as the file spells it, not eaten as markup.
+    assert "under [[bank_holidays]]" in " ".join(output.split())
 
 
 def test_holidays_check_shows_a_difference_the_force_file_settles(
