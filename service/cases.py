@@ -17,9 +17,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,9 +54,37 @@ from workflows.contracts import (
     case_workflow_id,
 )
 
-Reference = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{2,31}$")]
+
+def _says_what_is_accepted(accepted: str) -> WrapValidator:
+    """Replace pydantic's "should match pattern '^...$'" with what a caller may send; the
+    pattern itself stays in the JSON schema."""
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as error:
+            if any(e["type"] == "string_pattern_mismatch" for e in error.errors()):
+                raise PydanticCustomError("format", accepted) from error
+            raise
+
+    return WrapValidator(validate)
+
+
+Reference = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{2,31}$"),
+    _says_what_is_accepted(
+        "a crime reference is 3 to 32 letters, digits and / _ . - starting with a letter or "
+        "digit, e.g. 01/123456/26"
+    ),
+]
 EventId = Annotated[
-    str, Field(pattern=rf"^[A-Za-z0-9][A-Za-z0-9/_.:-]{{0,{models.EVENT_ID_LENGTH - 1}}}$")
+    str,
+    Field(pattern=rf"^[A-Za-z0-9][A-Za-z0-9/_.:-]{{0,{models.EVENT_ID_LENGTH - 1}}}$"),
+    _says_what_is_accepted(
+        f"an event id is 1 to {models.EVENT_ID_LENGTH} letters, digits and / _ . : - "
+        "starting with a letter or digit, e.g. crs-000123"
+    ),
 ]
 ChannelName = Literal["sms", "email"]
 
