@@ -18,15 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from service.cases import CaseError, CaseIn, EventIn, open_case, post_event
+from service.cases import CaseError, CaseIn, EventIn, case_started, open_case, post_event
 from standards.force import Force
 from standards.policy import Policy
-from workflows.contracts import EventReceipt, case_workflow_id
+from workflows.contracts import EventReceipt
 
 log = logging.getLogger("pledge.writes")
-
-# How long to ask Temporal whether a workflow exists, once the write itself ran out of time.
-DESCRIBE_TIMEOUT_SECONDS = 2.0
 
 T = TypeVar("T")
 
@@ -89,17 +86,6 @@ async def _wait(task: asyncio.Task[T], timeout: float) -> T:
         raise
 
 
-async def workflow_started(client: Client, reference: str) -> bool:
-    try:
-        await asyncio.wait_for(
-            client.get_workflow_handle(case_workflow_id(reference)).describe(),
-            DESCRIBE_TIMEOUT_SECONDS,
-        )
-    except (TimeoutError, RPCError, RuntimeError):
-        return False
-    return True
-
-
 def _keep_running(task: asyncio.Task[T]) -> None:
     _in_flight.add(task)
 
@@ -132,14 +118,14 @@ async def open_case_within(
         return OpenOutcome.OPENED
     except TimeoutError:
         pass
-    if await workflow_started(client, case.reference):
+    if await case_started(client, case.reference):
         _keep_running(task)
         return OpenOutcome.ACCEPTED
     task.cancel()
     with contextlib.suppress(BaseException):
         await task
     # The start may have reached the server as the wait was given up.
-    if await workflow_started(client, case.reference):
+    if await case_started(client, case.reference):
         return OpenOutcome.ACCEPTED
     raise TemporalUnavailable(
         f"Temporal or the worker did not answer within {timeout:g} s; nothing was accepted"

@@ -7,6 +7,7 @@ is started with the non-personal facts its clocks need.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Annotated, Any, Literal
@@ -343,7 +344,8 @@ async def open_case(
         if not started and not isinstance(error, WorkflowAlreadyStartedError):
             # A caller's bound may cut the call after the server took the start (no worker
             # to run the intake): the case is accepted, so its record must stay.
-            started = await _exists_on_server(client, case.reference)
+            with contextlib.suppress(asyncio.CancelledError):
+                started = await case_started(client, case.reference)
         if not started:
             await asyncio.to_thread(_delete_case, sessions, case.reference)
         if isinstance(error, WorkflowAlreadyStartedError):
@@ -359,14 +361,6 @@ async def _known_started(start: WithStartWorkflowOperation[Any, Any]) -> bool:
     except (Exception, asyncio.CancelledError):
         return False
     return True
-
-
-async def _exists_on_server(client: Client, reference: str) -> bool:
-    """Whether the case's workflow exists, asked once and briefly (False if nobody answers)."""
-    try:
-        return await asyncio.wait_for(case_started(client, reference), timeout=2)
-    except (Exception, asyncio.CancelledError):
-        return False
 
 
 @dataclass
@@ -524,11 +518,20 @@ async def view_case(client: Client, reference: str) -> CaseView:
         raise CaseError(f"no running case {reference}: {error.message}") from error
 
 
-async def case_started(client: Client, reference: str) -> bool:
-    """Whether the case's workflow exists (started, whether or not a worker has run it)."""
+# How long to wait for the server to say whether a case's workflow exists.
+CASE_LOOKUP_TIMEOUT_SECONDS = 2.0
+
+
+async def case_started(
+    client: Client, reference: str, timeout: float = CASE_LOOKUP_TIMEOUT_SECONDS
+) -> bool:
+    """Whether the case's workflow exists (started, whether or not a worker has run it);
+    False when there is none, or the server does not say within `timeout` seconds."""
     try:
-        await client.get_workflow_handle(case_workflow_id(reference)).describe()
-    except RPCError:
+        await asyncio.wait_for(
+            client.get_workflow_handle(case_workflow_id(reference)).describe(), timeout
+        )
+    except (TimeoutError, RPCError, RuntimeError):
         return False
     return True
 

@@ -18,6 +18,7 @@ import pytest
 from service.temporal import dev_server_binary
 from tests.support.dev import (
     ROOT,
+    case_open_args,
     dev_environment_in,
     pledge,
     start_dev,
@@ -26,20 +27,7 @@ from tests.support.dev import (
 
 BOUND = "3"  # PLEDGE_TEMPORAL_TIMEOUT_SECONDS for these tests
 REFERENCE = "01/000777/26"
-OPEN = (
-    "case",
-    "open",
-    "--reference",
-    REFERENCE,
-    "--category",
-    "burglary",
-    "--borough",
-    "Camden",
-    "--name",
-    "Alex Smith",
-    "--email",
-    "alex@example.org",
-)
+OPEN = case_open_args(REFERENCE)
 
 
 def wait_for_port(port: int, seconds: float = 60) -> None:

@@ -21,7 +21,7 @@ from standards.force import load_force
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
 from tests.support.api import temporal_dev_server
-from tests.support.dev import ROOT, dev_environment_in, pledge, start_dev, stop_dev
+from tests.support.dev import ROOT, case_open_args, dev_environment_in, pledge, start_dev, stop_dev
 from worker import WorkerParts, build_worker, default_backends
 from workflows import search_attributes as sa
 
@@ -118,27 +118,9 @@ def test_pledge_dev_serves_the_cli_stops_cleanly_and_keeps_cases_across_a_restar
 ) -> None:
     process, _ = start_dev(dev_environment)
     try:
-        opened = pledge(
-            dev_environment,
-            "case",
-            "open",
-            "--reference",
-            "01/424242/26",
-            "--category",
-            "burglary",
-            "--borough",
-            "Camden",
-            "--name",
-            "Alex Smith",
-            "--email",
-            "alex@example.org",
-        )
+        opened = pledge(dev_environment, *case_open_args("01/424242/26"))
         assert opened.returncode == 0, opened.stderr
-        narnia = pledge(
-            dev_environment,
-            *("case", "open", "--reference", "01/434343/26", "--category", "burglary"),
-            *("--borough", "Narnia", "--name", "Alex Smith", "--email", "alex@example.org"),
-        )
+        narnia = pledge(dev_environment, *case_open_args("01/434343/26", borough="Narnia"))
         assert narnia.returncode == 1
         assert narnia.stderr.startswith("error: unknown borough 'Narnia'; accepted")
         listed = ""

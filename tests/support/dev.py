@@ -68,6 +68,14 @@ def stop_dev(process: subprocess.Popen[str]) -> str:
     return output
 
 
+def case_open_args(reference: str, borough: str = "Camden") -> tuple[str, ...]:
+    """`pledge case open` for a burglary with an email-only victim."""
+    return (
+        *("case", "open", "--reference", reference, "--category", "burglary"),
+        *("--borough", borough, "--name", "Alex Smith", "--email", "alex@example.org"),
+    )
+
+
 def pledge(
     environment: dict[str, str], *args: str, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
