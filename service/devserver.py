@@ -9,6 +9,7 @@ import signal
 
 from rich.console import Console
 
+from service.retention import ensure_retention_schedule
 from service.servers import ServerFailed, start_dev_server
 from service.settings import Settings
 from service.temporal import log_expected_retries_briefly
@@ -43,6 +44,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
     )
     web_failure: str | None = None
     try:
+        await ensure_retention_schedule(server.client, settings)
         worker = build_worker(server.client, settings, parts)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

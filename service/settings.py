@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     vfu_email_pattern: str = "vfu-{borough}@pledge.invalid"
     manager_email_pattern: str = "manager-{borough}@pledge.invalid"
 
+    # Retention of personal data: a closed case's victim contact profile is erased this
+    # many days after closure (a case can be reopened for a year: keep at least that),
+    # by a daily Temporal Schedule at this hour, London time.
+    retention_days_after_closure: int = Field(default=365, ge=1)
+    retention_hour: int = Field(default=3, ge=0, le=23)
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'pledge.db'}"

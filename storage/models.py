@@ -70,7 +70,11 @@ def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (one_of("status", CaseStatus),)
+    __table_args__ = (
+        one_of("status", CaseStatus),
+        # Retention finds closed cases by closing time.
+        Index("ix_cases_status_closed_at", "status", "closed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), unique=True)
@@ -331,3 +335,21 @@ class ApiAuditRecord(Base):
 
 # The report summary tables join the same metadata (they refer to Obligation above).
 from storage import report_models as report_models  # noqa: E402
+
+
+class ContactErasure(Base):
+    """A closed case whose victim's contact profile was erased once retention ran out.
+
+    The case's obligations, transitions and alerts stay (they carry no personal data),
+    so reports do not change; the victim row goes, and the messages keep no recipient
+    or text.
+    """
+
+    __tablename__ = "contact_erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retention_days: Mapped[int] = mapped_column(Integer)
+    messages_scrubbed: Mapped[int] = mapped_column(Integer)
