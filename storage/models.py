@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -119,6 +120,11 @@ class CaseEventRecord(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the case's clocks were told (the standard it names and its details, never the
+    # staff details kept on the case), so its history can be replayed under another policy.
+    standard: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    # NULL for events recorded before the details were kept.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
 
     @property
     def actor_reference(self) -> str:
