@@ -36,7 +36,8 @@ from standards.staff import (
 from storage import models
 from storage.enums import AuthEvent
 
-# How long sign-in log rows are kept; older ones are pruned as new sign-ins arrive.
+# How long sign-in log rows and ended sessions are kept; older ones are pruned as new
+# sign-ins arrive.
 AUTH_LOG_RETENTION = timedelta(days=90)
 
 
@@ -186,10 +187,16 @@ def sign_in(
         )
         row.last_sign_in_at = now
         record_event(session, AuthEvent.SIGN_IN_OK, now, email=account, address=source)
-        session.execute(
-            delete(models.StaffAuthEvent).where(models.StaffAuthEvent.at < now - AUTH_LOG_RETENTION)
-        )
+        _prune(session, now)
         return SignedIn(_user_of(row), session_id)
+
+
+def _prune(session: Session, now: datetime) -> None:
+    """Forget log rows and sessions past the retention (sessions are long over by then:
+    none outlives its lifetime)."""
+    cutoff = now - AUTH_LOG_RETENTION
+    session.execute(delete(models.StaffAuthEvent).where(models.StaffAuthEvent.at < cutoff))
+    session.execute(delete(models.StaffSession).where(models.StaffSession.created_at < cutoff))
 
 
 def current_session(
