@@ -346,3 +346,21 @@ async def test_get_requests_never_change_state(database_url: str) -> None:
             for path in paths:
                 await anonymous.get(path)
         assert staff_state(pages.sessions) == before
+
+
+async def test_sessions_and_log_rows_older_than_90_days_are_forgotten_at_a_sign_in(
+    database_url: str,
+) -> None:
+    create_staff_user(database_url, "admin@force.example.org", StaffRole.ADMIN)
+    clock = MovableClock()
+    async with running_pages(database_url, clock=clock) as pages:
+        await sign_in(pages.http, "admin@force.example.org")
+        old = staff_state(pages.sessions)
+        assert len(old["sessions"]) == 1
+        clock.advance(days=91)
+        async with pages.client() as later:
+            await sign_in(later, "admin@force.example.org")
+        now = staff_state(pages.sessions)
+        assert [row[0] for row in now["sessions"]] != [row[0] for row in old["sessions"]]
+        assert len(now["sessions"]) == 1
+        assert [event.event for event in auth_events(pages.sessions)] == [AuthEvent.SIGN_IN_OK]
