@@ -119,6 +119,9 @@ async def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(
         assert "Enter the email address and password of an active account" in answers[0][1]
         assert "There is a problem" in answers[0][1]
         assert answers[0] == answers[1] == answers[2]
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["referrer-policy"] == "same-origin"
 
 
 async def test_empty_fields_are_named_in_the_error_summary_and_beside_each_field(
