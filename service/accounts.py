@@ -104,8 +104,10 @@ def password_matches(password_hash: str | None, password: str) -> bool:
     return password_hash is not None
 
 
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+def rehashed(password_hash: str, password: str) -> str | None:
+    """A new hash of a password just verified, when its old one used weaker parameters than
+    today's; not checked against the password policy (which may have changed since)."""
+    return _hasher.hash(password) if _hasher.check_needs_rehash(password_hash) else None
 
 
 def record_event(

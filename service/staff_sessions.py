@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from service.accounts import hash_password, needs_rehash, password_matches, record_event
+from service.accounts import password_matches, record_event, rehashed
 from service.settings import Settings
 from standards.staff import (
     SessionEnd,
@@ -172,8 +172,7 @@ def sign_in(
                 detail=None if usable else "no active account",
             )
             return Refused()
-        if needs_rehash(row.password_hash):
-            row.password_hash = hash_password(password)
+        row.password_hash = rehashed(row.password_hash, password) or row.password_hash
         if replacing is not None:
             _end(session, replacing, now, SessionEnd.REPLACED)
         session_id = new_session_id()

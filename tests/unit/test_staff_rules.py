@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from service.accounts import normalise_email, parse_role, password_matches, resolve_borough
+from service.accounts import (
+    normalise_email,
+    parse_role,
+    password_matches,
+    rehashed,
+    resolve_borough,
+)
 from service.settings import Settings
 from standards.force import load_force
 from standards.staff import (
@@ -158,6 +164,15 @@ def test_a_role_and_a_borough_are_read_as_typed_in_any_case() -> None:
     assert resolve_borough(MET, None) is None
     with pytest.raises(AccountRuleError, match="did you mean 'Camden'"):
         resolve_borough(MET, "camdn")
+
+
+def test_a_hash_made_with_weaker_parameters_is_renewed_even_for_a_short_password() -> None:
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8192).hash("short")
+    renewed = rehashed(weak, "short")
+    assert renewed is not None and renewed != weak and password_matches(renewed, "short")
+    assert rehashed(renewed, "short") is None
 
 
 def test_no_account_never_matches_a_password() -> None:
