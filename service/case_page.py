@@ -63,6 +63,7 @@ class VictimProfile:
 
 @dataclass(frozen=True)
 class ObligationEntry:
+    obligation_id: int
     key: str
     standard: str
     occurrence: int
@@ -200,6 +201,7 @@ def read_case_page(
         )
         entries = [
             ObligationEntry(
+                obligation_id=row.id,
                 key=row.key,
                 standard=row.standard,
                 occurrence=row.occurrence,
@@ -264,13 +266,53 @@ def open_standards(page: CasePage) -> set[str]:
     return {o.standard for o in page.obligations if o.is_open}
 
 
+
+
+@dataclass(frozen=True)
+class ActionTarget:
+    """The obligation a form on a staff page acts on, as it stands now."""
+
+    obligation_id: int
+    key: str
+    standard: str
+    state: ObligationState
+    explainable: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (ObligationState.PENDING, ObligationState.BREACHED)
+
+
+def action_target(
+    sessions: sessionmaker[Session], reference: str, obligation_id: int
+) -> ActionTarget | None:
+    """The obligation `obligation_id` of the case `reference`; None when the case has none."""
+    with sessions() as session:
+        row = session.scalar(
+            select(models.Obligation)
+            .join(models.Case, models.Case.id == models.Obligation.case_id)
+            .where(models.Case.reference == reference, models.Obligation.id == obligation_id)
+        )
+        if row is None:
+            return None
+        return ActionTarget(
+            obligation_id=row.id,
+            key=row.key,
+            standard=row.standard,
+            state=ObligationState(row.state),
+            explainable=row.breached_at is not None and row.explained_at is None,
+        )
+
+
 __all__ = [
+    "ActionTarget",
     "AlertEntry",
     "CasePage",
     "CaseSummary",
     "MessageEntry",
     "ObligationEntry",
     "VictimProfile",
+    "action_target",
     "case_borough",
     "name_actors",
     "open_standards",
