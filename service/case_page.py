@@ -266,8 +266,6 @@ def open_standards(page: CasePage) -> set[str]:
     return {o.standard for o in page.obligations if o.is_open}
 
 
-
-
 @dataclass(frozen=True)
 class ActionTarget:
     """The obligation a form on a staff page acts on, as it stands now."""

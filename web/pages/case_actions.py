@@ -37,8 +37,8 @@ from web.pages.case_views import (
 )
 from web.pages.queue import BACK_TO_CASE, back_to_queue, queue_response
 from web.pages.rendering import FieldError
-from workflows.contracts import EventReceipt
 from web.pages.staff_auth import PageNotFound, StaffForm, require_staff
+from workflows.contracts import EventReceipt
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CaseActor = Annotated[StaffUser, Depends(require_staff(StaffRole.VFU, StaffRole.MANAGER))]
@@ -54,7 +54,9 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def contact_problems(form: FormData, target: ActionTarget) -> tuple[dict[str, Any], list[FieldError]]:
+def contact_problems(
+    form: FormData, target: ActionTarget
+) -> tuple[dict[str, Any], list[FieldError]]:
     field = f"method-{target.obligation_id}"
     method = _text(form, field)
     if method not in CONTACT_METHODS:
@@ -216,4 +218,3 @@ async def explain_breach(
 ) -> Response:
     """Explain the breach of the obligation named by the form."""
     return await _act(request, user, reference, form, Done.EXPLANATION)
-

@@ -9,7 +9,6 @@ from typing import Final
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
-
 from pydantic import TypeAdapter, ValidationError
 
 from service.cases import Reference
@@ -118,15 +117,6 @@ def may_see_victim(user: StaffUser, force: Force, stored_borough: str) -> bool:
     not a force-wide manager, who oversees figures rather than people."""
     unit = unit_of(force, stored_borough)
     return user.role in (StaffRole.VFU, StaffRole.MANAGER) and user.borough == unit
-
-
-def boroughs_of(user: StaffUser, force: Force) -> list[str] | None:
-    """What a reader's queue is limited to: the stored spellings of their unit (None for a
-    force-wide manager)."""
-    if user.borough is None:
-        return None
-    unit = force.unit(user.borough)
-    return unit.stored_spellings() if unit is not None else [user.borough]
 
 
 def london(instant: datetime | None) -> str:

@@ -24,9 +24,9 @@ from service.queue import (
     standard_rule,
     what_meets,
 )
-from standards.staff import StaffRole, StaffUser
+from standards.staff import StaffRole, StaffUser, visible_boroughs
 from web.api.context import api_context
-from web.pages.case_views import boroughs_of, notice_for
+from web.pages.case_views import notice_for
 from web.pages.rendering import FieldError, render
 from web.pages.staff_auth import require_staff
 
@@ -100,7 +100,7 @@ async def queue_response(
     policy = context.policy
     standards = [rule.id for rule in policy.standards]
     parsed = parse_filters(values, standards)
-    boroughs = boroughs_of(user, context.force)
+    boroughs = visible_boroughs(user, context.force)
     now = context.clock()
     officers = await asyncio.to_thread(queue_officers, context.sessions, boroughs, now)
     page = None
