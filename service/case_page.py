@@ -302,6 +302,18 @@ def action_target(
         )
 
 
+def recorded_event_at(
+    sessions: sessionmaker[Session], reference: str, event_id: str
+) -> datetime | None:
+    """When the event the case recorded with this id happened (a form sent twice), if any."""
+    with sessions() as session:
+        return session.scalar(
+            select(models.CaseEventRecord.at)
+            .join(models.Case, models.Case.id == models.CaseEventRecord.case_id)
+            .where(models.Case.reference == reference, models.CaseEventRecord.event_id == event_id)
+        )
+
+
 __all__ = [
     "ActionTarget",
     "AlertEntry",
@@ -315,4 +327,5 @@ __all__ = [
     "name_actors",
     "open_standards",
     "read_case_page",
+    "recorded_event_at",
 ]

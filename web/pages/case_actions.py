@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from service.bounded_writes import TemporalUnavailable, post_event_within
-from service.case_page import ActionTarget, action_target
+from service.case_page import ActionTarget, action_target, recorded_event_at
 from service.cases import CaseError, EventIn
 from standards.case import EventType
 from standards.obligations import BreachReason
@@ -158,9 +158,6 @@ async def _act(
         event_type = EventType.BREACH_EXPLAINED
     if errors:
         return await again(errors, 422)
-    refused = state_problem(kind, target)
-    if refused is not None:
-        return await again([refused], 409)
     field = _first_field(kind, target)
     try:
         event = EventIn(
@@ -174,6 +171,18 @@ async def _act(
         )
     except ValidationError:
         return await again([FieldError(field, "The form was out of date: try again")], 422)
+    # A form sent twice goes through again, to give the first outcome, not a refusal.
+    first_at = (
+        None
+        if event.event_id is None
+        else await asyncio.to_thread(recorded_event_at, context.sessions, reference, event.event_id)
+    )
+    if first_at is not None:
+        # The same event as the first time, so the case gives the first receipt.
+        event = event.model_copy(update={"at": first_at})
+    refused = None if first_at is not None else state_problem(kind, target)
+    if refused is not None:
+        return await again([refused], 409)
 
     async def nothing_more(_receipt: EventReceipt) -> None:
         # case_events keeps the event with its actor; there is no API audit to write.
