@@ -82,6 +82,7 @@ async def case_response(
             "submitted": submitted or {},
             "notice": notice,
             "now": context.clock(),
+            "standard_titles": {rule.id: rule.title for rule in context.policy.standards},
         },
         status_code=status_code,
         errors=errors,
