@@ -4,6 +4,7 @@ needed for any of these: every one is answered before an event would be posted).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator
@@ -336,3 +337,40 @@ async def test_a_malformed_reference_is_404(site: QueueSite) -> None:
         ]
 
     assert [r.status_code for r in responses] == [404, 404, 404]
+
+
+async def test_a_contact_while_temporal_is_down_is_503_in_bounded_time_and_changes_nothing(
+    database_url: str,
+) -> None:
+    create_staff_user(database_url, "vfu-camden@met.example", StaffRole.VFU, "camden")
+    # No Temporal at all: the app's client points at a port nobody listens on.
+    async with running_pages(database_url, clock=lambda: NOW, api_write_timeout_seconds=2) as pages:
+        add_case(
+            pages.sessions,
+            NOW,
+            CAMDEN_CASE,
+            ObligationSpec("dv_contact", ObligationState.BREACHED, -30 * HOUR),
+        )
+        obligation = _obligation_id(pages.sessions, CAMDEN_CASE, "dv_contact")
+        async with pages.client() as client:
+            browser = await sign_in(client, "vfu-camden@met.example")
+            queue = await browser.get("/queue")
+            started = asyncio.get_running_loop().time()
+            response = await browser.post(
+                f"/cases/{CAMDEN_CASE}/contact",
+                data={
+                    "csrf_token": csrf_token_of(queue.text),
+                    "obligation": str(obligation),
+                    f"method-{obligation}": "phone",
+                    "event_id": "page-while-down",
+                    "back": "",
+                },
+            )
+            elapsed = asyncio.get_running_loop().time() - started
+
+        assert response.status_code == 503, response.text
+        assert error_links(response.text) == [f"method-{obligation}"]
+        assert "did not answer in time" in response.text
+        assert elapsed < 15
+        assert events_recorded(pages.sessions) == 0
+        assert listed_references(response.text) == [CAMDEN_CASE]
