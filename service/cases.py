@@ -515,6 +515,11 @@ async def post_event(
             f"case {event.reference} is not running ({error.message}); "
             "is the reference right, or has the case been archived?"
         ) from error
+    except RuntimeError:
+        # The client could not reach Temporal at all: the case never heard of the event,
+        # so its record goes too (the caller is told Temporal did not answer).
+        await asyncio.to_thread(forget_event, sessions, event.reference, recorded)
+        raise
 
 
 async def view_case(client: Client, reference: str) -> CaseView:
