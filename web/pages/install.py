@@ -5,8 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from web.pages import admin, sign_in
 from web.pages.rendering import PAGES_DIR, STATIC_PATH
+from web.pages.staff_auth import install_staff_auth
 
 
 def install_pages(app: FastAPI) -> None:
     app.mount(STATIC_PATH, StaticFiles(directory=PAGES_DIR / "static"), name="static")
+    install_staff_auth(app)
+    app.include_router(sign_in.router)
+    app.include_router(admin.router)

@@ -47,6 +47,10 @@ def render(
     values["errors"] = errors or []
     values["field_errors"] = errors_by_field(errors or [])
     values["static_path"] = STATIC_PATH
+    # Set by the staff pages' sign-in check (web/pages/staff_auth.py): the layout shows who
+    # is signed in, and every form carries the session's token.
+    values.setdefault("staff_user", getattr(request.state, "staff_user", None))
+    values.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
     response = templates.TemplateResponse(
         request, template, values, status_code=status_code, headers=NO_STORE if no_store else None
     )
