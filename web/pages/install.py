@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from web.pages import admin, sign_in
+from web.pages import admin, dashboard, sign_in
 from web.pages.rendering import PAGES_DIR, STATIC_PATH
 from web.pages.staff_auth import install_staff_auth
 
@@ -15,3 +15,4 @@ def install_pages(app: FastAPI) -> None:
     install_staff_auth(app)
     app.include_router(sign_in.router)
     app.include_router(admin.router)
+    app.include_router(dashboard.router)
