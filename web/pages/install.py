@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from web.pages import admin, case_actions, case_page, queue, sign_in
+from web.pages import admin, case_actions, case_page, dashboard, queue, sign_in
 from web.pages.rendering import PAGES_DIR, STATIC_PATH
 from web.pages.staff_auth import install_staff_auth
 
@@ -15,6 +15,7 @@ def install_pages(app: FastAPI) -> None:
     install_staff_auth(app)
     app.include_router(sign_in.router)
     app.include_router(admin.router)
+    app.include_router(dashboard.router)
     # The VFU queue and the case page; the actions' POST routes before the case page's
     # GET, whose path takes the rest of the URL.
     app.include_router(queue.router)
