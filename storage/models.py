@@ -331,3 +331,4 @@ class ApiAuditRecord(Base):
 
 # The report summary tables join the same metadata (they refer to Obligation above).
 from storage import report_models as report_models  # noqa: E402
+from storage import victim_models as victim_models  # noqa: E402
