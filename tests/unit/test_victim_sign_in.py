@@ -180,8 +180,8 @@ def test_the_code_message_never_names_a_crime_type_and_discreetly_says_nothing_r
         words = set(re.findall(r"[a-z]+", f"{message.subject or ''} {message.text}".lower()))
         assert not words & CRIME_WORDS
         assert category.replace("_", " ") not in message.text.lower()
-    words = f"{discreet.subject or ''} {discreet.text} {discreet.html or ''}"
-    assert discreet_problems(words, [*terms, "Metropolitan Police"]) == []
+    everything = f"{discreet.subject or ''} {discreet.text} {discreet.html or ''}"
+    assert discreet_problems(everything, [*terms, "Metropolitan Police"]) == []
     if channel == Channel.SMS:
         assert discreet.html is None and len(discreet.text) <= 160
 
