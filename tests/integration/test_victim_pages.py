@@ -104,11 +104,11 @@ async def test_a_code_signs_in_once_and_never_again(app: tuple[Api, MovableClock
         assert page.status_code == 200 and reference in page.text
     async with browser(api) as second:
         await ask_for_code(second, "01/999999/26")
-        second.cookies.set("pledge_victim_reference", reference, path=TRACK)
+        second.cookies.set("updates_reference", reference, path=TRACK)
         again = await enter_code(second, code)
         assert again.status_code == 400
         assert "The code is wrong or has expired" in again.text
-        assert "pledge_victim" not in again.cookies
+        assert "updates_session" not in again.cookies
 
 
 async def test_a_code_is_dead_after_ten_minutes(app: tuple[Api, MovableClock]) -> None:
@@ -230,7 +230,7 @@ async def test_a_victim_sees_only_their_own_case(app: tuple[Api, MovableClock]) 
     assert theirs not in sams and "DC Bo Green" not in sams
     assert theirs in kims and mine not in kims
     async with browser(api) as stranger:
-        stranger.cookies.set("pledge_victim", "forged-token", path=TRACK)
+        stranger.cookies.set("updates_session", "forged-token", path=TRACK)
         refused = await stranger.get(CASE)
         assert refused.status_code == 303 and refused.headers["location"] == TRACK
 
@@ -331,12 +331,12 @@ async def test_a_session_ends_after_thirty_idle_minutes_and_at_exit(
         idle = await http.get(CASE)
         assert idle.status_code == 303 and idle.headers["location"] == TRACK
         await sign_in(http, api.sessions, reference, case_id)
-        token = http.cookies.get("pledge_victim")
+        token = http.cookies.get("updates_session")
         left = await http.get(f"{TRACK}/exit")
         assert left.status_code == 303 and left.headers["location"] == EXIT_URL
     async with browser(api) as replay:
         assert token is not None
-        replay.cookies.set("pledge_victim", token, path=TRACK)
+        replay.cookies.set("updates_session", token, path=TRACK)
         after = await replay.get(CASE)
         assert after.status_code == 303 and after.headers["location"] == TRACK
     with api.sessions() as session:

@@ -1,9 +1,10 @@
 """The victims' pages, "track my report": sign in by one-time code, see the case, ask for an
 update, and leave quickly.
 
-Separate from staff sign-in: their own cookie (`pledge_victim`, only sent under /track),
-their own sessions table, a short idle lifetime. Every answer, redirects included, is
-`Cache-Control: no-store` with no referrer, and every page carries "Exit this page".
+Separate from staff sign-in: their own cookie (`updates_session`, a neutral name, sent
+only under /track), their own sessions table, a short idle lifetime. Every answer,
+redirects included, is `Cache-Control: no-store` with no referrer, and every page carries
+"Exit this page".
 The sign-in pages read the same whatever the reference: the code is sent after the
 answer has gone (a background task), so neither the words nor the timing say whether a
 case has the reference.
@@ -45,9 +46,9 @@ UPDATE_PATH = f"{CASE_PATH}/update"
 SIGN_OUT_PATH = f"{TRACK_PATH}/sign-out"
 EXIT_PATH = f"{TRACK_PATH}/exit"
 
-SESSION_COOKIE = "pledge_victim"
+SESSION_COOKIE = "updates_session"
 # The reference a code was asked for, until the code is typed (not a secret: it was typed).
-PENDING_COOKIE = "pledge_victim_reference"
+PENDING_COOKIE = "updates_reference"
 
 # The same pattern as an API reference (service.cases.Reference), checked here as a form.
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{2,31}")
