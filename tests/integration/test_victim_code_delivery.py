@@ -83,7 +83,9 @@ async def test_a_code_goes_by_smtp_and_only_its_digest_is_kept(
         assert await requests_dealt_with(api.sessions) == ["sent"]
         emails = [m for m in recorder.messages if str(m["Subject"]).startswith("Your code")]
         assert len(emails) == 1 and emails[0]["To"] == "sam@example.org"
-        found = re.search(r"Your code is (\d{6})", emails[0].get_body(("plain",)).get_content())
+        body = emails[0].get_body(("plain",))
+        assert body is not None
+        found = re.search(r"Your code is (\d{6})", body.get_content())
         assert found is not None
         code = found.group(1)
         with api.sessions() as session:
