@@ -86,6 +86,23 @@ class Settings(BaseSettings):
     staff_sign_in_failures_per_account: int = Field(default=10, gt=0)
     staff_sign_in_failures_per_address: int = Field(default=50, gt=0)
 
+    # --- Track my report: victims' sign-in by one-time code and their pages (web/pages/victim.py).
+    # A code is single-use and lives this long; this many wrong codes lock the reference for
+    # the lock duration; one address (the client's IP) may ask for this many codes per window.
+    victim_code_lifetime_minutes: int = Field(default=10, ge=1, le=60)
+    victim_code_max_wrong: int = Field(default=5, ge=1)
+    victim_code_lock_minutes: int = Field(default=15, ge=1)
+    victim_code_requests_per_address: int = Field(default=10, ge=1)
+    victim_code_request_window_minutes: int = Field(default=60, ge=1)
+    # Codes sent to one reference in one window: more are not sent (the page is unchanged),
+    # so nobody can flood a victim's phone with codes by typing their reference.
+    victim_codes_per_reference: int = Field(default=3, ge=1)
+    # A victim's session ends after this long without a page view (short: shared devices).
+    victim_session_idle_minutes: int = Field(default=30, ge=1, le=240)
+    # Where "Exit this page" and Shift pressed three times go: a neutral site (a link, not
+    # an asset the pages load).
+    victim_exit_url: str = "https://www.bbc.co.uk/weather"
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'pledge.db'}"

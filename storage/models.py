@@ -406,10 +406,6 @@ class StaffAuthEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# The report summary tables join the same metadata (they refer to Obligation above).
-from storage import report_models as report_models  # noqa: E402
-
-
 class ContactErasure(Base):
     """A closed case whose victim's contact profile was erased once retention ran out.
 
@@ -426,3 +422,8 @@ class ContactErasure(Base):
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
     retention_days: Mapped[int] = mapped_column(Integer)
     messages_scrubbed: Mapped[int] = mapped_column(Integer)
+
+
+# The report summary tables join the same metadata (they refer to Obligation above).
+from storage import report_models as report_models  # noqa: E402
+from storage import victim_models as victim_models  # noqa: E402

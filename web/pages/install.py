@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from web.pages import admin, case_actions, case_page, dashboard, queue, sign_in
+from web.pages import admin, case_actions, case_page, dashboard, dev_outbox, queue, sign_in, victim
 from web.pages.rendering import PAGES_DIR, STATIC_PATH
 from web.pages.staff_auth import install_staff_auth
 
@@ -21,3 +21,7 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(queue.router)
     app.include_router(case_actions.router)
     app.include_router(case_page.router)
+
+    # Victims' "track my report" pages, and the development outbox they sign in with.
+    app.include_router(victim.router)
+    app.include_router(dev_outbox.router)
