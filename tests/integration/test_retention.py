@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.retention import ERASED
 from reporting.compliance import compliance_report
 from reporting.demo import generate
+from service.backends import default_backends
 from service.retention import RETENTION_TIME_ZONE, ensure_retention_schedule
 from service.settings import Settings
 from standards.case import CaseStatus
@@ -26,7 +27,7 @@ from standards.policy import load_policy, policy_path
 from storage import models
 from tests.report_history import POLICIES
 from tests.support.api import temporal_dev_server
-from worker import WorkerParts, build_worker, default_backends
+from worker import WorkerParts, build_worker
 from workflows.retention import (
     RETENTION_SCHEDULE_ID,
     RETENTION_WORKFLOW,
