@@ -1,0 +1,252 @@
+"""Many cases through the in-process driver, over a pool of processes, as JSON.
+
+Cases never interact, so they are run in chunks on every core; results come back in
+the cases' order and are merged into the order `pledge simulate` has always printed
+(messages and alerts by time, then case, then as written). Each item is encoded as
+JSON by the process that ran it, so the writer only joins text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import IO, Any
+
+from activities.rendering import MessageRenderer
+from engine.delivery import CaseOutbox, MessageSetting, SimulatedDelivery, Victim
+from engine.driver import CaseDriver, CaseRun, PostedEvent
+from standards.case import CaseFacts
+from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
+from standards.policy import Policy
+from storage.enums import MessageStatus
+
+# Cases per chunk handed to a worker process: big enough that sending a chunk costs
+# little next to running it, small enough that both cores stay busy to the end.
+CHUNK_CASES = 250
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What every case of a run shares: the policy, the force's holidays, the messages."""
+
+    policy: Policy
+    template_dir: Path
+    setting: MessageSetting
+    corrections: HolidayCorrections = NO_CORRECTIONS
+
+
+@dataclass
+class CaseInput:
+    reference: str
+    category: str
+    # The unit's id, and the name its victims read.
+    borough: str
+    borough_name: str
+    reported_at: datetime
+    victim: Victim
+    vulnerable: bool = False
+    nation: Nation | None = None
+    # In the order they reach the case.
+    events: list[PostedEvent] = field(default_factory=list)
+
+
+# A sort key and an item already encoded for the output.
+Encoded = tuple[tuple[Any, ...], str]
+
+
+@dataclass
+class CaseResult:
+    case: str
+    messages: list[Encoded]
+    alerts: list[Encoded]
+    refusals: list[Encoded]
+
+
+class CaseRunner:
+    """Runs cases one after another in this process."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self._delivery = SimulatedDelivery(
+            MessageRenderer(config.template_dir), config.setting
+        )
+
+    def run(self, case: CaseInput, until: datetime) -> CaseRun:
+        facts = CaseFacts(
+            reference=case.reference,
+            category=case.category,
+            borough=case.borough,
+            reported_at=case.reported_at,
+            policy=self.config.policy,
+            vulnerable=case.vulnerable,
+            nation=case.nation,
+        )
+        outbox = CaseOutbox(
+            reference=case.reference,
+            category=case.category,
+            borough_name=case.borough_name,
+            victim=case.victim,
+        )
+        driver = CaseDriver(facts, outbox, self._delivery, self.config.corrections)
+        return driver.drive(case.events, until)
+
+    def run_encoded(self, case: CaseInput, until: datetime) -> CaseResult:
+        return encode(self.run(case, until))
+
+
+def indented(item: Any) -> str:
+    """An item of a top-level list as `json.dumps(outcome, indent=2)` writes it."""
+    return "    " + json.dumps(item, indent=2).replace("\n", "\n    ")
+
+
+def message_status(status: MessageStatus) -> str:
+    if status == MessageStatus.DELIVERED:
+        return "delivered"
+    if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
+        return "failed"
+    return str(status.value)
+
+
+def encode(run: CaseRun) -> CaseResult:
+    reference = run.book.facts.reference
+    case = {
+        "reference": reference,
+        "obligations": [
+            {
+                "standard": o.standard,
+                "started_at": to_utc_iso(o.started_at),
+                "due_at": to_utc_iso(o.due_at),
+                "state": o.state.value,
+                "met_at": to_utc_iso(o.met_at) if o.met_at else None,
+            }
+            for o in run.book.state.obligations
+        ],
+    }
+    messages: list[Encoded] = []
+    for row in run.outbox.rows.values():
+        created = row.created_at.astimezone(UTC)
+        message: dict[str, Any] = {
+            "at": to_utc_iso(created),
+            "reference": reference,
+            "channel": row.channel,
+            "to": row.recipient,
+            "template": row.template,
+            "body": row.body,
+            "status": message_status(row.status),
+        }
+        if row.error:
+            message["error"] = row.error
+        messages.append(((created, reference, row.seq), indented(message)))
+    alerts: list[Encoded] = []
+    for alert in run.alerts:
+        at = alert.at.astimezone(UTC)
+        item = {
+            "at": to_utc_iso(at),
+            "reference": reference,
+            "standard": alert.standard,
+            "kind": alert.kind.value,
+        }
+        alerts.append(((at, reference, alert.seq), indented(item)))
+    refusals: list[Encoded] = [
+        (
+            (refusal.index,),
+            indented(
+                {
+                    "index": refusal.index,
+                    "reference": reference,
+                    "type": refusal.event.type.value,
+                    "at": to_utc_iso(refusal.event.at),
+                    "error": refusal.error,
+                }
+            ),
+        )
+        for refusal in run.refusals
+    ]
+    return CaseResult(indented(case), messages, alerts, refusals)
+
+
+# -- the pool ------------------------------------------------------------------
+
+_runner: CaseRunner | None = None
+
+
+def _start_worker(config: EngineConfig) -> None:
+    global _runner
+    _runner = CaseRunner(config)
+
+
+def _run_chunk(chunk: list[CaseInput], until: datetime) -> list[CaseResult]:
+    assert _runner is not None
+    return [_runner.run_encoded(case, until) for case in chunk]
+
+
+def run_cases(
+    config: EngineConfig,
+    cases: list[CaseInput],
+    until: datetime,
+    processes: int | None = None,
+) -> Iterator[CaseResult]:
+    """Each case's result, in the order of `cases`; several processes for many cases."""
+    chunks = [cases[i : i + CHUNK_CASES] for i in range(0, len(cases), CHUNK_CASES)]
+    workers = min(processes or os.cpu_count() or 1, len(chunks))
+    if workers <= 1:
+        runner = CaseRunner(config)
+        for case in cases:
+            yield runner.run_encoded(case, until)
+        return
+    # Forked, so each worker starts with the modules and the policy already loaded.
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("fork"),
+        initializer=_start_worker,
+        initargs=(config,),
+    ) as pool:
+        for results in pool.map(_run_chunk, chunks, [until] * len(chunks)):
+            yield from results
+
+
+def write_outcome(
+    out: IO[str],
+    results: Iterable[CaseResult],
+    late_refusals: list[Encoded],
+) -> None:
+    """Write the outcome exactly as `json.dumps(outcome, indent=2)` and a newline would."""
+    cases: list[str] = []
+    messages: list[Encoded] = []
+    alerts: list[Encoded] = []
+    refusals: list[Encoded] = list(late_refusals)
+    for result in results:
+        cases.append(result.case)
+        messages += result.messages
+        alerts += result.alerts
+        refusals += result.refusals
+    messages.sort(key=lambda m: m[0])
+    alerts.sort(key=lambda a: a[0])
+    refusals.sort(key=lambda r: r[0])
+    sections = [
+        ("cases", cases),
+        ("messages", [text for _, text in messages]),
+        ("alerts", [text for _, text in alerts]),
+    ]
+    if refusals:
+        sections.append(("rejected_events", [text for _, text in refusals]))
+    out.write("{\n")
+    for number, (name, items) in enumerate(sections):
+        out.write(f'  "{name}": ')
+        if not items:
+            out.write("[]")
+        else:
+            out.write("[\n")
+            for position, text in enumerate(items):
+                if position:
+                    out.write(",\n")
+                out.write(text)
+            out.write("\n  ]")
+        out.write(",\n" if number < len(sections) - 1 else "\n")
+    out.write("}\n")
