@@ -118,6 +118,7 @@ _GSM_BASIC = frozenset(
 )
 # Sent as ESC + character, so each costs two septets.
 _GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
+_GSM_ALPHABET = _GSM_BASIC | _GSM_EXTENSION
 
 _GSM_SINGLE_SEPTETS = 160
 _GSM_PART_SEPTETS = 153
@@ -229,7 +230,7 @@ class RenderedMessage:
 
 
 def is_gsm(text: str) -> bool:
-    return all(char in _GSM_BASIC or char in _GSM_EXTENSION for char in text)
+    return _GSM_ALPHABET.issuperset(text)
 
 
 def sms_encoding(text: str) -> Literal["GSM-7", "UCS-2"]:
@@ -239,6 +240,8 @@ def sms_encoding(text: str) -> Literal["GSM-7", "UCS-2"]:
 def sms_segments(text: str) -> int:
     """How many SMS parts `text` is sent as; an empty text is still one message."""
     if is_gsm(text):
+        if len(text) <= _GSM_SINGLE_SEPTETS // 2:
+            return 1  # even if every character were an escape, it fits one part
         sizes = [2 if char in _GSM_EXTENSION else 1 for char in text]
         return _count_parts(sizes, _GSM_SINGLE_SEPTETS, _GSM_PART_SEPTETS)
     sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
@@ -357,9 +360,16 @@ def message_template_names(template_dir: Path) -> frozenset[str]:
 
 
 class MessageRenderer:
-    def __init__(self, template_dir: Path) -> None:
+    def __init__(
+        self, template_dir: Path, *, reload_templates: bool = True, with_html: bool = True
+    ) -> None:
+        """`reload_templates=False` never looks at a template file again once loaded and
+        `with_html=False` leaves an email's HTML out: for rehearsals, which render many
+        messages in one short run and only read their text."""
+        self._with_html = with_html
         self._environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(template_dir),
+            auto_reload=reload_templates,
             undefined=jinja2.StrictUndefined,
             # Email HTML is escaped; plain text and SMS must show a name as typed.
             autoescape=jinja2.select_autoescape(
@@ -397,7 +407,7 @@ class MessageRenderer:
         )
 
     def _render_email(self, template: str, name: str, context: MessageContext) -> RenderedMessage:
-        subject, text = self._render_subject_and_text(name, asdict(context))
+        subject, text = self._render_subject_and_text(name, _variables(context))
         _check_contains_reference_and_number(name, context, text)
         if context.discreet:
             _check_discreet(name, context, subject, text)
@@ -406,7 +416,7 @@ class MessageRenderer:
             channel=Channel.EMAIL,
             subject=subject,
             text=text,
-            html=self._render_html(name, subject, text),
+            html=self._render_html(name, subject, text) if self._with_html else None,
         )
 
     def _render_sms(self, template: str, name: str, context: MessageContext) -> RenderedMessage:
@@ -442,7 +452,7 @@ class MessageRenderer:
 
     def _render_sms_text(self, name: str, context: MessageContext) -> str:
         template = self._load(name)
-        return _plain_sms_text(self._run(name, lambda: template.render(asdict(context))))
+        return _plain_sms_text(self._run(name, lambda: template.render(_variables(context))))
 
     def _render_subject_and_text(self, name: str, variables: Mapping[str, Any]) -> tuple[str, str]:
         template = self._load(name)
@@ -473,6 +483,11 @@ class MessageRenderer:
         # Filters and expressions on bad values raise ordinary exceptions, not Jinja's.
         except (jinja2.TemplateError, TypeError, ValueError, LookupError, AttributeError) as error:
             raise TemplateError(f"{name}: {error}") from error
+
+
+def _variables(context: MessageContext) -> dict[str, Any]:
+    """The context's fields for a template: all flat values, so no deep copy is needed."""
+    return dict(vars(context))
 
 
 def _render_block(template: jinja2.Template, block: str, variables: Mapping[str, Any]) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any
@@ -73,9 +74,8 @@ class CaseRunner:
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
-        self._delivery = SimulatedDelivery(
-            MessageRenderer(config.template_dir), config.setting
-        )
+        renderer = MessageRenderer(config.template_dir, reload_templates=False, with_html=False)
+        self._delivery = SimulatedDelivery(renderer, config.setting)
 
     def run(self, case: CaseInput, until: datetime) -> CaseRun:
         facts = CaseFacts(
@@ -101,8 +101,40 @@ class CaseRunner:
 
 
 def indented(item: Any) -> str:
-    """An item of a top-level list as `json.dumps(outcome, indent=2)` writes it."""
-    return "    " + json.dumps(item, indent=2).replace("\n", "\n    ")
+    """An item of a top-level list as `json.dumps(outcome, indent=2)` writes it.
+
+    The standard library encodes indented JSON in Python, not C; an outcome's items
+    are small plain dicts and lists, written here directly (strings by its C encoder).
+    """
+    return "    " + _indented_json(item, 2)
+
+
+def _indented_json(value: Any, level: int) -> str:
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    inner = "\n" + "  " * (level + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        parts = [
+            inner + encode_basestring_ascii(key) + ": " + _indented_json(item, level + 1)
+            for key, item in value.items()
+        ]
+        return "{" + ",".join(parts) + "\n" + "  " * level + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        parts = [inner + _indented_json(item, level + 1) for item in value]
+        return "[" + ",".join(parts) + "\n" + "  " * level + "]"
+    return json.dumps(value)
 
 
 def message_status(status: MessageStatus) -> str:
