@@ -156,7 +156,9 @@ class SimulatedDelivery:
             raise
         return self._record(outbox, row, receipt)
 
-    def _record(self, outbox: CaseOutbox, row: OutboxRow, receipt: DeliveryReceipt) -> MessageOutcome:
+    def _record(
+        self, outbox: CaseOutbox, row: OutboxRow, receipt: DeliveryReceipt
+    ) -> MessageOutcome:
         row.status = receipt.status
         row.error = receipt.error
         if receipt.opted_out:

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii
 from multiprocessing import get_context
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from activities.rendering import MessageRenderer
 from engine.delivery import CaseOutbox, MessageSetting, SimulatedDelivery, Victim
 from engine.driver import CaseDriver, CaseRun, PostedEvent
 from standards.case import CaseFacts
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
+from standards.force import Force
 from standards.policy import Policy
 from storage.enums import MessageStatus
 
@@ -40,6 +41,8 @@ class EngineConfig:
     template_dir: Path
     setting: MessageSetting
     corrections: HolidayCorrections = NO_CORRECTIONS
+    # The force whose units the cases belong to, for callers that check them in a worker.
+    force: Force | None = None
 
 
 @dataclass
@@ -207,15 +210,47 @@ def encode(run: CaseRun) -> CaseResult:
 
 _runner: CaseRunner | None = None
 
+Chunk = TypeVar("Chunk")
+Result = TypeVar("Result")
+
 
 def _start_worker(config: EngineConfig) -> None:
     global _runner
     _runner = CaseRunner(config)
 
 
-def _run_chunk(chunk: list[CaseInput], until: datetime) -> list[CaseResult]:
+def _run_in_worker(task: Callable[[CaseRunner, Chunk], Result], chunk: Chunk) -> Result:
     assert _runner is not None
-    return [_runner.run_encoded(case, until) for case in chunk]
+    return task(_runner, chunk)
+
+
+def run_chunks(
+    config: EngineConfig,
+    task: Callable[[CaseRunner, Chunk], Result],
+    chunks: list[Chunk],
+    processes: int | None = None,
+) -> Iterator[Result]:
+    """`task(runner, chunk)` for every chunk, in order; on several processes if there are
+    several chunks. `task` must be a module-level function (it is sent by name)."""
+    workers = min(processes or os.cpu_count() or 1, len(chunks))
+    if workers <= 1:
+        runner = CaseRunner(config)
+        for chunk in chunks:
+            yield task(runner, chunk)
+        return
+    # Forked, so each worker starts with the modules and the policy already loaded.
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("fork"),
+        initializer=_start_worker,
+        initargs=(config,),
+    ) as pool:
+        yield from pool.map(_run_in_worker, [task] * len(chunks), chunks)
+
+
+def _run_cases(runner: CaseRunner, chunk: tuple[list[CaseInput], datetime]) -> list[CaseResult]:
+    cases, until = chunk
+    return [runner.run_encoded(case, until) for case in cases]
 
 
 def run_cases(
@@ -225,22 +260,9 @@ def run_cases(
     processes: int | None = None,
 ) -> Iterator[CaseResult]:
     """Each case's result, in the order of `cases`; several processes for many cases."""
-    chunks = [cases[i : i + CHUNK_CASES] for i in range(0, len(cases), CHUNK_CASES)]
-    workers = min(processes or os.cpu_count() or 1, len(chunks))
-    if workers <= 1:
-        runner = CaseRunner(config)
-        for case in cases:
-            yield runner.run_encoded(case, until)
-        return
-    # Forked, so each worker starts with the modules and the policy already loaded.
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=get_context("fork"),
-        initializer=_start_worker,
-        initargs=(config,),
-    ) as pool:
-        for results in pool.map(_run_chunk, chunks, [until] * len(chunks)):
-            yield from results
+    chunks = [(cases[i : i + CHUNK_CASES], until) for i in range(0, len(cases), CHUNK_CASES)]
+    for results in run_chunks(config, _run_cases, chunks, processes):
+        yield from results
 
 
 def write_outcome(

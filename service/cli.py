@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from service.listings import CaseRow
-    from service.simulate import Scenario
 
 app = typer.Typer(
     help="Pledge Monitor: keeps a police force's promises to victims of crime.",
@@ -452,34 +451,36 @@ def simulate(
 
     The in-process engine is the default; --engine temporal runs the real workflows on
     the time-skipping test server."""
-    from service.simulate import ScenarioError, parse_scenario
-
     settings = _settings()
     if into_database and engine != SimulationEngine.TEMPORAL:
-        raise fail("--into-database needs --engine temporal (it records the workflows' writes)", code=2)
-    try:
-        parsed = parse_scenario(scenario.read_text(encoding="utf-8"), str(scenario))
-    except ScenarioError as error:
-        raise fail(str(error), code=2) from error
+        raise fail(
+            "--into-database needs --engine temporal (it records the workflows' writes)", code=2
+        )
+    text = scenario.read_text(encoding="utf-8")
     if engine == SimulationEngine.IN_PROCESS:
+        from service.simulate import ScenarioError
         from service.simulate_in_process import simulate_in_process
 
         try:
-            simulate_in_process(parsed, settings, sys.stdout, processes)
+            simulate_in_process(text, str(scenario), settings, sys.stdout, processes)
         except (ScenarioError, DataFileError) as error:
             raise fail(str(error), code=2) from error
         return
-    _simulate_on_temporal(parsed, settings, shards, into_database)
+    _simulate_on_temporal(text, str(scenario), settings, shards, into_database)
 
 
 def _simulate_on_temporal(
-    parsed: Scenario, settings: Settings, shards: int, into_database: bool
+    text: str, origin: str, settings: Settings, shards: int, into_database: bool
 ) -> None:
     from rich.progress import Progress
 
-    from service.simulate import ScenarioError, run_scenario
+    from service.simulate import ScenarioError, parse_scenario, run_scenario
     from service.temporal import log_expected_retries_briefly, run_to_end
 
+    try:
+        parsed = parse_scenario(text, origin)
+    except ScenarioError as error:
+        raise fail(str(error), code=2) from error
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     log_expected_retries_briefly()
     url = settings.resolved_database_url if into_database else None

@@ -71,8 +71,8 @@ def is_json(text: str, origin: str) -> bool:
     return origin.endswith(".json") or text.lstrip()[:1] == "{"
 
 
-def parse_scenario(text: str, origin: str = "scenario") -> Scenario:
-    """A scenario from YAML or JSON (JSON reads fastest: a force's year is large)."""
+def load_scenario(text: str, origin: str = "scenario") -> dict[str, Any]:
+    """A scenario's mapping from YAML or JSON (JSON reads fastest: a force's year is large)."""
     try:
         raw = json.loads(text) if is_json(text, origin) else yaml.load(text, Loader=YAML_LOADER)
     except json.JSONDecodeError as error:
@@ -81,6 +81,15 @@ def parse_scenario(text: str, origin: str = "scenario") -> Scenario:
         raise ScenarioError(f"{origin}: not valid YAML: {error}") from error
     if not isinstance(raw, dict):
         raise ScenarioError(f"{origin}: expected a mapping with cases, events and until")
+    return raw
+
+
+def parse_scenario(text: str, origin: str = "scenario") -> Scenario:
+    return checked_scenario(load_scenario(text, origin), origin)
+
+
+def checked_scenario(raw: dict[str, Any], origin: str = "scenario") -> Scenario:
+    """The scenario, or a ScenarioError naming every field at fault."""
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:

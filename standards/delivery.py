@@ -70,9 +70,7 @@ def send_instant(deferred: DeferredMessage, now: datetime) -> datetime:
     return now
 
 
-def over_channels(
-    channels: list[str], deliver: Callable[[str], MessageOutcome]
-) -> MessageOutcome:
+def over_channels(channels: list[str], deliver: Callable[[str], MessageOutcome]) -> MessageOutcome:
     """Try each allowed channel in order until one does not fail permanently.
 
     The first permanent failure is named on the outcome of the channel that took the
