@@ -18,7 +18,6 @@ from standards.case import (
     CaseBook,
     CaseEvent,
     CaseFacts,
-    CaseState,
     Effects,
     EventRejected,
     EventType,
@@ -27,7 +26,7 @@ from standards.case import (
 from standards.clock import NO_CORRECTIONS, HolidayCorrections
 from standards.delivery import DeferredMessage, MessageIntent, send_instant
 from standards.obligations import Alert, AlertKind
-from standards.schedules import schedule_for
+from standards.schedules import opening, schedule_for
 
 # What a caller is told about an event for a case whose workflow has finished.
 NOT_RUNNING = "workflow execution already completed"
@@ -85,10 +84,12 @@ class CaseDriver:
         delivery: SimulatedDelivery,
         corrections: HolidayCorrections = NO_CORRECTIONS,
     ) -> None:
-        self.run = CaseRun(book=CaseBook(facts, CaseState()), outbox=outbox)
+        self._opening = opening(facts, corrections)
+        self.run = CaseRun(book=CaseBook(facts, self._opening.state), outbox=outbox)
         self._book = self.run.book
         self._delivery = delivery
         self._corrections = corrections
+        self._opening_schedules = {s.key: s for s in self._opening.schedules}
         self._deferred: list[DeferredMessage] = []
         self._awaiting: dict[str, MessageIntent] = {}
         self._pending_alerts: list[Alert] = []
@@ -99,7 +100,8 @@ class CaseDriver:
 
     def drive(self, events: list[PostedEvent], until: datetime) -> CaseRun:
         """Open the case, then play its events (in posting order) and its clocks to `until`."""
-        self._carry_out(self._book.open_case())
+        self._carry_out(self._opening.effects)
+        self._opening_schedules = {}
         self._after_step()
         for event in events:
             self._run_clock_to(event.posted_at)
@@ -205,7 +207,10 @@ class CaseDriver:
         requests = effects.schedule_requests
         if not requests:
             return
-        schedules = {r.key: schedule_for(r, self._corrections) for r in requests}
+        schedules = {
+            r.key: self._opening_schedules.get(r.key) or schedule_for(r, self._corrections)
+            for r in requests
+        }
         self._pending_alerts += self._book.schedule(effects, schedules, self._now)
 
     def _send(self, deferred: DeferredMessage) -> Effects:

@@ -44,7 +44,7 @@ from standards.case import (
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
 from standards.force import Force, Unit, UnknownUnit
 from standards.policy import Policy, dotted_location
-from standards.schedules import intake_schedules
+from standards.schedules import opening
 from storage import models
 from storage.enums import CaseStatus
 from workflows.contracts import (
@@ -256,7 +256,7 @@ def workflow_input(
     workflow_input = CaseWorkflowInput(
         facts=facts,
         clock_offset_seconds=clock_offset_seconds,
-        intake_schedules=intake_schedules(facts, corrections),
+        opening=opening(facts, corrections),
         local_sends=True,
         breach_overdue_at_once=True,
     )

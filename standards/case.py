@@ -251,6 +251,17 @@ class CaseState:
     applied_events: dict[str, AppliedEvent] = field(default_factory=dict)
 
 
+@dataclass
+class Opening:
+    """A case's opening plan, worked out once as it is opened (standards.schedules.opening):
+    the book's state once planned, what the opening starts and sends, and the deadlines
+    of what it starts (worked out outside workflow code, like every deadline)."""
+
+    state: CaseState
+    effects: Effects
+    schedules: list[Schedule] = field(default_factory=list)
+
+
 class CaseBook:
     def __init__(
         self, facts: CaseFacts, state: CaseState, breach_overdue_at_once: bool = True

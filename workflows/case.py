@@ -67,7 +67,10 @@ class CaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseWorkflowInput) -> None:
         self._input = input
-        self._book = CaseBook(input.facts, input.state or CaseState())
+        opening = input.opening if input.state is None else None
+        self._book = CaseBook(
+            input.facts, input.state or (opening.state if opening else None) or CaseState()
+        )
         self._offset = timedelta(seconds=input.clock_offset_seconds)
         self._deferred = list(input.deferred)
         self._awaiting = {intent.key: intent for intent in input.awaiting_delivery}
@@ -76,7 +79,9 @@ class CaseWorkflow:
         self._woken = False
         self._opened = input.state is not None
         self._published: dict[str, object] = {}
-        self._intake_schedules = {s.key: s for s in input.intake_schedules}
+        self._intake_schedules = {
+            s.key: s for s in (opening.schedules if opening else input.intake_schedules)
+        }
 
     # -- time ----------------------------------------------------------------
 
@@ -93,7 +98,9 @@ class CaseWorkflow:
         )
         if input.state is None:
             async with self._lock:
-                await self._carry_out(self._book.open_case())
+                # Planned by the service as it opened the case; older inputs plan it here.
+                plan = input.opening.effects if input.opening else self._book.open_case()
+                await self._carry_out(plan)
             self._opened = True
         while True:
             await self._publish_search_attributes()

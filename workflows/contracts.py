@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from standards.case import CaseFacts, CaseState, CaseStatus
+from standards.case import CaseFacts, CaseState, CaseStatus, Opening
 
 # Defined with the case book's delivery rules, named here too because they are activity
 # inputs and outputs.
@@ -99,6 +99,10 @@ class CaseWorkflowInput:
     # opens the case (outside workflow code, like every deadline). Empty for cases
     # opened before this field, which work them out in a local activity.
     intake_schedules: list[Schedule] = field(default_factory=list)
+    # The case's opening plan with its deadlines, worked out once by the service as it
+    # opens the case; the workflow carries it out. None for cases opened before this
+    # field, whose workflow plans the opening itself (with `intake_schedules`).
+    opening: Opening | None = None
     # Sends run as local activities. Cases opened before this field decide by the
     # patch marker instead, so their histories replay; a run that starts with the
     # field set records no marker (and no change-version search attribute).
