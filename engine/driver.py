@@ -21,15 +21,13 @@ from standards.case import (
     Effects,
     EventRejected,
     EventType,
+    not_running,
     unaccepted_detail,
 )
 from standards.clock import NO_CORRECTIONS, HolidayCorrections
 from standards.delivery import DeferredMessage, MessageIntent, send_instant
 from standards.obligations import Alert, AlertKind
 from standards.schedules import opening, schedule_for
-
-# What a caller is told about an event for a case whose workflow has finished.
-NOT_RUNNING = "workflow execution already completed"
 
 
 @dataclass
@@ -110,8 +108,7 @@ class CaseDriver:
                     Refusal(
                         event.index,
                         event,
-                        f"case {self._book.facts.reference} is not running ({NOT_RUNNING}); "
-                        "is the reference right, or has the case been archived?",
+                        not_running(self._book.facts.reference),
                     )
                 )
                 continue

@@ -30,15 +30,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from service.contacts import normalise_email, normalise_phone, parse_safe_hours
 from standards.case import (
+    CASE_FINISHED,
     STORED_DETAILS,
     CaseEvent,
     CaseFacts,
     EventType,
     in_the_future,
+    not_running,
     unaccepted_detail,
 )
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
@@ -503,10 +505,10 @@ async def post_event(
                 f"{event.type.value} refused for case {event.reference}: "
                 f"{getattr(cause, 'message', None) or cause}"
             ) from error
-        raise CaseError(
-            f"case {event.reference} is not running ({error.message}); "
-            "is the reference right, or has the case been archived?"
-        ) from error
+        # The server's words for a finished workflow name a random update id; a
+        # rehearsal's output must not.
+        reason = CASE_FINISHED if error.status == RPCStatusCode.NOT_FOUND else error.message
+        raise CaseError(not_running(event.reference, reason)) from error
 
 
 async def view_case(client: Client, reference: str) -> CaseView:

@@ -57,6 +57,17 @@ def in_the_future(name: str, at: datetime, now: datetime) -> str | None:
 
 PERIODIC_UPDATE_TEMPLATE = "periodic_update"
 
+# Why an event cannot reach a case whose run has finished (its retention ended).
+CASE_FINISHED = "its workflow has finished"
+
+
+def not_running(reference: str, reason: str = CASE_FINISHED) -> str:
+    """The refusal of an event for a case that is not running, whoever finds it so."""
+    return (
+        f"case {reference} is not running ({reason}); "
+        "is the reference right, or has the case been archived?"
+    )
+
 
 class EventType(StrEnum):
     CONTACT_RECORDED = "contact_recorded"

@@ -131,3 +131,43 @@ def test_refusals_are_worded_the_same_on_both_engines(tmp_path: Path) -> None:
         == "arrest refused for case 03/000001/26: arrest does not apply to a feedback case"
     )
     assert errors[-1] == "after until: the simulation clock stops first"
+
+
+def test_an_event_for_a_case_whose_run_has_finished_is_refused_the_same_way(
+    tmp_path: Path,
+) -> None:
+    case = {
+        "reference": "04/000001/26",
+        "category": "burglary",
+        "reported_at": "2026-01-05T10:00:00+00:00",
+        "borough": "Camden",
+        "victim": {"name": "Cy", "email": "cy@example.org"},
+    }
+    closed = {"reason": "done"}
+    scenario = {
+        "policy": "met-pledge",
+        "cases": [case],
+        "events": [
+            {
+                "reference": case["reference"],
+                "type": "closed",
+                "at": "2026-01-06T10:00:00+00:00",
+                "details": closed,
+            },
+            # After the reopening window (365 days): the case's run has ended.
+            {
+                "reference": case["reference"],
+                "type": "reopened",
+                "at": "2027-02-01T10:00:00+00:00",
+                "details": closed,
+            },
+        ],
+        "until": "2027-03-01T00:00:00+00:00",
+    }
+    path = tmp_path / "finished.json"
+    path.write_text(json.dumps(scenario))
+    outcome = json.loads(assert_engines_agree(path))
+    assert [r["error"] for r in outcome["rejected_events"]] == [
+        "case 04/000001/26 is not running (its workflow has finished); "
+        "is the reference right, or has the case been archived?"
+    ]
