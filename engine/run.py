@@ -30,7 +30,7 @@ from storage.enums import MessageStatus
 
 # Cases per chunk handed to a worker process: big enough that sending a chunk costs
 # little next to running it, small enough that both cores stay busy to the end.
-CHUNK_CASES = 250
+CHUNK_CASES = 100
 
 
 @dataclass(frozen=True)

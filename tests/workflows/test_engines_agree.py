@@ -171,3 +171,9 @@ def test_an_event_for_a_case_whose_run_has_finished_is_refused_the_same_way(
         "case 04/000001/26 is not running (its workflow has finished); "
         "is the reference right, or has the case been archived?"
     ]
+
+
+def test_the_number_of_worker_processes_never_changes_the_output(tmp_path: Path) -> None:
+    year = tmp_path / "year.json"
+    year.write_text(json.dumps(generated_year(300, seed=11)))
+    assert simulate(year, "--processes", "1") == simulate(year, "--processes", "2")
