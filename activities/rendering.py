@@ -240,12 +240,18 @@ def sms_encoding(text: str) -> Literal["GSM-7", "UCS-2"]:
 def sms_segments(text: str) -> int:
     """How many SMS parts `text` is sent as; an empty text is still one message."""
     if is_gsm(text):
-        if len(text) <= _GSM_SINGLE_SEPTETS // 2:
-            return 1  # even if every character were an escape, it fits one part
+        if _GSM_EXTENSION.isdisjoint(text):
+            # One septet a character: no escape to keep whole across parts.
+            return _count_even_parts(len(text), _GSM_SINGLE_SEPTETS, _GSM_PART_SEPTETS)
         sizes = [2 if char in _GSM_EXTENSION else 1 for char in text]
         return _count_parts(sizes, _GSM_SINGLE_SEPTETS, _GSM_PART_SEPTETS)
     sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
     return _count_parts(sizes, _UCS2_SINGLE_UNITS, _UCS2_PART_UNITS)
+
+
+def _count_even_parts(length: int, single: int, per_part: int) -> int:
+    """`_count_parts` for `length` characters of one unit each."""
+    return 1 if length <= single else -(-length // per_part)
 
 
 def _count_parts(sizes: list[int], single: int, per_part: int) -> int:
