@@ -253,11 +253,15 @@ def demo_data(
 
 
 def register(app: typer.Typer, case_app: typer.Typer) -> None:
-    """Add `report`, `breaches`, `demo-data` and `case explain` to the `pledge` command."""
+    """Add `report`, `breaches`, `demo-data`, `what-if` and `case explain` to `pledge`."""
     app.command("report")(report)
     app.command("breaches")(breaches)
     app.command("demo-data")(demo_data)
     case_app.command("explain")(explain)
+    # Imported here: reporting.what_if_cli takes this module's option helpers.
+    from reporting.what_if_cli import register as register_what_if
+
+    register_what_if(app)
 
 
 __all__ = ["register"]

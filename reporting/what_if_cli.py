@@ -1,0 +1,101 @@
+"""`pledge what-if`: last period's cases replayed under a proposed policy, side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reporting.cli import AS_OF_HELP, _borough_option, _day, _fail, _instant, err, out
+from service.settings import Settings
+from standards.datafile import DataFileError
+
+
+def what_if(
+    policy_file: Annotated[Path, typer.Option("--policy", help="the proposed policy file (TOML)")],
+    from_: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (London)")],
+    to: Annotated[str, typer.Option("--to", help="day after the last, YYYY-MM-DD (London)")],
+    by: Annotated[str, typer.Option(help="comma-separated: standard,borough,category,month")] = (
+        "standard"
+    ),
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="write HTML here")] = None,
+    as_of_raw: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    borough: Annotated[
+        str | None, typer.Option(help="only this borough's cases (id or name, any case)")
+    ] = None,
+) -> None:
+    """Replay the cases reported in a period under a proposed policy; compare the reports."""
+    from reporting.compliance import ReportError, local_midnight, parse_dimensions
+    from reporting.what_if import WhatIfError, read_history
+    from reporting.what_if import what_if as run_what_if
+    from reporting.what_if_render import print_what_if, render_html, write_csv
+    from service.configuration import checked_policy, configured_force, configured_policy
+    from service.simulate_in_process import engine_config
+    from storage.database import existing_database
+
+    settings = Settings()
+    start = local_midnight(_day(from_, "--from"))
+    end = local_midnight(_day(to, "--to"))
+    if end <= start:
+        raise _fail(f"the period is empty: --to {to} is not after --from {from_}", code=2)
+    as_of = _instant(as_of_raw, "--as-of")
+    borough = _borough_option(settings, borough)
+    try:
+        dims = parse_dimensions(by)
+    except ReportError as error:
+        raise _fail(str(error), code=2) from error
+    if not policy_file.is_file():
+        raise _fail(f"--policy {policy_file}: no such file; give a policy file (TOML)", code=2)
+    try:
+        proposed = checked_policy(policy_file, settings)
+        force = configured_force(settings)
+    except DataFileError as error:
+        raise _fail(f"--policy {policy_file}: {error}", code=2) from error
+    try:
+        with (
+            existing_database(settings.resolved_database_url) as engine,
+            engine.connect() as connection,
+        ):
+            history = read_history(connection, force, start, end, borough)
+        current = {}
+        for policy_id in sorted({case.policy_id for case in history.cases}):
+            try:
+                policy = configured_policy(settings, policy_id)
+            except DataFileError as error:
+                raise WhatIfError(
+                    f"the cases' current policy {policy_id!r} cannot be loaded: {error}"
+                ) from error
+            current[policy_id] = engine_config(settings, policy, force)
+        err.print(f"replaying {len(history.cases)} cases twice ...", highlight=False)
+        result = run_what_if(
+            history, current, engine_config(settings, proposed, force), start, end, dims, as_of
+        )
+        print_what_if(out, result)
+        if csv_path is not None:
+            write_csv(result, csv_path)
+            out.print(f"CSV written to {csv_path}")
+        if html_path is not None:
+            html_path.write_text(
+                render_html(
+                    result, template_dir=settings.template_dir, force_name=settings.force_name
+                ),
+                encoding="utf-8",
+            )
+            out.print(f"HTML written to {html_path}")
+    except WhatIfError as error:
+        raise _fail(str(error), code=1) from error
+    except OSError as error:
+        raise _fail(
+            f"cannot write {error.filename}: {error.strerror}; give a path in a folder "
+            "that exists and can be written",
+            code=2,
+        ) from error
+
+
+def register(app: typer.Typer) -> None:
+    app.command("what-if")(what_if)
+
+
+__all__ = ["register"]
