@@ -19,6 +19,12 @@ Decisions worth knowing:
   difference stays a difference of policy; how many such cases there were is printed.
 - **Events recorded before their details were kept** (migration 0015: ``details`` NULL)
   are replayed without details or standard; how many is printed too.
+- **Replayed to now, counted to as-of.** `pledge report` counts states as recorded when
+  it runs, so each case is run to the moment the what-if runs and counted to ``--as-of``.
+- **Opening.** A case is replayed from its report instant; a case opened long after it
+  was reported (back-dated intake) met its opening deadlines later live than here.
+- **Deliveries** are the rehearsal's (``engine.delivery``): delivered at once, but to the
+  simulated failing test numbers; a live delivery that failed is not known here.
 - **Explanations** (breach reasons) belong to obligations of the recorded run and are not
   carried over: a replayed breach is ``unexplained``.
 """
@@ -407,11 +413,16 @@ def what_if(
     *,
     standard: str | None = None,
     processes: int | None = None,
+    now: datetime | None = None,
 ) -> WhatIf:
-    """Replay `history` under each case's current policy (by id) and under `proposed`."""
+    """Replay `history` under each case's current policy (by id) and under `proposed`.
+
+    Cases are run to `now` (the moment the what-if runs), as `pledge report` reads states
+    as recorded when it runs, and counted to `as_of`, as the report counts.
+    """
     if not history.cases:
         raise WhatIfError("no cases were reported in the period: nothing to replay")
-    until = as_of.astimezone(UTC)
+    until = (now or datetime.now(UTC)).astimezone(UTC)
     groups: dict[str, list[CaseInput]] = {}
     for recorded in history.cases:
         groups.setdefault(recorded.policy_id, []).append(recorded.case)

@@ -59,6 +59,10 @@ def what_if(
             engine.connect() as connection,
         ):
             history = read_history(connection, force, start, end, borough)
+        if not history.cases:
+            raise WhatIfError(
+                f"no cases were reported in the period [{from_}, {to}): nothing to replay"
+            )
         current = {}
         for policy_id in sorted({case.policy_id for case in history.cases}):
             try:

@@ -1,0 +1,32 @@
+"""Proposed policies and CSV readers for the what-if tests."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from tests.support.dev import ROOT
+
+SHIPPED_POLICY = ROOT / "policies" / "met-pledge.toml"
+
+
+def policy_with_window(folder: Path, standard: str, window: int) -> Path:
+    """The shipped policy with `standard`'s window changed, as a new version, in `folder`."""
+    shipped = SHIPPED_POLICY.read_text()
+    blocks = shipped.split("[[standards]]")
+    position = next(i for i, block in enumerate(blocks) if f'id = "{standard}"' in block)
+    blocks[position], changes = re.subn(
+        r"^window = \d+$", f"window = {window}", blocks[position], count=1, flags=re.M
+    )
+    assert changes == 1, f"{standard} has no window line"
+    text = "[[standards]]".join(blocks).replace("version = 1", "version = 2", 1)
+    path = folder / f"proposed-{standard}-{window}.toml"
+    path.write_text(text)
+    return path
+
+
+def csv_by_key(path: Path) -> dict[str, dict[str, str]]:
+    """A CSV's rows by their first column."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {row[next(iter(row))]: row for row in csv.DictReader(handle)}
