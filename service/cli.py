@@ -607,6 +607,7 @@ def _register_reports() -> None:
 
 _register_reports()
 
+from service.policy_migrate_cli import register as _register_policy_migrate  # noqa: E402
 from service.token_cli import register as _register_tokens  # noqa: E402
 from service.user_cli import register as _register_users  # noqa: E402
 from web.cli import register as _register_web  # noqa: E402
@@ -614,6 +615,7 @@ from web.cli import register as _register_web  # noqa: E402
 _register_web(app)
 _register_tokens(app)
 _register_users(app)
+_register_policy_migrate(policy_app)
 
 
 def main() -> None:

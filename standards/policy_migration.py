@@ -141,3 +141,23 @@ def apply_migration(
     book.facts = dataclasses.replace(book.facts, policy=plan.policy)
     book.policy = plan.policy
     return moves
+
+
+@dataclass
+class PolicyMigrationRequest:
+    """The workflow update's input: the version to move to; with `dry_run`, only say what
+    would move."""
+
+    policy: Policy
+    dry_run: bool = False
+
+
+@dataclass
+class PolicyMigrationReceipt:
+    reference: str
+    from_version: int
+    to_version: int
+    moves: list[DeadlineMove]
+    # Pending obligations of standards the new version does not have (left as they are).
+    dropped: list[str]
+    applied: bool

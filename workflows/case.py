@@ -24,6 +24,14 @@ with workflow.unsafe.imports_passed_through():
     from standards.case import Effects as CaseEffects
     from standards.delivery import send_instant
     from standards.obligations import Alert, Schedule
+    from standards.policy_migration import (
+        MigrationRefused,
+        PolicyMigrationReceipt,
+        PolicyMigrationRequest,
+        apply_migration,
+        deadline_moves,
+        plan_migration,
+    )
     from workflows import search_attributes as sa
     from workflows.contracts import (
         CASE_WORKFLOW,
@@ -189,6 +197,44 @@ class CaseWorkflow:
     @post_event.validator
     def _validate_event(self, event: CaseEvent) -> None:
         self._book.check(event, self._now())
+
+    @workflow.update
+    async def migrate_policy(self, request: PolicyMigrationRequest) -> PolicyMigrationReceipt:
+        """Move the case's running deadlines to a newer version of its policy, as the case
+        book decides; a dry run only says which would move. A new handler: histories
+        that never received it replay unchanged, so it needs no patch."""
+        await workflow.wait_condition(lambda: self._opened)
+        async with self._lock:
+            before = self._book.policy.version
+            try:
+                plan = plan_migration(self._book, request.policy)
+            except MigrationRefused as refused:
+                raise ApplicationError(
+                    str(refused), type="MigrationRefused", non_retryable=True
+                ) from refused
+            schedules: dict[str, Schedule] = {}
+            if plan.effects.retimes:
+                result = await workflow.execute_local_activity(
+                    COMPUTE_SCHEDULES,
+                    ScheduleBatch(requests=plan.effects.schedule_requests),
+                    result_type=ScheduleBatchResult,
+                    start_to_close_timeout=timedelta(seconds=30),
+                )
+                schedules = {s.key: s for s in result.schedules}
+            if request.dry_run:
+                moves = deadline_moves(self._book, plan, schedules)
+            else:
+                moves = apply_migration(self._book, plan, schedules, self._now())
+                await self._persist()
+                self._woken = True
+        return PolicyMigrationReceipt(
+            reference=self._book.facts.reference,
+            from_version=before,
+            to_version=request.policy.version,
+            moves=moves,
+            dropped=plan.dropped,
+            applied=not request.dry_run,
+        )
 
     @workflow.update
     async def intake_done(self) -> CaseView:
