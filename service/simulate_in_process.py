@@ -50,8 +50,9 @@ class ScenarioFrame(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     policy: str | None = None
-    cases: list[dict[str, Any]]
-    events: list[dict[str, Any]] = []
+    # Not copied here: each worker checks its own (`check_and_run`).
+    cases: list[Any]
+    events: list[Any] = []
     until: AwareDatetime
 
 
@@ -196,16 +197,18 @@ def check_and_run(runner: CaseRunner, chunk: tuple[list[RawCase], datetime]) -> 
 
 
 def raw_chunks(frame: ScenarioFrame) -> list[RawCase] | None:
-    """Each case with its events, by reference; None if references are not plain or
-    not unique (checking the whole scenario says which)."""
+    """Each case with its events, by reference; None if a case or event is not a
+    mapping, or references are not plain or not unique (checking the whole scenario
+    says which)."""
     cases: dict[str, RawCase] = {}
     for index, case in enumerate(frame.cases):
-        reference = case.get("reference")
+        reference = case.get("reference") if isinstance(case, dict) else None
         if not isinstance(reference, str) or reference in cases:
             return None
         cases[reference] = RawCase(index, case, [])
     for index, event in enumerate(frame.events):
-        owner = cases.get(event.get("reference"))  # type: ignore[arg-type]
+        reference = event.get("reference") if isinstance(event, dict) else None
+        owner = cases.get(reference) if isinstance(reference, str) else None
         if owner is None:
             return None
         owner.events.append((index, event))
