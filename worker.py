@@ -26,6 +26,7 @@ from activities.email import SmtpEmail
 from activities.messages import MessageActivities, MessageSettings
 from activities.records import CaseRecordActivities
 from activities.rendering import Channel, MessageRenderer
+from activities.retention import RetentionActivities
 from activities.schedules import ScheduleActivities
 from service.backends import default_backends, smtp_settings, twilio_configured
 from service.configuration import configured_force
@@ -33,6 +34,7 @@ from service.settings import Settings
 from standards.force import Force
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from workflows.case import CaseWorkflow
+from workflows.retention import RetentionWorkflow
 
 log = logging.getLogger("pledge.worker")
 
@@ -92,7 +94,13 @@ def activity_objects(settings: Settings, parts: WorkerParts) -> Sequence[Any]:
             unit_names={unit.id: unit.name for unit in force.units},
         ),
     )
-    return [schedules.compute_schedules, records.record_case_changes, messages.send_message]
+    retention = RetentionActivities(parts.sessions)
+    return [
+        schedules.compute_schedules,
+        records.record_case_changes,
+        messages.send_message,
+        retention.erase_expired_contacts,
+    ]
 
 
 def cache_workflow_bytecode(workflow_classes: Sequence[type]) -> None:
@@ -122,7 +130,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, RetentionWorkflow],
         activities=activity_objects(settings, parts),
         activity_executor=ThreadPoolExecutor(max_workers=max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,
@@ -138,6 +146,7 @@ def parts_from_settings(settings: Settings) -> WorkerParts:
 
 
 async def main() -> None:
+    from service.retention import ensure_retention_schedule
     from service.temporal import (
         connect,
         frontend_address,
@@ -151,6 +160,7 @@ async def main() -> None:
     address = frontend_address(settings)
     client = await connect(settings)
     await register_search_attributes(client, settings.temporal_namespace)
+    await ensure_retention_schedule(client, settings)
     parts = parts_from_settings(settings)
     worker = build_worker(client, settings, parts)
     log.info("worker polling %s on %s", settings.task_queue, address)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,25 @@ class Settings(BaseSettings):
     # Staff alert addresses for a unit the force file gives none for.
     vfu_email_pattern: str = "vfu-{borough}@pledge.invalid"
     manager_email_pattern: str = "manager-{borough}@pledge.invalid"
+
+    # Retention of personal data: a closed case's victim contact profile is erased this
+    # many days after closure (a case can be reopened for a year: keep at least that),
+    # by a daily Temporal Schedule at this hour, London time.
+    retention_days_after_closure: int = Field(default=365, ge=1)
+    retention_hour: int = Field(default=3, ge=0, le=23)
+
+    # --- Staff pages: sign-in, sessions and their rate limits -------------------------
+    # A session ends after this long without a request, and this long after sign-in.
+    staff_idle_timeout_minutes: float = Field(default=30.0, gt=0)
+    staff_session_lifetime_hours: float = Field(default=12.0, gt=0)
+    staff_cookie_name: str = Field(default="pledge_session", pattern=r"^[A-Za-z0-9_-]+$")
+    # auto: Secure unless public_base_url is plain http on a loopback address (development).
+    staff_cookie_secure: Literal["auto", "always", "never"] = "auto"
+    # Failed sign-ins allowed per account, and per client address, in any window; more are
+    # refused until the oldest failure leaves the window (never a lock-out for good).
+    staff_sign_in_window_minutes: float = Field(default=15.0, gt=0)
+    staff_sign_in_failures_per_account: int = Field(default=10, gt=0)
+    staff_sign_in_failures_per_address: int = Field(default=50, gt=0)
 
     # --- Track my report: victims' sign-in by one-time code and their pages (web/pages/victim.py).
     # A code is single-use and lives this long; this many wrong codes lock the reference for
