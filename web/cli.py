@@ -43,19 +43,13 @@ async def web_server(settings: Settings) -> uvicorn.Server:
     import uvicorn
     from temporalio.client import Client
 
-    from service.temporal import DATA_CONVERTER
+    from service.temporal import connect_options
     from storage.database import make_engine, make_session_factory, upgrade_to_head
     from web.app import create_app
 
     url = settings.resolved_database_url
     upgrade_to_head(url)
-    address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
-    client = await Client.connect(
-        address,
-        namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
-        lazy=True,
-    )
+    client = await Client.connect(**connect_options(settings), lazy=True)
     app = create_app(settings, make_session_factory(make_engine(url)), client)
     config = uvicorn.Config(app, host=settings.web_host, port=settings.web_port, log_level="info")
     return uvicorn.Server(config)
