@@ -197,7 +197,7 @@ async def main(settings: Settings | None = None) -> None:
     once, running activities have PLEDGE_WORKER_GRACEFUL_SHUTDOWN_SECONDS to finish (then
     they are cancelled), and the process exits 0."""
     from service.logs import configure_logging
-    from service.metrics import sdk_metrics_runtime, serve_worker_metrics
+    from service.metrics import serve_worker_metrics, worker_runtime
     from service.temporal import (
         connect,
         frontend_address,
@@ -209,11 +209,11 @@ async def main(settings: Settings | None = None) -> None:
     configure_logging(settings)
     log_expected_retries_briefly()
     address = frontend_address(settings)
-    runtime = None
-    if settings.worker_sdk_metrics_port is not None:
-        runtime = sdk_metrics_runtime(
-            settings.worker_metrics_host, settings.worker_sdk_metrics_port
-        )
+    runtime = worker_runtime(
+        settings.worker_metrics_host,
+        settings.worker_sdk_metrics_port,
+        forward_logs=settings.log_format == "json",
+    )
     client = await connect(settings, runtime)
     await register_search_attributes(client, settings.temporal_namespace)
     parts = parts_from_settings(settings)

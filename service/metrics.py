@@ -22,7 +22,14 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, generate_latest
 from temporalio import activity
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -111,11 +118,31 @@ class MetricsInterceptor(Interceptor):
         return _CountingActivities(next)
 
 
-def sdk_metrics_runtime(host: str, port: int) -> Runtime:
-    """A Temporal runtime whose SDK metrics Prometheus can scrape at host:port/metrics."""
-    return Runtime(
-        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{host}:{port}"))
+def worker_runtime(
+    metrics_host: str, sdk_metrics_port: int | None, forward_logs: bool
+) -> Runtime | None:
+    """The Temporal runtime of a worker process: its SDK metrics served for Prometheus at
+    metrics_host:sdk_metrics_port/metrics, and (for JSON logs) the SDK core's own log
+    lines sent through Python logging instead of its own console format. None when
+    neither is wanted: the SDK's default runtime."""
+    if sdk_metrics_port is None and not forward_logs:
+        return None
+    metrics = (
+        PrometheusConfig(bind_address=f"{metrics_host}:{sdk_metrics_port}")
+        if sdk_metrics_port is not None
+        else None
     )
+    logging_config = (
+        LoggingConfig(
+            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+            forwarding=LogForwardingConfig(
+                logger=logging.getLogger("temporalio.core"), append_log_fields_to_message=False
+            ),
+        )
+        if forward_logs
+        else LoggingConfig.default
+    )
+    return Runtime(telemetry=TelemetryConfig(metrics=metrics, logging=logging_config))
 
 
 @dataclass
