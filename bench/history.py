@@ -19,12 +19,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from temporalio.api.history.v1 import History
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from service.cases import CaseIn
 from service.configuration import configured_force, configured_policy
 from service.encryption import new_key_text
 from service.settings import Settings
@@ -76,10 +78,10 @@ async def measure(scenario_text: str, settings: Settings) -> dict[str, tuple[int
                 )
                 await rehearsal.begin()
                 for _at, _kind, _index, item in steps:
-                    if hasattr(item, "victim"):
-                        await rehearsal.open(item)  # type: ignore[arg-type]
+                    if isinstance(item, CaseIn):
+                        await rehearsal.open(item)
                     else:
-                        await rehearsal.post(item)  # type: ignore[arg-type]
+                        await rehearsal.post(item)
                 await rehearsal.advance_to(scenario.until)
                 sizes = {}
                 for reference in rehearsal.references:
@@ -95,7 +97,7 @@ async def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SCENARIO
     text = path.read_text()
     plain = await measure(text, Settings())
-    encrypted = await measure(text, Settings(payload_keys=new_key_text("k1")))  # type: ignore[arg-type]
+    encrypted = await measure(text, Settings(payload_keys=SecretStr(new_key_text("k1"))))
     print(f"{'case':<16}{'events':>8}{'plain bytes':>14}{'encrypted bytes':>18}{'ratio':>8}")
     for reference, (events, size) in plain.items():
         enc_events, enc_size = encrypted[reference]

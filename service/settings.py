@@ -84,8 +84,8 @@ class Settings(BaseSettings):
     # The worker. Concurrency bounds how many activities (sends, database writes) and
     # workflow tasks run at once in one worker process; the cache keeps that many
     # workflows in memory so a signal or timer replays nothing (the SDK's default 1000;
-    # about 0.1 MB each, docs/operations.md). The grace period lets running activities
-    # finish after SIGTERM before they are cancelled.
+    # roughly 0.1 MB each, estimated in docs/operations.md). The grace period lets
+    # running activities finish after SIGTERM before they are cancelled.
     worker_max_concurrent_activities: int = Field(default=32, ge=1)
     worker_max_concurrent_workflow_tasks: int = Field(default=32, ge=2)
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
