@@ -21,17 +21,21 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
+from sqlalchemy import select, text
 from temporalio.testing import WorkflowEnvironment
 
-from service.cases import CaseIn, open_case
+from service.cases import CaseIn, EventIn, open_case, post_event
+from standards.case import EventType
 from standards.force import load_force
 from standards.policy import load_policy
+from storage import models
 from storage.database import make_engine, make_session_factory
 from tests.support.api import temporal_dev_server
 from tests.support.dev import ROOT, free_port
@@ -152,3 +156,100 @@ async def test_sigterm_lets_the_send_in_flight_finish_and_the_worker_exits_0(
     assert len(mail.delivered) == 1, "the send in flight was cut off instead of finishing"
     assert stopped_after < SEND_SECONDS + 25, f"took {stopped_after:.1f} s to stop"
     assert "stopping: no new tasks" in output and "worker stopped" in output, output
+
+
+@pytest.mark.postgres
+async def test_sigterm_waits_for_a_database_write_in_flight_and_the_worker_exits_0(
+    dev_server: WorkflowEnvironment, postgresql_url: str, tmp_path: Path
+) -> None:
+    """A regular activity (recording the case's changes) is held in flight by a lock the
+    test takes on the obligations table; SIGTERM arrives while it waits. The worker stops
+    polling, waits for the write (inside the grace period), and exits 0 with it written."""
+    queue = f"shutdown-{uuid.uuid4()}"
+    environment = {
+        "PATH": str(Path(sys.executable).parent),
+        "DATABASE_URL": postgresql_url,
+        "PLEDGE_DATA_DIR": str(tmp_path),
+        "PLEDGE_TEMPORAL_ADDRESS": dev_server.client.service_client.config.target_host,
+        "PLEDGE_TASK_QUEUE": queue,
+        "PLEDGE_WORKER_GRACEFUL_SHUTDOWN_SECONDS": "30",
+        "PLEDGE_LOG_FORMAT": "json",
+    }
+    engine = make_engine(postgresql_url)
+    sessions = make_session_factory(engine)
+    reference = f"01/{uuid.uuid4().int % 1_000_000:06d}/26"
+    worker = start_worker(environment)
+    try:
+        await asyncio.wait_for(
+            open_case(
+                dev_server.client,
+                sessions,
+                load_policy(POLICIES / "met-pledge.toml"),
+                CaseIn.model_validate(
+                    {
+                        "reference": reference,
+                        "category": "burglary",
+                        "reported_at": datetime.now(UTC).isoformat(),
+                        "borough": "Camden",
+                        "victim": {"name": "Alex Smith", "email": "alex@example.org"},
+                    }
+                ),
+                queue,
+                force=load_force(POLICIES / "met.force.toml"),
+            ),
+            WAIT_SECONDS,
+        )
+        with engine.connect() as locker, engine.connect() as watcher:
+            held = locker.begin()
+            locker.execute(text("LOCK TABLE obligations IN EXCLUSIVE MODE"))
+            event = EventIn(reference=reference, type=EventType.ARREST, at=datetime.now(UTC))
+            posting = asyncio.create_task(post_event(dev_server.client, sessions, event))
+            await wait_for_a_lock_wait(watcher)
+            signalled = time.monotonic()
+            worker.send_signal(signal.SIGTERM)
+            await asyncio.sleep(LOCK_HELD_AFTER_SIGTERM_SECONDS)
+            assert worker.poll() is None, "the worker exited with its activity in flight"
+            held.commit()
+        output, _ = await asyncio.to_thread(worker.communicate, timeout=WAIT_SECONDS)
+        stopped_after = time.monotonic() - signalled
+        receipt = await asyncio.wait_for(posting, WAIT_SECONDS)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate(timeout=WAIT_SECONDS)
+        engine.dispose()
+
+    assert worker.returncode == 0, output
+    assert LOCK_HELD_AFTER_SIGTERM_SECONDS <= stopped_after < 30, stopped_after
+    # The write the worker waited for is in the database: the event's obligations.
+    assert receipt.changed
+    with sessions() as session:
+        recorded = set(
+            session.scalars(
+                select(models.Obligation.key)
+                .join(models.Case)
+                .where(models.Case.reference == reference)
+            ).all()
+        )
+    assert set(receipt.changed) <= recorded, (receipt.changed, recorded)
+    assert "stopping: no new tasks" in output and "worker stopped" in output, output
+
+
+LOCK_HELD_AFTER_SIGTERM_SECONDS = 3.0
+
+
+async def wait_for_a_lock_wait(connection: Any) -> None:
+    """Until some session of this database waits on a lock: the activity is in flight."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+        connection.commit()
+        if waiting:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("no activity began writing the case's changes")
