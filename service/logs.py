@@ -4,8 +4,9 @@ A JSON line has a fixed set of fields: time, level, logger, message, and - where
 line is about a case - its crime reference (from the workflow id), the activity or
 workflow type and the attempt, and an error's type. Nothing else from a record is copied
 in: a caller's `extra` could carry anything, and a log line must never hold a victim's
-name or contact details. Tracebacks are left out of JSON lines for the same reason (a
-frame's text can quote case data); the error's type and message stay.
+name or contact details. Tracebacks and error messages are left out of JSON lines for
+the same reason (either can quote case data, an address the mail server refused);
+the error's type stays, and the message written by the code that logged.
 """
 
 from __future__ import annotations
