@@ -31,6 +31,10 @@ def register(app: typer.Typer) -> None:
             settings.web_host = host
         if port is not None:
             settings.web_port = port
+        if settings.log_format == "json":
+            from service.logs import configure_logging
+
+            configure_logging(settings)
         asyncio.run(serve(settings))
 
 
@@ -51,7 +55,15 @@ async def web_server(settings: Settings) -> uvicorn.Server:
     upgrade_to_head(url)
     client = await Client.connect(**connect_options(settings), lazy=True)
     app = create_app(settings, make_session_factory(make_engine(url)), client)
-    config = uvicorn.Config(app, host=settings.web_host, port=settings.web_port, log_level="info")
+    # JSON logs: uvicorn's loggers go through the root logger's JSON handler instead of
+    # uvicorn's own console format.
+    config = uvicorn.Config(
+        app,
+        host=settings.web_host,
+        port=settings.web_port,
+        log_level="info",
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+    )
     return uvicorn.Server(config)
 
 
