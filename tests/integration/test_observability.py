@@ -95,6 +95,19 @@ def worker_process(
             process.communicate(timeout=WAIT_SECONDS)
 
 
+def worker_health(worker: WorkerProcess) -> subprocess.CompletedProcess[str]:
+    """`pledge worker-health`, as the container's health check runs it."""
+    port = worker.metrics_url.rsplit(":", 1)[1]
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", "worker-health"],
+        env={"PATH": str(Path(sys.executable).parent), "PLEDGE_WORKER_METRICS_PORT": port},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=WAIT_SECONDS,
+    )
+
+
 def wait_healthy(url: str) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     last = "no answer"
@@ -185,8 +198,14 @@ async def test_metrics_health_and_json_logs_after_a_case_is_opened_and_an_obliga
     assert any(name.startswith("temporal_") for name in sdk), sdk_text[:500]
     assert {"temporal_worker_task_slots_available", "temporal_num_pollers"} & sdk
 
+    healthy = worker_health(worker_process)
+    assert healthy.returncode == 0 and "worker polling" in healthy.stdout, healthy.stderr
+
     code, lines = worker_process.stop()
     assert code == 0, "\n".join(lines)
+    stopped = worker_health(worker_process)
+    assert stopped.returncode == 1
+    assert "the worker is not healthy" in stopped.stderr and "Traceback" not in stopped.stderr
     records = [json.loads(line) for line in lines if line.strip()]
     assert all({"time", "level", "logger", "message"} <= record.keys() for record in records)
     assert any(record["message"] == "worker stopped" for record in records)
