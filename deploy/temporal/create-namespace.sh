@@ -6,7 +6,7 @@
 set -eu
 : "${TEMPORAL_ADDRESS:?TEMPORAL_ADDRESS is required}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-pledge}"
-RETENTION="${TEMPORAL_RETENTION:-30d}"
+RETENTION="${TEMPORAL_RETENTION:-720h}"
 ATTEMPTS=60
 
 attempt=1
@@ -29,12 +29,14 @@ fi
 # name type - one per line, as in workflows/search_attributes.py.
 while read -r name type; do
   [ -n "$name" ] || continue
-  if temporal operator search-attribute list -n "$NAMESPACE" --address "$TEMPORAL_ADDRESS" \
-      | grep -q "^ *$name "; then
+  if temporal operator search-attribute create -n "$NAMESPACE" --address "$TEMPORAL_ADDRESS" \
+      --name "$name" --type "$type" 2>/tmp/search-attribute.err; then
+    echo "search attribute $name registered"
+  elif grep -qi "already" /tmp/search-attribute.err; then
     echo "search attribute $name exists"
   else
-    temporal operator search-attribute create -n "$NAMESPACE" --address "$TEMPORAL_ADDRESS" \
-      --name "$name" --type "$type"
+    cat /tmp/search-attribute.err
+    exit 1
   fi
 done <<'ATTRIBUTES'
 PledgeBorough Keyword

@@ -209,3 +209,22 @@ def test_docker_compose_itself_accepts_the_file(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_every_file_mounted_into_a_container_is_in_the_repository() -> None:
+    missing = []
+    for name, service in services().items():
+        for volume in service.get("volumes", []):
+            source = str(volume).split(":", 1)[0]
+            if source.startswith("./") and not (ROOT / source).exists():
+                missing.append(f"{name}: {source}")
+    assert missing == []
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX shell")
+def test_the_deployment_scripts_are_valid_shell() -> None:
+    scripts = sorted((ROOT / "deploy").rglob("*.sh"))
+    assert len(scripts) == 3
+    for script in scripts:
+        checked = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
+        assert checked.returncode == 0, f"{script.name}: {checked.stderr}"
