@@ -25,17 +25,20 @@ from temporalio.worker import Worker
 
 from activities.alerts import AlertMailer, AlertMailSettings, policy_titles, run_alert_mailer
 from activities.delivery import DeliveryBackend, LocalOutbox, SimulatedSms
-from activities.email import SmtpEmail, SmtpSettings
+from activities.email import SmtpEmail
 from activities.messages import MessageActivities, MessageSettings
 from activities.records import CaseRecordActivities
 from activities.rendering import Channel, MessageRenderer
+from activities.retention import RetentionActivities
 from activities.schedules import ScheduleActivities
+from service.backends import default_backends, smtp_settings, twilio_configured
 from service.configuration import configured_force
 from service.metrics import MetricsInterceptor
 from service.settings import Settings
 from standards.force import Force
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from workflows.case import CaseWorkflow
+from workflows.retention import RetentionWorkflow
 
 log = logging.getLogger("pledge.worker")
 
@@ -44,52 +47,6 @@ log = logging.getLogger("pledge.worker")
 class WorkerParts:
     sessions: sessionmaker[Session]
     backends: Mapping[Channel, DeliveryBackend]
-
-
-def smtp_settings(settings: Settings) -> SmtpSettings | None:
-    if not settings.smtp_host:
-        return None
-    return SmtpSettings(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        username=settings.smtp_username,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        starttls=settings.smtp_starttls,
-        mail_from=settings.mail_from,
-        reply_to=settings.mail_reply_to,
-    )
-
-
-def twilio_configured(settings: Settings) -> bool:
-    return bool(
-        settings.twilio_account_sid
-        and settings.twilio_auth_token
-        and (settings.twilio_from_number or settings.twilio_messaging_service_sid)
-    )
-
-
-def default_backends(settings: Settings) -> dict[Channel, DeliveryBackend]:
-    """The local outbox for each channel, unless that channel's provider is configured."""
-    outbox = LocalOutbox()
-    backends: dict[Channel, DeliveryBackend] = {Channel.SMS: outbox, Channel.EMAIL: outbox}
-    smtp = smtp_settings(settings)
-    if smtp is not None:
-        backends[Channel.EMAIL] = SmtpEmail(smtp)
-    if twilio_configured(settings):
-        # Imported here: the twilio package is only needed when it is used.
-        from activities.sms import TwilioSettings, TwilioSms
-
-        assert settings.twilio_account_sid and settings.twilio_auth_token
-        backends[Channel.SMS] = TwilioSms(
-            TwilioSettings(
-                account_sid=settings.twilio_account_sid,
-                auth_token=settings.twilio_auth_token.get_secret_value(),
-                from_number=settings.twilio_from_number,
-                messaging_service_sid=settings.twilio_messaging_service_sid,
-                base_url=settings.twilio_base_url,
-            )
-        )
-    return backends
 
 
 def status_callback_url(settings: Settings) -> str | None:
@@ -141,7 +98,13 @@ def activity_objects(settings: Settings, parts: WorkerParts) -> Sequence[Any]:
             unit_names={unit.id: unit.name for unit in force.units},
         ),
     )
-    return [schedules.compute_schedules, records.record_case_changes, messages.send_message]
+    retention = RetentionActivities(parts.sessions)
+    return [
+        schedules.compute_schedules,
+        records.record_case_changes,
+        messages.send_message,
+        retention.erase_expired_contacts,
+    ]
 
 
 def cache_workflow_bytecode(workflow_classes: Sequence[type]) -> None:
@@ -172,7 +135,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, RetentionWorkflow],
         activities=activity_objects(settings, parts),
         activity_executor=ThreadPoolExecutor(max_workers=activities),
         max_concurrent_activities=activities,
@@ -198,6 +161,7 @@ async def main(settings: Settings | None = None) -> None:
     they are cancelled), and the process exits 0."""
     from service.logs import configure_logging
     from service.metrics import serve_worker_metrics, worker_runtime
+    from service.retention import ensure_retention_schedule
     from service.temporal import (
         connect,
         frontend_address,
@@ -216,6 +180,7 @@ async def main(settings: Settings | None = None) -> None:
     )
     client = await connect(settings, runtime)
     await register_search_attributes(client, settings.temporal_namespace)
+    await ensure_retention_schedule(client, settings)
     parts = parts_from_settings(settings)
     worker = build_worker(client, settings, parts)
     stop = asyncio.Event()

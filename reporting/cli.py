@@ -14,8 +14,8 @@ from service.errors import print_error
 from service.settings import Settings
 from standards.clock import LONDON
 from standards.datafile import DataFileError
-from standards.force import UnknownUnit, load_force
-from standards.policy import PolicyError, load_policy, policy_path
+from standards.force import Force, UnknownUnit, load_force
+from standards.policy import Policy, PolicyError, load_policy, policy_path
 
 # The reports (SQLAlchemy, Jinja) are imported inside each command: `pledge --help`
 # loads none of them.
@@ -36,12 +36,39 @@ def _day(raw: str, option: str) -> date:
         raise _fail(f"{option} {raw!r} is not a date (YYYY-MM-DD)", code=2) from error
 
 
-def _titles(settings: Settings) -> dict[str, str]:
+def _policy(settings: Settings) -> Policy | None:
     try:
-        policy = load_policy(policy_path(settings.policy_dir, settings.default_policy))
+        return load_policy(policy_path(settings.policy_dir, settings.default_policy))
     except PolicyError:
-        return {}
-    return {rule.id: rule.title for rule in policy.standards}
+        return None
+
+
+def _titles(policy: Policy | None) -> dict[str, str]:
+    return {rule.id: rule.title for rule in policy.standards} if policy else {}
+
+
+def _force(settings: Settings) -> Force | None:
+    try:
+        return load_force(settings.resolved_force_file)
+    except DataFileError:
+        return None
+
+
+def _borough_option(settings: Settings, borough: str | None) -> str | None:
+    """A --borough by id or name, in any case, as intake takes it; cases keep the id."""
+    if borough is None:
+        return None
+    try:
+        return load_force(settings.resolved_force_file).resolve_unit(borough).id
+    except (DataFileError, UnknownUnit) as error:
+        raise _fail(str(error), code=2) from error
+
+
+def _standard_option(policy: Policy | None, standard: str | None) -> str | None:
+    if standard is None or policy is None or policy.has_standard(standard):
+        return standard
+    known = ", ".join(rule.id for rule in policy.standards)
+    raise _fail(f"--standard {standard!r} is not a standard of the policy; use one of {known}", 2)
 
 
 def _instant(raw: str | None, option: str) -> datetime:
@@ -73,6 +100,10 @@ def report(
     wide: Annotated[
         bool, typer.Option(help="every figure in one table, wider than 80 columns")
     ] = False,
+    borough: Annotated[
+        str | None, typer.Option(help="only this borough (id or name, any case)")
+    ] = None,
+    standard: Annotated[str | None, typer.Option(help="only this standard (its id)")] = None,
 ) -> None:
     """Compliance for a period: due, met on time, late, breached, rates and times to meet."""
     from reporting.compliance import (
@@ -82,36 +113,39 @@ def report(
         parse_dimensions,
     )
     from reporting.render import print_report, render_html, write_csv
+    from reporting.views import Names, report_views
     from storage.database import existing_database
 
     settings = Settings()
     start = local_midnight(_day(from_, "--from"))
     end = local_midnight(_day(to, "--to"))
     as_of = _instant(as_of_raw, "--as-of")
-    titles = _titles(settings)
+    policy = _policy(settings)
+    titles = _titles(policy)
+    borough = _borough_option(settings, borough)
+    standard = _standard_option(policy, standard)
     try:
         dims = parse_dimensions(by)
         with (
             existing_database(settings.resolved_database_url) as engine,
             engine.connect() as connection,
         ):
-            figures = compliance_report(connection, start, end, dims, as_of)
+            figures = compliance_report(
+                connection, start, end, dims, as_of, borough=borough, standard=standard
+            )
             print_report(out, figures, titles, wide=wide)
             if csv_path is not None:
                 write_csv(figures, csv_path)
                 out.print(f"CSV written to {csv_path}")
             if html_path is not None:
-                by_month = compliance_report(
-                    connection, start, end, ("month",), as_of, percentiles=False
-                )
-                by_borough = compliance_report(
-                    connection, start, end, ("borough",), as_of, percentiles=False
+                names = Names.of(policy, _force(settings))
+                views = report_views(
+                    connection, start, end, as_of, names, borough=borough, standard=standard
                 )
                 html_path.write_text(
                     render_html(
                         figures,
-                        by_month,
-                        by_borough,
+                        views,
                         template_dir=settings.template_dir,
                         titles=titles,
                         force_name=settings.force_name,
@@ -144,12 +178,7 @@ def breaches(
 
     settings = Settings()
     as_of = _instant(as_of_raw, "--as-of")
-    if borough is not None:
-        # By id or name, in any case, as intake takes it; cases keep the unit's id.
-        try:
-            borough = load_force(settings.resolved_force_file).resolve_unit(borough).id
-        except (DataFileError, UnknownUnit) as error:
-            raise _fail(str(error), code=2) from error
+    borough = _borough_option(settings, borough)
     with (
         existing_database(settings.resolved_database_url) as engine,
         engine.connect() as connection,

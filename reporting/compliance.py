@@ -57,6 +57,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from reporting.percentiles import nearest_rank_position
+from reporting.periods import DayRun, month_boundaries, split_period
 from reporting.summary import (
     LATE_STATES,
     MET_STATES,
@@ -69,10 +70,10 @@ from reporting.summary import (
     unpack_shares,
 )
 from service.display import exact_text
-from standards.clock import LONDON, require_aware
+from standards.clock import require_aware
 from storage.enums import ObligationState
 from storage.models import Obligation
-from storage.report_models import ReportMonthSummary
+from storage.report_models import ReportDaySummary, ReportMonthSummary
 
 DIMENSIONS: Final = ("standard", "borough", "category", "month")
 MEDIAN: Final = 50
@@ -182,6 +183,9 @@ class ComplianceReport:
     by: tuple[str, ...]
     groups: list[GroupFigures]
     total: GroupFigures
+    # Only this borough's (or standard's) obligations were counted, when set.
+    borough: str | None = None
+    standard: str | None = None
 
 
 def parse_dimensions(raw: str | Sequence[str]) -> tuple[str, ...]:
@@ -193,22 +197,6 @@ def parse_dimensions(raw: str | Sequence[str]) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise ReportError(f"--by names a dimension twice: {','.join(names)}")
     return names
-
-
-def month_boundaries(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime]]:
-    """(label, first instant, first instant of next month) for each London month in range."""
-    first = start.astimezone(LONDON).date().replace(day=1)
-    months: list[tuple[str, datetime, datetime]] = []
-    current = first
-    while local_midnight(current) < end:
-        following = (
-            date(current.year + 1, 1, 1)
-            if current.month == 12
-            else date(current.year, current.month + 1, 1)
-        )
-        months.append((f"{current:%Y-%m}", local_midnight(current), local_midnight(following)))
-        current = following
-    return months
 
 
 def _month_expression(start: datetime, end: datetime) -> ColumnElement[Any]:
@@ -242,26 +230,6 @@ def _connection(bind: Connection | Session) -> Connection:
     return bind.connection() if isinstance(bind, Session) else bind
 
 
-def _split(
-    start: datetime, end: datetime, as_of: datetime
-) -> tuple[list[date], list[tuple[datetime, datetime]]]:
-    """(months read from the summary, instant ranges read from the raw obligations).
-
-    A month comes from the summary when it lies wholly in [start, end) and every deadline
-    in it is at or before as_of; the rest of the period is read raw.
-    """
-    whole = [
-        (lower, upper)
-        for _label, lower, upper in month_boundaries(start, end)
-        if start <= lower and upper <= end and upper <= as_of
-    ]
-    if not whole:
-        return [], [(start, end)]
-    months = [lower.astimezone(LONDON).date() for lower, _upper in whole]
-    raw = [(low, high) for low, high in ((start, whole[0][0]), (whole[-1][1], end)) if low < high]
-    return months, raw
-
-
 @dataclass
 class _Runs:
     """Sorted runs of times to meet (seconds) and shares for one group."""
@@ -278,8 +246,16 @@ def compliance_report(
     as_of: datetime | None = None,
     *,
     percentiles: bool = True,
+    borough: str | None = None,
+    standard: str | None = None,
+    read_days: bool = True,
 ) -> ComplianceReport:
-    """Every figure of the report for [start, end), grouped by ``by``, as of ``as_of``."""
+    """Every figure of the report for [start, end), grouped by ``by``, as of ``as_of``;
+    only one ``borough``'s and one ``standard``'s obligations when given.
+
+    ``read_days=False`` reads what lies outside whole months from the raw obligations, as
+    the report did before the daily summary; ``bench/report.py`` times it as the baseline.
+    """
     start = require_aware(start, "start").astimezone(UTC)
     end = require_aware(end, "end").astimezone(UTC)
     as_of = require_aware(as_of or datetime.now(UTC), "as_of").astimezone(UTC)
@@ -287,7 +263,8 @@ def compliance_report(
         raise ReportError(f"the period is empty: to ({end}) is not after from ({start})")
     dims = parse_dimensions(by)
     connection = _connection(bind)
-    months, raw = _split(start, end, as_of)
+    split = split_period(start, end, as_of, read_days=read_days)
+    only = _Only(borough=borough, standard=standard)
 
     groups: dict[tuple[str, ...], GroupFigures] = {}
     total = GroupFigures(key=())
@@ -300,18 +277,25 @@ def compliance_report(
             found = groups[key] = GroupFigures(key=key)
         return found
 
-    if months:
-        _read_summary(connection, dims, months, percentiles, figures_for, total, runs, total_runs)
-    if raw:
+    for summary in (
+        _summary_query(ReportMonthSummary.month, split.months, only, percentiles),
+        _summary_query(ReportDaySummary.day, split.days, only, percentiles),
+    ):
+        if summary is not None:
+            _read_summary(
+                connection, dims, summary, percentiles, figures_for, total, runs, total_runs
+            )
+    if split.raw:
+        raw = split.raw
         month = _month_expression(start, end)
         keys = [_dimension_column(name, month).label(f"k_{name}") for name in dims]
-        for row in connection.execute(_counts_query(keys, raw, as_of)):
+        for row in connection.execute(_counts_query(keys, raw, as_of, only)):
             key = tuple(str(part) for part in row[: len(keys)])
             state, reason, count = row[len(keys)], row[len(keys) + 1], int(row[len(keys) + 2])
             _add(figures_for(key), state, reason, count)
             _add(total, state, reason, count)
         if percentiles:
-            _read_raw_times(connection, keys, raw, as_of, runs, total_runs)
+            _read_raw_times(connection, keys, raw, as_of, only, runs, total_runs)
 
     if percentiles:
         for key, group_runs in runs.items():
@@ -327,22 +311,36 @@ def compliance_report(
         by=dims,
         groups=[groups[key] for key in sorted(groups)],
         total=total,
+        borough=borough,
+        standard=standard,
     )
 
 
-def _read_summary(
-    connection: Connection,
-    dims: Sequence[str],
-    months: Sequence[date],
-    percentiles: bool,
-    figures_for: Any,
-    total: GroupFigures,
-    runs: dict[tuple[str, ...], _Runs],
-    total_runs: _Runs,
-) -> None:
-    table = ReportMonthSummary
+@dataclass(frozen=True)
+class _Only:
+    """The report's filters: one borough, one standard, or all when None."""
+
+    borough: str | None = None
+    standard: str | None = None
+
+    def where(self, table: Any) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.borough is not None:
+            conditions.append(table.borough == self.borough)
+        if self.standard is not None:
+            conditions.append(table.standard == self.standard)
+        return conditions
+
+
+def _summary_query(
+    period: Any, spans: Sequence[DayRun], only: _Only, percentiles: bool
+) -> Any | None:
+    """The summary rows (of ``period``'s table) whose period lies in one of ``spans``."""
+    if not spans:
+        return None
+    table = period.class_
     columns: list[Any] = [
-        table.month,
+        period,
         table.standard,
         table.borough,
         table.category,
@@ -354,11 +352,25 @@ def _read_summary(
     ]
     if percentiles:
         columns += [table.hours, table.shares]
-    query = select(*columns).where(table.month >= months[0], table.month <= months[-1])
+    inside = or_(*(and_(period >= first, period <= last) for first, last in spans))
+    return select(*columns).where(inside, *only.where(table))
+
+
+def _read_summary(
+    connection: Connection,
+    dims: Sequence[str],
+    query: Any,
+    percentiles: bool,
+    figures_for: Any,
+    total: GroupFigures,
+    runs: dict[tuple[str, ...], _Runs],
+    total_runs: _Runs,
+) -> None:
     labels: dict[date, str] = {}
     for row in connection.execute(query):
         month = labels.get(row[0])
         if month is None:
+            # A day row's month is the month it lies in.
             month = labels[row[0]] = f"{row[0]:%Y-%m}"
         values = {"month": month, "standard": row[1], "borough": row[2], "category": row[3]}
         key = tuple(str(values[name]) for name in dims)
@@ -384,12 +396,13 @@ def _read_raw_times(
     keys: Sequence[ColumnElement[Any]],
     raw: Sequence[tuple[datetime, datetime]],
     as_of: datetime,
+    only: _Only,
     runs: dict[tuple[str, ...], _Runs],
     total_runs: _Runs,
 ) -> None:
     ttm, share = time_to_meet(connection.dialect.name)
     query = select(*keys, ttm, share).where(
-        _due_filter(raw, as_of), Obligation.state.in_(MET_STATES)
+        _due_filter(raw, as_of), Obligation.state.in_(MET_STATES), *only.where(Obligation)
     )
     seconds: dict[tuple[str, ...], list[int]] = {}
     shares: dict[tuple[str, ...], list[float]] = {}
@@ -441,6 +454,7 @@ def _counts_query(
     keys: Sequence[ColumnElement[Any]],
     ranges: Sequence[tuple[datetime, datetime]],
     as_of: datetime,
+    only: _Only,
 ) -> Any:
     # One scan: the reason is only meaningful for late obligations, so it is NULL for the
     # rest and the state/reason pairs stay few; Python then folds them into the columns.
@@ -453,6 +467,6 @@ def _counts_query(
     ).label("reason")
     return (
         select(*keys, Obligation.state, reason, func.count().label("n"))
-        .where(_due_filter(ranges, as_of))
+        .where(_due_filter(ranges, as_of), *only.where(Obligation))
         .group_by(*keys, Obligation.state, reason)
     )

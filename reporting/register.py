@@ -51,13 +51,17 @@ def breach_register(
     borough: str | None = None,
     limit: int | None = None,
     as_of: datetime | None = None,
+    standard: str | None = None,
+    due_from: datetime | None = None,
+    due_before: datetime | None = None,
 ) -> list[BreachEntry]:
     """Breached and met-late obligations; unexplained breaches older than 48 hours first.
 
     Only deadlines at or before as_of (default now) are listed, so a history that runs
     past today can be read as it stood at an earlier instant. How late: met_at - due_at
     when met late by as_of, as_of - due_at while still unmet then. Within each band the
-    longest-overdue come first.
+    longest-overdue come first. ``standard`` and [``due_from``, ``due_before``) narrow it
+    to one standard's deadlines, and to a report's period.
     """
     now = (as_of or datetime.now(UTC)).astimezone(UTC)
     stale_before = now - STALE_AFTER
@@ -83,6 +87,12 @@ def breach_register(
     )
     if borough:
         query = query.where(Obligation.borough == borough)
+    if standard:
+        query = query.where(Obligation.standard == standard)
+    if due_from is not None:
+        query = query.where(Obligation.due_at >= due_from)
+    if due_before is not None:
+        query = query.where(Obligation.due_at < due_before)
     if limit is not None:
         query = query.limit(limit)
     entries = []

@@ -19,8 +19,10 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
+from reporting.chart_drawing import CHART_CSS, grid_table, rate_chart, trend_chart
 from reporting.compliance import ComplianceReport, GroupFigures, definitions
 from reporting.register import BreachEntry, TimelineStep
+from reporting.views import ReportViews
 from service.display import (
     Figure,
     Name,
@@ -246,18 +248,34 @@ def bar_chart(
     return Markup("".join(parts))
 
 
-def _rates(report: ComplianceReport) -> list[tuple[str, float]]:
+def reasons_chart(report: ComplianceReport) -> Markup:
+    reasons = sorted(report.total.reasons.items(), key=lambda item: -item[1])
+    return bar_chart(
+        "Breaches by reason (breached and met late)",
+        [(reason, float(count)) for reason, count in reasons],
+        maximum=float(max((count for _, count in reasons), default=0)),
+        percent=False,
+    )
+
+
+def view_charts(views: ReportViews) -> list[Markup]:
+    """The rate charts (standard, borough, trend) the dashboard and the HTML report share."""
+    unit = "week" if views.trend_unit == "week" else "month"
     return [
-        (" / ".join(group.key), group.on_time_rate)
-        for group in report.groups
-        if group.on_time_rate is not None
+        rate_chart("chart-standards", "On-time rate by standard", views.by_standard),
+        rate_chart("chart-boroughs", "On-time rate by borough", views.by_borough),
+        trend_chart(
+            "chart-trend",
+            f"On-time rate by {unit}, against the period before",
+            views.trend,
+            views.target,
+        ),
     ]
 
 
 def render_html(
     report: ComplianceReport,
-    by_month: ComplianceReport,
-    by_borough: ComplianceReport,
+    views: ReportViews,
     *,
     template_dir: Path,
     titles: dict[str, str],
@@ -267,16 +285,6 @@ def render_html(
         loader=FileSystemLoader(template_dir), autoescape=select_autoescape(["html", "j2"])
     )
     reasons = sorted(report.total.reasons.items(), key=lambda item: -item[1])
-    charts = [
-        bar_chart("On-time rate by month", _rates(by_month), maximum=1.0, percent=True),
-        bar_chart("On-time rate by borough", _rates(by_borough), maximum=1.0, percent=True),
-        bar_chart(
-            "Breaches by reason (breached and met late)",
-            [(reason, float(count)) for reason, count in reasons],
-            maximum=float(max((count for _, count in reasons), default=0)),
-            percent=False,
-        ),
-    ]
     header = [*report.by, *COUNT_HEADERS, RATE_HEADER, *TIME_HEADERS]
     rows = [[*_titled(report, group, titles), *_cells(group)] for group in report.groups]
     total = [*(["all"] + [""] * (len(report.by) - 1) if report.by else []), *_cells(report.total)]
@@ -286,7 +294,9 @@ def render_html(
         header=header,
         rows=rows,
         total=total,
-        charts=charts,
+        charts=[*view_charts(views), reasons_chart(report)],
+        grid=grid_table(views.grid, "On-time rate by borough and standard (worst borough first)"),
+        chart_css=Markup(CHART_CSS),
         reasons=reasons,
         definitions=definitions(report.as_of),
     )

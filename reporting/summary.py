@@ -1,23 +1,26 @@
-"""The monthly report summary: keeping it right, and reading exact percentiles from it.
+"""The report summaries (by month and by day): keeping them right.
 
-``report_month_summary`` (see ``storage.report_models``) holds, per London month of the
-deadline and (standard, borough, category), the counts per state, the breach reasons and
-every time to meet as a sorted packed array. The report reads it for months that lie
-wholly in the period and wholly before the as-of instant, and the raw obligations for the
-rest, so each row must always equal what the raw obligations say. Every writer therefore
+``report_month_summary`` and ``report_day_summary`` (see ``storage.report_models``) hold,
+per London month (or day) of the deadline and (standard, borough, category), the counts
+per state, the breach reasons and every time to meet as a sorted packed array. The
+report reads the month rows for months that lie wholly in the period and wholly before
+the as-of instant, the day rows for the whole days left over, and the raw obligations
+only for the rest (part of a day), so each row must always equal what the raw
+obligations say. Every writer therefore
 refreshes the rows it touched, in its own transaction:
 
 - ``activities.records`` (the service) reads what the obligations it writes contribute,
   before and after the change (:func:`contributions`), and applies the difference with
   :func:`apply_contribution_changes`: a case's write costs the same however many
   obligations share its summary row;
-- ``reporting.demo`` (bulk data) and migration 0004 call :func:`rebuild_report_summary`;
+- ``reporting.demo`` (bulk data) calls :func:`rebuild_report_summary`; migrations 0004
+  and 0008 write the rows of what was recorded before them with their own code;
 - :func:`refresh_report_summary` recomputes chosen rows from the raw obligations, which
   repairs any row a writer outside these paths left behind.
 
 Percentiles stay exact: times are stored to the second and shares as the same double the
-SQL expression yields, and :func:`select_positions` picks the nearest-rank values from many
-sorted runs without sorting them all together.
+SQL expression yields, and ``reporting.percentiles.select_positions`` picks the
+nearest-rank values from many sorted runs without sorting them all together.
 """
 
 from __future__ import annotations
@@ -25,27 +28,34 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from itertools import chain
-from math import isqrt
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
+from reporting.percentiles import select_positions
 from standards.clock import LONDON
 from storage.enums import ObligationState
 from storage.models import Obligation
-from storage.report_models import ReportMonthSummary
+from storage.report_models import ReportDaySummary, ReportMonthSummary
+
+__all__ = [
+    "DAYS",
+    "MONTHS",
+    "apply_contribution_changes",
+    "contributions",
+    "rebuild_report_summary",
+    "refresh_report_summary",
+    "select_positions",
+]
 
 UNEXPLAINED: Final = "unexplained"
 MET_STATES: Final = (ObligationState.MET.value, ObligationState.MET_LATE.value)
 LATE_STATES: Final = (ObligationState.BREACHED.value, ObligationState.MET_LATE.value)
-# Below this many values a plain sort is quicker than sampling.
-SMALL: Final = 20_000
 _BIG_ENDIAN: Final = sys.byteorder == "big"
 
 SummaryKey = tuple[date, str, str, str]
@@ -169,8 +179,20 @@ class _Row:
     def is_empty(self) -> bool:
         return not (self.met or self.met_late or self.breached or self.pending)
 
+    def merge(self, other: _Row) -> None:
+        """Add every obligation of ``other`` (the times are left unsorted)."""
+        self.met += other.met
+        self.met_late += other.met_late
+        self.breached += other.breached
+        self.pending += other.pending
+        for name, count in other.reasons.items():
+            self.reasons[name] = self.reasons.get(name, 0) + count
+        self.seconds += other.seconds
+        self.shares += other.shares
+
     @classmethod
-    def stored(cls, row: ReportMonthSummary) -> _Row:
+    def stored(cls, row: Any) -> _Row:
+        """The row as read back from either summary table (its times come back sorted)."""
         return cls(
             met=row.met,
             met_late=row.met_late,
@@ -181,10 +203,11 @@ class _Row:
             shares=unpack_shares(row.shares),
         )
 
-    def values(self, key: SummaryKey) -> dict[str, Any]:
-        month, standard, borough, category = key
+    def values(self, key: SummaryKey, column: str = "month") -> dict[str, Any]:
+        """The stored columns; ``column`` names the period column ("month" or "day")."""
+        period, standard, borough, category = key
         return {
-            "month": month,
+            column: period,
             "standard": standard,
             "borough": borough,
             "category": category,
@@ -213,6 +236,36 @@ def _connection(bind: Connection | Session) -> Connection:
     return bind.connection() if isinstance(bind, Session) else bind
 
 
+@dataclass(frozen=True)
+class Grain:
+    """One summary table: its period column and the period a London day belongs to."""
+
+    table: type[ReportMonthSummary] | type[ReportDaySummary]
+    column: str
+    period_of: Callable[[date], date]
+
+    def key(self, day_key: SummaryKey) -> SummaryKey:
+        day, standard, borough, category = day_key
+        return (self.period_of(day), standard, borough, category)
+
+    def filter(self, key: SummaryKey) -> ColumnElement[bool]:
+        period, standard, borough, category = key
+        table = self.table
+        return and_(
+            getattr(table, self.column) == period,
+            table.standard == standard,
+            table.borough == borough,
+            table.category == category,
+        )
+
+
+MONTHS: Final = Grain(ReportMonthSummary, "month", lambda day: day.replace(day=1))
+DAYS: Final = Grain(ReportDaySummary, "day", lambda day: day)
+# Writers change the month rows before the day rows, each in key order: two writers
+# always take their locks in the same order, so they cannot deadlock.
+GRAINS: Final = (MONTHS, DAYS)
+
+
 def _source(dialect: str, *where: ColumnElement[bool]) -> Any:
     ttm, share = time_to_meet(dialect)
     return select(
@@ -227,14 +280,39 @@ def _source(dialect: str, *where: ColumnElement[bool]) -> Any:
     ).where(Obligation.state != ObligationState.CANCELLED.value, *where)
 
 
+class _Days:
+    """The London day of an instant, remembering day boundaries already found.
+
+    Converting millions of instants to London time one by one is slow; the rows of a
+    scan share a few hundred days, so their boundaries are kept sorted and bisected.
+    """
+
+    def __init__(self) -> None:
+        self._lowers: list[datetime] = []
+        self._bounds: list[tuple[datetime, datetime, date]] = []
+
+    def __call__(self, due_at: datetime) -> date:
+        index = bisect_right(self._lowers, due_at) - 1
+        if index >= 0:
+            lower, upper, day = self._bounds[index]
+            if due_at < upper:
+                return day
+        day = due_at.astimezone(LONDON).date()
+        lower = local_midnight(day)
+        position = bisect_left(self._lowers, lower)
+        self._lowers.insert(position, lower)
+        self._bounds.insert(position, (lower, local_midnight(day + timedelta(days=1)), day))
+        return day
+
+
 def _summarise(connection: Connection, *where: ColumnElement[bool]) -> dict[SummaryKey, _Row]:
+    """The day rows of the obligations ``where`` selects."""
     rows: dict[SummaryKey, _Row] = {}
-    bounds: list[tuple[datetime, datetime, date]] = []  # (lower, upper, month), cached
+    day_of = _Days()
     for due_at, standard, borough, category, state, reason, ttm, share in connection.execute(
         _source(connection.dialect.name, *where)
     ):
-        month = _cached_month(bounds, due_at)
-        key = (month, standard, borough, category)
+        key = (day_of(due_at), standard, borough, category)
         row = rows.get(key)
         if row is None:
             row = rows[key] = _Row()
@@ -242,43 +320,62 @@ def _summarise(connection: Connection, *where: ColumnElement[bool]) -> dict[Summ
     return rows
 
 
-def _cached_month(bounds: list[tuple[datetime, datetime, date]], due_at: datetime) -> date:
-    # Converting millions of instants to London time one by one is slow; most rows of a
-    # scan share a handful of months, so remember their boundaries.
-    for lower, upper, month in bounds:
-        if lower <= due_at < upper:
-            return month
-    month = month_of(due_at)
-    bounds.append((local_midnight(month), local_midnight(next_month(month)), month))
-    return month
+def _months(day_rows: dict[SummaryKey, _Row]) -> dict[SummaryKey, _Row]:
+    """The month rows the day rows add up to."""
+    months: dict[SummaryKey, _Row] = {}
+    for key, row in day_rows.items():
+        months.setdefault(MONTHS.key(key), _Row()).merge(row)
+    for row in months.values():
+        row.seconds.sort()
+        row.shares.sort()
+    return months
 
 
-def _insert(connection: Connection, rows: dict[SummaryKey, _Row]) -> None:
+def _insert(connection: Connection, grain: Grain, rows: dict[SummaryKey, _Row]) -> None:
     if rows:
         connection.execute(
-            insert(ReportMonthSummary), [row.values(key) for key, row in sorted(rows.items())]
+            insert(grain.table),
+            [row.values(key, grain.column) for key, row in sorted(rows.items())],
         )
 
 
+def _month_range(month: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (
+        Obligation.due_at >= local_midnight(month),
+        Obligation.due_at < local_midnight(next_month(month)),
+    )
+
+
 def refresh_report_summary(bind: Connection | Session, keys: Iterable[SummaryKey]) -> None:
-    """Recompute the summary rows of ``keys`` from the raw obligations, in this transaction."""
+    """Recompute the month rows of ``keys`` (months) and their day rows from the raw
+    obligations, in this transaction."""
     connection = _connection(bind)
-    for key in sorted(set(keys)):
+    for key in sorted({MONTHS.key(key) for key in keys}):
         month, standard, borough, category = key
-        connection.execute(delete(ReportMonthSummary).where(_key_filter(key)))
-        rows = _summarise(
+        connection.execute(delete(ReportMonthSummary).where(MONTHS.filter(key)))
+        connection.execute(
+            delete(ReportDaySummary).where(
+                ReportDaySummary.day >= month,
+                ReportDaySummary.day < next_month(month),
+                ReportDaySummary.standard == standard,
+                ReportDaySummary.borough == borough,
+                ReportDaySummary.category == category,
+            )
+        )
+        days = _summarise(
             connection,
             Obligation.standard == standard,
             Obligation.borough == borough,
             Obligation.category == category,
-            Obligation.due_at >= local_midnight(month),
-            Obligation.due_at < local_midnight(next_month(month)),
+            *_month_range(month),
         )
-        _insert(connection, rows)
+        _insert(connection, MONTHS, _months(days))
+        _insert(connection, DAYS, days)
 
 
-# What one obligation adds to the summary: its row's key, state, reason, time to meet
-# and share of the window (the last two exactly as the database computes them).
+# What one obligation adds to the summary: its day row's key (London day of the deadline,
+# standard, borough, category), state, reason, time to meet and share of the window (the
+# last two exactly as the database computes them). Its month row's key follows.
 Contribution = tuple[SummaryKey, str, str | None, Any, Any]
 
 
@@ -291,13 +388,12 @@ def contributions(
         return {}
     connection = _connection(bind)
     found: dict[int, Contribution] = {}
-    bounds: list[tuple[datetime, datetime, date]] = []
+    day_of = _Days()
     query = _source(connection.dialect.name, Obligation.id.in_(ids)).add_columns(Obligation.id)
     for due_at, standard, borough, category, state, reason, ttm, share, ident in connection.execute(
         query
     ):
-        key = (_cached_month(bounds, due_at), standard, borough, category)
-        found[ident] = (key, state, reason, ttm, share)
+        found[ident] = ((day_of(due_at), standard, borough, category), state, reason, ttm, share)
     return found
 
 
@@ -306,77 +402,75 @@ def apply_contribution_changes(
     before: dict[int, Contribution],
     after: dict[int, Contribution],
 ) -> None:
-    """Move the summary from what obligations contributed ``before`` to ``after``.
+    """Move the summary (month and day rows) from what obligations contributed ``before``
+    to ``after``.
 
-    Each row touched is locked while it is changed (rows in key order, so two writers
-    cannot deadlock); a row left with no obligations is deleted, as a rebuild would.
+    Each row touched is locked while it is changed (see ``GRAINS`` for the order, so two
+    writers cannot deadlock); a row left with no obligations is deleted, as a rebuild
+    would.
     """
     connection = _connection(bind)
-    removed: dict[SummaryKey, list[Contribution]] = {}
-    added: dict[SummaryKey, list[Contribution]] = {}
-    for ident in before.keys() | after.keys():
-        old, new = before.get(ident), after.get(ident)
-        if old == new:
-            continue
-        if old is not None:
-            removed.setdefault(old[0], []).append(old)
-        if new is not None:
-            added.setdefault(new[0], []).append(new)
-    for key in sorted(removed.keys() | added.keys()):
-        stored = _locked_row(connection, key)
-        row = _Row() if stored is None else _Row.stored(stored)
-        for _, state, reason, ttm, share in removed.get(key, []):
-            row.remove(state, reason, ttm, share)
-        for _, state, reason, ttm, share in added.get(key, []):
-            row.add(state, reason, ttm, share)
-        _store_row(connection, key, row, exists=stored is not None)
+    changed = [
+        (before.get(ident), after.get(ident))
+        for ident in before.keys() | after.keys()
+        if before.get(ident) != after.get(ident)
+    ]
+    if not changed:
+        return
+    for grain in GRAINS:
+        removed: dict[SummaryKey, list[Contribution]] = {}
+        added: dict[SummaryKey, list[Contribution]] = {}
+        for old, new in changed:
+            if old is not None:
+                removed.setdefault(grain.key(old[0]), []).append(old)
+            if new is not None:
+                added.setdefault(grain.key(new[0]), []).append(new)
+        for key in sorted(removed.keys() | added.keys()):
+            stored = _locked_row(connection, grain, key)
+            row = _Row() if stored is None else _Row.stored(stored)
+            for _, state, reason, ttm, share in removed.get(key, []):
+                row.remove(state, reason, ttm, share)
+            for _, state, reason, ttm, share in added.get(key, []):
+                row.add(state, reason, ttm, share)
+            _store_row(connection, grain, key, row, exists=stored is not None)
 
 
-def _key_filter(key: SummaryKey) -> ColumnElement[bool]:
-    month, standard, borough, category = key
-    table = ReportMonthSummary
-    return and_(
-        table.month == month,
-        table.standard == standard,
-        table.borough == borough,
-        table.category == category,
-    )
-
-
-def _locked_row(connection: Connection, key: SummaryKey) -> ReportMonthSummary | None:
+def _locked_row(connection: Connection, grain: Grain, key: SummaryKey) -> Any:
     if connection.dialect.name == "postgresql":
         # A row must exist to be locked: otherwise two writers could both find none
         # and both insert. (SQLite writers already queue for the database lock.)
         connection.execute(
-            postgresql_insert(ReportMonthSummary)
-            .values(_Row().values(key))
+            postgresql_insert(grain.table)
+            .values(_Row().values(key, grain.column))
             .on_conflict_do_nothing()
         )
-    found = connection.execute(
-        select(ReportMonthSummary).where(_key_filter(key)).with_for_update()
+    return connection.execute(
+        select(grain.table.__table__).where(grain.filter(key)).with_for_update()
     ).first()
-    return None if found is None else ReportMonthSummary(**found._mapping)
 
 
-def _store_row(connection: Connection, key: SummaryKey, row: _Row, exists: bool) -> None:
-    table = ReportMonthSummary
+def _store_row(
+    connection: Connection, grain: Grain, key: SummaryKey, row: _Row, exists: bool
+) -> None:
+    table = grain.table
     if row.is_empty():
         if exists:
-            connection.execute(delete(table).where(_key_filter(key)))
+            connection.execute(delete(table).where(grain.filter(key)))
     elif exists:
-        values = row.values(key)
-        connection.execute(update(table).where(_key_filter(key)).values(**values))
+        values = row.values(key, grain.column)
+        connection.execute(update(table).where(grain.filter(key)).values(**values))
     else:
-        connection.execute(insert(table), [row.values(key)])
+        connection.execute(insert(table), [row.values(key, grain.column)])
 
 
 def rebuild_report_summary(
     bind: Connection | Session, start: datetime | None = None, end: datetime | None = None
 ) -> int:
-    """Recompute every summary row of the months that overlap [start, end) (default: all).
+    """Recompute every summary row (month and day) of the months that overlap [start, end)
+    (default: all).
 
-    Returns the number of summary rows written. Works a month at a time, so memory stays
-    bounded by one month of obligations.
+    Returns the number of summary rows written, months and days together. Works a month
+    at a time, so memory stays bounded by one month of obligations.
     """
     connection = _connection(bind)
     if start is None or end is None:
@@ -392,64 +486,15 @@ def rebuild_report_summary(
     while local_midnight(month) <= end:
         following = next_month(month)
         connection.execute(delete(ReportMonthSummary).where(ReportMonthSummary.month == month))
-        rows = _summarise(
-            connection,
-            and_(
-                Obligation.due_at >= local_midnight(month),
-                Obligation.due_at < local_midnight(following),
-            ),
+        connection.execute(
+            delete(ReportDaySummary).where(
+                ReportDaySummary.day >= month, ReportDaySummary.day < following
+            )
         )
-        _insert(connection, rows)
-        written += len(rows)
+        days = _summarise(connection, *_month_range(month))
+        months = _months(days)
+        _insert(connection, MONTHS, months)
+        _insert(connection, DAYS, days)
+        written += len(months) + len(days)
         month = following
     return written
-
-
-def select_positions(runs: Sequence[Sequence[T]], positions: Sequence[int]) -> list[T]:
-    """The values at 1-based ``positions`` of the sorted union of sorted ``runs``.
-
-    Exact. Rather than merging every run, it sorts a regular sample of them, takes the two
-    sample values that should bracket the wanted position, counts exactly (by bisection in
-    each run) how many values lie below the bracket, and sorts only the values inside it.
-    A bracket that misses is widened until it cannot miss.
-    """
-    runs = [run for run in runs if run]
-    if not runs:
-        return []
-    if len(runs) == 1:
-        return [runs[0][position - 1] for position in positions]
-    total = sum(map(len, runs))
-    if total <= SMALL:
-        merged = sorted(chain.from_iterable(runs))
-        return [merged[position - 1] for position in positions]
-    step = max(1, isqrt(total // max(1, isqrt(len(runs)))))
-    sample = sorted(chain.from_iterable(run[step // 2 :: step] for run in runs))
-    return [_select_one(runs, sample, total, position) for position in positions]
-
-
-def _select_one(runs: list[Sequence[T]], sample: list[T], total: int, position: int) -> T:
-    guess = position * len(sample) // total
-    # The sample rank errs by about sqrt(runs) / 3.5 places; start at about 3.5 sigma.
-    margin = isqrt(len(runs)) + 16
-    while True:
-        low_index, high_index = guess - margin, guess + margin
-        starts = (
-            [bisect_left(run, sample[low_index]) for run in runs]
-            if 0 <= low_index < len(sample)
-            else [0] * len(runs)
-        )
-        below = sum(starts)
-        if below < position:
-            ends = (
-                [bisect_right(run, sample[high_index]) for run in runs]
-                if 0 <= high_index < len(sample)
-                else [len(run) for run in runs]
-            )
-            if sum(ends) >= position:
-                inside = sorted(
-                    chain.from_iterable(
-                        run[begin:end] for run, begin, end in zip(runs, starts, ends, strict=True)
-                    )
-                )
-                return inside[position - below - 1]
-        margin *= 4

@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, to_jsonable_python
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -381,6 +381,12 @@ class RecordedEvent:
     previous_officer: dict[str, str | None]
 
 
+def workflow_details(event: EventIn) -> dict[str, Any]:
+    """The event's details the case's workflow is told: all but the stored staff details."""
+    stored = STORED_DETAILS.get(event.type, ())
+    return {k: v for k, v in event.details.items() if k not in stored}
+
+
 def record_event(
     sessions: sessionmaker[Session],
     event: EventIn,
@@ -411,6 +417,8 @@ def record_event(
                 at=event.at,
                 actor=event.actor,
                 received_at=received_at,
+                standard=event.standard,
+                details=to_jsonable_python(workflow_details(event)),
             )
             session.add(row)
             session.flush()
@@ -472,7 +480,7 @@ async def post_event(
     officer: dict[str, str | None] = {
         k: str(event.details[k]) for k in stored if k in event.details
     }
-    details = {k: v for k, v in event.details.items() if k not in stored}
+    details = workflow_details(event)
     # The message the event sends reads them from the database, so they are written
     # first, and put back if the case refuses the event: a refusal changes nothing.
     recorded = await asyncio.to_thread(
@@ -513,6 +521,11 @@ async def post_event(
             f"case {event.reference} is not running ({error.message}); "
             "is the reference right, or has the case been archived?"
         ) from error
+    except RuntimeError:
+        # The client could not reach Temporal at all: the case never heard of the event,
+        # so its record goes too (the caller is told Temporal did not answer).
+        await asyncio.to_thread(forget_event, sessions, event.reference, recorded)
+        raise
 
 
 async def view_case(client: Client, reference: str) -> CaseView:

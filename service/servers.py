@@ -91,6 +91,9 @@ def holder_of(port: int) -> str:
 
 def check_port_free(port: int, setting: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers themselves bind: connections of a server that just died linger
+        # in TIME_WAIT for a minute, and must not make its restart look refused.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -67,6 +67,42 @@ class Settings(BaseSettings):
     vfu_email_pattern: str = "vfu-{borough}@pledge.invalid"
     manager_email_pattern: str = "manager-{borough}@pledge.invalid"
 
+    # Retention of personal data: a closed case's victim contact profile is erased this
+    # many days after closure (a case can be reopened for a year: keep at least that),
+    # by a daily Temporal Schedule at this hour, London time.
+    retention_days_after_closure: int = Field(default=365, ge=1)
+    retention_hour: int = Field(default=3, ge=0, le=23)
+
+    # --- Staff pages: sign-in, sessions and their rate limits -------------------------
+    # A session ends after this long without a request, and this long after sign-in.
+    staff_idle_timeout_minutes: float = Field(default=30.0, gt=0)
+    staff_session_lifetime_hours: float = Field(default=12.0, gt=0)
+    staff_cookie_name: str = Field(default="pledge_session", pattern=r"^[A-Za-z0-9_-]+$")
+    # auto: Secure unless public_base_url is plain http on a loopback address (development).
+    staff_cookie_secure: Literal["auto", "always", "never"] = "auto"
+    # Failed sign-ins allowed per account, and per client address, in any window; more are
+    # refused until the oldest failure leaves the window (never a lock-out for good).
+    staff_sign_in_window_minutes: float = Field(default=15.0, gt=0)
+    staff_sign_in_failures_per_account: int = Field(default=10, gt=0)
+    staff_sign_in_failures_per_address: int = Field(default=50, gt=0)
+
+    # --- Track my report: victims' sign-in by one-time code and their pages (web/pages/victim.py).
+    # A code is single-use and lives this long; this many wrong codes lock the reference for
+    # the lock duration; one address (the client's IP) may ask for this many codes per window.
+    victim_code_lifetime_minutes: int = Field(default=10, ge=1, le=60)
+    victim_code_max_wrong: int = Field(default=5, ge=1)
+    victim_code_lock_minutes: int = Field(default=15, ge=1)
+    victim_code_requests_per_address: int = Field(default=10, ge=1)
+    victim_code_request_window_minutes: int = Field(default=60, ge=1)
+    # Codes sent to one reference in one window: more are not sent (the page is unchanged),
+    # so nobody can flood a victim's phone with codes by typing their reference.
+    victim_codes_per_reference: int = Field(default=3, ge=1)
+    # A victim's session ends after this long without a page view (short: shared devices).
+    victim_session_idle_minutes: int = Field(default=30, ge=1, le=240)
+    # Where "Exit this page" and Shift pressed three times go: a neutral site (a link, not
+    # an asset the pages load).
+    victim_exit_url: str = "https://www.bbc.co.uk/weather"
+
     # --- Production: Temporal connection, worker tuning, payload encryption, codec server,
     # observability (docs/operations.md). Every default keeps `make run` as it was: no TLS,
     # no keys, plain logs, no metrics ports.

@@ -72,6 +72,9 @@ class StandardRule:
     auto_update: bool = False
     auto_update_at: Fraction = 0.9
     description: str = ""
+    # The share (per cent) of obligations the force means to meet on time; the reports
+    # draw it on their charts. None: no target set.
+    on_time_target_percent: Annotated[float, Field(gt=0, le=100)] | None = None
 
     def met_by_token(self, token: str) -> bool:
         return token in self.met_by
@@ -142,6 +145,14 @@ class Policy:
         if rule.escalate_after_hours is not None:
             return rule.escalate_after_hours
         return self.escalate_after_hours
+
+    def on_time_targets(self) -> dict[str, float]:
+        """Each standard's on-time target as a fraction (0 to 1), for those that set one."""
+        return {
+            rule.id: rule.on_time_target_percent / 100
+            for rule in self.standards
+            if rule.on_time_target_percent is not None
+        }
 
     def discreet_by_default_for(self, category: str) -> bool:
         return category in self.discreet_by_default

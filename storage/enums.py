@@ -12,15 +12,19 @@ from enum import StrEnum
 
 from standards.case import CaseStatus, EventType
 from standards.obligations import AlertKind, ObligationState
+from standards.staff import SessionEnd, StaffRole
 
 __all__ = [
     "AlertKind",
+    "AuthEvent",
     "CaseStatus",
     "Channel",
     "EventType",
     "MessageStatus",
     "ObligationState",
     "RecipientRole",
+    "SessionEnd",
+    "StaffRole",
     "TransitionEvent",
 ]
 
@@ -53,3 +57,18 @@ class MessageStatus(StrEnum):
 class RecipientRole(StrEnum):
     VFU = "vfu"
     MANAGER = "manager"
+
+
+class AuthEvent(StrEnum):
+    """What the staff sign-in log records (never a password)."""
+
+    SIGN_IN_OK = "sign_in_ok"
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGN_IN_THROTTLED = "sign_in_throttled"
+    SIGNED_OUT = "signed_out"
+    SESSION_EXPIRED = "session_expired"
+    USER_ADDED = "user_added"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"

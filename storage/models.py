@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -28,12 +29,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.base import Base, utcnow
 from storage.enums import (
     AlertKind,
+    AuthEvent,
     CaseStatus,
     Channel,
     EventType,
     MessageStatus,
     ObligationState,
     RecipientRole,
+    SessionEnd,
+    StaffRole,
     TransitionEvent,
 )
 from storage.types import UTCDateTime
@@ -48,6 +52,9 @@ __all__ = [
     "Obligation",
     "ObligationTransition",
     "OutboxMessage",
+    "StaffAuthEvent",
+    "StaffSession",
+    "StaffUserRecord",
     "Victim",
 ]
 
@@ -70,7 +77,11 @@ def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (one_of("status", CaseStatus),)
+    __table_args__ = (
+        one_of("status", CaseStatus),
+        # Retention finds closed cases by closing time.
+        Index("ix_cases_status_closed_at", "status", "closed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), unique=True)
@@ -115,6 +126,11 @@ class CaseEventRecord(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the case's clocks were told (the standard it names and its details, never the
+    # staff details kept on the case), so its history can be replayed under another policy.
+    standard: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    # NULL for events recorded before the details were kept.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
 
     @property
     def actor_reference(self) -> str:
@@ -329,5 +345,85 @@ class ApiAuditRecord(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# Widths of the staff pages' columns.
+PASSWORD_HASH_LENGTH = 255
+ADDRESS_LENGTH = 64
+
+
+class StaffUserRecord(Base):
+    """A member of staff who signs in to the pages; only an argon2 hash of the password."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (one_of("role", StaffRole),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Stored lowercased, so one address is one account however it is typed.
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(PASSWORD_HASH_LENGTH))
+    role: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    # A unit id; None for an admin, or a manager of the whole force.
+    borough: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A signed-in browser. Only a SHA-256 digest of the session id is kept, so a copy of
+    the table signs nobody in; ending a session is one update every web process sees."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (one_of("ended_reason", SessionEnd),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(VOCABULARY_LENGTH))
+
+
+class StaffAuthEvent(Base):
+    """The sign-in log: who, from where, what happened (never a password). Failed sign-ins
+    here are also what the rate limits count."""
+
+    __tablename__ = "staff_auth_events"
+    __table_args__ = (
+        one_of("event", AuthEvent),
+        Index("ix_staff_auth_events_email_at", "email", "at"),
+        Index("ix_staff_auth_events_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
+    # The account the event is about (as typed, lowercased, for a failed sign-in).
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    address: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
+    # Who did it, when that is someone else (an admin adding a user); "cli" for a command.
+    actor: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    detail: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ContactErasure(Base):
+    """A closed case whose victim's contact profile was erased once retention ran out.
+
+    The case's obligations, transitions and alerts stay (they carry no personal data),
+    so reports do not change; the victim row goes, and the messages keep no recipient
+    or text.
+    """
+
+    __tablename__ = "contact_erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retention_days: Mapped[int] = mapped_column(Integer)
+    messages_scrubbed: Mapped[int] = mapped_column(Integer)
+
+
 # The report summary tables join the same metadata (they refer to Obligation above).
 from storage import report_models as report_models  # noqa: E402
+from storage import victim_models as victim_models  # noqa: E402

@@ -275,3 +275,31 @@ def run(
 ) -> ComplianceReport:
     with sessions() as session:
         return compliance_report(session, START, END, by, as_of)
+
+
+def raw_count(rows: list[models.Obligation]) -> dict[str, object]:
+    """Every figure of the report for these obligations, counted in plain Python."""
+    met = [o for o in rows if o.state in ("met", "met_late") and o.met_at is not None]
+    seconds = [round((o.met_at - o.started_at).total_seconds()) for o in met if o.met_at]
+    windows = [round((o.due_at - o.started_at).total_seconds()) for o in met]
+    shares = [s / w for s, w in zip(seconds, windows, strict=True)]
+    reasons: dict[str, int] = {}
+    for o in rows:
+        if o.state in ("breached", "met_late"):
+            name = o.explanation_reason or "unexplained"
+            reasons[name] = reasons.get(name, 0) + 1
+    on_time = sum(o.state == "met" for o in rows)
+    median, p90 = nearest_rank(seconds, 50), nearest_rank(seconds, 90)
+    return {
+        "due": len(rows),
+        "met_on_time": on_time,
+        "met_late": sum(o.state == "met_late" for o in rows),
+        "breached": sum(o.state == "breached" for o in rows),
+        "awaiting_breach": sum(o.state == "pending" for o in rows),
+        "on_time_rate": on_time / len(rows) if rows else None,
+        "median_hours": None if median is None else median / 3600,
+        "p90_hours": None if p90 is None else p90 / 3600,
+        "median_share": nearest_rank(shares, 50),
+        "p90_share": nearest_rank(shares, 90),
+        "reasons": reasons,
+    }

@@ -173,3 +173,23 @@ def test_a_template_counts_only_when_it_exists_for_email_and_sms(tmp_path: Path)
     for name in ("arrest.email.j2", "arrest.sms.j2", "charge.email.j2", "_layout.html.j2"):
         (messages / name).write_text("{% block text %}x{% endblock %}")
     assert message_template_names(tmp_path) == {"arrest"}
+
+
+def test_every_shipped_standard_has_an_on_time_target_as_a_fraction() -> None:
+    policy = load_policy(POLICY_DIR / "met-pledge.toml")
+    targets = policy.on_time_targets()
+    assert set(targets) == {rule.id for rule in policy.standards}
+    assert targets["acknowledgement"] == 0.95
+    assert all(0 < target <= 1 for target in targets.values())
+
+
+@pytest.mark.parametrize("value", ["120", "0", "-5", '"90"', "true"])
+def test_an_on_time_target_outside_0_to_100_or_not_a_number_is_refused(value: str) -> None:
+    message = broken("on_time_target_percent = 95", f"on_time_target_percent = {value}")
+    line = line_of("on_time_target_percent = 95")
+    assert f"met-pledge.toml:{line}: standards[0].on_time_target_percent:" in message
+
+
+def test_a_misspelt_target_is_refused_rather_than_ignored() -> None:
+    message = broken("on_time_target_percent = 95", "on_time_target = 95")
+    assert "on_time_target" in message and "standards[0]" in message
