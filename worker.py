@@ -33,8 +33,8 @@ from activities.retention import RetentionActivities
 from activities.schedules import ScheduleActivities
 from service.backends import default_backends, smtp_settings, twilio_configured
 from service.configuration import configured_force
-from service.metrics import MetricsInterceptor
 from service.settings import Settings
+from service.worker_metrics import MetricsInterceptor
 from standards.force import Force
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from workflows.case import CaseWorkflow
@@ -160,7 +160,6 @@ async def main(settings: Settings | None = None) -> None:
     once, running activities have PLEDGE_WORKER_GRACEFUL_SHUTDOWN_SECONDS to finish (then
     they are cancelled), and the process exits 0."""
     from service.logs import configure_logging
-    from service.metrics import serve_worker_metrics, worker_runtime
     from service.retention import ensure_retention_schedule
     from service.temporal import (
         connect,
@@ -168,6 +167,7 @@ async def main(settings: Settings | None = None) -> None:
         log_expected_retries_briefly,
         register_search_attributes,
     )
+    from service.worker_metrics import serve_worker_metrics, worker_runtime
 
     settings = settings or Settings()
     configure_logging(settings)
