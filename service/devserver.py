@@ -13,7 +13,7 @@ from rich.console import Console
 from service.retention import ensure_retention_schedule
 from service.servers import ServerFailed, start_dev_server
 from service.settings import Settings
-from service.temporal import log_expected_retries_briefly
+from service.temporal import data_converter, log_expected_retries_briefly
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -63,6 +63,8 @@ async def run_dev(settings: Settings, console: Console) -> None:
         settings.temporal_ui_port,
         str(settings.temporal_state_file),
         settings.temporal_namespace,
+        # Encrypted like production when PLEDGE_PAYLOAD_KEYS is set; plain otherwise.
+        data_converter(settings),
     )
     web_failure: str | None = None
     try:
