@@ -559,10 +559,12 @@ def _register_reports() -> None:
 _register_reports()
 
 from service.token_cli import register as _register_tokens  # noqa: E402
+from service.user_cli import register as _register_users  # noqa: E402
 from web.cli import register as _register_web  # noqa: E402
 
 _register_web(app)
 _register_tokens(app)
+_register_users(app)
 
 
 def main() -> None:

@@ -67,5 +67,6 @@ def web_url(settings: Settings) -> str:
 
 async def serve(settings: Settings) -> None:
     server = await web_server(settings)
-    print(f"web app: {web_url(settings)} (API docs at {web_url(settings)}/docs)", flush=True)
+    url = web_url(settings)
+    print(f"web app: {url} (API docs at {url}/docs, staff pages at {url}/sign-in)", flush=True)
     await server.serve()
