@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +26,19 @@ from standards.contact import ContactProfile, plan_channels
 from storage import models
 from storage.enums import MessageStatus
 from workflows.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
+
+
+# A temporary failure is retried on the case's own clock (a workflow timer, which a
+# rehearsal's time skipping passes over), not by the activity's retry policy, whose
+# backoff waits in wall-clock time inside the workflow task.
+FIRST_RETRY_AFTER = timedelta(seconds=2)
+LONGEST_RETRY_WAIT = timedelta(minutes=5)
+
+
+def retry_instant(at: datetime, attempts: int) -> datetime:
+    """When a copy that has failed `attempts` times for now is tried again (doubling)."""
+    wait = FIRST_RETRY_AFTER * 2 ** max(0, min(attempts - 1, 16))
+    return at + min(wait, LONGEST_RETRY_WAIT)
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,8 @@ class MessageActivities:
             failed: list[tuple[str, str]] = []
             for channel in plan.channels:
                 outcome = self._deliver(session, case, victim, Channel(channel), request)
+                if outcome.status == DeliveryStatus.DEFERRED:
+                    return outcome
                 if outcome.status == DeliveryStatus.FAILED:
                     failed.append((channel, outcome.error or "failed"))
                     continue
@@ -133,7 +149,12 @@ class MessageActivities:
             handed_over_at=row.sent_at,
         )
         if row.sent_at is not None:
-            recovered = backend.recover(envelope)
+            try:
+                recovered = backend.recover(envelope)
+            except TransientDeliveryError as error:
+                row.error = f"temporary failure, will retry: {error}"
+                session.commit()
+                return _retry_later(row, request)
             if recovered is not None:
                 return self._record(session, victim, row, recovered, request)
             # The provider never got it: sending now is the first copy.
@@ -147,7 +168,7 @@ class MessageActivities:
             row.sent_at = None
             row.error = f"temporary failure, will retry: {error}"
             session.commit()
-            raise
+            return _retry_later(row, request)
         return self._record(session, victim, row, receipt, request)
 
     def _record(
@@ -216,6 +237,15 @@ class MessageActivities:
             outcome=facts.get("outcome"),
             update_interval_days=victim.update_interval_days,
         )
+
+
+def _retry_later(row: models.OutboxMessage, request: SendMessage) -> MessageOutcome:
+    return MessageOutcome(
+        status=DeliveryStatus.DEFERRED,
+        channel=row.channel,
+        retry_at=retry_instant(request.at, row.attempts),
+        error=row.error,
+    )
 
 
 def _outcome_of(row: models.OutboxMessage) -> MessageOutcome:

@@ -54,6 +54,12 @@ SEND_AS_LOCAL_ACTIVITY = "send-as-local-activity"
 # Cases opened before the rule that an obligation overdue when it starts, or when it is
 # met, is breached at once: their histories replay without it.
 BREACH_OVERDUE_AT_ONCE = "breach-overdue-at-once"
+# Cases opened before this change cancel their wake timer when an event wakes them.
+# A timer that fires while the event's workflow task runs and is then cancelled in
+# that task stalls the time-skipping test server ("invalid history builder state for
+# action"): the rehearsal of an event exactly at a warning, breach or retry instant
+# hung. A timer no longer wanted is left to fire instead; its wake finds nothing due.
+KEEP_WAKE_TIMERS = "keep-wake-timers"
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
 )
@@ -78,6 +84,8 @@ class CaseWorkflow:
         self._opened = input.state is not None
         self._published: dict[str, object] = {}
         self._intake_schedules = {s.key: s for s in input.intake_schedules}
+        self._wake_timer: asyncio.Task[None] | None = None
+        self._wake_timer_at: datetime | None = None
 
     # -- time ----------------------------------------------------------------
 
@@ -92,6 +100,7 @@ class CaseWorkflow:
         self._book.breach_overdue_at_once = input.breach_overdue_at_once or workflow.patched(
             BREACH_OVERDUE_AT_ONCE
         )
+        keep_wake_timers = workflow.patched(KEEP_WAKE_TIMERS)
         if input.state is None:
             async with self._lock:
                 await self._carry_out(self._book.open_case())
@@ -99,7 +108,9 @@ class CaseWorkflow:
         while True:
             await self._publish_search_attributes()
             wake = self._next_wake()
-            if wake is None or wake > self._now():
+            if keep_wake_timers:
+                await self._wait_for_wake(wake)
+            elif wake is None or wake > self._now():
                 timeout = None if wake is None else (wake - self._now()).total_seconds()
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
@@ -121,6 +132,23 @@ class CaseWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._publish_search_attributes()
                 workflow.continue_as_new(self._carry_over())
+
+    async def _wait_for_wake(self, wake: datetime | None) -> None:
+        """Wait for the wake instant or an event, without cancelling a timer (see
+        KEEP_WAKE_TIMERS): a timer is started only for an instant not already timed."""
+        if wake is not None and wake > self._now() and wake != self._wake_timer_at:
+            self._wake_timer_at = wake
+            self._wake_timer = asyncio.create_task(
+                workflow.sleep((wake - self._now()).total_seconds())
+            )
+        if wake is None or wake > self._now():
+            await workflow.wait_condition(
+                lambda: self._woken
+                or self._should_continue_as_new()
+                or (self._wake_timer is not None and self._wake_timer.done())
+            )
+        if self._wake_timer is not None and self._wake_timer.done():
+            self._wake_timer = self._wake_timer_at = None
 
     def _next_wake(self) -> datetime | None:
         wakes = [w for w in (self._book.next_wake(), self._book.retention_ends()) if w]
