@@ -259,6 +259,7 @@ def workflow_input(
         intake_schedules=intake_schedules(facts, corrections),
         local_sends=True,
         breach_overdue_at_once=True,
+        clock_first=True,
     )
     if history_event_limit is not None:
         workflow_input.history_event_limit = history_event_limit
