@@ -19,6 +19,7 @@ from activities.delivery import (
     DeliveryReceipt,
     Envelope,
     TransientDeliveryError,
+    sends_in_house,
 )
 from activities.records import find_case
 from activities.rendering import Channel, MessageContext, MessageRenderer, RenderedMessage
@@ -115,12 +116,12 @@ class MessageActivities:
     ) -> MessageOutcome:
         """Send one channel's copy at most once.
 
-        The row moves QUEUED -> (handed over: `sent_at` set, committed) -> the
-        backend's receipt. A retry that finds a row handed over but without a
+        The row moves QUEUED -> (handed over: `sent_at` set, committed before an
+        outside provider is called) -> the backend's receipt. A retry that finds a row handed over but without a
         receipt cannot know whether the provider got it, so it asks the
         backend (`recover`) instead of sending a second copy. A backend that
         raises `TransientDeliveryError` knows it was *not* accepted, so the
-        mark is cleared and the retry sends again.
+        mark is cleared and the case retries later on its own clock (DEFERRED).
         """
         key = f"{request.intent.key}|{channel.value}"
         row = session.scalar(
@@ -129,11 +130,10 @@ class MessageActivities:
         if row is not None and row.status != MessageStatus.QUEUED:
             # Sent before: a retry after a crash must not send it again.
             return _outcome_of(row)
+        backend = self._backends[channel]
         if row is None:
             row = self._compose(case, victim, channel, request, key)
             session.add(row)
-            session.commit()
-        backend = self._backends[channel]
         envelope = Envelope(
             idempotency_key=key,
             channel=channel,
@@ -161,7 +161,10 @@ class MessageActivities:
         row.attempts += 1
         row.sent_at = request.at
         row.error = None
-        session.commit()
+        if not sends_in_house(backend):
+            # The hand-over mark (with a new row) is committed before the provider
+            # is called; an in-house send commits once, with its receipt.
+            session.commit()
         try:
             receipt = backend.send(envelope)
         except TransientDeliveryError as error:
@@ -213,6 +216,7 @@ class MessageActivities:
             body=rendered.text,
             html_body=rendered.html,
             status=MessageStatus.QUEUED,
+            attempts=0,
             obligation_key=request.intent.obligation_key,
             created_at=request.at,
         )

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from reporting.summary import apply_contribution_changes, contributions
+from reporting.summary import apply_contribution_changes_batched, contributions
 from standards.obligations import Alert, AlertKind, Obligation
 from storage import models
 from storage.enums import RecipientRole
@@ -176,7 +176,9 @@ def _write_obligations(
             ],
         )
         ids.update({key: ident for ident, key in inserted})
-    apply_contribution_changes(connection, before, contributions(connection, ids.values()))
+    apply_contribution_changes_batched(
+        connection, before, contributions(connection, ids.values())
+    )
     recorded: dict[int, int] = {
         ident: count
         for ident, count in connection.execute(

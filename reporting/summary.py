@@ -32,7 +32,18 @@ from itertools import chain
 from math import isqrt
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
@@ -330,6 +341,105 @@ def apply_contribution_changes(
         for _, state, reason, ttm, share in added.get(key, []):
             row.add(state, reason, ttm, share)
         _store_row(connection, key, row, exists=stored is not None)
+
+
+def apply_contribution_changes_batched(
+    bind: Connection | Session,
+    before: dict[int, Contribution],
+    after: dict[int, Contribution],
+) -> None:
+    """:func:`apply_contribution_changes` in a fixed number of statements, however many
+    rows the change touches: one read that locks them all (in key order), then one
+    delete, one update and one insert at most (on PostgreSQL one insert first, so that
+    every row exists to be locked). A case's write runs after almost every step of every
+    case, so statements per row are what its cost is made of."""
+    connection = _connection(bind)
+    removed, added = _contribution_moves(before, after)
+    keys = sorted(removed.keys() | added.keys())
+    if not keys:
+        return
+    stored = _locked_rows(connection, keys)
+    empty: list[SummaryKey] = []
+    changed: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    for key in keys:
+        found = stored.get(key)
+        row = _Row() if found is None else _Row.stored(found)
+        for _, state, reason, ttm, share in removed.get(key, []):
+            row.remove(state, reason, ttm, share)
+        for _, state, reason, ttm, share in added.get(key, []):
+            row.add(state, reason, ttm, share)
+        if row.is_empty():
+            if found is not None:
+                empty.append(key)
+        elif found is not None:
+            changed.append({f"key_{name}": part for name, part in zip(_KEY_NAMES, key)})
+            changed[-1].update(
+                {name: value for name, value in row.values(key).items() if name in _VALUE_NAMES}
+            )
+        else:
+            new.append(row.values(key))
+    table = ReportMonthSummary.__table__
+    if empty:
+        connection.execute(delete(table).where(_key_column().in_(empty)))
+    if changed:
+        connection.execute(
+            update(table)
+            # SET takes the value columns each parameter set names.
+            .where(*(table.c[name] == bindparam(f"key_{name}") for name in _KEY_NAMES)),
+            changed,
+        )
+    if new:
+        connection.execute(insert(table), new)
+
+
+_KEY_NAMES: Final = ("month", "standard", "borough", "category")
+_VALUE_NAMES: Final = ("met", "met_late", "breached", "pending", "reasons", "hours", "shares")
+
+
+def _key_column() -> Any:
+    table = ReportMonthSummary
+    return tuple_(table.month, table.standard, table.borough, table.category)
+
+
+def _contribution_moves(
+    before: dict[int, Contribution], after: dict[int, Contribution]
+) -> tuple[dict[SummaryKey, list[Contribution]], dict[SummaryKey, list[Contribution]]]:
+    removed: dict[SummaryKey, list[Contribution]] = {}
+    added: dict[SummaryKey, list[Contribution]] = {}
+    for ident in before.keys() | after.keys():
+        old, new = before.get(ident), after.get(ident)
+        if old == new:
+            continue
+        if old is not None:
+            removed.setdefault(old[0], []).append(old)
+        if new is not None:
+            added.setdefault(new[0], []).append(new)
+    return removed, added
+
+
+def _locked_rows(
+    connection: Connection, keys: list[SummaryKey]
+) -> dict[SummaryKey, ReportMonthSummary]:
+    """The stored rows of these keys, locked until the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        # As in _locked_row: rows must exist to be locked (SQLite writers already queue).
+        connection.execute(
+            postgresql_insert(ReportMonthSummary)
+            .values([_Row().values(key) for key in keys])
+            .on_conflict_do_nothing()
+        )
+    table = ReportMonthSummary
+    found: dict[SummaryKey, ReportMonthSummary] = {}
+    for row in connection.execute(
+        select(table)
+        .where(_key_column().in_(keys))
+        .order_by(table.month, table.standard, table.borough, table.category)
+        .with_for_update()
+    ):
+        stored = ReportMonthSummary(**row._mapping)
+        found[(stored.month, stored.standard, stored.borough, stored.category)] = stored
+    return found
 
 
 def _key_filter(key: SummaryKey) -> ColumnElement[bool]:
