@@ -28,7 +28,6 @@ from storage import models
 from storage.enums import MessageStatus
 from workflows.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
 
-
 # A temporary failure is retried on the case's own clock (a workflow timer, which a
 # rehearsal's time skipping passes over), not by the activity's retry policy, whose
 # backoff waits in wall-clock time inside the workflow task.
@@ -38,7 +37,7 @@ LONGEST_RETRY_WAIT = timedelta(minutes=5)
 
 def retry_instant(at: datetime, attempts: int) -> datetime:
     """When a copy that has failed `attempts` times for now is tried again (doubling)."""
-    wait = FIRST_RETRY_AFTER * 2 ** max(0, min(attempts - 1, 16))
+    wait: timedelta = FIRST_RETRY_AFTER * 2 ** max(0, min(attempts - 1, 16))
     return at + min(wait, LONGEST_RETRY_WAIT)
 
 
@@ -117,9 +116,9 @@ class MessageActivities:
         """Send one channel's copy at most once.
 
         The row moves QUEUED -> (handed over: `sent_at` set, committed before an
-        outside provider is called) -> the backend's receipt. A retry that finds a row handed over but without a
-        receipt cannot know whether the provider got it, so it asks the
-        backend (`recover`) instead of sending a second copy. A backend that
+        outside provider is called) -> the backend's receipt. A retry that finds a
+        row handed over but without a receipt cannot know whether the provider got
+        it, so it asks the backend (`recover`) instead of sending a second copy. A backend that
         raises `TransientDeliveryError` knows it was *not* accepted, so the
         mark is cleared and the case retries later on its own clock (DEFERRED).
         """

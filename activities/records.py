@@ -176,9 +176,7 @@ def _write_obligations(
             ],
         )
         ids.update({key: ident for ident, key in inserted})
-    apply_contribution_changes_batched(
-        connection, before, contributions(connection, ids.values())
-    )
+    apply_contribution_changes_batched(connection, before, contributions(connection, ids.values()))
     recorded: dict[int, int] = {
         ident: count
         for ident, count in connection.execute(

@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from itertools import chain
 from math import isqrt
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Table,
     and_,
     bindparam,
     delete,
@@ -373,13 +374,13 @@ def apply_contribution_changes_batched(
             if found is not None:
                 empty.append(key)
         elif found is not None:
-            changed.append({f"key_{name}": part for name, part in zip(_KEY_NAMES, key)})
-            changed[-1].update(
-                {name: value for name, value in row.values(key).items() if name in _VALUE_NAMES}
-            )
+            values = row.values(key)
+            parameters = {f"key_{name}": values[name] for name in _KEY_NAMES}
+            parameters.update({name: values[name] for name in _VALUE_NAMES})
+            changed.append(parameters)
         else:
             new.append(row.values(key))
-    table = ReportMonthSummary.__table__
+    table = cast(Table, ReportMonthSummary.__table__)
     if empty:
         connection.execute(delete(table).where(_key_column().in_(empty)))
     if changed:

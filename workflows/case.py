@@ -153,9 +153,11 @@ class CaseWorkflow:
             )
         if wake is None or wake > self._now():
             await workflow.wait_condition(
-                lambda: self._woken
-                or self._should_continue_as_new()
-                or (self._wake_timer is not None and self._wake_timer.done())
+                lambda: (
+                    self._woken
+                    or self._should_continue_as_new()
+                    or (self._wake_timer is not None and self._wake_timer.done())
+                )
             )
         if self._wake_timer is not None and self._wake_timer.done():
             self._wake_timer = self._wake_timer_at = None
