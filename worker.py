@@ -34,6 +34,7 @@ from storage.database import make_engine, make_session_factory, upgrade_to_head
 from workflows.case import CaseWorkflow
 
 log = logging.getLogger("pledge.worker")
+MAX_CACHED_CASES = 500
 
 
 @dataclass
@@ -171,6 +172,10 @@ def build_worker(
         activities=activity_objects(settings, parts),
         activity_executor=ThreadPoolExecutor(max_workers=max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,
+        # Each cached case holds a sandbox of its own (its module, its state); a case
+        # spends almost all its life asleep on a timer, and one evicted replays from
+        # its history on its next wake. 500 keeps intake's peak memory down.
+        max_cached_workflows=MAX_CACHED_CASES,
     )
 
 
