@@ -31,9 +31,21 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
@@ -403,64 +415,115 @@ def apply_contribution_changes(
     after: dict[int, Contribution],
 ) -> None:
     """Move the summary (month and day rows) from what obligations contributed ``before``
-    to ``after``.
-
-    Each row touched is locked while it is changed (see ``GRAINS`` for the order, so two
-    writers cannot deadlock); a row left with no obligations is deleted, as a rebuild
-    would.
-    """
+    to ``after``, in a fixed number of statements per summary table, however many rows
+    the change touches: one read that locks them all (in key
+    order), then one delete, one update and one insert at most (on PostgreSQL one insert
+    first, so that every row exists to be locked). A case's write runs after almost every
+    step of every case, so statements per row are what its cost is made of."""
     connection = _connection(bind)
-    changed = [
-        (before.get(ident), after.get(ident))
-        for ident in before.keys() | after.keys()
-        if before.get(ident) != after.get(ident)
-    ]
+    changed = _changed_contributions(before, after)
     if not changed:
         return
     for grain in GRAINS:
-        removed: dict[SummaryKey, list[Contribution]] = {}
-        added: dict[SummaryKey, list[Contribution]] = {}
-        for old, new in changed:
-            if old is not None:
-                removed.setdefault(grain.key(old[0]), []).append(old)
-            if new is not None:
-                added.setdefault(grain.key(new[0]), []).append(new)
-        for key in sorted(removed.keys() | added.keys()):
-            stored = _locked_row(connection, grain, key)
-            row = _Row() if stored is None else _Row.stored(stored)
+        removed, added = _contribution_moves(changed, grain)
+        keys = sorted(removed.keys() | added.keys())
+        stored = _locked_rows(connection, grain, keys)
+        empty: list[SummaryKey] = []
+        updates: list[dict[str, Any]] = []
+        new: list[dict[str, Any]] = []
+        names = _key_names(grain)
+        for key in keys:
+            found = stored.get(key)
+            row = _Row() if found is None else _Row.stored(found)
             for _, state, reason, ttm, share in removed.get(key, []):
                 row.remove(state, reason, ttm, share)
             for _, state, reason, ttm, share in added.get(key, []):
                 row.add(state, reason, ttm, share)
-            _store_row(connection, grain, key, row, exists=stored is not None)
+            if row.is_empty():
+                if found is not None:
+                    empty.append(key)
+            elif found is not None:
+                values = row.values(key, grain.column)
+                parameters = {f"key_{name}": values[name] for name in names}
+                parameters.update({name: values[name] for name in _VALUE_NAMES})
+                updates.append(parameters)
+            else:
+                new.append(row.values(key, grain.column))
+        table = cast(Table, grain.table.__table__)
+        if empty:
+            connection.execute(delete(table).where(_key_column(grain).in_(empty)))
+        if updates:
+            connection.execute(
+                update(table)
+                # SET takes the value columns each parameter set names.
+                .where(*(table.c[name] == bindparam(f"key_{name}") for name in names)),
+                updates,
+            )
+        if new:
+            connection.execute(insert(table), new)
 
 
-def _locked_row(connection: Connection, grain: Grain, key: SummaryKey) -> Any:
+_VALUE_NAMES: Final = ("met", "met_late", "breached", "pending", "reasons", "hours", "shares")
+
+
+def _key_names(grain: Grain) -> tuple[str, str, str, str]:
+    return (grain.column, "standard", "borough", "category")
+
+
+def _key_column(grain: Grain) -> Any:
+    table = grain.table
+    return tuple_(*(getattr(table, name) for name in _key_names(grain)))
+
+
+def _changed_contributions(
+    before: dict[int, Contribution], after: dict[int, Contribution]
+) -> list[tuple[Contribution | None, Contribution | None]]:
+    return [
+        (before.get(ident), after.get(ident))
+        for ident in before.keys() | after.keys()
+        if before.get(ident) != after.get(ident)
+    ]
+
+
+def _contribution_moves(
+    changed: list[tuple[Contribution | None, Contribution | None]], grain: Grain
+) -> tuple[dict[SummaryKey, list[Contribution]], dict[SummaryKey, list[Contribution]]]:
+    removed: dict[SummaryKey, list[Contribution]] = {}
+    added: dict[SummaryKey, list[Contribution]] = {}
+    for old, new in changed:
+        if old is not None:
+            removed.setdefault(grain.key(old[0]), []).append(old)
+        if new is not None:
+            added.setdefault(grain.key(new[0]), []).append(new)
+    return removed, added
+
+
+def _locked_rows(
+    connection: Connection, grain: Grain, keys: list[SummaryKey]
+) -> dict[SummaryKey, Any]:
+    """The stored rows of these keys, locked until the transaction ends."""
+    if not keys:
+        return {}
     if connection.dialect.name == "postgresql":
-        # A row must exist to be locked: otherwise two writers could both find none
-        # and both insert. (SQLite writers already queue for the database lock.)
+        # A row must exist to be locked: otherwise two writers could both find none and
+        # both insert. (SQLite writers already queue for the database lock.)
         connection.execute(
             postgresql_insert(grain.table)
-            .values(_Row().values(key, grain.column))
+            .values([_Row().values(key, grain.column) for key in keys])
             .on_conflict_do_nothing()
         )
-    return connection.execute(
-        select(grain.table.__table__).where(grain.filter(key)).with_for_update()
-    ).first()
-
-
-def _store_row(
-    connection: Connection, grain: Grain, key: SummaryKey, row: _Row, exists: bool
-) -> None:
     table = grain.table
-    if row.is_empty():
-        if exists:
-            connection.execute(delete(table).where(grain.filter(key)))
-    elif exists:
-        values = row.values(key, grain.column)
-        connection.execute(update(table).where(grain.filter(key)).values(**values))
-    else:
-        connection.execute(insert(table), [row.values(key, grain.column)])
+    names = _key_names(grain)
+    found: dict[SummaryKey, Any] = {}
+    for row in connection.execute(
+        select(table.__table__)
+        .where(_key_column(grain).in_(keys))
+        .order_by(*(getattr(table, name) for name in names))
+        .with_for_update()
+    ):
+        period, standard, borough, category = (getattr(row, name) for name in names)
+        found[(period, standard, borough, category)] = row
+    return found
 
 
 def rebuild_report_summary(

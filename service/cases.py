@@ -262,6 +262,7 @@ def workflow_input(
         local_sends=True,
         breach_overdue_at_once=True,
         publish_category=publish_category,
+        clock_first=True,
     )
     if history_event_limit is not None:
         workflow_input.history_event_limit = history_event_limit

@@ -119,12 +119,14 @@ class Settings(BaseSettings):
     temporal_api_key: SecretStr | None = None
     # The worker. Concurrency bounds how many activities (sends, database writes) and
     # workflow tasks run at once in one worker process; the cache keeps that many
-    # workflows in memory so a signal or timer replays nothing (the SDK's default 1000;
-    # roughly 0.1 MB each, estimated in docs/operations.md). The grace period lets
+    # workflows in memory so a signal or timer replays nothing. Each cached case holds a
+    # sandbox of its own; a case spends almost all its life asleep on a timer, and one
+    # evicted replays from its history on its next wake: 500 (not the SDK's 1000) keeps
+    # intake's peak memory down (measured with bench/intake.py). The grace period lets
     # running activities finish after SIGTERM before they are cancelled.
     worker_max_concurrent_activities: int = Field(default=32, ge=1)
     worker_max_concurrent_workflow_tasks: int = Field(default=32, ge=2)
-    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    worker_max_cached_workflows: int = Field(default=500, ge=0)
     worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
     # Payload encryption: "id:base64key,id:base64key", newest first (AES-256-GCM, 32-byte
     # keys). New payloads use the first; every listed key still decodes. Unset: plain

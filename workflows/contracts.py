@@ -133,6 +133,11 @@ class CaseWorkflowInput:
     # (no field) published it, and still do.
     publish_category: bool = True
 
+    # What is due by an event's arrival happens before the event, and a wake timer no
+    # longer wanted is left to fire rather than cancelled (workflows/case.py
+    # CLOCK_FIRST). Cases opened before this field decide by the patch marker.
+    clock_first: bool = False
+
 
 @dataclass
 class EventReceipt:
