@@ -32,7 +32,14 @@ from sqlalchemy.pool import NullPool
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from service.queue import QueueFilters, QueueState, queue_officers, read_queue  # noqa: E402
+from service.queue import (  # noqa: E402
+    QUEUE_LIMIT,
+    QueueFilters,
+    QueueState,
+    queue_officers,
+    queue_statement,
+    read_queue,
+)
 from standards.force import load_force  # noqa: E402
 from storage import models  # noqa: E402
 from storage.database import make_engine, make_session_factory, upgrade_to_head  # noqa: E402
@@ -159,17 +166,12 @@ def measure(sessions: sessionmaker[Session], spellings: list[str]) -> dict[str, 
 
 
 def plan(engine: Engine, spellings: list[str]) -> str:
-    """The PostgreSQL plan of the borough's queue, one line per node."""
-    statement = text(
-        "EXPLAIN SELECT obligations.id FROM obligations JOIN cases ON cases.id = "
-        "obligations.case_id WHERE obligations.state IN ('pending', 'breached') AND "
-        "((obligations.state = 'pending' AND (obligations.warn_at <= :now OR "
-        "obligations.due_at <= :now)) OR (obligations.state = 'breached' AND "
-        "obligations.explained_at IS NULL)) AND obligations.borough = ANY(:boroughs) "
-        "ORDER BY obligations.due_at, obligations.id LIMIT 101"
-    )
+    """The PostgreSQL plan of the borough's queue (the query read_queue runs), one line per
+    node."""
+    statement = queue_statement(spellings, QueueFilters(), NOW, QUEUE_LIMIT)
+    compiled = statement.compile(engine, compile_kwargs={"render_postcompile": True})
     with engine.connect() as connection:
-        lines = connection.execute(statement, {"now": NOW, "boroughs": spellings}).scalars()
+        lines = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars()
         return "\n".join(f"      {line}" for line in lines)
 
 

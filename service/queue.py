@@ -143,6 +143,21 @@ def _scoped(
     return statement
 
 
+def queue_statement(
+    boroughs: list[str] | None, filters: QueueFilters, now: datetime, limit: int
+) -> Select[models.Obligation, str, str | None]:
+    """The queue's one query: `limit` rows and one more (to tell a longer queue)."""
+    Obligation = models.Obligation
+    statement: Select[models.Obligation, str, str | None] = select(
+        Obligation, models.Case.reference, models.Case.officer_name
+    ).join(models.Case, models.Case.id == Obligation.case_id)
+    return (
+        _scoped(statement, boroughs, filters, now)
+        .order_by(Obligation.due_at, Obligation.id)
+        .limit(limit + 1)
+    )
+
+
 def read_queue(
     sessions: sessionmaker[Session],
     boroughs: list[str] | None,
@@ -152,15 +167,7 @@ def read_queue(
 ) -> QueuePage:
     """The obligations needing someone in `boroughs` (the stored spellings of the units the
     reader may see; None: every unit), earliest deadline first, at most `limit` of them."""
-    Obligation = models.Obligation
-    statement: Select[models.Obligation, str, str | None] = select(
-        Obligation, models.Case.reference, models.Case.officer_name
-    ).join(models.Case, models.Case.id == Obligation.case_id)
-    statement = (
-        _scoped(statement, boroughs, filters, now)
-        .order_by(Obligation.due_at, Obligation.id)
-        .limit(limit + 1)
-    )
+    statement = queue_statement(boroughs, filters, now, limit)
     with sessions() as session:
         found = [
             (row, reference, officer) for row, reference, officer in session.execute(statement)
@@ -269,6 +276,7 @@ __all__ = [
     "met_by_contact",
     "met_by_text",
     "queue_officers",
+    "queue_statement",
     "read_queue",
     "standard_rule",
     "urgency_text",
