@@ -56,6 +56,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from reporting.display import exact_text
 from reporting.percentiles import nearest_rank_position
 from reporting.periods import DayRun, month_boundaries, split_period
 from reporting.summary import (
@@ -69,7 +70,6 @@ from reporting.summary import (
     unpack_seconds,
     unpack_shares,
 )
-from service.display import exact_text
 from standards.clock import require_aware
 from storage.enums import ObligationState
 from storage.models import Obligation

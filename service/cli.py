@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from service.display import listing, name_column, print_listing
+from reporting.display import listing, name_column, print_listing
 from service.errors import describe_error, print_error
 from service.settings import Settings
 from standards.case import EventType, accepted_details
@@ -100,7 +100,7 @@ def dev(
     ui_port: Annotated[int | None, typer.Option(help="Temporal Web UI port")] = None,
 ) -> None:
     """Run everything locally: Temporal dev server (state on disk), migrations, the worker."""
-    from service.devserver import run_dev
+    from devserver import run_dev
     from service.servers import ServerFailed
     from service.temporal import run_to_end
 

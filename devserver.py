@@ -1,5 +1,9 @@
 """`pledge dev`: a Temporal dev server with its state on disk, migrations, the worker and
-the web app."""
+the web app, in one process.
+
+A composition root beside `worker.py`: it builds the server, the worker and the web app
+and wires them together, so it may import every layer (the service layer may not).
+"""
 
 from __future__ import annotations
 
