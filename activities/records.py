@@ -91,6 +91,17 @@ class CaseRecordActivities:
         return RecordResult(obligations_written=len(changes.obligations), alerts_raised=raised)
 
 
+def record_alerts(
+    session_factory: sessionmaker[Session], reference: str, alerts: list[Alert]
+) -> int:
+    """Record alerts raised outside a case's workflow (a victim's request for an update),
+    exactly as the workflow's are: once per (obligation key, kind); returns how many are new.
+    The staff alert emails pick them up like any other."""
+    with session_factory.begin() as session:
+        connection = session.connection()
+        return _write_alerts(connection, _case_row(connection, reference), alerts)
+
+
 def _case_row(connection: Connection, reference: str) -> CaseRow:
     case = connection.execute(
         select(CASES.c.id, CASES.c.reference, CASES.c.borough, CASES.c.category).where(

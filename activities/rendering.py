@@ -52,12 +52,17 @@ MESSAGE_TEMPLATES: tuple[str, ...] = (
     "periodic_update",
 )
 
+# A victim's one-time code for their "track my report" page; sent by the web app, not by a
+# case's policy, so it is not among MESSAGE_TEMPLATES.
+SIGN_IN_CODE_TEMPLATE = "sign_in_code"
+
 ALERT_KINDS: tuple[str, ...] = (
     "warning",
     "breach",
     "escalation",
     "delivery_failed",
     "manual_contact_required",
+    "update_requested",
 )
 ALERT_RECIPIENT_ROLES: tuple[str, ...] = ("vfu", "manager")
 ALERT_TEMPLATE = "alert"
@@ -203,6 +208,9 @@ class MessageContext:
     reason: str | None = None
     outcome: str | None = None
     update_interval_days: int | None = None
+    # Only for the sign-in code message (SIGN_IN_CODE_TEMPLATE).
+    sign_in_code: str | None = None
+    code_lifetime_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -320,15 +328,33 @@ def _revealing_terms(context: MessageContext) -> list[str]:
     return [term for term in terms if term.strip()]
 
 
+def _forbidden_words_in(text: str) -> list[str]:
+    return sorted({word.lower() for word in _WORD.findall(text)} & DISCREET_FORBIDDEN_WORDS)
+
+
+def _terms_named_in(text: str, terms: Iterable[str]) -> list[str]:
+    return [
+        term
+        for term in terms
+        if term.strip() and re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.IGNORECASE)
+    ]
+
+
+def discreet_problems(text: str, revealing_terms: Iterable[str] = ()) -> list[str]:
+    """What in `text` would tell someone else what it is about: the forbidden words it says
+    and the revealing terms (a crime type, a borough, a unit) it names; empty if none."""
+    return [f"says {word}" for word in _forbidden_words_in(text)] + [
+        f"names {term!r}" for term in _terms_named_in(text, revealing_terms)
+    ]
+
+
 def _check_discreet(name: str, context: MessageContext, *texts: str) -> None:
     for text in texts:
-        words = {word.lower() for word in _WORD.findall(text)}
-        found = sorted(words & DISCREET_FORBIDDEN_WORDS)
+        found = _forbidden_words_in(text)
         if found:
             raise TemplateError(f"{name}: discreet wording must not say {', '.join(found)}")
-        for term in _revealing_terms(context):
-            if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.IGNORECASE):
-                raise TemplateError(f"{name}: discreet wording must not name {term!r}")
+        for term in _terms_named_in(text, _revealing_terms(context)):
+            raise TemplateError(f"{name}: discreet wording must not name {term!r}")
 
 
 def _check_contains_reference_and_number(name: str, context: MessageContext, text: str) -> None:

@@ -42,13 +42,14 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from service.backends import default_backends
 from service.cases import CaseIn, open_case
 from service.configuration import configured_force
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory, upgrade_to_head
-from worker import WorkerParts, build_worker, default_backends
+from worker import WorkerParts, build_worker
 from workflows import search_attributes
 from workflows.baseline import BaselineTimerWorkflow
 

@@ -7,7 +7,9 @@ is checked the same way whichever made it. Every change is written to the sign-i
 
 from __future__ import annotations
 
+import functools
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -33,9 +35,14 @@ log = logging.getLogger("pledge.auth")
 
 # argon2-cffi's defaults (RFC 9106's second recommended option: argon2id, 64 MiB, t=3).
 _hasher = PasswordHasher()
-# Verified against when no account has the email, so that an unknown address costs the
-# same time as a wrong password and the two cannot be told apart.
-_UNKNOWN_ACCOUNT_HASH = _hasher.hash("no account has this address; this never matches")
+
+
+@functools.cache
+def _unknown_account_hash() -> str:
+    """Verified against when no account has the email, so that an unknown address costs the
+    same time as a wrong password and the two cannot be told apart. Made on first use: a
+    hash takes a noticeable moment, which `pledge --help` should not spend."""
+    return _hasher.hash(secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
@@ -91,14 +98,16 @@ def password_matches(password_hash: str | None, password: str) -> bool:
     """Whether `password` is the one behind `password_hash`; None (no such account) takes
     as long as a real check and is always False."""
     try:
-        _hasher.verify(password_hash or _UNKNOWN_ACCOUNT_HASH, password)
+        _hasher.verify(password_hash or _unknown_account_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
     return password_hash is not None
 
 
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+def rehashed(password_hash: str, password: str) -> str | None:
+    """A new hash of a password just verified, when its old one used weaker parameters than
+    today's; not checked against the password policy (which may have changed since)."""
+    return _hasher.hash(password) if _hasher.check_needs_rehash(password_hash) else None
 
 
 def record_event(

@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, to_jsonable_python
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +33,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from service.contacts import normalise_email, normalise_phone, parse_safe_hours
+from service.metrics import CASES_OPENED
 from standards.case import (
     STORED_DETAILS,
     CaseEvent,
@@ -243,6 +244,7 @@ def workflow_input(
     history_event_limit: int | None = None,
     nation: Nation | None = None,
     corrections: HolidayCorrections = NO_CORRECTIONS,
+    publish_category: bool = True,
 ) -> CaseWorkflowInput:
     facts = CaseFacts(
         reference=case.reference,
@@ -259,6 +261,7 @@ def workflow_input(
         intake_schedules=intake_schedules(facts, corrections),
         local_sends=True,
         breach_overdue_at_once=True,
+        publish_category=publish_category,
     )
     if history_event_limit is not None:
         workflow_input.history_event_limit = history_event_limit
@@ -301,6 +304,7 @@ async def open_case(
     now: datetime | None = None,
     *,
     force: Force,
+    publish_category: bool = True,
 ) -> str:
     """Record the case and its victim, start its workflow and wait for its intake.
 
@@ -329,6 +333,7 @@ async def open_case(
             history_event_limit,
             nation=nation,
             corrections=force.holiday_corrections,
+            publish_category=publish_category,
         ),
         id=case_workflow_id(case.reference),
         task_queue=task_queue,
@@ -351,6 +356,7 @@ async def open_case(
         if isinstance(error, WorkflowAlreadyStartedError):
             raise CaseError(f"case {case.reference} already has a workflow") from error
         raise
+    CASES_OPENED.inc()
     return case_workflow_id(case.reference)
 
 
@@ -373,6 +379,12 @@ class RecordedEvent:
     inserted: bool
     # The officer details the event replaced, to put back if the case refuses it.
     previous_officer: dict[str, str | None]
+
+
+def workflow_details(event: EventIn) -> dict[str, Any]:
+    """The event's details the case's workflow is told: all but the stored staff details."""
+    stored = STORED_DETAILS.get(event.type, ())
+    return {k: v for k, v in event.details.items() if k not in stored}
 
 
 def record_event(
@@ -405,6 +417,8 @@ def record_event(
                 at=event.at,
                 actor=event.actor,
                 received_at=received_at,
+                standard=event.standard,
+                details=to_jsonable_python(workflow_details(event)),
             )
             session.add(row)
             session.flush()
@@ -466,7 +480,7 @@ async def post_event(
     officer: dict[str, str | None] = {
         k: str(event.details[k]) for k in stored if k in event.details
     }
-    details = {k: v for k, v in event.details.items() if k not in stored}
+    details = workflow_details(event)
     # The message the event sends reads them from the database, so they are written
     # first, and put back if the case refuses the event: a refusal changes nothing.
     recorded = await asyncio.to_thread(
@@ -507,6 +521,11 @@ async def post_event(
             f"case {event.reference} is not running ({error.message}); "
             "is the reference right, or has the case been archived?"
         ) from error
+    except RuntimeError:
+        # The client could not reach Temporal at all: the case never heard of the event,
+        # so its record goes too (the caller is told Temporal did not answer).
+        await asyncio.to_thread(forget_event, sessions, event.reference, recorded)
+        raise
 
 
 async def view_case(client: Client, reference: str) -> CaseView:

@@ -180,7 +180,15 @@ def case_open(
     sessions = _sessions(settings)
 
     async def go(client: Client) -> tuple[str, bool]:
-        opened = await open_case(client, sessions, loaded, case, settings.task_queue, force=force)
+        opened = await open_case(
+            client,
+            sessions,
+            loaded,
+            case,
+            settings.task_queue,
+            force=force,
+            publish_category=settings.publish_category_search_attribute,
+        )
         return opened, True
 
     async def started_without_intake(client: Client) -> tuple[str, bool] | None:
@@ -558,11 +566,15 @@ def _register_reports() -> None:
 
 _register_reports()
 
+from service.ops_cli import register as _register_operations  # noqa: E402
 from service.token_cli import register as _register_tokens  # noqa: E402
+from service.user_cli import register as _register_users  # noqa: E402
 from web.cli import register as _register_web  # noqa: E402
 
 _register_web(app)
 _register_tokens(app)
+_register_users(app)
+_register_operations(app)
 
 
 def main() -> None:

@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from service.retention import ensure_retention_schedule
 from service.servers import ServerFailed, start_dev_server
 from service.settings import Settings
-from service.temporal import log_expected_retries_briefly
+from service.temporal import data_converter, log_expected_retries_briefly
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 # What a newcomer can try once the service is up (in a second terminal).
 NEXT_STEPS = (
@@ -20,6 +25,24 @@ NEXT_STEPS = (
     "pledge case show 01/123456/26",
     "pledge outbox",
 )
+
+
+# The first admin account is explained rather than created: a password printed by the
+# service would sit in the terminal's scrollback and any log of it; typed by the person
+# who will use it, it is never shown anywhere.
+FIRST_ADMIN_COMMAND = "pledge user add --email you@example.org --role admin"
+
+
+def first_admin_lines(sessions: sessionmaker[Session]) -> list[str]:
+    """What to do when nobody can sign in to the admin pages yet; nothing once someone can."""
+    from service.accounts import has_active_admin
+
+    if has_active_admin(sessions):
+        return []
+    return [
+        "no admin account yet: create one (it asks for a password of 12 or more characters):",
+        f"  {FIRST_ADMIN_COMMAND}",
+    ]
 
 
 async def run_dev(settings: Settings, console: Console) -> None:
@@ -40,9 +63,12 @@ async def run_dev(settings: Settings, console: Console) -> None:
         settings.temporal_ui_port,
         str(settings.temporal_state_file),
         settings.temporal_namespace,
+        # Encrypted like production when PLEDGE_PAYLOAD_KEYS is set; plain otherwise.
+        data_converter(settings),
     )
     web_failure: str | None = None
     try:
+        await ensure_retention_schedule(server.client, settings)
         worker = build_worker(server.client, settings, parts)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -65,6 +91,9 @@ async def run_dev(settings: Settings, console: Console) -> None:
             )
             if web_app.started:
                 console.print(f"web app: {url}  API: {url}/api/v1  docs: {url}/docs")
+                console.print(f"staff pages: {url}/sign-in")
+                for line in first_admin_lines(parts.sessions):
+                    console.print(line, highlight=False, soft_wrap=True)
                 console.print("try, in a second terminal (`. .venv/bin/activate` first):")
                 for command in NEXT_STEPS:
                     console.print(f"  {command}", highlight=False, soft_wrap=True)

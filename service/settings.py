@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     vfu_email_pattern: str = "vfu-{borough}@pledge.invalid"
     manager_email_pattern: str = "manager-{borough}@pledge.invalid"
 
+    # Retention of personal data: a closed case's victim contact profile is erased this
+    # many days after closure (a case can be reopened for a year: keep at least that),
+    # by a daily Temporal Schedule at this hour, London time.
+    retention_days_after_closure: int = Field(default=365, ge=1)
+    retention_hour: int = Field(default=3, ge=0, le=23)
+
     # --- Staff pages: sign-in, sessions and their rate limits -------------------------
     # A session ends after this long without a request, and this long after sign-in.
     staff_idle_timeout_minutes: float = Field(default=30.0, gt=0)
@@ -79,6 +85,66 @@ class Settings(BaseSettings):
     staff_sign_in_window_minutes: float = Field(default=15.0, gt=0)
     staff_sign_in_failures_per_account: int = Field(default=10, gt=0)
     staff_sign_in_failures_per_address: int = Field(default=50, gt=0)
+
+    # --- Track my report: victims' sign-in by one-time code and their pages (web/pages/victim.py).
+    # A code is single-use and lives this long; this many wrong codes lock the reference for
+    # the lock duration; one address (the client's IP) may ask for this many codes per window.
+    victim_code_lifetime_minutes: int = Field(default=10, ge=1, le=60)
+    victim_code_max_wrong: int = Field(default=5, ge=1)
+    victim_code_lock_minutes: int = Field(default=15, ge=1)
+    victim_code_requests_per_address: int = Field(default=10, ge=1)
+    victim_code_request_window_minutes: int = Field(default=60, ge=1)
+    # Codes sent to one reference in one window: more are not sent (the page is unchanged),
+    # so nobody can flood a victim's phone with codes by typing their reference.
+    victim_codes_per_reference: int = Field(default=3, ge=1)
+    # A victim's session ends after this long without a page view (short: shared devices).
+    victim_session_idle_minutes: int = Field(default=30, ge=1, le=240)
+    # Where "Exit this page" and Shift pressed three times go: a neutral site (a link, not
+    # an asset the pages load).
+    victim_exit_url: str = "https://www.bbc.co.uk/weather"
+
+    # --- Production: Temporal connection, worker tuning, payload encryption, codec server,
+    # observability (docs/operations.md). Every default keeps `make run` as it was: no TLS,
+    # no keys, plain logs, no metrics ports.
+    # TLS to the Temporal frontend: a CA file alone verifies the server; a client
+    # certificate and key as well is mutual TLS. temporal_tls=True with no files uses the
+    # system's CAs (Temporal Cloud, for one).
+    temporal_tls: bool = False
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    # The name the server's certificate is for, when it differs from the address's host.
+    temporal_tls_server_name: str | None = None
+    # An API key (Temporal Cloud): sent as a bearer token; implies TLS.
+    temporal_api_key: SecretStr | None = None
+    # The worker. Concurrency bounds how many activities (sends, database writes) and
+    # workflow tasks run at once in one worker process; the cache keeps that many
+    # workflows in memory so a signal or timer replays nothing (the SDK's default 1000;
+    # roughly 0.1 MB each, estimated in docs/operations.md). The grace period lets
+    # running activities finish after SIGTERM before they are cancelled.
+    worker_max_concurrent_activities: int = Field(default=32, ge=1)
+    worker_max_concurrent_workflow_tasks: int = Field(default=32, ge=2)
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
+    # Payload encryption: "id:base64key,id:base64key", newest first (AES-256-GCM, 32-byte
+    # keys). New payloads use the first; every listed key still decodes. Unset: plain
+    # JSON payloads, as in development.
+    payload_keys: SecretStr | None = None
+    # Search attributes are not encrypted; a force that treats the category itself as
+    # sensitive switches PledgeCategory off (listing by category then needs the database).
+    publish_category_search_attribute: bool = True
+    # The codec server (`pledge codec-server`) the Temporal UI decodes payloads with.
+    codec_token: SecretStr | None = None
+    codec_allowed_origin: str = "http://127.0.0.1:8233"
+    codec_host: str = "127.0.0.1"
+    codec_port: int = 8081
+    # Logs: "plain" lines for a terminal, or "json" lines for a log collector.
+    log_format: Literal["plain", "json"] = "plain"
+    # The worker's Prometheus metrics and health (GET /metrics, /healthz) on this port,
+    # and the Temporal SDK's own metrics on the second; unset, neither is served.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int | None = None
+    worker_sdk_metrics_port: int | None = None
 
     @property
     def resolved_database_url(self) -> str:

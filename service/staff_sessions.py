@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from service.accounts import hash_password, needs_rehash, password_matches, record_event
+from service.accounts import password_matches, record_event, rehashed
 from service.settings import Settings
 from standards.staff import (
     SessionEnd,
@@ -36,7 +36,8 @@ from standards.staff import (
 from storage import models
 from storage.enums import AuthEvent
 
-# How long sign-in log rows are kept; older ones are pruned as new sign-ins arrive.
+# How long sign-in log rows and ended sessions are kept; older ones are pruned as new
+# sign-ins arrive.
 AUTH_LOG_RETENTION = timedelta(days=90)
 
 
@@ -171,8 +172,7 @@ def sign_in(
                 detail=None if usable else "no active account",
             )
             return Refused()
-        if needs_rehash(row.password_hash):
-            row.password_hash = hash_password(password)
+        row.password_hash = rehashed(row.password_hash, password) or row.password_hash
         if replacing is not None:
             _end(session, replacing, now, SessionEnd.REPLACED)
         session_id = new_session_id()
@@ -186,10 +186,16 @@ def sign_in(
         )
         row.last_sign_in_at = now
         record_event(session, AuthEvent.SIGN_IN_OK, now, email=account, address=source)
-        session.execute(
-            delete(models.StaffAuthEvent).where(models.StaffAuthEvent.at < now - AUTH_LOG_RETENTION)
-        )
+        _prune(session, now)
         return SignedIn(_user_of(row), session_id)
+
+
+def _prune(session: Session, now: datetime) -> None:
+    """Forget log rows and sessions past the retention (sessions are long over by then:
+    none outlives its lifetime)."""
+    cutoff = now - AUTH_LOG_RETENTION
+    session.execute(delete(models.StaffAuthEvent).where(models.StaffAuthEvent.at < cutoff))
+    session.execute(delete(models.StaffSession).where(models.StaffSession.created_at < cutoff))
 
 
 def current_session(

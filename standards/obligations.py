@@ -30,6 +30,8 @@ class AlertKind(StrEnum):
     ESCALATION = "escalation"
     DELIVERY_FAILED = "delivery_failed"
     MANUAL_CONTACT_REQUIRED = "manual_contact_required"
+    # The victim pressed "request an update" on their page; it meets and moves nothing.
+    UPDATE_REQUESTED = "update_requested"
 
 
 class BreachReason(StrEnum):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -76,7 +77,11 @@ def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (one_of("status", CaseStatus),)
+    __table_args__ = (
+        one_of("status", CaseStatus),
+        # Retention finds closed cases by closing time.
+        Index("ix_cases_status_closed_at", "status", "closed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), unique=True)
@@ -121,6 +126,11 @@ class CaseEventRecord(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the case's clocks were told (the standard it names and its details, never the
+    # staff details kept on the case), so its history can be replayed under another policy.
+    standard: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    # NULL for events recorded before the details were kept.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
 
     @property
     def actor_reference(self) -> str:
@@ -167,6 +177,8 @@ class Obligation(Base):
         one_of("state", ObligationState),
         Index("ix_obligations_standard_due_at", "standard", "due_at"),
         Index("ix_obligations_borough_due_at", "borough", "due_at"),
+        # The VFU queue: a borough's open obligations, earliest due first.
+        Index("ix_obligations_queue", "borough", "state", "due_at"),
         # Covers the compliance report's scan of a period, so it never reads the table.
         Index(
             "ix_obligations_report",
@@ -396,5 +408,24 @@ class StaffAuthEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ContactErasure(Base):
+    """A closed case whose victim's contact profile was erased once retention ran out.
+
+    The case's obligations, transitions and alerts stay (they carry no personal data),
+    so reports do not change; the victim row goes, and the messages keep no recipient
+    or text.
+    """
+
+    __tablename__ = "contact_erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retention_days: Mapped[int] = mapped_column(Integer)
+    messages_scrubbed: Mapped[int] = mapped_column(Integer)
+
+
 # The report summary tables join the same metadata (they refer to Obligation above).
 from storage import report_models as report_models  # noqa: E402
+from storage import victim_models as victim_models  # noqa: E402

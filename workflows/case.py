@@ -149,6 +149,7 @@ class CaseWorkflow:
             awaiting_delivery=list(self._awaiting.values()),
             clock_offset_seconds=self._input.clock_offset_seconds,
             history_event_limit=self._input.history_event_limit,
+            publish_category=self._input.publish_category,
             # The next run's history starts under this code: no old path to replay.
             local_sends=True,
             breach_overdue_at_once=True,
@@ -403,6 +404,8 @@ class CaseWorkflow:
         }
         updates = []
         for key in sa.ALL:
+            if key is sa.CATEGORY and not self._input.publish_category:
+                continue
             value = values[key.name]
             if self._published.get(key.name, ...) == value:
                 continue

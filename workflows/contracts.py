@@ -128,6 +128,10 @@ class CaseWorkflowInput:
     # An obligation overdue when it starts, or when it is met, is breached at once (the
     # case book's rule). Cases opened before this field decide by the patch marker.
     breach_overdue_at_once: bool = False
+    # Whether the PledgeCategory search attribute is published: visibility is not
+    # encrypted, and a force may count the category itself as sensitive. Older cases
+    # (no field) published it, and still do.
+    publish_category: bool = True
 
 
 @dataclass

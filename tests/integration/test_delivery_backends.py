@@ -8,8 +8,9 @@ from activities.delivery import LocalOutbox
 from activities.email import SmtpEmail
 from activities.rendering import Channel
 from activities.sms import TwilioSms
+from service.backends import default_backends
 from service.settings import Settings
-from worker import alert_mailer, default_backends, status_callback_url
+from worker import alert_mailer, status_callback_url
 
 
 def settings(**values: object) -> Settings:

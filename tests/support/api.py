@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from service.backends import default_backends
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from service.tokens import Scope, create_token
@@ -26,7 +27,7 @@ from storage import models
 from storage.database import make_engine, make_session_factory
 from tests.support.dev import free_port
 from web.app import create_app
-from worker import WorkerParts, build_worker, default_backends
+from worker import WorkerParts, build_worker
 from workflows import search_attributes
 from workflows.contracts import case_workflow_id
 

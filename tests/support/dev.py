@@ -77,8 +77,9 @@ def case_open_args(reference: str, borough: str = "Camden") -> tuple[str, ...]:
 
 
 def pledge(
-    environment: dict[str, str], *args: str, timeout: float = 120
+    environment: dict[str, str], *args: str, timeout: float = 120, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """Run a `pledge` command to its end; `stdin`, if given, is what it reads."""
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         env=environment,
@@ -87,4 +88,5 @@ def pledge(
         text=True,
         timeout=timeout,
         check=False,
+        input=stdin,
     )

@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from service.accounts import add_user
 from service.settings import Settings
 from standards.staff import StaffRole, StaffUser
+from storage import models
 from storage.database import make_engine, make_session_factory
 from tests.support.api import serving
 from tests.support.dev import free_port
@@ -64,7 +67,7 @@ async def sign_in_response(
     """GET the sign-in form (for its cookie and token) and POST it; the POST's response."""
     page = await http.get("/sign-in")
     assert page.status_code == 200, page.text
-    action = "/sign-in" + (f"?next={next_path}" if next_path else "")
+    action = "/sign-in" + (f"?next={quote(next_path, safe='/')}" if next_path else "")
     return await http.post(
         action,
         data={"csrf_token": csrf_token_of(page.text), "email": email, "password": password},
@@ -135,3 +138,43 @@ async def running_pages(
             yield Pages(http, base_url, sessions, config)
     finally:
         engine.dispose()
+
+
+def staff_state(sessions: sessionmaker[Session]) -> dict[str, Any]:
+    """What a state change would change: accounts, sessions (whether each has ended, not
+    when it was last used), tokens and the sign-in log's length."""
+    with sessions() as session:
+        return {
+            "users": sorted(
+                (row.email, row.role, row.borough, row.disabled_at)
+                for row in session.scalars(select(models.StaffUserRecord))
+            ),
+            "sessions": sorted(
+                (row.id, row.ended_at, row.ended_reason)
+                for row in session.scalars(select(models.StaffSession))
+            ),
+            "tokens": sorted(
+                (row.name, row.revoked_at) for row in session.scalars(select(models.ApiToken))
+            ),
+            "events": session.scalar(select(func.count()).select_from(models.StaffAuthEvent)),
+        }
+
+
+def auth_events(sessions: sessionmaker[Session]) -> list[models.StaffAuthEvent]:
+    with sessions() as session:
+        query = select(models.StaffAuthEvent).order_by(models.StaffAuthEvent.id)
+        return list(session.scalars(query))
+
+
+def cookie_attributes(response: httpx.Response, name: str) -> dict[str, str]:
+    """The attributes of the Set-Cookie header for `name` (lowercased keys; "value" too)."""
+    for header in response.headers.get_list("set-cookie"):
+        first, *rest = [part.strip() for part in header.split(";")]
+        key, _, value = first.partition("=")
+        if key == name:
+            attributes = {"value": value}
+            for part in rest:
+                attribute, _, setting = part.partition("=")
+                attributes[attribute.lower()] = setting
+            return attributes
+    raise AssertionError(f"no Set-Cookie for {name}: {response.headers.get_list('set-cookie')}")

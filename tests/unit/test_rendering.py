@@ -680,6 +680,7 @@ WHAT_TO_DO = {
     "escalation": "manager",
     "delivery_failed": "by hand, safely",
     "manual_contact_required": "by hand, safely",
+    "update_requested": "Give the victim an update, safely",
 }
 
 

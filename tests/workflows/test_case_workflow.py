@@ -567,6 +567,8 @@ async def test_no_personal_data_enters_the_workflow_history(cases: RehearsalFact
                 "reference": ref,
                 "type": "contact_recorded",
                 "at": REPORTED + timedelta(hours=3),
+                "standard": "traffic_unit_contact",
+                "details": {"method": "phone"},
                 "actor": "PS Sam Okafor",
             }
         )
@@ -597,6 +599,11 @@ async def test_no_personal_data_enters_the_workflow_history(cases: RehearsalFact
         assert [(r.type, r.actor, r.at) for r in recorded] == [
             ("officer_assigned", "DC Jane Doe", REPORTED + timedelta(hours=2)),
             ("contact_recorded", "PS Sam Okafor", REPORTED + timedelta(hours=3)),
+        ]
+        # What the clocks were told is kept for replays; the officer's details are not.
+        assert [(r.standard, r.details) for r in recorded] == [
+            (None, {}),
+            ("traffic_unit_contact", {"method": "phone"}),
         ]
         # The case's record names the event's row, whose actor the database keeps.
         causes = session.scalars(

@@ -15,6 +15,14 @@ PAGES_DIR = Path(__file__).resolve().parent
 STATIC_PATH = "/static"
 # Pages that show a victim's details must not stay in a shared computer's cache or history.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Every page: never framed by another site (clickjacking a form), and a link followed off
+# the site does not carry the page's address (which may hold a crime reference).
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
 
 templates = Jinja2Templates(directory=PAGES_DIR / "templates")
 
@@ -51,7 +59,8 @@ def render(
     # is signed in, and every form carries the session's token.
     values.setdefault("staff_user", getattr(request.state, "staff_user", None))
     values.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
+    headers = {**PAGE_HEADERS, **(NO_STORE if no_store else {})}
     response = templates.TemplateResponse(
-        request, template, values, status_code=status_code, headers=NO_STORE if no_store else None
+        request, template, values, status_code=status_code, headers=headers
     )
     return response

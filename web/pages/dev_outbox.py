@@ -1,0 +1,66 @@
+"""`/dev/outbox`: what the local outbox "sent", sign-in codes included, for development.
+
+Served only when the local outbox is the delivery backend of every channel, which is
+decided exactly as the worker decides it (`service.backends.default_backends`): no
+PLEDGE_SMTP_HOST, and no complete set of Twilio settings. With either configured,
+messages really leave, and this page answers 404 as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from service.backends import local_outbox_only
+from service.display import minute_text
+from storage import models
+from web.pages.rendering import render
+from web.pages.victim import VICTIM_HEADERS, victim_pages
+
+DEV_OUTBOX_PATH = "/dev/outbox"
+LISTED = 50
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class OutboxLine:
+    at: str
+    reference: str
+    channel: str
+    recipient: str
+    subject: str | None
+    body: str
+
+
+@router.get(DEV_OUTBOX_PATH, response_class=HTMLResponse)
+def dev_outbox(request: Request) -> HTMLResponse:
+    pages = victim_pages(request)
+    if not local_outbox_only(pages.backends):
+        raise HTTPException(status_code=404, detail="Not Found")
+    with pages.api.sessions() as session:
+        rows = session.execute(
+            select(models.OutboxMessage, models.Case.reference)
+            .join(models.Case, models.Case.id == models.OutboxMessage.case_id)
+            .order_by(models.OutboxMessage.id.desc())
+            .limit(LISTED)
+        ).all()
+        lines = [
+            OutboxLine(
+                at=minute_text(row.created_at),
+                reference=reference,
+                channel=row.channel,
+                recipient=row.recipient,
+                subject=row.subject,
+                body=row.body,
+            )
+            for row, reference in rows
+        ]
+    response = render(
+        request, "dev_outbox.html", {"messages": lines, "limit": LISTED}, no_store=True
+    )
+    response.headers.update(VICTIM_HEADERS)
+    return response

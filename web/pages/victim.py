@@ -1,0 +1,340 @@
+"""The victims' pages, "track my report": sign in by one-time code, see the case, ask for an
+update, and leave quickly.
+
+Separate from staff sign-in: their own cookie (`updates_session`, a neutral name, sent
+only under /track), their own sessions table, a short idle lifetime. Every answer,
+redirects included, is `Cache-Control: no-store` with no referrer, and every page carries
+"Exit this page".
+The sign-in pages read the same whatever the reference: the code is sent after the
+answer has gone (a background task), so neither the words nor the timing say whether a
+case has the reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from activities.delivery import DeliveryBackend
+from activities.rendering import Channel, MessageRenderer
+from service.backends import default_backends
+from service.victim_case import london_time, read_victim_case, request_update
+from service.victim_sign_in import (
+    CodeSender,
+    accept_code_request,
+    check_code,
+    end_session,
+    rules_from,
+    send_code,
+    signed_in_case,
+)
+from standards.victim_sign_in import SignInRules, normalise_code
+from web.api.context import ApiContext, api_context
+from web.pages.rendering import NO_STORE, FieldError, render
+
+TRACK_PATH = "/track"
+CODE_PATH = f"{TRACK_PATH}/code"
+CASE_PATH = f"{TRACK_PATH}/case"
+UPDATE_PATH = f"{CASE_PATH}/update"
+SIGN_OUT_PATH = f"{TRACK_PATH}/sign-out"
+EXIT_PATH = f"{TRACK_PATH}/exit"
+
+SESSION_COOKIE = "updates_session"
+# The reference a code was asked for, until the code is typed (not a secret: it was typed).
+PENDING_COOKIE = "updates_reference"
+
+# The same pattern as an API reference (service.cases.Reference), checked here as a form.
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{2,31}")
+REFERENCE_ERROR = "Enter your reference number as it was given to you, for example 01/123456/26"
+CODE_FORMAT_ERROR = "Enter the 6-digit code we sent you, for example 123456"
+WRONG_CODE_ERROR = (
+    "The code is wrong or has expired. Check the newest message we sent you, or ask for a new code"
+)
+
+VICTIM_HEADERS = {
+    **NO_STORE,
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    # Nothing from another host: styles, scripts and forms are all the app's own.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    ),
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class VictimPages:
+    """What the victim pages need, built once per app from its settings."""
+
+    api: ApiContext
+    rules: SignInRules
+    sender: CodeSender
+    backends: dict[Channel, DeliveryBackend]
+
+    @property
+    def contact_number(self) -> str:
+        return self.api.policy.contact_number
+
+    def now(self) -> datetime:
+        return self.api.clock()
+
+
+def victim_pages(request: Request) -> VictimPages:
+    state = request.app.state
+    pages: VictimPages | None = getattr(state, "victim_pages", None)
+    if pages is None:
+        api = api_context(request)
+        rules = rules_from(api.settings)
+        backends = default_backends(api.settings)
+        sender = CodeSender(
+            sessions=api.sessions,
+            renderer=MessageRenderer(api.settings.template_dir),
+            backends=backends,
+            rules=rules,
+            force_name=api.settings.force_name,
+            contact_number=api.policy.contact_number,
+        )
+        pages = VictimPages(api=api, rules=rules, sender=sender, backends=backends)
+        state.victim_pages = pages
+    return pages
+
+
+def _page(
+    request: Request,
+    template: str,
+    pages: VictimPages,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    errors: list[FieldError] | None = None,
+) -> HTMLResponse:
+    values = {
+        "contact_number": pages.contact_number,
+        "exit_path": EXIT_PATH,
+        "exit_url": pages.api.settings.victim_exit_url,
+        "sign_in_path": TRACK_PATH,
+        "code_path": CODE_PATH,
+        "update_path": UPDATE_PATH,
+        "sign_out_path": SIGN_OUT_PATH,
+        **(context or {}),
+    }
+    response = render(
+        request, template, values, status_code=status_code, no_store=True, errors=errors
+    )
+    response.headers.update(VICTIM_HEADERS)
+    return response
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303, headers=VICTIM_HEADERS)
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        path=TRACK_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def _forget(response: Response) -> None:
+    for name in (SESSION_COOKIE, PENDING_COOKIE):
+        response.delete_cookie(name, path=TRACK_PATH, httponly=True, samesite="strict")
+
+
+def csrf_token(session_token: str) -> str:
+    """The form token for a session: derived from its secret, so nothing more is stored."""
+    return hmac.new(session_token.encode(), b"victim-form", hashlib.sha256).hexdigest()
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get(TRACK_PATH, response_class=HTMLResponse)
+def sign_in_page(request: Request, signed_out: bool = False) -> HTMLResponse:
+    pages = victim_pages(request)
+    return _page(request, "victim/sign_in.html", pages, {"signed_out": signed_out})
+
+
+@router.post(TRACK_PATH, response_class=HTMLResponse)
+def ask_for_code(
+    request: Request,
+    background: BackgroundTasks,
+    reference: Annotated[str, Form()] = "",
+) -> Response:
+    pages = victim_pages(request)
+    # Spaces a victim may copy around it are dropped; the letters stay as issued.
+    typed = "".join(reference.split())
+    if not _REFERENCE.fullmatch(typed):
+        return _page(
+            request,
+            "victim/sign_in.html",
+            pages,
+            {"reference": reference},
+            status_code=400,
+            errors=[FieldError("reference", REFERENCE_ERROR)],
+        )
+    now = pages.now()
+    answer = accept_code_request(
+        pages.api.sessions, typed, _client_address(request), now, pages.rules
+    )
+    if answer.request_id is None:
+        assert answer.retry_at is not None
+        return _page(
+            request,
+            "victim/sign_in.html",
+            pages,
+            {"reference": typed},
+            status_code=429,
+            errors=[
+                FieldError(
+                    "reference",
+                    "You have asked for too many codes from this device. Try again after "
+                    f"{london_time(answer.retry_at)}, or call {pages.contact_number}",
+                )
+            ],
+        )
+    # After the answer has gone: the asker learns nothing from how long it took.
+    background.add_task(send_code, pages.sender, answer.request_id, now)
+    response = _redirect(CODE_PATH)
+    _set_cookie(request, response, PENDING_COOKIE, typed)
+    return response
+
+
+def _code_page(
+    request: Request, pages: VictimPages, reference: str, errors: list[FieldError] | None = None
+) -> HTMLResponse:
+    minutes = int(pages.rules.code_lifetime.total_seconds() // 60)
+    return _page(
+        request,
+        "victim/code.html",
+        pages,
+        {"reference": reference, "code_minutes": minutes},
+        status_code=400 if errors else 200,
+        errors=errors,
+    )
+
+
+@router.get(CODE_PATH, response_class=HTMLResponse)
+def code_page(request: Request) -> Response:
+    pages = victim_pages(request)
+    reference = request.cookies.get(PENDING_COOKIE, "")
+    if not _REFERENCE.fullmatch(reference):
+        return _redirect(TRACK_PATH)
+    return _code_page(request, pages, reference)
+
+
+@router.post(CODE_PATH, response_class=HTMLResponse)
+def enter_code(request: Request, code: Annotated[str, Form()] = "") -> Response:
+    pages = victim_pages(request)
+    reference = request.cookies.get(PENDING_COOKIE, "")
+    if not _REFERENCE.fullmatch(reference):
+        return _redirect(TRACK_PATH)
+    typed = normalise_code(code)
+    if typed is None:
+        return _code_page(request, pages, reference, [FieldError("code", CODE_FORMAT_ERROR)])
+    check = check_code(pages.api.sessions, reference, typed, pages.now(), pages.rules)
+    if check.token is not None:
+        response = _redirect(CASE_PATH)
+        response.delete_cookie(PENDING_COOKIE, path=TRACK_PATH, httponly=True, samesite="strict")
+        _set_cookie(request, response, SESSION_COOKIE, check.token)
+        return response
+    if check.locked_until is not None:
+        message = (
+            "You have entered a wrong code too many times. You can try again after "
+            f"{london_time(check.locked_until)}, or call {pages.contact_number}"
+        )
+        return _code_page(request, pages, reference, [FieldError("code", message)])
+    return _code_page(request, pages, reference, [FieldError("code", WRONG_CODE_ERROR)])
+
+
+def _signed_in(request: Request, pages: VictimPages) -> tuple[str, int] | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    case_id = signed_in_case(pages.api.sessions, token, pages.now(), pages.rules)
+    return (token, case_id) if case_id is not None else None
+
+
+@router.get(CASE_PATH, response_class=HTMLResponse)
+def case_page(request: Request, update: str | None = None) -> Response:
+    pages = victim_pages(request)
+    signed_in = _signed_in(request, pages)
+    if signed_in is None:
+        response = _redirect(TRACK_PATH)
+        _forget(response)
+        return response
+    token, case_id = signed_in
+    settings = pages.api.settings
+    view = read_victim_case(
+        pages.api.sessions,
+        case_id,
+        pages.now(),
+        pages.api.force,
+        settings.force_name,
+        settings.unit_name_pattern,
+    )
+    if view is None:
+        return _redirect(TRACK_PATH)
+    return _page(
+        request,
+        "victim/case.html",
+        pages,
+        {
+            "case": view,
+            "csrf_token": csrf_token(token),
+            "update_notice": update if update in ("asked", "already") else None,
+        },
+    )
+
+
+def _form_token_ok(token: str, submitted: str) -> bool:
+    return hmac.compare_digest(csrf_token(token), submitted)
+
+
+@router.post(UPDATE_PATH)
+def ask_for_update(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    pages = victim_pages(request)
+    signed_in = _signed_in(request, pages)
+    if signed_in is None or not _form_token_ok(signed_in[0], csrf_token):
+        return _redirect(TRACK_PATH)
+    raised = request_update(pages.api.sessions, signed_in[1], pages.now())
+    return _redirect(f"{CASE_PATH}?update={'asked' if raised else 'already'}")
+
+
+@router.post(SIGN_OUT_PATH)
+def sign_out(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    pages = victim_pages(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and _form_token_ok(token, csrf_token):
+        end_session(pages.api.sessions, token, pages.now())
+    response = _redirect(f"{TRACK_PATH}?signed_out=true")
+    _forget(response)
+    return response
+
+
+@router.get(EXIT_PATH)
+def exit_this_page(request: Request) -> Response:
+    """End the session first, then go to the neutral site (a GET, so a plain link works
+    without JavaScript; signing someone out is all a forged one could do)."""
+    pages = victim_pages(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(pages.api.sessions, token, pages.now())
+    response = _redirect(pages.api.settings.victim_exit_url)
+    _forget(response)
+    return response
