@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.records import CaseRecordActivities
@@ -147,7 +148,7 @@ def _summary(session: Session) -> list[tuple[object, ...]]:
     """Every month row, then every day row, in key order."""
     rows: list[tuple[object, ...]] = []
     for model in (ReportMonthSummary, ReportDaySummary):
-        table = model.__table__
+        table = cast(Table, model.__table__)
         query = select(*table.columns).order_by(*table.primary_key.columns)
         rows += [(model.__tablename__, *row) for row in session.execute(query)]
     return rows
