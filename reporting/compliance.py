@@ -28,12 +28,12 @@ Definitions (shown verbatim in the terminal and HTML reports; copy them into the
   victim focus unit recorded, or ``unexplained`` when none has been recorded.
 
 Speed: a year of a London-sized force is millions of obligations, so the report reads the
-monthly summary ``report_month_summary`` (see ``reporting.summary``) for every London month
+monthly summary ``report_month_summary`` (see ``storage.summary``) for every London month
 that lies wholly in the period and wholly before the as-of instant, and the raw
 obligations only for the rest (a partial first or last month, the month still running).
 The summary keeps every time to meet exactly (to the second, and the share as the same
 double), so both paths give the same numbers; nothing is rounded or approximated.
-Percentiles are picked from the sorted runs by ``reporting.summary.select_positions``.
+Percentiles are picked from the sorted runs by ``reporting.percentiles.select_positions``.
 """
 
 from __future__ import annotations
@@ -59,23 +59,22 @@ from sqlalchemy.orm import Session
 from reporting.definitions import AS_OF_TERM as AS_OF_TERM
 from reporting.definitions import DEFINITIONS as DEFINITIONS
 from reporting.definitions import definitions as definitions
-from reporting.percentiles import nearest_rank_position
+from reporting.percentiles import nearest_rank_position, select_positions
 from reporting.periods import DayRun, month_boundaries, split_period
-from reporting.summary import (
+from standards.clock import require_aware
+from storage.enums import ObligationState
+from storage.models import Obligation
+from storage.report_models import ReportDaySummary, ReportMonthSummary
+from storage.summary import (
     LATE_STATES,
     MET_STATES,
     UNEXPLAINED,
     as_float,
     local_midnight,
-    select_positions,
     time_to_meet,
     unpack_seconds,
     unpack_shares,
 )
-from standards.clock import require_aware
-from storage.enums import ObligationState
-from storage.models import Obligation
-from storage.report_models import ReportDaySummary, ReportMonthSummary
 
 DIMENSIONS: Final = ("standard", "borough", "category", "month")
 MEDIAN: Final = 50

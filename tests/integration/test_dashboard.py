@@ -12,9 +12,9 @@ import pytest
 import pytest_asyncio
 
 from reporting.compliance import compliance_report
-from reporting.summary import local_midnight
 from standards.staff import StaffRole
 from storage.database import make_engine
+from storage.summary import local_midnight
 from tests.support.pages import MovableClock, Pages, create_staff_user, running_pages, sign_in
 from tests.support.reports import (
     NOW,

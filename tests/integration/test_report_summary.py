@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from activities.records import CaseRecordActivities
 from reporting.compliance import compliance_report, local_midnight
 from reporting.demo import generate
-from reporting.summary import rebuild_report_summary
 from standards.clock import LONDON
 from standards.force import load_force
 from standards.obligations import Obligation as DomainObligation
@@ -23,6 +22,7 @@ from standards.policy import load_policy, policy_path
 from storage import models
 from storage.enums import CaseStatus
 from storage.report_models import ReportDaySummary, ReportMonthSummary
+from storage.summary import rebuild_report_summary
 from tests.report_history import (
     HISTORY,
     POLICIES,

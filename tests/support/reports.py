@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from reporting.demo import generate
-from reporting.summary import local_midnight
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
 from storage.database import make_engine
+from storage.summary import local_midnight
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

@@ -20,8 +20,8 @@ from reporting.charts import (
     standard_borough_grid,
     worst_first,
 )
-from reporting.summary import local_midnight
 from reporting.views import previous_period, week_buckets, weighted_target
+from storage.summary import local_midnight
 
 
 def test_the_worst_rate_comes_first_and_nothing_due_comes_last() -> None:

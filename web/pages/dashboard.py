@@ -38,9 +38,9 @@ from reporting.render import (
     render_html,
     view_charts,
 )
-from reporting.summary import local_midnight
 from reporting.views import Names, report_views
 from standards.clock import LONDON
+from storage.summary import local_midnight
 from web.api.context import api_context
 from web.pages.rendering import FieldError, render, templates
 from web.pages.staff_auth import PageNotFound, StaffRole, StaffUser, can_see, require_staff

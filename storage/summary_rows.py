@@ -2,7 +2,7 @@
 
 Counts per state, breach reasons, and every time to meet as a sorted array packed
 little-endian (whole seconds, and share of the window), exactly as the database computes
-them; see ``reporting.summary`` for how the rows are kept right.
+them; see ``storage.summary`` for how the rows are kept right.
 """
 
 from __future__ import annotations

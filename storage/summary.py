@@ -47,8 +47,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
-from reporting.percentiles import select_positions
-from reporting.summary_rows import (
+from standards.clock import LONDON
+from storage.enums import ObligationState
+from storage.models import Obligation
+from storage.report_models import ReportDaySummary, ReportMonthSummary
+from storage.summary_rows import (
     LATE_STATES,
     MET_STATES,
     UNEXPLAINED,
@@ -66,10 +69,6 @@ from reporting.summary_rows import (
     unpack_seconds,
     unpack_shares,
 )
-from standards.clock import LONDON
-from storage.enums import ObligationState
-from storage.models import Obligation
-from storage.report_models import ReportDaySummary, ReportMonthSummary
 
 __all__ = [
     "DAYS",
@@ -90,7 +89,6 @@ __all__ = [
     "rebuild_report_summary",
     "refresh_report_summary",
     "seconds_between",
-    "select_positions",
     "summary_key",
     "time_to_meet",
     "unpack_seconds",
