@@ -24,6 +24,7 @@ from activities.delivery import (
 from activities.records import find_case
 from activities.rendering import Channel, MessageContext, MessageRenderer, RenderedMessage
 from standards.contact import ContactProfile, plan_channels
+from standards.delivery import over_channels
 from storage import models
 from storage.enums import MessageStatus
 from workflows.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
@@ -90,20 +91,10 @@ class MessageActivities:
                 return MessageOutcome(status=DeliveryStatus.NOT_ALLOWED, error=plan.blocked)
             if plan.wait_until is not None:
                 return MessageOutcome(status=DeliveryStatus.DEFERRED, retry_at=plan.wait_until)
-            failed: list[tuple[str, str]] = []
-            for channel in plan.channels:
-                outcome = self._deliver(session, case, victim, Channel(channel), request)
-                if outcome.status == DeliveryStatus.DEFERRED:
-                    return outcome
-                if outcome.status == DeliveryStatus.FAILED:
-                    failed.append((channel, outcome.error or "failed"))
-                    continue
-                if failed:
-                    outcome.fell_back_from = failed[0][0]
-                    outcome.error = failed[0][1]
-                return outcome
-            errors = "; ".join(f"{channel}: {error}" for channel, error in failed)
-            return MessageOutcome(status=DeliveryStatus.FAILED, error=errors or "no channel")
+            return over_channels(
+                plan.channels,
+                lambda channel: self._deliver(session, case, victim, Channel(channel), request),
+            )
 
     def _deliver(
         self,

@@ -123,6 +123,7 @@ _GSM_BASIC = frozenset(
 )
 # Sent as ESC + character, so each costs two septets.
 _GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
+_GSM_ALPHABET = _GSM_BASIC | _GSM_EXTENSION
 
 _GSM_SINGLE_SEPTETS = 160
 _GSM_PART_SEPTETS = 153
@@ -237,7 +238,7 @@ class RenderedMessage:
 
 
 def is_gsm(text: str) -> bool:
-    return all(char in _GSM_BASIC or char in _GSM_EXTENSION for char in text)
+    return _GSM_ALPHABET.issuperset(text)
 
 
 def sms_encoding(text: str) -> Literal["GSM-7", "UCS-2"]:
@@ -247,10 +248,18 @@ def sms_encoding(text: str) -> Literal["GSM-7", "UCS-2"]:
 def sms_segments(text: str) -> int:
     """How many SMS parts `text` is sent as; an empty text is still one message."""
     if is_gsm(text):
+        if _GSM_EXTENSION.isdisjoint(text):
+            # One septet a character: no escape to keep whole across parts.
+            return _count_even_parts(len(text), _GSM_SINGLE_SEPTETS, _GSM_PART_SEPTETS)
         sizes = [2 if char in _GSM_EXTENSION else 1 for char in text]
         return _count_parts(sizes, _GSM_SINGLE_SEPTETS, _GSM_PART_SEPTETS)
     sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
     return _count_parts(sizes, _UCS2_SINGLE_UNITS, _UCS2_PART_UNITS)
+
+
+def _count_even_parts(length: int, single: int, per_part: int) -> int:
+    """`_count_parts` for `length` characters of one unit each."""
+    return 1 if length <= single else -(-length // per_part)
 
 
 def _count_parts(sizes: list[int], single: int, per_part: int) -> int:
@@ -383,9 +392,16 @@ def message_template_names(template_dir: Path) -> frozenset[str]:
 
 
 class MessageRenderer:
-    def __init__(self, template_dir: Path) -> None:
+    def __init__(
+        self, template_dir: Path, *, reload_templates: bool = True, with_html: bool = True
+    ) -> None:
+        """`reload_templates=False` never looks at a template file again once loaded and
+        `with_html=False` leaves an email's HTML out: for rehearsals, which render many
+        messages in one short run and only read their text."""
+        self._with_html = with_html
         self._environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(template_dir),
+            auto_reload=reload_templates,
             undefined=jinja2.StrictUndefined,
             # Email HTML is escaped; plain text and SMS must show a name as typed.
             autoescape=jinja2.select_autoescape(
@@ -423,7 +439,7 @@ class MessageRenderer:
         )
 
     def _render_email(self, template: str, name: str, context: MessageContext) -> RenderedMessage:
-        subject, text = self._render_subject_and_text(name, asdict(context))
+        subject, text = self._render_subject_and_text(name, _variables(context))
         _check_contains_reference_and_number(name, context, text)
         if context.discreet:
             _check_discreet(name, context, subject, text)
@@ -432,7 +448,7 @@ class MessageRenderer:
             channel=Channel.EMAIL,
             subject=subject,
             text=text,
-            html=self._render_html(name, subject, text),
+            html=self._render_html(name, subject, text) if self._with_html else None,
         )
 
     def _render_sms(self, template: str, name: str, context: MessageContext) -> RenderedMessage:
@@ -468,7 +484,7 @@ class MessageRenderer:
 
     def _render_sms_text(self, name: str, context: MessageContext) -> str:
         template = self._load(name)
-        return _plain_sms_text(self._run(name, lambda: template.render(asdict(context))))
+        return _plain_sms_text(self._run(name, lambda: template.render(_variables(context))))
 
     def _render_subject_and_text(self, name: str, variables: Mapping[str, Any]) -> tuple[str, str]:
         template = self._load(name)
@@ -499,6 +515,11 @@ class MessageRenderer:
         # Filters and expressions on bad values raise ordinary exceptions, not Jinja's.
         except (jinja2.TemplateError, TypeError, ValueError, LookupError, AttributeError) as error:
             raise TemplateError(f"{name}: {error}") from error
+
+
+def _variables(context: MessageContext) -> dict[str, Any]:
+    """The context's fields for a template: all flat values, so no deep copy is needed."""
+    return dict(vars(context))
 
 
 def _render_block(template: jinja2.Template, block: str, variables: Mapping[str, Any]) -> str:

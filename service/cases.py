@@ -30,22 +30,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from service.contacts import normalise_email, normalise_phone, parse_safe_hours
 from service.metrics import CASES_OPENED
 from standards.case import (
+    CASE_FINISHED,
     STORED_DETAILS,
     CaseEvent,
     CaseFacts,
     EventType,
     in_the_future,
+    not_running,
     unaccepted_detail,
 )
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
 from standards.force import Force, Unit, UnknownUnit
 from standards.policy import Policy, dotted_location
-from standards.schedules import intake_schedules
+from standards.schedules import opening
 from storage import models
 from storage.enums import CaseStatus
 from workflows.contracts import (
@@ -258,7 +260,7 @@ def workflow_input(
     workflow_input = CaseWorkflowInput(
         facts=facts,
         clock_offset_seconds=clock_offset_seconds,
-        intake_schedules=intake_schedules(facts, corrections),
+        opening=opening(facts, corrections),
         local_sends=True,
         breach_overdue_at_once=True,
         publish_category=publish_category,
@@ -518,10 +520,10 @@ async def post_event(
                 f"{event.type.value} refused for case {event.reference}: "
                 f"{getattr(cause, 'message', None) or cause}"
             ) from error
-        raise CaseError(
-            f"case {event.reference} is not running ({error.message}); "
-            "is the reference right, or has the case been archived?"
-        ) from error
+        # The server's words for a finished workflow name a random update id; a
+        # rehearsal's output must not.
+        reason = CASE_FINISHED if error.status == RPCStatusCode.NOT_FOUND else error.message
+        raise CaseError(not_running(event.reference, reason)) from error
     except RuntimeError:
         # The client could not reach Temporal at all: the case never heard of the event,
         # so its record goes too (the caller is told Temporal did not answer).

@@ -15,6 +15,12 @@ from enum import StrEnum
 from typing import Any
 
 from standards.clock import Nation, WindowUnit
+from standards.delivery import (
+    DeferredMessage,
+    DeliveryStatus,
+    MessageIntent,
+    MessageOutcome,
+)
 from standards.obligations import (
     Alert,
     AlertKind,
@@ -50,6 +56,17 @@ def in_the_future(name: str, at: datetime, now: datetime) -> str | None:
 
 
 PERIODIC_UPDATE_TEMPLATE = "periodic_update"
+
+# Why an event cannot reach a case whose run has finished (its retention ended).
+CASE_FINISHED = "its workflow has finished"
+
+
+def not_running(reference: str, reason: str = CASE_FINISHED) -> str:
+    """The refusal of an event for a case that is not running, whoever finds it so."""
+    return (
+        f"case {reference} is not running ({reason}); "
+        "is the reference right, or has the case been archived?"
+    )
 
 
 class EventType(StrEnum):
@@ -180,17 +197,6 @@ class AppliedEvent:
 
 
 @dataclass
-class MessageIntent:
-    """One automatic message the case should send; `key` makes retries idempotent."""
-
-    key: str
-    template: str
-    at: datetime
-    obligation_key: str | None = None
-    facts: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
 class PendingStart:
     standard: str
     occurrence: int
@@ -207,16 +213,35 @@ class PendingRetime:
 
 @dataclass
 class Effects:
+    """What the book asks its driver to do; the driver decides none of it."""
+
     starts: list[PendingStart] = field(default_factory=list)
     retimes: list[PendingRetime] = field(default_factory=list)
+    # New messages, sent at their own instant.
     messages: list[MessageIntent] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    # Messages to send again now (a provider's late failure: the next channel).
+    resends: list[DeferredMessage] = field(default_factory=list)
+    # Messages to send again at their `retry_at` (outside the victim's safe hours).
+    deferrals: list[DeferredMessage] = field(default_factory=list)
+    # Messages handed to a provider that reports on them later, and those it has.
+    awaiting: list[MessageIntent] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)
 
     def extend(self, other: Effects) -> None:
         self.starts += other.starts
         self.retimes += other.retimes
         self.messages += other.messages
         self.alerts += other.alerts
+        self.resends += other.resends
+        self.deferrals += other.deferrals
+        self.awaiting += other.awaiting
+        self.settled += other.settled
+
+    @property
+    def sends(self) -> list[DeferredMessage]:
+        """Every message to send now: the new ones at their instant, then the resends."""
+        return [DeferredMessage(intent=m, retry_at=m.at) for m in self.messages] + self.resends
 
     @property
     def schedule_requests(self) -> list[ScheduleRequest]:
@@ -235,6 +260,17 @@ class CaseState:
     dirty: list[str] = field(default_factory=list)
     # By event id; carried across continue-as-new so a repeat is known for good.
     applied_events: dict[str, AppliedEvent] = field(default_factory=dict)
+
+
+@dataclass
+class Opening:
+    """A case's opening plan, worked out once as it is opened (standards.schedules.opening):
+    the book's state once planned, what the opening starts and sends, and the deadlines
+    of what it starts (worked out outside workflow code, like every deadline)."""
+
+    state: CaseState
+    effects: Effects
+    schedules: list[Schedule] = field(default_factory=list)
 
 
 class CaseBook:
@@ -300,6 +336,20 @@ class CaseBook:
                 effects.starts.append(self._plan(rule, at, "report received"))
         effects.messages += self._message_for(Trigger.CASE_OPENED, at, {})
         return effects
+
+    def schedule(
+        self, effects: Effects, schedules: dict[str, Schedule], now: datetime
+    ) -> list[Alert]:
+        """Start and retime what `effects` planned, on the deadlines worked out for it.
+
+        `schedules` holds one deadline per planned request (`effects.schedule_requests`);
+        returns the breach alerts of obligations already overdue as they start.
+        """
+        alerts = self.begin(effects.starts, schedules, now)
+        self.apply_retimes(
+            self.keep_future_retimes(effects.retimes, schedules, now), schedules, now
+        )
+        return alerts
 
     def begin(
         self, starts: list[PendingStart], schedules: dict[str, Schedule], now: datetime
@@ -431,6 +481,88 @@ class CaseBook:
         if intent.facts.get("reason"):
             tokens.add(f"message:{intent.template}+reason")
         return self._meet(tokens, delivered_at, f"{intent.template} message delivered")
+
+    def on_send_outcome(
+        self, deferred: DeferredMessage, sent_at: datetime, outcome: MessageOutcome
+    ) -> Effects:
+        """What a send's outcome means: the standards it meets, a retry, or staff alerts.
+
+        `sent_at` is the instant the message went out (`send_instant`).
+        """
+        intent = deferred.intent
+        effects = Effects()
+        if outcome.fell_back_from is not None:
+            effects.alerts.append(
+                self.manual_contact_alert(
+                    intent,
+                    f"{outcome.fell_back_from} failed permanently ({outcome.error}); "
+                    f"fell back to {outcome.channel}",
+                    kind=AlertKind.DELIVERY_FAILED,
+                )
+            )
+        if outcome.status == DeliveryStatus.DELIVERED:
+            effects.extend(self.message_delivered(intent, sent_at))
+        elif outcome.status == DeliveryStatus.PENDING:
+            effects.awaiting.append(intent)
+        elif outcome.status == DeliveryStatus.DEFERRED:
+            if outcome.retry_at is not None:
+                effects.deferrals.append(
+                    DeferredMessage(
+                        intent=intent,
+                        retry_at=outcome.retry_at,
+                        excluded_channels=deferred.excluded_channels,
+                    )
+                )
+        elif outcome.status == DeliveryStatus.NOT_ALLOWED:
+            effects.alerts.append(
+                self.manual_contact_alert(
+                    intent, outcome.error or "no automatic message may be sent: contact by hand"
+                )
+            )
+        else:
+            effects.alerts.append(
+                self.manual_contact_alert(
+                    intent,
+                    f"message could not be delivered on any allowed channel: {outcome.error}",
+                    kind=AlertKind.DELIVERY_FAILED,
+                )
+            )
+        return effects
+
+    def on_provider_status(
+        self,
+        intent: MessageIntent,
+        status: DeliveryStatus,
+        at: datetime,
+        channel: str | None = None,
+        error: str | None = None,
+    ) -> Effects:
+        """What a provider's later report on a message it took means.
+
+        Delivered meets what the message meets; a late "undelivered" is a permanent
+        failure like any other: staff hear of it while the next channel is tried.
+        Any other status changes nothing and the message is still awaited.
+        """
+        effects = Effects()
+        if status == DeliveryStatus.DELIVERED:
+            effects.settled.append(intent.key)
+            effects.extend(self.message_delivered(intent, at))
+        elif status == DeliveryStatus.FAILED:
+            effects.settled.append(intent.key)
+            effects.alerts.append(
+                self.manual_contact_alert(
+                    intent,
+                    f"{channel or 'message'} undelivered ({error or 'no reason'}"
+                    "); trying the next allowed channel",
+                    kind=AlertKind.DELIVERY_FAILED,
+                )
+            )
+            effects.resends.append(
+                DeferredMessage(
+                    intent=intent, retry_at=at, excluded_channels=[channel] if channel else []
+                )
+            )
+        return effects
 
     def advance(self, now: datetime) -> Effects:
         effects = Effects()

@@ -188,7 +188,16 @@ def add_working_days(
         raise ValueError(f"a working-days window must be at least 1 working day (got {days})")
     # The start day never counts, even when it is itself a working day, and the start day is
     # the London calendar day: 23:30 UTC in summer is already tomorrow locally.
-    day = start_utc.astimezone(LONDON).date()
+    return _end_of_working_days(start_utc.astimezone(LONDON).date(), days, nation, corrections)
+
+
+@lru_cache(maxsize=4096)
+def _end_of_working_days(
+    start_day: date, days: int, nation: Nation, corrections: HolidayCorrections
+) -> datetime:
+    """Local midnight ending the `days`-th working day after `start_day` (one answer per
+    day: a rehearsal of a force's year asks for the same few hundred again and again)."""
+    day = start_day
     counted = 0
     while counted < days:
         day += timedelta(days=1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from standards.case import CaseBook, CaseFacts, CaseState
+from standards.case import CaseBook, CaseFacts, CaseState, Opening
 from standards.clock import (
     NO_CORRECTIONS,
     HolidayCorrections,
@@ -47,9 +47,12 @@ def schedule_for(
     )
 
 
-def intake_schedules(
-    facts: CaseFacts, corrections: HolidayCorrections = NO_CORRECTIONS
-) -> list[Schedule]:
-    """The deadlines of the obligations a case starts with when it is opened."""
-    requests = CaseBook(facts, CaseState()).open_case().schedule_requests
-    return [schedule_for(request, corrections) for request in requests]
+def opening(facts: CaseFacts, corrections: HolidayCorrections = NO_CORRECTIONS) -> Opening:
+    """A case's opening plan: what it starts and sends, with their deadlines.
+
+    Worked out once, as the case is opened; every driver of the book carries it out.
+    """
+    book = CaseBook(facts, CaseState())
+    effects = book.open_case()
+    schedules = [schedule_for(request, corrections) for request in effects.schedule_requests]
+    return Opening(state=book.state, effects=effects, schedules=schedules)

@@ -22,7 +22,8 @@ with workflow.unsafe.imports_passed_through():
     import standards.policy  # noqa: F401
     from standards.case import CaseBook, CaseEvent, CaseState, EventRejected
     from standards.case import Effects as CaseEffects
-    from standards.obligations import Alert, AlertKind, Schedule
+    from standards.delivery import send_instant
+    from standards.obligations import Alert, Schedule
     from workflows import search_attributes as sa
     from workflows.contracts import (
         CASE_WORKFLOW,
@@ -34,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         CaseView,
         CaseWorkflowInput,
         DeferredMessage,
-        DeliveryStatus,
         EventReceipt,
         MessageOutcome,
         MessageStatusUpdate,
@@ -47,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
 PERSIST_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
-SEND_PUNCTUALITY = timedelta(minutes=1)
 # Cases opened before this change send through a regular activity; replaying their
 # history must schedule the same command, so the switch is a patch.
 SEND_AS_LOCAL_ACTIVITY = "send-as-local-activity"
@@ -77,7 +76,10 @@ class CaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseWorkflowInput) -> None:
         self._input = input
-        self._book = CaseBook(input.facts, input.state or CaseState())
+        opening = input.opening if input.state is None else None
+        self._book = CaseBook(
+            input.facts, input.state or (opening.state if opening else None) or CaseState()
+        )
         self._offset = timedelta(seconds=input.clock_offset_seconds)
         self._deferred = list(input.deferred)
         self._awaiting = {intent.key: intent for intent in input.awaiting_delivery}
@@ -86,7 +88,9 @@ class CaseWorkflow:
         self._woken = False
         self._opened = input.state is not None
         self._published: dict[str, object] = {}
-        self._intake_schedules = {s.key: s for s in input.intake_schedules}
+        self._intake_schedules = {
+            s.key: s for s in (opening.schedules if opening else input.intake_schedules)
+        }
         self._wake_timer: asyncio.Task[None] | None = None
         self._clock_first: bool | None = None
         self._wake_timer_at: datetime | None = None
@@ -106,7 +110,9 @@ class CaseWorkflow:
         )
         if input.state is None:
             async with self._lock:
-                await self._carry_out(self._book.open_case())
+                # Planned by the service as it opened the case; older inputs plan it here.
+                plan = input.opening.effects if input.opening else self._book.open_case()
+                await self._carry_out(plan)
             self._opened = True
         while True:
             await self._publish_search_attributes()
@@ -243,31 +249,11 @@ class CaseWorkflow:
             intent = self._awaiting.get(update.key)
             if intent is None:
                 return
-            if update.status == DeliveryStatus.DELIVERED:
-                del self._awaiting[update.key]
-                await self._carry_out(self._book.message_delivered(intent, update.at))
-            elif update.status == DeliveryStatus.FAILED:
-                del self._awaiting[update.key]
-                excluded = [update.channel] if update.channel else []
-                # A provider's late "undelivered" is a permanent failure like any
-                # other: the VFU hears of it while the next channel is tried.
-                failed = CaseEffects()
-                failed.alerts.append(
-                    self._book.manual_contact_alert(
-                        intent,
-                        f"{update.channel or 'message'} undelivered ({update.error or 'no reason'}"
-                        "); trying the next allowed channel",
-                        kind=AlertKind.DELIVERY_FAILED,
-                    )
-                )
-                await self._carry_out(
-                    failed,
-                    retries=[
-                        DeferredMessage(
-                            intent=intent, retry_at=update.at, excluded_channels=excluded
-                        )
-                    ],
-                )
+            effects = self._book.on_provider_status(
+                intent, update.status, update.at, update.channel, update.error
+            )
+            if effects.settled:
+                await self._carry_out(effects)
             self._woken = True
 
     @workflow.query
@@ -290,9 +276,9 @@ class CaseWorkflow:
         self, effects: CaseEffects, retries: list[DeferredMessage] | None = None
     ) -> list[str]:
         """Do what the case book asked, and what that leads to, then persist once."""
-        sends = [DeferredMessage(intent=m, retry_at=m.at) for m in effects.messages]
-        sends += retries or []
+        sends = effects.sends + (retries or [])
         while True:
+            self._hold(effects)
             await self._schedule(effects)
             self._pending_alerts += effects.alerts
             if not sends:
@@ -300,8 +286,15 @@ class CaseWorkflow:
             effects = CaseEffects()
             for deferred in sends:
                 effects.extend(await self._send(deferred))
-            sends = [DeferredMessage(intent=m, retry_at=m.at) for m in effects.messages]
+            sends = effects.sends
         return await self._persist()
+
+    def _hold(self, effects: CaseEffects) -> None:
+        """Keep the messages the book says wait: for a later instant, or for a provider."""
+        for key in effects.settled:
+            self._awaiting.pop(key, None)
+        self._deferred += effects.deferrals
+        self._awaiting.update({intent.key: intent for intent in effects.awaiting})
 
     async def _schedule(self, effects: CaseEffects) -> None:
         requests = effects.schedule_requests
@@ -321,26 +314,11 @@ class CaseWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
             )
             schedules = {s.key: s for s in result.schedules}
-        now = self._now()
-        self._pending_alerts += self._book.begin(effects.starts, schedules, now)
-        self._book.apply_retimes(
-            self._book.keep_future_retimes(effects.retimes, schedules, now), schedules, now
-        )
-
-    def _send_instant(self, deferred: DeferredMessage) -> datetime:
-        """When a message goes out: as its trigger happens (or its safe hours open).
-
-        The milliseconds spent getting here are not part of the record; a message
-        held up for longer (a backdated event, a retry) carries the real instant.
-        """
-        now = self._now()
-        if timedelta(0) <= now - deferred.retry_at <= SEND_PUNCTUALITY:
-            return deferred.retry_at
-        return now
+        self._pending_alerts += self._book.schedule(effects, schedules, self._now())
 
     async def _send(self, deferred: DeferredMessage) -> CaseEffects:
         intent = deferred.intent
-        sent_at = self._send_instant(deferred)
+        sent_at = send_instant(deferred, self._now())
         request = SendMessage(
             reference=self._book.facts.reference,
             intent=intent,
@@ -368,43 +346,7 @@ class CaseWorkflow:
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=SEND_RETRY,
             )
-        effects = CaseEffects()
-        if outcome.fell_back_from is not None:
-            effects.alerts.append(
-                self._book.manual_contact_alert(
-                    intent,
-                    f"{outcome.fell_back_from} failed permanently ({outcome.error}); "
-                    f"fell back to {outcome.channel}",
-                    kind=AlertKind.DELIVERY_FAILED,
-                )
-            )
-        if outcome.status == DeliveryStatus.DELIVERED:
-            effects.extend(self._book.message_delivered(intent, sent_at))
-        elif outcome.status == DeliveryStatus.PENDING:
-            self._awaiting[intent.key] = intent
-        elif outcome.status == DeliveryStatus.DEFERRED and outcome.retry_at is not None:
-            self._deferred.append(
-                DeferredMessage(
-                    intent=intent,
-                    retry_at=outcome.retry_at,
-                    excluded_channels=deferred.excluded_channels,
-                )
-            )
-        elif outcome.status == DeliveryStatus.NOT_ALLOWED:
-            effects.alerts.append(
-                self._book.manual_contact_alert(
-                    intent, outcome.error or "no automatic message may be sent: contact by hand"
-                )
-            )
-        else:
-            effects.alerts.append(
-                self._book.manual_contact_alert(
-                    intent,
-                    f"message could not be delivered on any allowed channel: {outcome.error}",
-                    kind=AlertKind.DELIVERY_FAILED,
-                )
-            )
-        return effects
+        return self._book.on_send_outcome(deferred, sent_at, outcome)
 
     async def _persist(self) -> list[str]:
         obligations = self._book.take_dirty()

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
-from standards.case import CaseFacts, CaseState, CaseStatus, MessageIntent
+from standards.case import CaseFacts, CaseState, CaseStatus, Opening
+
+# Defined with the case book's delivery rules, named here too because they are activity
+# inputs and outputs.
+from standards.delivery import DeferredMessage as DeferredMessage
+from standards.delivery import DeliveryStatus as DeliveryStatus
+from standards.delivery import MessageIntent as MessageIntent
+from standards.delivery import MessageOutcome as MessageOutcome
 from standards.obligations import Alert, Obligation, Schedule, ScheduleRequest
 
 # Activities are called by name so the workflow sandbox never imports their
@@ -38,17 +44,6 @@ class ScheduleBatchResult:
     schedules: list[Schedule]
 
 
-class DeliveryStatus(StrEnum):
-    DELIVERED = "delivered"
-    # Handed to a provider that reports delivery later (a status callback).
-    PENDING = "pending"
-    # Safe hours: not sent yet, try again at `retry_at`.
-    DEFERRED = "deferred"
-    # Nothing automatic may be sent (do-not-contact, or no allowed channel left).
-    NOT_ALLOWED = "not_allowed"
-    FAILED = "failed"
-
-
 @dataclass
 class SendMessage:
     reference: str
@@ -59,16 +54,6 @@ class SendMessage:
     # every input ever written carries it, and a default is how it went missing.
     contact_number: str
     excluded_channels: list[str] = field(default_factory=list)
-
-
-@dataclass
-class MessageOutcome:
-    status: DeliveryStatus
-    channel: str | None = None
-    retry_at: datetime | None = None
-    error: str | None = None
-    # A permanent failure on one channel that fell back to another.
-    fell_back_from: str | None = None
 
 
 @dataclass
@@ -100,13 +85,6 @@ class RecordResult:
 
 
 @dataclass
-class DeferredMessage:
-    intent: MessageIntent
-    retry_at: datetime
-    excluded_channels: list[str] = field(default_factory=list)
-
-
-@dataclass
 class CaseWorkflowInput:
     facts: CaseFacts
     # Carried across continue-as-new; None when the case is first opened.
@@ -121,6 +99,10 @@ class CaseWorkflowInput:
     # opens the case (outside workflow code, like every deadline). Empty for cases
     # opened before this field, which work them out in a local activity.
     intake_schedules: list[Schedule] = field(default_factory=list)
+    # The case's opening plan with its deadlines, worked out once by the service as it
+    # opens the case; the workflow carries it out. None for cases opened before this
+    # field, whose workflow plans the opening itself (with `intake_schedules`).
+    opening: Opening | None = None
     # Sends run as local activities. Cases opened before this field decide by the
     # patch marker instead, so their histories replay; a run that starts with the
     # field set records no marker (and no change-version search attribute).

@@ -22,7 +22,7 @@ from activities.delivery import (
 )
 from activities.messages import MessageActivities, MessageSettings
 from activities.rendering import DEFAULT_TEMPLATE_DIR, Channel, MessageRenderer
-from standards.case import MessageIntent
+from standards.delivery import MessageIntent
 from storage import models
 from storage.enums import MessageStatus
 from workflows.contracts import DeliveryStatus, SendMessage

@@ -94,7 +94,8 @@ def case_in(borough: str, category: str = "road_traffic_collision") -> CaseIn:
 
 def traffic_due(nation: Nation | None, corrections: HolidayCorrections) -> datetime:
     built = workflow_input(case_in("dumfries"), POLICY, nation=nation, corrections=corrections)
-    (traffic,) = [s for s in built.intake_schedules if s.key.startswith("traffic_unit_contact")]
+    assert built.opening is not None
+    (traffic,) = [s for s in built.opening.schedules if s.key.startswith("traffic_unit_contact")]
     return traffic.due_at
 
 

@@ -145,7 +145,7 @@ CURRENT_INPUT = service.cases.workflow_input
 def as_started_before_intake_planning(*args: Any, **kwargs: Any) -> CaseWorkflowInput:
     """The input a case got before the service worked out intake deadlines and set local sends."""
     current = CURRENT_INPUT(*args, **kwargs)
-    return dataclasses.replace(current, intake_schedules=[], local_sends=False)
+    return dataclasses.replace(current, opening=None, intake_schedules=[], local_sends=False)
 
 
 async def test_intake_deadlines_come_from_the_service_so_intake_runs_two_local_activities(

@@ -1,4 +1,5 @@
-"""`pledge simulate`: scenarios through the real workflows on the time-skipping server."""
+"""`pledge simulate`: scenarios through the case books (the in-process engine, the
+default), and through the real workflows on the time-skipping server where it says so."""
 
 from __future__ import annotations
 
@@ -204,7 +205,7 @@ def test_a_do_not_contact_victim_gets_no_message_and_the_unit_is_told_to_call(
 def test_spreading_cases_over_one_or_several_servers_gives_the_same_outcome(
     examples: dict[str, Any],
 ) -> None:
-    single = simulate(EXAMPLES, "--shards", "1")
+    single = simulate(EXAMPLES, "--engine", "temporal", "--shards", "1")
     assert single.returncode == 0, single.stderr
     assert json.loads(single.stdout) == examples
 

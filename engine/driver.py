@@ -1,0 +1,241 @@
+"""One case run by the case book on a discrete-event clock, as its workflow runs it.
+
+The driver only waits, calls and hands results to the book, in the workflow's order:
+open the case, then take whichever comes first of the next event, the book's next
+wake, the end of retention and a deferred message's retry. Every decision (what an
+event means, what a send's outcome means) is the book's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.delivery import CaseOutbox, SimulatedDelivery
+from standards.case import (
+    STORED_DETAILS,
+    CaseBook,
+    CaseEvent,
+    CaseFacts,
+    Effects,
+    EventRejected,
+    EventType,
+    not_running,
+    unaccepted_detail,
+)
+from standards.clock import NO_CORRECTIONS, HolidayCorrections
+from standards.delivery import DeferredMessage, MessageIntent, send_instant
+from standards.obligations import Alert, AlertKind
+from standards.schedules import opening, schedule_for
+
+
+@dataclass
+class PostedEvent:
+    """An event as a caller posts it, with where it stands in the scenario."""
+
+    index: int
+    # When it reaches the case: its own instant, or the report's if it is dated before.
+    posted_at: datetime
+    type: EventType
+    at: datetime
+    standard: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    actor: str = "crime recording system"
+    event_id: str | None = None
+
+
+@dataclass
+class SentAlert:
+    seq: int
+    kind: AlertKind
+    at: datetime
+    standard: str
+    obligation_key: str
+
+
+@dataclass
+class Refusal:
+    index: int
+    event: PostedEvent
+    error: str
+
+
+@dataclass
+class CaseRun:
+    """Everything one case's run leaves behind."""
+
+    book: CaseBook
+    outbox: CaseOutbox
+    alerts: list[SentAlert] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    finished: bool = False
+
+
+class CaseDriver:
+    """Drives one case's book from its report to `until`."""
+
+    def __init__(
+        self,
+        facts: CaseFacts,
+        outbox: CaseOutbox,
+        delivery: SimulatedDelivery,
+        corrections: HolidayCorrections = NO_CORRECTIONS,
+    ) -> None:
+        self._opening = opening(facts, corrections)
+        self.run = CaseRun(book=CaseBook(facts, self._opening.state), outbox=outbox)
+        self._book = self.run.book
+        self._delivery = delivery
+        self._corrections = corrections
+        self._opening_schedules = {s.key: s for s in self._opening.schedules}
+        self._deferred: list[DeferredMessage] = []
+        self._awaiting: dict[str, MessageIntent] = {}
+        self._pending_alerts: list[Alert] = []
+        self._alerted: set[tuple[str, str]] = set()
+        self._now = facts.reported_at
+
+    # -- the clock -------------------------------------------------------------
+
+    def drive(self, events: list[PostedEvent], until: datetime) -> CaseRun:
+        """Open the case, then play its events (in posting order) and its clocks to `until`."""
+        self._carry_out(self._opening.effects)
+        self._opening_schedules = {}
+        self._after_step()
+        for event in events:
+            self._run_clock_to(event.posted_at)
+            if self.run.finished:
+                self.run.refusals.append(
+                    Refusal(
+                        event.index,
+                        event,
+                        not_running(self._book.facts.reference),
+                    )
+                )
+                continue
+            self._now = max(self._now, event.posted_at)
+            self._post(event)
+            self._after_step()
+        self._run_clock_to(until)
+        return self.run
+
+    def _next_wake(self) -> datetime | None:
+        wakes = [w for w in (self._book.next_wake(), self._book.retention_ends()) if w]
+        wakes += [d.retry_at for d in self._deferred]
+        return min(wakes) if wakes else None
+
+    def _run_clock_to(self, instant: datetime) -> None:
+        while not self.run.finished:
+            wake = self._next_wake()
+            if wake is None or wake > instant:
+                return
+            self._now = max(self._now, wake)
+            self._after_step()
+
+    def _after_step(self) -> None:
+        """What the workflow does each time it wakes: run the clock, then maybe finish."""
+        now = self._now
+        due = [d for d in self._deferred if d.retry_at <= now]
+        self._deferred = [d for d in self._deferred if d.retry_at > now]
+        self._carry_out(self._book.advance(now), retries=due)
+        retention = self._book.retention_ends()
+        if retention is not None and retention <= self._now and not self._deferred:
+            self.run.finished = True
+
+    # -- events ----------------------------------------------------------------
+
+    def _post(self, event: PostedEvent) -> None:
+        reference = self._book.facts.reference
+        refused = f"{event.type.value} refused for case {reference}: "
+        for name in event.details:
+            if (problem := unaccepted_detail(event.type, name)) is not None:
+                self.run.refusals.append(Refusal(event.index, event, refused + problem))
+                return
+        stored = STORED_DETAILS.get(event.type, ())
+        case_event = CaseEvent(
+            type=event.type,
+            at=event.at,
+            standard=event.standard,
+            details={k: v for k, v in event.details.items() if k not in stored},
+            actor=event.actor,
+            event_id=event.event_id,
+        )
+        officer = self.run.outbox.officer
+        previous = dict(officer)
+        # A repeat of a recorded event id writes nothing, officer details included.
+        if event.event_id is None or event.event_id not in self._book.state.applied_events:
+            officer.update({k: str(event.details[k]) for k in stored if k in event.details})
+        try:
+            self._book.check(case_event, self._now)
+            earlier = self._book.repeat_of(case_event)
+        except EventRejected as rejected:
+            officer.clear()
+            officer.update(previous)
+            self.run.refusals.append(Refusal(event.index, event, refused + str(rejected)))
+            return
+        if earlier is None:
+            changed = self._carry_out(self._book.apply(case_event))
+            self._book.remember(case_event, changed)
+
+    # -- side effects ----------------------------------------------------------
+
+    def _carry_out(
+        self, effects: Effects, retries: list[DeferredMessage] | None = None
+    ) -> list[str]:
+        sends = effects.sends + (retries or [])
+        while True:
+            self._hold(effects)
+            self._schedule(effects)
+            self._pending_alerts += effects.alerts
+            if not sends:
+                break
+            effects = Effects()
+            for deferred in sends:
+                effects.extend(self._send(deferred))
+            sends = effects.sends
+        return self._persist()
+
+    def _hold(self, effects: Effects) -> None:
+        for key in effects.settled:
+            self._awaiting.pop(key, None)
+        self._deferred += effects.deferrals
+        self._awaiting.update({intent.key: intent for intent in effects.awaiting})
+
+    def _schedule(self, effects: Effects) -> None:
+        requests = effects.schedule_requests
+        if not requests:
+            return
+        schedules = {
+            r.key: self._opening_schedules.get(r.key) or schedule_for(r, self._corrections)
+            for r in requests
+        }
+        self._pending_alerts += self._book.schedule(effects, schedules, self._now)
+
+    def _send(self, deferred: DeferredMessage) -> Effects:
+        sent_at = send_instant(deferred, self._now)
+        outcome, held_up = self._delivery.send(
+            self.run.outbox, deferred.intent, sent_at, deferred.excluded_channels
+        )
+        # A temporary failure's retries wait on the case's clock, as the workflow's do.
+        self._now += held_up
+        return self._book.on_send_outcome(deferred, sent_at, outcome)
+
+    def _persist(self) -> list[str]:
+        obligations = self._book.take_dirty()
+        alerts, self._pending_alerts = self._pending_alerts, []
+        for alert in alerts:
+            identity = (alert.obligation_key, alert.kind.value)
+            if identity in self._alerted:
+                continue
+            self._alerted.add(identity)
+            self.run.alerts.append(
+                SentAlert(
+                    seq=len(self.run.alerts),
+                    kind=alert.kind,
+                    at=alert.at,
+                    standard=alert.standard,
+                    obligation_key=alert.obligation_key,
+                )
+            )
+        # The victim's row follows the case, so later messages read the new interval.
+        self.run.outbox.victim.update_interval_days = self._book.state.update_interval_days
+        return [o.key for o in obligations]

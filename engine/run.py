@@ -1,0 +1,306 @@
+"""Many cases through the in-process driver, over a pool of processes, as JSON.
+
+Cases never interact, so they are run in chunks on every core; results come back in
+the cases' order and are merged into the order `pledge simulate` has always printed
+(messages and alerts by time, then case, then as written). Each item is encoded as
+JSON by the process that ran it, so the writer only joins text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii
+from multiprocessing import get_context
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from activities.rendering import MessageRenderer
+from engine.delivery import CaseOutbox, MessageSetting, SimulatedDelivery, Victim
+from engine.driver import CaseDriver, CaseRun, PostedEvent
+from standards.case import CaseFacts
+from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
+from standards.force import Force
+from standards.policy import Policy
+from storage.enums import MessageStatus
+
+# Cases per chunk handed to a worker process: big enough that sending a chunk costs
+# little next to running it, small enough that both cores stay busy to the end.
+CHUNK_CASES = 100
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What every case of a run shares: the policy, the force's holidays, the messages."""
+
+    policy: Policy
+    template_dir: Path
+    setting: MessageSetting
+    corrections: HolidayCorrections = NO_CORRECTIONS
+    # The force whose units the cases belong to, for callers that check them in a worker.
+    force: Force | None = None
+
+
+@dataclass
+class CaseInput:
+    reference: str
+    category: str
+    # The unit's id, and the name its victims read.
+    borough: str
+    borough_name: str
+    reported_at: datetime
+    victim: Victim
+    vulnerable: bool = False
+    nation: Nation | None = None
+    # In the order they reach the case.
+    events: list[PostedEvent] = field(default_factory=list)
+
+
+# A sort key and an item already encoded for the output.
+Encoded = tuple[tuple[Any, ...], str]
+
+
+@dataclass
+class CaseResult:
+    case: str
+    messages: list[Encoded]
+    alerts: list[Encoded]
+    refusals: list[Encoded]
+
+
+class CaseRunner:
+    """Runs cases one after another in this process."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        renderer = MessageRenderer(config.template_dir, reload_templates=False, with_html=False)
+        self._delivery = SimulatedDelivery(renderer, config.setting)
+
+    def run(self, case: CaseInput, until: datetime) -> CaseRun:
+        facts = CaseFacts(
+            reference=case.reference,
+            category=case.category,
+            borough=case.borough,
+            reported_at=case.reported_at,
+            policy=self.config.policy,
+            vulnerable=case.vulnerable,
+            nation=case.nation,
+        )
+        outbox = CaseOutbox(
+            reference=case.reference,
+            category=case.category,
+            borough_name=case.borough_name,
+            victim=case.victim,
+        )
+        driver = CaseDriver(facts, outbox, self._delivery, self.config.corrections)
+        return driver.drive(case.events, until)
+
+    def run_encoded(self, case: CaseInput, until: datetime) -> CaseResult:
+        return encode(self.run(case, until))
+
+
+def indented(item: Any) -> str:
+    """An item of a top-level list as `json.dumps(outcome, indent=2)` writes it.
+
+    The standard library encodes indented JSON in Python, not C; an outcome's items
+    are small plain dicts and lists, written here directly (strings by its C encoder).
+    """
+    return "    " + _indented_json(item, 2)
+
+
+def _indented_json(value: Any, level: int) -> str:
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    inner = "\n" + "  " * (level + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        parts = [
+            inner + encode_basestring_ascii(key) + ": " + _indented_json(item, level + 1)
+            for key, item in value.items()
+        ]
+        return "{" + ",".join(parts) + "\n" + "  " * level + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        parts = [inner + _indented_json(item, level + 1) for item in value]
+        return "[" + ",".join(parts) + "\n" + "  " * level + "]"
+    return json.dumps(value)
+
+
+def message_status(status: MessageStatus) -> str:
+    if status == MessageStatus.DELIVERED:
+        return "delivered"
+    if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
+        return "failed"
+    return str(status.value)
+
+
+def encode(run: CaseRun) -> CaseResult:
+    reference = run.book.facts.reference
+    case = {
+        "reference": reference,
+        "obligations": [
+            {
+                "standard": o.standard,
+                "started_at": to_utc_iso(o.started_at),
+                "due_at": to_utc_iso(o.due_at),
+                "state": o.state.value,
+                "met_at": to_utc_iso(o.met_at) if o.met_at else None,
+            }
+            for o in run.book.state.obligations
+        ],
+    }
+    messages: list[Encoded] = []
+    for row in run.outbox.rows.values():
+        created = row.created_at.astimezone(UTC)
+        message: dict[str, Any] = {
+            "at": to_utc_iso(created),
+            "reference": reference,
+            "channel": row.channel,
+            "to": row.recipient,
+            "template": row.template,
+            "body": row.body,
+            "status": message_status(row.status),
+        }
+        if row.error:
+            message["error"] = row.error
+        messages.append(((created, reference, row.seq), indented(message)))
+    alerts: list[Encoded] = []
+    for alert in run.alerts:
+        at = alert.at.astimezone(UTC)
+        item = {
+            "at": to_utc_iso(at),
+            "reference": reference,
+            "standard": alert.standard,
+            "kind": alert.kind.value,
+        }
+        alerts.append(((at, reference, alert.seq), indented(item)))
+    refusals: list[Encoded] = [
+        (
+            (refusal.index,),
+            indented(
+                {
+                    "index": refusal.index,
+                    "reference": reference,
+                    "type": refusal.event.type.value,
+                    "at": to_utc_iso(refusal.event.at),
+                    "error": refusal.error,
+                }
+            ),
+        )
+        for refusal in run.refusals
+    ]
+    return CaseResult(indented(case), messages, alerts, refusals)
+
+
+# -- the pool ------------------------------------------------------------------
+
+_runner: CaseRunner | None = None
+
+Chunk = TypeVar("Chunk")
+Result = TypeVar("Result")
+
+
+def _start_worker(config: EngineConfig) -> None:
+    global _runner
+    _runner = CaseRunner(config)
+
+
+def _run_in_worker(task: Callable[[CaseRunner, Chunk], Result], chunk: Chunk) -> Result:
+    assert _runner is not None
+    return task(_runner, chunk)
+
+
+def run_chunks(
+    config: EngineConfig,
+    task: Callable[[CaseRunner, Chunk], Result],
+    chunks: list[Chunk],
+    processes: int | None = None,
+) -> Iterator[Result]:
+    """`task(runner, chunk)` for every chunk, in order; on several processes if there are
+    several chunks. `task` must be a module-level function (it is sent by name)."""
+    workers = min(processes or os.cpu_count() or 1, len(chunks))
+    if workers <= 1:
+        runner = CaseRunner(config)
+        for chunk in chunks:
+            yield task(runner, chunk)
+        return
+    # Forked, so each worker starts with the modules and the policy already loaded.
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("fork"),
+        initializer=_start_worker,
+        initargs=(config,),
+    ) as pool:
+        yield from pool.map(_run_in_worker, [task] * len(chunks), chunks)
+
+
+def _run_cases(runner: CaseRunner, chunk: tuple[list[CaseInput], datetime]) -> list[CaseResult]:
+    cases, until = chunk
+    return [runner.run_encoded(case, until) for case in cases]
+
+
+def run_cases(
+    config: EngineConfig,
+    cases: list[CaseInput],
+    until: datetime,
+    processes: int | None = None,
+) -> Iterator[CaseResult]:
+    """Each case's result, in the order of `cases`; several processes for many cases."""
+    chunks = [(cases[i : i + CHUNK_CASES], until) for i in range(0, len(cases), CHUNK_CASES)]
+    for results in run_chunks(config, _run_cases, chunks, processes):
+        yield from results
+
+
+def write_outcome(
+    out: IO[str],
+    results: Iterable[CaseResult],
+    late_refusals: list[Encoded],
+) -> None:
+    """Write the outcome exactly as `json.dumps(outcome, indent=2)` and a newline would."""
+    cases: list[str] = []
+    messages: list[Encoded] = []
+    alerts: list[Encoded] = []
+    refusals: list[Encoded] = list(late_refusals)
+    for result in results:
+        cases.append(result.case)
+        messages += result.messages
+        alerts += result.alerts
+        refusals += result.refusals
+    messages.sort(key=lambda m: m[0])
+    alerts.sort(key=lambda a: a[0])
+    refusals.sort(key=lambda r: r[0])
+    sections = [
+        ("cases", cases),
+        ("messages", [text for _, text in messages]),
+        ("alerts", [text for _, text in alerts]),
+    ]
+    if refusals:
+        sections.append(("rejected_events", [text for _, text in refusals]))
+    out.write("{\n")
+    for number, (name, items) in enumerate(sections):
+        out.write(f'  "{name}": ')
+        if not items:
+            out.write("[]")
+        else:
+            out.write("[\n")
+            for position, text in enumerate(items):
+                if position:
+                    out.write(",\n")
+                out.write(text)
+            out.write("\n  ]")
+        out.write(",\n" if number < len(sections) - 1 else "\n")
+    out.write("}\n")

@@ -1,0 +1,93 @@
+"""What becomes of a case's automatic messages: outcomes of a send, and what they mean.
+
+The types a send hands back (`MessageOutcome`, `DeliveryStatus`) and a message waiting
+to be sent again (`DeferredMessage`) are defined here, once, so that the case book
+can decide what every outcome means and every driver of the book (the Temporal
+workflow, the in-process engine) hands it the same facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+# A message held up by less than this (the milliseconds a driver takes to get to it)
+# is recorded at its trigger's instant; one held up longer carries the real instant.
+SEND_PUNCTUALITY = timedelta(minutes=1)
+
+
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"
+    # Handed to a provider that reports delivery later (a status callback).
+    PENDING = "pending"
+    # Safe hours: not sent yet, try again at `retry_at`.
+    DEFERRED = "deferred"
+    # Nothing automatic may be sent (do-not-contact, or no allowed channel left).
+    NOT_ALLOWED = "not_allowed"
+    FAILED = "failed"
+
+
+@dataclass
+class MessageIntent:
+    """One automatic message the case should send; `key` makes retries idempotent."""
+
+    key: str
+    template: str
+    at: datetime
+    obligation_key: str | None = None
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class MessageOutcome:
+    status: DeliveryStatus
+    channel: str | None = None
+    retry_at: datetime | None = None
+    error: str | None = None
+    # A permanent failure on one channel that fell back to another.
+    fell_back_from: str | None = None
+
+
+@dataclass
+class DeferredMessage:
+    """A message to send at `retry_at` (now, for a first try), avoiding some channels."""
+
+    intent: MessageIntent
+    retry_at: datetime
+    excluded_channels: list[str] = field(default_factory=list)
+
+
+def send_instant(deferred: DeferredMessage, now: datetime) -> datetime:
+    """When a message goes out: as its trigger happens (or its safe hours open).
+
+    The milliseconds spent getting here are not part of the record; a message
+    held up for longer (a backdated event, a retry) carries the real instant.
+    """
+    if timedelta(0) <= now - deferred.retry_at <= SEND_PUNCTUALITY:
+        return deferred.retry_at
+    return now
+
+
+def over_channels(channels: list[str], deliver: Callable[[str], MessageOutcome]) -> MessageOutcome:
+    """Try each allowed channel in order until one does not fail permanently.
+
+    The first permanent failure is named on the outcome of the channel that took the
+    message (`fell_back_from`), so staff hear that the victim's first choice failed.
+    """
+    failed: list[tuple[str, str]] = []
+    for channel in channels:
+        outcome = deliver(channel)
+        if outcome.status == DeliveryStatus.DEFERRED:
+            # A temporary failure: the same channel is tried again later, not the next.
+            return outcome
+        if outcome.status == DeliveryStatus.FAILED:
+            failed.append((channel, outcome.error or "failed"))
+            continue
+        if failed:
+            outcome.fell_back_from = failed[0][0]
+            outcome.error = failed[0][1]
+        return outcome
+    errors = "; ".join(f"{channel}: {error}" for channel, error in failed)
+    return MessageOutcome(status=DeliveryStatus.FAILED, error=errors or "no channel")

@@ -1,0 +1,179 @@
+"""Both `pledge simulate` engines give the same JSON, byte for byte.
+
+The in-process engine drives the case books itself; `--engine temporal` runs the real
+workflows and activities on the time-skipping server. Every scenario in scenarios/
+and a generated 200-case year must come out identical, refusals' wording included.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.year import generated_year
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def simulate(path: Path, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "simulate", str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result.stdout
+
+
+def assert_engines_agree(path: Path) -> str:
+    in_process = simulate(path)
+    on_temporal = simulate(path, "--engine", "temporal")
+    assert in_process == on_temporal
+    return in_process
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[p.name for p in SCENARIOS])
+def test_every_scenario_comes_out_the_same_on_both_engines(scenario: Path) -> None:
+    outcome = json.loads(assert_engines_agree(scenario))
+    assert outcome["cases"] and outcome["messages"]
+
+
+def test_a_generated_year_of_200_cases_comes_out_the_same_on_both_engines(tmp_path: Path) -> None:
+    year = tmp_path / "year.yaml"
+    year.write_text(yaml.safe_dump(generated_year(200, seed=7), sort_keys=False))
+    outcome = json.loads(assert_engines_agree(year))
+    assert len(outcome["cases"]) == 200
+    assert {a["kind"] for a in outcome["alerts"]} >= {"warning", "breach", "escalation"}
+
+
+def test_refusals_are_worded_the_same_on_both_engines(tmp_path: Path) -> None:
+    scenario = {
+        "policy": "met-pledge",
+        "cases": [
+            {
+                "reference": "03/000001/26",
+                "category": "feedback",
+                "reported_at": "2026-05-04T10:00:00+00:00",
+                "borough": "Camden",
+                "victim": {"name": "Ann", "email": "ann@example.org"},
+            },
+            {
+                "reference": "03/000002/26",
+                "category": "burglary",
+                "reported_at": "2026-05-04T10:00:00+00:00",
+                "borough": "Camden",
+                "victim": {"name": "Bo", "email": "bo@example.org"},
+            },
+        ],
+        "events": [
+            {"reference": "03/000001/26", "type": "arrest", "at": "2026-05-04T12:00:00+00:00"},
+            {"reference": "03/000002/26", "type": "reopened", "at": "2026-05-04T12:00:00+00:00"},
+            {
+                "reference": "03/000002/26",
+                "type": "closed",
+                "at": "2026-05-04T09:00:00+00:00",
+                "details": {"reason": "x"},
+            },
+            {
+                "reference": "03/000002/26",
+                "type": "contact_recorded",
+                "at": "2026-05-04T13:00:00+00:00",
+                "details": {"colour": "blue"},
+            },
+            {
+                "reference": "03/000002/26",
+                "type": "breach_explained",
+                "standard": "victim_update",
+                "at": "2026-05-04T14:00:00+00:00",
+                "details": {"reason": "other", "text": "x"},
+            },
+            {
+                "reference": "03/000002/26",
+                "type": "closed",
+                "event_id": "crs-1",
+                "at": "2026-05-04T15:00:00+00:00",
+                "details": {"reason": "done"},
+            },
+            {
+                "reference": "03/000002/26",
+                "type": "closed",
+                "event_id": "crs-1",
+                "at": "2026-05-04T15:00:00+00:00",
+                "details": {"reason": "done"},
+            },
+            {
+                "reference": "03/000002/26",
+                "type": "reopened",
+                "event_id": "crs-1",
+                "at": "2026-05-04T16:00:00+00:00",
+                "details": {"reason": "again"},
+            },
+            {"reference": "03/000002/26", "type": "arrest", "at": "2026-05-07T10:00:00+00:00"},
+        ],
+        "until": "2026-05-06T00:00:00+00:00",
+    }
+    path = tmp_path / "refusals.json"
+    path.write_text(json.dumps(scenario))
+    outcome = json.loads(assert_engines_agree(path))
+    errors = [r["error"] for r in outcome["rejected_events"]]
+    assert len(errors) == 7
+    assert (
+        errors[0]
+        == "arrest refused for case 03/000001/26: arrest does not apply to a feedback case"
+    )
+    assert errors[-1] == "after until: the simulation clock stops first"
+
+
+def test_an_event_for_a_case_whose_run_has_finished_is_refused_the_same_way(
+    tmp_path: Path,
+) -> None:
+    case = {
+        "reference": "04/000001/26",
+        "category": "burglary",
+        "reported_at": "2026-01-05T10:00:00+00:00",
+        "borough": "Camden",
+        "victim": {"name": "Cy", "email": "cy@example.org"},
+    }
+    closed = {"reason": "done"}
+    scenario = {
+        "policy": "met-pledge",
+        "cases": [case],
+        "events": [
+            {
+                "reference": case["reference"],
+                "type": "closed",
+                "at": "2026-01-06T10:00:00+00:00",
+                "details": closed,
+            },
+            # After the reopening window (365 days): the case's run has ended.
+            {
+                "reference": case["reference"],
+                "type": "reopened",
+                "at": "2027-02-01T10:00:00+00:00",
+                "details": closed,
+            },
+        ],
+        "until": "2027-03-01T00:00:00+00:00",
+    }
+    path = tmp_path / "finished.json"
+    path.write_text(json.dumps(scenario))
+    outcome = json.loads(assert_engines_agree(path))
+    assert [r["error"] for r in outcome["rejected_events"]] == [
+        "case 04/000001/26 is not running (its workflow has finished); "
+        "is the reference right, or has the case been archived?"
+    ]
+
+
+def test_the_number_of_worker_processes_never_changes_the_output(tmp_path: Path) -> None:
+    year = tmp_path / "year.json"
+    year.write_text(json.dumps(generated_year(300, seed=11)))
+    assert simulate(year, "--processes", "1") == simulate(year, "--processes", "2")
