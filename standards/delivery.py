@@ -71,7 +71,8 @@ def send_instant(deferred: DeferredMessage, now: datetime) -> datetime:
 
 
 def over_channels(channels: list[str], deliver: Callable[[str], MessageOutcome]) -> MessageOutcome:
-    """Try each allowed channel in order until one does not fail permanently.
+    """Try each allowed channel in order until one does not fail permanently (a channel
+    that says "later" ends the round).
 
     The first permanent failure is named on the outcome of the channel that took the
     message (`fell_back_from`), so staff hear that the victim's first choice failed.
