@@ -147,6 +147,14 @@ def build_worker(
     )
 
 
+def rehearsal_worker(
+    client: Client, settings: Settings, sessions: sessionmaker[Session], task_queue: str
+) -> Worker:
+    """The case workflows on a rehearsal's time-skipping server, with the simulated backends."""
+    parts = WorkerParts(sessions=sessions, backends=simulation_backends())
+    return build_worker(client, settings, parts, task_queue=task_queue)
+
+
 def parts_from_settings(settings: Settings) -> WorkerParts:
     url = settings.resolved_database_url
     upgrade_to_head(url)

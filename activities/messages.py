@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,22 +23,10 @@ from activities.delivery import (
 from activities.records import find_case
 from activities.rendering import Channel, MessageContext, MessageRenderer, RenderedMessage
 from standards.contact import ContactProfile, plan_channels
-from standards.delivery import over_channels
+from standards.delivery import over_channels, retry_instant
 from storage import models
 from storage.enums import MessageStatus
 from workflows.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
-
-# A temporary failure is retried on the case's own clock (a workflow timer, which a
-# rehearsal's time skipping passes over), not by the activity's retry policy, whose
-# backoff waits in wall-clock time inside the workflow task.
-FIRST_RETRY_AFTER = timedelta(seconds=2)
-LONGEST_RETRY_WAIT = timedelta(minutes=5)
-
-
-def retry_instant(at: datetime, attempts: int) -> datetime:
-    """When a copy that has failed `attempts` times for now is tried again (doubling)."""
-    wait: timedelta = FIRST_RETRY_AFTER * 2 ** max(0, min(attempts - 1, 16))
-    return at + min(wait, LONGEST_RETRY_WAIT)
 
 
 @dataclass(frozen=True)

@@ -484,6 +484,7 @@ def _simulate_on_temporal(
 
     from service.simulate import ScenarioError, parse_scenario, run_scenario
     from service.temporal import log_expected_retries_briefly, run_to_end
+    from worker import rehearsal_worker
 
     try:
         parsed = parse_scenario(text, origin)
@@ -500,7 +501,9 @@ def _simulate_on_temporal(
 
         try:
             with stdout_to_stderr():
-                outcome = run_to_end(run_scenario(parsed, settings, url, advance, shards))
+                outcome = run_to_end(
+                    run_scenario(parsed, settings, rehearsal_worker, url, advance, shards)
+                )
         except (ScenarioError, DataFileError) as error:
             raise fail(str(error), code=2) from error
     print(json.dumps(outcome.as_json(), indent=2))

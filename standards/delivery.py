@@ -92,3 +92,16 @@ def over_channels(channels: list[str], deliver: Callable[[str], MessageOutcome])
         return outcome
     errors = "; ".join(f"{channel}: {error}" for channel, error in failed)
     return MessageOutcome(status=DeliveryStatus.FAILED, error=errors or "no channel")
+
+
+# A temporary failure is retried on the case's own clock (a workflow timer, which a
+# rehearsal's time skipping passes over), not by an activity's retry policy, whose
+# backoff waits in wall-clock time inside the workflow task.
+FIRST_RETRY_AFTER = timedelta(seconds=2)
+LONGEST_RETRY_WAIT = timedelta(minutes=5)
+
+
+def retry_instant(at: datetime, attempts: int) -> datetime:
+    """When a copy that has failed `attempts` times for now is tried again (doubling)."""
+    wait: timedelta = FIRST_RETRY_AFTER * 2 ** max(0, min(attempts - 1, 16))
+    return at + min(wait, LONGEST_RETRY_WAIT)
