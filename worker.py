@@ -7,13 +7,16 @@ starts an embedded dev server and runs this same worker in-process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import logging
 import py_compile
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +34,7 @@ from activities.schedules import ScheduleActivities
 from service.backends import default_backends, smtp_settings, twilio_configured
 from service.configuration import configured_force
 from service.settings import Settings
+from service.worker_metrics import MetricsInterceptor
 from standards.force import Force
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from workflows.case import CaseWorkflow
@@ -124,17 +128,31 @@ def build_worker(
     settings: Settings,
     parts: WorkerParts,
     task_queue: str | None = None,
-    max_concurrent_activities: int = 32,
 ) -> Worker:
+    """The case worker, tuned by the PLEDGE_WORKER_* settings (defaults in settings.py)."""
     cache_workflow_bytecode([CaseWorkflow])
+    activities = settings.worker_max_concurrent_activities
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[CaseWorkflow, RetentionWorkflow],
         activities=activity_objects(settings, parts),
-        activity_executor=ThreadPoolExecutor(max_workers=max_concurrent_activities),
-        max_concurrent_activities=max_concurrent_activities,
+        activity_executor=ThreadPoolExecutor(max_workers=activities),
+        max_concurrent_activities=activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
+        # Counts what the activities did into the service's metrics (service/metrics.py).
+        interceptors=[MetricsInterceptor()],
     )
+
+
+def rehearsal_worker(
+    client: Client, settings: Settings, sessions: sessionmaker[Session], task_queue: str
+) -> Worker:
+    """The case workflows on a rehearsal's time-skipping server, with the simulated backends."""
+    parts = WorkerParts(sessions=sessions, backends=simulation_backends())
+    return build_worker(client, settings, parts, task_queue=task_queue)
 
 
 def parts_from_settings(settings: Settings) -> WorkerParts:
@@ -145,7 +163,11 @@ def parts_from_settings(settings: Settings) -> WorkerParts:
     )
 
 
-async def main() -> None:
+async def main(settings: Settings | None = None) -> None:
+    """Poll the task queue until SIGTERM or SIGINT, then stop gracefully: polling stops at
+    once, running activities have PLEDGE_WORKER_GRACEFUL_SHUTDOWN_SECONDS to finish (then
+    they are cancelled), and the process exits 0."""
+    from service.logs import configure_logging
     from service.retention import ensure_retention_schedule
     from service.temporal import (
         connect,
@@ -153,26 +175,57 @@ async def main() -> None:
         log_expected_retries_briefly,
         register_search_attributes,
     )
+    from service.worker_metrics import serve_worker_metrics, worker_runtime
 
-    logging.basicConfig(level=logging.INFO)
+    settings = settings or Settings()
+    configure_logging(settings)
     log_expected_retries_briefly()
-    settings = Settings()
     address = frontend_address(settings)
-    client = await connect(settings)
+    runtime = worker_runtime(
+        settings.worker_metrics_host,
+        settings.worker_sdk_metrics_port,
+        forward_logs=settings.log_format == "json",
+    )
+    client = await connect(settings, runtime)
     await register_search_attributes(client, settings.temporal_namespace)
     await ensure_retention_schedule(client, settings)
     parts = parts_from_settings(settings)
     worker = build_worker(client, settings, parts)
-    log.info("worker polling %s on %s", settings.task_queue, address)
-    mailer = alert_mailer(settings, parts.sessions)
     stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    metrics = None
+    if settings.worker_metrics_port is not None:
+        metrics = serve_worker_metrics(
+            settings.worker_metrics_host,
+            settings.worker_metrics_port,
+            healthy=lambda: worker.is_running and not worker.is_shutdown and not stop.is_set(),
+        )
+        log.info("worker metrics on %s:%s", settings.worker_metrics_host, metrics.port)
+    mailer = alert_mailer(settings, parts.sessions)
     sweeps = asyncio.create_task(run_alert_mailer(mailer, stop)) if mailer else None
+    polling = asyncio.create_task(worker.run())
+    log.info("worker polling %s on %s", settings.task_queue, address)
     try:
-        await worker.run()
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not polling.done():
+            log.info(
+                "stopping: no new tasks; running activities have %g s to finish",
+                settings.worker_graceful_shutdown_seconds,
+            )
+            await worker.shutdown()
+        await polling
+        log.info("worker stopped")
     finally:
         stop.set()
         if sweeps is not None:
             await sweeps
+        if metrics is not None:
+            metrics.close()
 
 
 if __name__ == "__main__":

@@ -63,8 +63,18 @@ class DeliveryBackend(Protocol):
         ...
 
 
+def sends_in_house(backend: DeliveryBackend) -> bool:
+    """True for a backend whose sends never leave the service (the outbox, a rehearsal's
+    SMS): its hand-over needs no mark committed first, so a send is one transaction.
+    Any other backend is an outside provider, where the mark is what makes a retry
+    after a crash ask the provider instead of sending a second copy."""
+    return bool(getattr(backend, "IN_HOUSE", False))
+
+
 class LocalOutbox:
     """The embedded default: the outbox table is the record, and it counts as delivered."""
+
+    IN_HOUSE = True
 
     def send(self, envelope: Envelope) -> DeliveryReceipt:
         return DeliveryReceipt(
@@ -89,6 +99,8 @@ TWILIO_NOT_MOBILE = 21614
 
 class SimulatedSms:
     """SMS for rehearsals: delivers at once, except on the test numbers above."""
+
+    IN_HOUSE = True
 
     def __init__(self) -> None:
         self._attempts: dict[str, int] = {}

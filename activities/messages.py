@@ -18,11 +18,12 @@ from activities.delivery import (
     DeliveryReceipt,
     Envelope,
     TransientDeliveryError,
+    sends_in_house,
 )
 from activities.records import find_case
 from activities.rendering import Channel, MessageContext, MessageRenderer, RenderedMessage
 from standards.contact import ContactProfile, plan_channels
-from standards.delivery import over_channels
+from standards.delivery import over_channels, retry_instant
 from storage import models
 from storage.enums import MessageStatus
 from workflows.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
@@ -92,12 +93,12 @@ class MessageActivities:
     ) -> MessageOutcome:
         """Send one channel's copy at most once.
 
-        The row moves QUEUED -> (handed over: `sent_at` set, committed) -> the
-        backend's receipt. A retry that finds a row handed over but without a
-        receipt cannot know whether the provider got it, so it asks the
-        backend (`recover`) instead of sending a second copy. A backend that
+        The row moves QUEUED -> (handed over: `sent_at` set, committed before an
+        outside provider is called) -> the backend's receipt. A retry that finds a
+        row handed over but without a receipt cannot know whether the provider got
+        it, so it asks the backend (`recover`) instead of sending a second copy. A backend that
         raises `TransientDeliveryError` knows it was *not* accepted, so the
-        mark is cleared and the retry sends again.
+        mark is cleared and the case retries later on its own clock (DEFERRED).
         """
         key = f"{request.intent.key}|{channel.value}"
         row = session.scalar(
@@ -106,11 +107,10 @@ class MessageActivities:
         if row is not None and row.status != MessageStatus.QUEUED:
             # Sent before: a retry after a crash must not send it again.
             return _outcome_of(row)
+        backend = self._backends[channel]
         if row is None:
             row = self._compose(case, victim, channel, request, key)
             session.add(row)
-            session.commit()
-        backend = self._backends[channel]
         envelope = Envelope(
             idempotency_key=key,
             channel=channel,
@@ -126,21 +126,29 @@ class MessageActivities:
             handed_over_at=row.sent_at,
         )
         if row.sent_at is not None:
-            recovered = backend.recover(envelope)
+            try:
+                recovered = backend.recover(envelope)
+            except TransientDeliveryError as error:
+                row.error = f"temporary failure, will retry: {error}"
+                session.commit()
+                return _retry_later(row, request)
             if recovered is not None:
                 return self._record(session, victim, row, recovered, request)
             # The provider never got it: sending now is the first copy.
         row.attempts += 1
         row.sent_at = request.at
         row.error = None
-        session.commit()
+        if not sends_in_house(backend):
+            # The hand-over mark (with a new row) is committed before the provider
+            # is called; an in-house send commits once, with its receipt.
+            session.commit()
         try:
             receipt = backend.send(envelope)
         except TransientDeliveryError as error:
             row.sent_at = None
             row.error = f"temporary failure, will retry: {error}"
             session.commit()
-            raise
+            return _retry_later(row, request)
         return self._record(session, victim, row, receipt, request)
 
     def _record(
@@ -185,6 +193,7 @@ class MessageActivities:
             body=rendered.text,
             html_body=rendered.html,
             status=MessageStatus.QUEUED,
+            attempts=0,
             obligation_key=request.intent.obligation_key,
             created_at=request.at,
         )
@@ -209,6 +218,15 @@ class MessageActivities:
             outcome=facts.get("outcome"),
             update_interval_days=victim.update_interval_days,
         )
+
+
+def _retry_later(row: models.OutboxMessage, request: SendMessage) -> MessageOutcome:
+    return MessageOutcome(
+        status=DeliveryStatus.DEFERRED,
+        channel=row.channel,
+        retry_at=retry_instant(request.at, row.attempts),
+        error=row.error,
+    )
 
 
 def _outcome_of(row: models.OutboxMessage) -> MessageOutcome:

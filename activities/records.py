@@ -23,10 +23,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from reporting.summary import apply_contribution_changes, contributions
 from standards.obligations import Alert, AlertKind, Obligation
 from storage import models
 from storage.enums import RecipientRole
+from storage.summary import apply_contribution_changes, contributions
 from workflows.contracts import RECORD_CASE_CHANGES, CaseChanges, RecordResult
 
 OBLIGATION_FIELDS = (

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from standards.case import CaseStatus
-from storage import models
+from storage import models, victim_models
 from workflows.retention import ERASE_EXPIRED_CONTACTS, ErasureBatch, ErasureBatchResult
 
 # What an erased message keeps in place of its recipient and text.
@@ -62,6 +62,10 @@ def _erase(
         .values(recipient=ERASED, subject=None, body=ERASED, html_body=None, error=None)
     )
     session.execute(delete(models.Victim).where(models.Victim.case_id.in_(case_ids)))
+    # A victim's ways back in go with their contact details (they hold only digests,
+    # but nothing is left that could lead to the person).
+    for table in (victim_models.VictimSession, victim_models.VictimSignInCode):
+        session.execute(delete(table).where(table.case_id.in_(case_ids)))
     session.execute(
         insert(models.ContactErasure),
         [

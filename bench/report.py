@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 from reporting.compliance import compliance_report, local_midnight  # noqa: E402
 from reporting.demo import generate  # noqa: E402
-from reporting.summary import rebuild_report_summary  # noqa: E402
 from standards.force import load_force  # noqa: E402
 from standards.policy import load_policy, policy_path  # noqa: E402
 from storage.database import make_engine, upgrade_to_head  # noqa: E402
 from storage.report_models import ReportDaySummary, ReportMonthSummary  # noqa: E402
+from storage.summary import rebuild_report_summary  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -3,7 +3,7 @@
     python bench/what_if.py [--cases 100000] [--seed 7] [--skip-postgres]
 
 Generates a year of history (engine/year.py), writes it as the service records it
-(cases, victims, every event in case_events: reporting/recorded_history.py) into a fresh
+(cases, victims, every event in case_events: service/recorded_history.py) into a fresh
 SQLite file and a fresh PostgreSQL database, then times the real `pledge what-if` on
 each, side by side in this one run: 2026 replayed under the shipped policy and under the
 same policy with victim updates every 21 days instead of 28. Prints each time, the
@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from engine.year import generated_year
-from reporting.recorded_history import write_recorded_history
+from service.recorded_history import write_recorded_history
 from standards.force import load_force
 from standards.policy import load_policy
 from storage.database import make_engine, upgrade_to_head

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from activities.delivery import (
     DeliveryBackend,
@@ -27,14 +27,9 @@ from standards.delivery import (
     MessageIntent,
     MessageOutcome,
     over_channels,
+    retry_instant,
 )
 from storage.enums import MessageStatus
-
-# The send activity's retry policy (workflows/case.py SEND_RETRY): a temporary failure
-# is tried again after 2 s, doubling, at most 5 minutes apart, on the case's clock.
-FIRST_RETRY = timedelta(seconds=2)
-LONGEST_RETRY = timedelta(minutes=5)
-MOST_ATTEMPTS = 50
 
 
 @dataclass
@@ -61,6 +56,7 @@ class OutboxRow:
     status: MessageStatus = MessageStatus.QUEUED
     error: str | None = None
     sent_at: datetime | None = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,21 +100,9 @@ class SimulatedDelivery:
 
     def send(
         self, outbox: CaseOutbox, intent: MessageIntent, at: datetime, excluded: list[str]
-    ) -> tuple[MessageOutcome, timedelta]:
-        """The outcome of one send, and how long its retries held the case up."""
-        delay = timedelta(0)
-        wait = FIRST_RETRY
-        for _attempt in range(MOST_ATTEMPTS):
-            try:
-                return self._attempt(outbox, intent, at, excluded), delay
-            except TransientDeliveryError:
-                delay += wait
-                wait = min(wait * 2, LONGEST_RETRY)
-        raise RuntimeError(f"{intent.key}: delivery failed {MOST_ATTEMPTS} times in a row")
-
-    def _attempt(
-        self, outbox: CaseOutbox, intent: MessageIntent, at: datetime, excluded: list[str]
     ) -> MessageOutcome:
+        """The outcome of one send, as the send activity gives it (a temporary failure:
+        DEFERRED, to be tried again on the case's clock)."""
         plan = plan_channels(outbox.victim.profile, at, excluded)
         if plan.blocked is not None:
             return MessageOutcome(status=DeliveryStatus.NOT_ALLOWED, error=plan.blocked)
@@ -146,6 +130,7 @@ class SimulatedDelivery:
                 template=row.template, channel=channel, subject=None, text=row.body, html=None
             ),
         )
+        row.attempts += 1
         row.sent_at = at
         row.error = None
         try:
@@ -153,7 +138,12 @@ class SimulatedDelivery:
         except TransientDeliveryError as error:
             row.sent_at = None
             row.error = f"temporary failure, will retry: {error}"
-            raise
+            return MessageOutcome(
+                status=DeliveryStatus.DEFERRED,
+                channel=row.channel,
+                retry_at=retry_instant(at, row.attempts),
+                error=row.error,
+            )
         return self._record(outbox, row, receipt)
 
     def _record(

@@ -212,11 +212,11 @@ class CaseDriver:
 
     def _send(self, deferred: DeferredMessage) -> Effects:
         sent_at = send_instant(deferred, self._now)
-        outcome, held_up = self._delivery.send(
+        # A temporary failure comes back DEFERRED: the book has it tried again later, on
+        # the case's clock, as the workflow does.
+        outcome = self._delivery.send(
             self.run.outbox, deferred.intent, sent_at, deferred.excluded_channels
         )
-        # A temporary failure's retries wait on the case's clock, as the workflow's do.
-        self._now += held_up
         return self._book.on_send_outcome(deferred, sent_at, outcome)
 
     def _persist(self) -> list[str]:

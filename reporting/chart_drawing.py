@@ -210,7 +210,9 @@ def grid_table(grid: Grid, caption: str) -> Markup:
         for value in (Band.MET, Band.BELOW, Band.FAR_BELOW, Band.NOTHING_DUE)
     )
     return Markup(
-        f'<div class="table-wrap"><table class="table grid" id="grid"><caption>{escape(caption)}'
+        # Focusable, so a keyboard can scroll it when it is wider than the screen.
+        f'<div class="table-wrap" tabindex="0" role="region" aria-label="{escape(caption)}">'
+        f'<table class="table grid" id="grid"><caption>{escape(caption)}'
         f'</caption><thead><tr><th scope="col">Borough (overall on time)</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
         f'<p class="grid-legend">On-time rate, per cent, against each standard\'s target: '

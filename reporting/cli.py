@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from service.display import print_listing
+from reporting.display import print_listing
 from service.errors import print_error
 from service.settings import Settings
 from standards.clock import LONDON

@@ -28,12 +28,12 @@ Definitions (shown verbatim in the terminal and HTML reports; copy them into the
   victim focus unit recorded, or ``unexplained`` when none has been recorded.
 
 Speed: a year of a London-sized force is millions of obligations, so the report reads the
-monthly summary ``report_month_summary`` (see ``reporting.summary``) for every London month
+monthly summary ``report_month_summary`` (see ``storage.summary``) for every London month
 that lies wholly in the period and wholly before the as-of instant, and the raw
 obligations only for the rest (a partial first or last month, the month still running).
 The summary keeps every time to meet exactly (to the second, and the share as the same
 double), so both paths give the same numbers; nothing is rounded or approximated.
-Percentiles are picked from the sorted runs by ``reporting.summary.select_positions``.
+Percentiles are picked from the sorted runs by ``reporting.percentiles.select_positions``.
 """
 
 from __future__ import annotations
@@ -56,84 +56,29 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from reporting.percentiles import nearest_rank_position
+from reporting.definitions import AS_OF_TERM as AS_OF_TERM
+from reporting.definitions import DEFINITIONS as DEFINITIONS
+from reporting.definitions import definitions as definitions
+from reporting.percentiles import nearest_rank_position, select_positions
 from reporting.periods import DayRun, month_boundaries, split_period
-from reporting.summary import (
+from standards.clock import require_aware
+from storage.enums import ObligationState
+from storage.models import Obligation
+from storage.report_models import ReportDaySummary, ReportMonthSummary
+from storage.summary import (
     LATE_STATES,
     MET_STATES,
     UNEXPLAINED,
     as_float,
     local_midnight,
-    select_positions,
     time_to_meet,
     unpack_seconds,
     unpack_shares,
 )
-from service.display import exact_text
-from standards.clock import require_aware
-from storage.enums import ObligationState
-from storage.models import Obligation
-from storage.report_models import ReportDaySummary, ReportMonthSummary
 
 DIMENSIONS: Final = ("standard", "borough", "category", "month")
 MEDIAN: Final = 50
 P90: Final = 90
-
-AS_OF_TERM: Final = "As of"
-DEFINITIONS: Final[tuple[tuple[str, str], ...]] = (
-    ("Period", "the half-open interval [from, to); dates are local midnights, Europe/London."),
-    (
-        AS_OF_TERM,
-        "the instant the report counts to (--as-of, default the moment it runs); "
-        "obligations whose deadline is after it are not due yet and are not counted at all; "
-        "states are as recorded when the report runs.",
-    ),
-    (
-        "Due",
-        "deadline (due_at) in the period and not after the as-of instant; cancelled "
-        "obligations are excluded.",
-    ),
-    ("Met on time", "due and in state met: satisfied on or before the deadline."),
-    ("Met late", "due and in state met_late: satisfied after the breach."),
-    ("Breached", "due and in state breached: deadline passed, still unmet."),
-    (
-        "Awaiting breach",
-        "due but still pending because the breach is not recorded yet; counted in Due only.",
-    ),
-    (
-        "On-time rate",
-        "met on time / due, as a percentage from 0 to 100 (table, CSV and HTML alike); "
-        "blank when nothing was due.",
-    ),
-    (
-        "Time to meet",
-        "met_at - started_at in whole seconds, for met and met-late obligations; in hours.",
-    ),
-    (
-        "Share of window",
-        "time to meet / (due_at - started_at); 1.0 is exactly at the deadline, above 1 is late.",
-    ),
-    (
-        "Median, p90",
-        "nearest-rank: sort the n values; the p-th percentile is the value at position "
-        "ceil(p/100 x n).",
-    ),
-    ("Month", "the Europe/London calendar month of the deadline."),
-    (
-        "Breach reasons",
-        "for breached and met-late obligations, the recorded reason code, or 'unexplained'.",
-    ),
-)
-
-
-def definitions(as_of: datetime) -> tuple[tuple[str, str], ...]:
-    """The definitions, the as-of one naming the instant this report counted to."""
-    counted_to = f"counted to {exact_text(as_of)} (Europe/London): "
-    return tuple(
-        (term, counted_to + meaning if term == AS_OF_TERM else meaning)
-        for term, meaning in DEFINITIONS
-    )
-
 
 __all__ = [
     "DEFINITIONS",
@@ -277,14 +222,13 @@ def compliance_report(
             found = groups[key] = GroupFigures(key=key)
         return found
 
-    for summary in (
-        _summary_query(ReportMonthSummary.month, split.months, only, percentiles),
-        _summary_query(ReportDaySummary.day, split.days, only, percentiles),
+    for period, spans in (
+        (ReportMonthSummary.month, split.months),
+        (ReportDaySummary.day, split.days),
     ):
-        if summary is not None:
-            _read_summary(
-                connection, dims, summary, percentiles, figures_for, total, runs, total_runs
-            )
+        if spans:
+            source = _SummarySource(period, spans, only, dims)
+            _read_summary(connection, source, percentiles, figures_for, total, runs, total_runs)
     if split.raw:
         raw = split.raw
         month = _month_expression(start, end)
@@ -332,63 +276,90 @@ class _Only:
         return conditions
 
 
-def _summary_query(
-    period: Any, spans: Sequence[DayRun], only: _Only, percentiles: bool
-) -> Any | None:
-    """The summary rows (of ``period``'s table) whose period lies in one of ``spans``."""
-    if not spans:
-        return None
-    table = period.class_
-    columns: list[Any] = [
-        period,
-        table.standard,
-        table.borough,
-        table.category,
-        table.met,
-        table.met_late,
-        table.breached,
-        table.pending,
-        table.reasons,
-    ]
-    if percentiles:
-        columns += [table.hours, table.shares]
-    inside = or_(*(and_(period >= first, period <= last) for first, last in spans))
-    return select(*columns).where(inside, *only.where(table))
+@dataclass(frozen=True)
+class _SummarySource:
+    """The rows of one summary table (month or day) whose period lies in ``spans``."""
+
+    period: Any
+    spans: Sequence[DayRun]
+    only: _Only
+    dims: Sequence[str]
+
+    @property
+    def keys(self) -> list[Any]:
+        table = self.period.class_
+        return [self.period if name == "month" else getattr(table, name) for name in self.dims]
+
+    def where(self, *more: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+        period = self.period
+        inside = or_(*(and_(period >= first, period <= last) for first, last in self.spans))
+        return [inside, *self.only.where(period.class_), *more]
 
 
 def _read_summary(
     connection: Connection,
-    dims: Sequence[str],
-    query: Any,
+    source: _SummarySource,
     percentiles: bool,
     figures_for: Any,
     total: GroupFigures,
     runs: dict[tuple[str, ...], _Runs],
     total_runs: _Runs,
 ) -> None:
+    """Add the summary rows' figures: the counts summed by the database, the reasons only
+    of rows with late obligations, the times only of rows with met ones."""
+    table = source.period.class_
+    keys = source.keys
+    width = len(keys)
+    month_at = source.dims.index("month") if "month" in source.dims else None
     labels: dict[date, str] = {}
-    for row in connection.execute(query):
-        month = labels.get(row[0])
-        if month is None:
+
+    def key_of(row: Any) -> tuple[str, ...]:
+        parts = [str(part) for part in row[:width]]
+        if month_at is not None:
             # A day row's month is the month it lies in.
-            month = labels[row[0]] = f"{row[0]:%Y-%m}"
-        values = {"month": month, "standard": row[1], "borough": row[2], "category": row[3]}
-        key = tuple(str(values[name]) for name in dims)
-        group = figures_for(key)
-        for figures in (group, total):
-            figures.met_on_time += row[4]
-            figures.met_late += row[5]
-            figures.breached += row[6]
-            figures.awaiting_breach += row[7]
-            figures.due += row[4] + row[5] + row[6] + row[7]
-            for reason, count in row[8].items():
+            day = row[month_at]
+            label = labels.get(day)
+            if label is None:
+                label = labels[day] = f"{day:%Y-%m}"
+            parts[month_at] = label
+        return tuple(parts)
+
+    counts = select(
+        *keys,
+        func.sum(table.met),
+        func.sum(table.met_late),
+        func.sum(table.breached),
+        func.sum(table.pending),
+    ).where(*source.where())
+    if keys:
+        counts = counts.group_by(*keys)
+    for row in connection.execute(counts):
+        met, late, breached, pending = (int(value or 0) for value in row[width:])
+        if not met + late + breached + pending:
+            continue
+        for figures in (figures_for(key_of(row)), total):
+            figures.met_on_time += met
+            figures.met_late += late
+            figures.breached += breached
+            figures.awaiting_breach += pending
+            figures.due += met + late + breached + pending
+    reasons = select(*keys, table.reasons).where(*source.where(table.met_late + table.breached > 0))
+    for row in connection.execute(reasons):
+        group = figures_for(key_of(row))
+        for reason, count in row[width].items():
+            for figures in (group, total):
                 figures.reasons[reason] = figures.reasons.get(reason, 0) + count
-        if percentiles:
-            seconds, shares = unpack_seconds(row[9]), unpack_shares(row[10])
-            group_runs = runs.setdefault(key, _Runs())
-            for target in (group_runs, total_runs):
-                target.seconds.append(seconds)
-                target.shares.append(shares)
+    if not percentiles:
+        return
+    times = select(*keys, table.hours, table.shares).where(
+        *source.where(table.met + table.met_late > 0)
+    )
+    for row in connection.execute(times):
+        seconds, shares = unpack_seconds(row[width]), unpack_shares(row[width + 1])
+        group_runs = runs.setdefault(key_of(row), _Runs())
+        for target in (group_runs, total_runs):
+            target.seconds.append(seconds)
+            target.shares.append(shares)
 
 
 def _read_raw_times(

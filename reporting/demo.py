@@ -24,7 +24,6 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, func, select, text
 
-from reporting.summary import rebuild_report_summary
 from standards.clock import (
     LONDON,
     HolidayCorrections,
@@ -38,6 +37,7 @@ from standards.obligations import BreachReason, ObligationState
 from standards.policy import Policy, StandardRule, Trigger
 from storage import models
 from storage.enums import TransitionEvent
+from storage.summary import rebuild_report_summary
 
 # Rough shares of reported crime; feedback is the service's own complaints channel.
 CATEGORY_WEIGHTS: Final = {

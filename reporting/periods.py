@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from reporting.summary import local_midnight, next_month
 from standards.clock import LONDON
+from storage.summary import local_midnight, next_month
 
 # The first and last (inclusive) London month (its first day) or day of a run.
 DayRun = tuple[date, date]

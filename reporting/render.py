@@ -21,9 +21,7 @@ from rich.table import Table
 
 from reporting.chart_drawing import CHART_CSS, grid_table, rate_chart, trend_chart
 from reporting.compliance import ComplianceReport, GroupFigures, definitions
-from reporting.register import BreachEntry, TimelineStep
-from reporting.views import ReportViews
-from service.display import (
+from reporting.display import (
     Figure,
     Name,
     exact_text,
@@ -34,6 +32,8 @@ from service.display import (
     number_column,
     print_listing,
 )
+from reporting.register import BreachEntry, TimelineStep
+from reporting.views import ReportViews
 
 CSV_TAIL: Final = (
     "due",

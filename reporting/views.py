@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from reporting.charts import Grid, RateItem, TrendPoint, pair_buckets, standard_borough_grid
 from reporting.compliance import ComplianceReport, GroupFigures, compliance_report
 from reporting.periods import month_boundaries
-from reporting.summary import local_midnight
 from standards.clock import LONDON
 from standards.force import Force
 from standards.policy import Policy
+from storage.summary import local_midnight
 
 # Up to this many days the trend is by week; longer periods by month.
 WEEKLY_UP_TO_DAYS: Final = 91

@@ -46,7 +46,6 @@ from engine.delivery import CaseOutbox, OutboxRow, SimulatedDelivery, Victim
 from engine.driver import CaseDriver, CaseRun, PostedEvent
 from engine.run import CHUNK_CASES, CaseInput, CaseRunner, EngineConfig, run_chunks
 from reporting.compliance import ComplianceReport, compliance_report
-from reporting.summary import rebuild_report_summary
 from standards.case import CaseFacts, EventType
 from standards.clock import Nation
 from standards.contact import ContactProfile
@@ -57,6 +56,7 @@ from storage.base import Base
 from storage.models import Case, CaseEventRecord, Obligation
 from storage.models import Victim as VictimRecord
 from storage.report_models import ReportDaySummary, ReportMonthSummary
+from storage.summary import rebuild_report_summary
 
 # Who a replayed erased case's messages go to: an address that reaches nobody.
 ERASED_NAME = "(erased)"

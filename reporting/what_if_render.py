@@ -15,9 +15,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rich.console import Console
 
 from reporting.compliance import ComplianceReport, GroupFigures, definitions
+from reporting.display import Name, fit, listing, name_column, number_column
 from reporting.render import period_text
 from reporting.what_if import WhatIf
-from service.display import Name, fit, listing, name_column, number_column
 
 TEMPLATE: Final = "reports/what_if.html.j2"
 SIDES: Final = ("current", "proposed")

@@ -106,13 +106,24 @@ async def open_case_within(
     timeout: float,
     *,
     force: Force,
+    publish_category: bool = True,
 ) -> OpenOutcome:
     """Open the case, waiting at most `timeout` seconds for Temporal and the worker.
 
     Raises CaseError when the case is refused, TemporalUnavailable when nothing was
     accepted (the case's row is removed again, as `open_case` does on any failure).
     """
-    task = asyncio.create_task(open_case(client, sessions, policy, case, task_queue, force=force))
+    task = asyncio.create_task(
+        open_case(
+            client,
+            sessions,
+            policy,
+            case,
+            task_queue,
+            force=force,
+            publish_category=publish_category,
+        )
+    )
     try:
         await _wait(task, timeout)
         return OpenOutcome.OPENED

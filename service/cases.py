@@ -33,6 +33,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from service.contacts import normalise_email, normalise_phone, parse_safe_hours
+from service.metrics import CASES_OPENED
 from standards.case import (
     CASE_FINISHED,
     STORED_DETAILS,
@@ -245,6 +246,7 @@ def workflow_input(
     history_event_limit: int | None = None,
     nation: Nation | None = None,
     corrections: HolidayCorrections = NO_CORRECTIONS,
+    publish_category: bool = True,
 ) -> CaseWorkflowInput:
     facts = CaseFacts(
         reference=case.reference,
@@ -261,6 +263,8 @@ def workflow_input(
         opening=opening(facts, corrections),
         local_sends=True,
         breach_overdue_at_once=True,
+        publish_category=publish_category,
+        clock_first=True,
     )
     if history_event_limit is not None:
         workflow_input.history_event_limit = history_event_limit
@@ -303,6 +307,7 @@ async def open_case(
     now: datetime | None = None,
     *,
     force: Force,
+    publish_category: bool = True,
 ) -> str:
     """Record the case and its victim, start its workflow and wait for its intake.
 
@@ -331,6 +336,7 @@ async def open_case(
             history_event_limit,
             nation=nation,
             corrections=force.holiday_corrections,
+            publish_category=publish_category,
         ),
         id=case_workflow_id(case.reference),
         task_queue=task_queue,
@@ -353,6 +359,7 @@ async def open_case(
         if isinstance(error, WorkflowAlreadyStartedError):
             raise CaseError(f"case {case.reference} already has a workflow") from error
         raise
+    CASES_OPENED.inc()
     return case_workflow_id(case.reference)
 
 

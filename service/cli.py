@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from service.display import listing, name_column, print_listing
+from reporting.display import listing, name_column, print_listing
 from service.errors import describe_error, print_error
 from service.settings import Settings
 from standards.case import EventType, accepted_details
@@ -101,7 +101,7 @@ def dev(
     ui_port: Annotated[int | None, typer.Option(help="Temporal Web UI port")] = None,
 ) -> None:
     """Run everything locally: Temporal dev server (state on disk), migrations, the worker."""
-    from service.devserver import run_dev
+    from devserver import run_dev
     from service.servers import ServerFailed
     from service.temporal import run_to_end
 
@@ -181,7 +181,15 @@ def case_open(
     sessions = _sessions(settings)
 
     async def go(client: Client) -> tuple[str, bool]:
-        opened = await open_case(client, sessions, loaded, case, settings.task_queue, force=force)
+        opened = await open_case(
+            client,
+            sessions,
+            loaded,
+            case,
+            settings.task_queue,
+            force=force,
+            publish_category=settings.publish_category_search_attribute,
+        )
         return opened, True
 
     async def started_without_intake(client: Client) -> tuple[str, bool] | None:
@@ -476,6 +484,7 @@ def _simulate_on_temporal(
 
     from service.simulate import ScenarioError, parse_scenario, run_scenario
     from service.temporal import log_expected_retries_briefly, run_to_end
+    from worker import rehearsal_worker
 
     try:
         parsed = parse_scenario(text, origin)
@@ -492,7 +501,9 @@ def _simulate_on_temporal(
 
         try:
             with stdout_to_stderr():
-                outcome = run_to_end(run_scenario(parsed, settings, url, advance, shards))
+                outcome = run_to_end(
+                    run_scenario(parsed, settings, rehearsal_worker, url, advance, shards)
+                )
         except (ScenarioError, DataFileError) as error:
             raise fail(str(error), code=2) from error
     print(json.dumps(outcome.as_json(), indent=2))
@@ -607,6 +618,7 @@ def _register_reports() -> None:
 
 _register_reports()
 
+from service.ops_cli import register as _register_operations  # noqa: E402
 from service.policy_migrate_cli import register as _register_policy_migrate  # noqa: E402
 from service.token_cli import register as _register_tokens  # noqa: E402
 from service.user_cli import register as _register_users  # noqa: E402
@@ -616,6 +628,7 @@ _register_web(app)
 _register_tokens(app)
 _register_users(app)
 _register_policy_migrate(policy_app)
+_register_operations(app)
 
 
 def main() -> None:

@@ -20,9 +20,9 @@ def describe_error(error: Exception, settings: Settings | None) -> str | None:
     """One line for an error the commands leave to here (a part not answering, a database
     that is not there); None for one nobody expected."""
     if "temporalio" in sys.modules:
-        from service.temporal import BinaryNotFound, TemporalUnavailable
+        from service.temporal import BinaryNotFound, ConnectionSettingsError, TemporalUnavailable
 
-        if isinstance(error, (BinaryNotFound, TemporalUnavailable)):
+        if isinstance(error, (BinaryNotFound, ConnectionSettingsError, TemporalUnavailable)):
             return str(error)
     if "sqlalchemy" in sys.modules:
         from sqlalchemy.exc import DBAPIError

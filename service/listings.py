@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
-from service.display import Name, listing, minute_text, name_column, number_column
+from reporting.display import Name, listing, minute_text, name_column, number_column
 from storage.models import Alert
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import psutil
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
@@ -143,6 +144,7 @@ async def _serve(
     address: str,
     namespace: str = "default",
     runtime: Runtime | None = None,
+    data_converter: DataConverter = DATA_CONVERTER,
 ) -> ServerProcess:
     """Start a server and wait until it answers; stop it again if it never does."""
     process = start_child(args)
@@ -156,7 +158,7 @@ async def _serve(
                 )
             try:
                 client = await Client.connect(
-                    address, namespace=namespace, data_converter=DATA_CONVERTER, runtime=runtime
+                    address, namespace=namespace, data_converter=data_converter, runtime=runtime
                 )
                 return ServerProcess(process, client)
             except RuntimeError:
@@ -172,7 +174,11 @@ async def _serve(
 
 
 async def start_dev_server(
-    port: int, ui_port: int, state_file: str, namespace: str = "default"
+    port: int,
+    ui_port: int,
+    state_file: str,
+    namespace: str = "default",
+    data_converter: DataConverter = DATA_CONVERTER,
 ) -> ServerProcess:
     """The Temporal dev server with its state on disk and the case search attributes."""
     check_port_free(port, "PLEDGE_TEMPORAL_PORT")
@@ -203,7 +209,7 @@ async def start_dev_server(
     ]
     for key in search_attributes.ALL:
         args += ["--search-attribute", f"{key.name}={key._metadata_type}"]
-    return await _serve(args, f"127.0.0.1:{port}", namespace)
+    return await _serve(args, f"127.0.0.1:{port}", namespace, data_converter=data_converter)
 
 
 @contextlib.asynccontextmanager

@@ -103,6 +103,51 @@ class Settings(BaseSettings):
     # an asset the pages load).
     victim_exit_url: str = "https://www.bbc.co.uk/weather"
 
+    # --- Production: Temporal connection, worker tuning, payload encryption, codec server,
+    # observability (docs/operations.md). Every default keeps `make run` as it was: no TLS,
+    # no keys, plain logs, no metrics ports.
+    # TLS to the Temporal frontend: a CA file alone verifies the server; a client
+    # certificate and key as well is mutual TLS. temporal_tls=True with no files uses the
+    # system's CAs (Temporal Cloud, for one).
+    temporal_tls: bool = False
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    # The name the server's certificate is for, when it differs from the address's host.
+    temporal_tls_server_name: str | None = None
+    # An API key (Temporal Cloud): sent as a bearer token; implies TLS.
+    temporal_api_key: SecretStr | None = None
+    # The worker. Concurrency bounds how many activities (sends, database writes) and
+    # workflow tasks run at once in one worker process; the cache keeps that many
+    # workflows in memory so a signal or timer replays nothing. Each cached case holds a
+    # sandbox of its own; a case spends almost all its life asleep on a timer, and one
+    # evicted replays from its history on its next wake: 500 (not the SDK's 1000) keeps
+    # intake's peak memory down (measured with bench/intake.py). The grace period lets
+    # running activities finish after SIGTERM before they are cancelled.
+    worker_max_concurrent_activities: int = Field(default=32, ge=1)
+    worker_max_concurrent_workflow_tasks: int = Field(default=32, ge=2)
+    worker_max_cached_workflows: int = Field(default=500, ge=0)
+    worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
+    # Payload encryption: "id:base64key,id:base64key", newest first (AES-256-GCM, 32-byte
+    # keys). New payloads use the first; every listed key still decodes. Unset: plain
+    # JSON payloads, as in development.
+    payload_keys: SecretStr | None = None
+    # Search attributes are not encrypted; a force that treats the category itself as
+    # sensitive switches PledgeCategory off (listing by category then needs the database).
+    publish_category_search_attribute: bool = True
+    # The codec server (`pledge codec-server`) the Temporal UI decodes payloads with.
+    codec_token: SecretStr | None = None
+    codec_allowed_origin: str = "http://127.0.0.1:8233"
+    codec_host: str = "127.0.0.1"
+    codec_port: int = 8081
+    # Logs: "plain" lines for a terminal, or "json" lines for a log collector.
+    log_format: Literal["plain", "json"] = "plain"
+    # The worker's Prometheus metrics and health (GET /metrics, /healthz) on this port,
+    # and the Temporal SDK's own metrics on the second; unset, neither is served.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int | None = None
+    worker_sdk_metrics_port: int | None = None
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'pledge.db'}"

@@ -15,6 +15,7 @@ import json
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from service.cases import (
@@ -299,14 +301,23 @@ def plan_steps(scenario: Scenario, shards: int) -> list[list[Step]]:
     return [plan for plan in plans if plan]
 
 
+# A worker for the case workflows on a rehearsal's server, on its own task queue: built
+# by the composition root (worker.py), which the service layer may not import.
+RehearsalWorker = Callable[
+    [Client, Settings, sessionmaker[Session], str], AbstractAsyncContextManager[object]
+]
+
+
 async def run_scenario(
     scenario: Scenario,
     settings: Settings,
+    rehearsal_worker: RehearsalWorker,
     database_url: str | None = None,
     progress: ProgressCallback | None = None,
     shards: int = DEFAULT_SHARDS,
 ) -> Outcome:
-    """Run a scenario end to end; `database_url` keeps its history, otherwise a temp SQLite."""
+    """Run a scenario end to end on the Temporal engine; `database_url` keeps its history,
+    otherwise a temp SQLite."""
     policy = configured_policy(settings, scenario.policy)
     force = configured_force(settings)
     for index, case in enumerate(scenario.cases):
@@ -339,7 +350,15 @@ async def run_scenario(
             results = await asyncio.gather(
                 *(
                     _rehearse_shard(
-                        settings, sessions, policy, force, plan, epoch, scenario.until, tick
+                        settings,
+                        rehearsal_worker,
+                        sessions,
+                        policy,
+                        force,
+                        plan,
+                        epoch,
+                        scenario.until,
+                        tick,
                     )
                     for plan in plans
                 )
@@ -372,6 +391,7 @@ async def run_scenario(
 
 async def _rehearse_shard(
     settings: Settings,
+    rehearsal_worker: RehearsalWorker,
     sessions: sessionmaker[Session],
     policy: Policy,
     force: Force,
@@ -380,12 +400,9 @@ async def _rehearse_shard(
     until: datetime,
     tick: Callable[[], None],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    from worker import WorkerParts, build_worker, simulation_backends
-
     async with time_skipping_environment() as env:
         task_queue = f"rehearsal-{uuid.uuid4()}"
-        parts = WorkerParts(sessions=sessions, backends=simulation_backends())
-        async with build_worker(env.client, settings, parts, task_queue=task_queue):
+        async with rehearsal_worker(env.client, settings, sessions, task_queue):
             rehearsal = Rehearsal(env, sessions, policy, task_queue, epoch, force=force)
             await rehearsal.begin()
             rejected: list[dict[str, Any]] = []

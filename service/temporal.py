@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import gc
 import logging
@@ -23,8 +24,9 @@ from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime, TelemetryConfig
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
+from service.encryption import EncryptionCodec, PayloadKeyError, parse_keys
 from service.settings import Settings
 from workflows import search_attributes
 
@@ -60,6 +62,75 @@ class SharedAdapterPayloadConverter(PydanticPayloadConverter):
 # same JSON as the SDK's default, but through pydantic's compiled validators: the
 # default converter evaluates every dataclass's type hints again on each decode.
 DATA_CONVERTER = DataConverter(payload_converter_class=SharedAdapterPayloadConverter)
+
+
+class ConnectionSettingsError(ValueError):
+    """The Temporal connection or encryption settings are unusable; the message names the
+    setting and what it accepts."""
+
+
+def payload_codec(settings: Settings) -> EncryptionCodec | None:
+    """The encryption codec for PLEDGE_PAYLOAD_KEYS, or None when no keys are set."""
+    if settings.payload_keys is None or not settings.payload_keys.get_secret_value().strip():
+        return None
+    try:
+        return EncryptionCodec(parse_keys(settings.payload_keys.get_secret_value()))
+    except PayloadKeyError as error:
+        raise ConnectionSettingsError(str(error)) from None
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """DATA_CONVERTER, with payloads encrypted when keys are configured; plain otherwise."""
+    codec = payload_codec(settings)
+    if codec is None:
+        return DATA_CONVERTER
+    return dataclasses.replace(DATA_CONVERTER, payload_codec=codec)
+
+
+def _read(path: Path | None, setting: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ConnectionSettingsError(
+            f"{setting}={path} cannot be read ({error.strerror}): give a PEM file's path"
+        ) from None
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """What Client.connect's `tls` is given: False (plain), True (system CAs) or a
+    TLSConfig with the CA and, for mutual TLS, the client certificate and key."""
+    cert = _read(settings.temporal_tls_cert_file, "PLEDGE_TEMPORAL_TLS_CERT_FILE")
+    key = _read(settings.temporal_tls_key_file, "PLEDGE_TEMPORAL_TLS_KEY_FILE")
+    if (cert is None) != (key is None):
+        raise ConnectionSettingsError(
+            "mutual TLS needs both PLEDGE_TEMPORAL_TLS_CERT_FILE and "
+            "PLEDGE_TEMPORAL_TLS_KEY_FILE, or neither"
+        )
+    ca = _read(settings.temporal_tls_ca_file, "PLEDGE_TEMPORAL_TLS_CA_FILE")
+    if ca is None and cert is None and settings.temporal_tls_server_name is None:
+        # An API key travels only over TLS.
+        return settings.temporal_tls or settings.temporal_api_key is not None
+    return TLSConfig(
+        server_root_ca_cert=ca,
+        domain=settings.temporal_tls_server_name,
+        client_cert=cert,
+        client_private_key=key,
+    )
+
+
+def connect_options(settings: Settings) -> dict[str, Any]:
+    """Client.connect's arguments for the configured deployment, for every place that
+    connects: the address, namespace, TLS or API key, and the data converter."""
+    api_key = settings.temporal_api_key
+    return {
+        "target_host": frontend_address(settings),
+        "namespace": settings.temporal_namespace,
+        "tls": tls_config(settings),
+        "api_key": api_key.get_secret_value() if api_key is not None else None,
+        "data_converter": data_converter(settings),
+    }
 
 
 class BinaryNotFound(RuntimeError):
@@ -122,12 +193,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     address = frontend_address(settings)
     try:
         return await asyncio.wait_for(
-            Client.connect(
-                address,
-                namespace=settings.temporal_namespace,
-                data_converter=DATA_CONVERTER,
-                runtime=runtime,
-            ),
+            Client.connect(**connect_options(settings), runtime=runtime),
             settings.temporal_timeout_seconds,
         )
     except (RuntimeError, TimeoutError) as error:

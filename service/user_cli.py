@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from service.display import listing, minute_text, name_column, print_listing
+from reporting.display import listing, minute_text, name_column, print_listing
 from service.errors import print_error
 from service.settings import Settings
 from standards.datafile import DataFileError

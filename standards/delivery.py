@@ -71,7 +71,8 @@ def send_instant(deferred: DeferredMessage, now: datetime) -> datetime:
 
 
 def over_channels(channels: list[str], deliver: Callable[[str], MessageOutcome]) -> MessageOutcome:
-    """Try each allowed channel in order until one does not fail permanently.
+    """Try each allowed channel in order until one does not fail permanently (a channel
+    that says "later" ends the round).
 
     The first permanent failure is named on the outcome of the channel that took the
     message (`fell_back_from`), so staff hear that the victim's first choice failed.
@@ -79,6 +80,9 @@ def over_channels(channels: list[str], deliver: Callable[[str], MessageOutcome])
     failed: list[tuple[str, str]] = []
     for channel in channels:
         outcome = deliver(channel)
+        if outcome.status == DeliveryStatus.DEFERRED:
+            # A temporary failure: the same channel is tried again later, not the next.
+            return outcome
         if outcome.status == DeliveryStatus.FAILED:
             failed.append((channel, outcome.error or "failed"))
             continue
@@ -88,3 +92,16 @@ def over_channels(channels: list[str], deliver: Callable[[str], MessageOutcome])
         return outcome
     errors = "; ".join(f"{channel}: {error}" for channel, error in failed)
     return MessageOutcome(status=DeliveryStatus.FAILED, error=errors or "no channel")
+
+
+# A temporary failure is retried on the case's own clock (a workflow timer, which a
+# rehearsal's time skipping passes over), not by an activity's retry policy, whose
+# backoff waits in wall-clock time inside the workflow task.
+FIRST_RETRY_AFTER = timedelta(seconds=2)
+LONGEST_RETRY_WAIT = timedelta(minutes=5)
+
+
+def retry_instant(at: datetime, attempts: int) -> datetime:
+    """When a copy that has failed `attempts` times for now is tried again (doubling)."""
+    wait: timedelta = FIRST_RETRY_AFTER * 2 ** max(0, min(attempts - 1, 16))
+    return at + min(wait, LONGEST_RETRY_WAIT)

@@ -177,6 +177,8 @@ class Obligation(Base):
         one_of("state", ObligationState),
         Index("ix_obligations_standard_due_at", "standard", "due_at"),
         Index("ix_obligations_borough_due_at", "borough", "due_at"),
+        # The VFU queue: a borough's open obligations, earliest due first.
+        Index("ix_obligations_queue", "borough", "state", "due_at"),
         # Covers the compliance report's scan of a period, so it never reads the table.
         Index(
             "ix_obligations_report",

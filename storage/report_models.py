@@ -6,7 +6,7 @@ out), the breach reasons with their counts, and every time to meet, exactly, as 
 sorted packed arrays (whole seconds, and share of the window). Nothing is rounded, so a
 report built from the summary gives the same numbers as one built from the raw rows.
 
-``reporting.summary`` keeps it up to date; ``reporting.compliance`` only trusts it for
+``storage.summary`` keeps it up to date; ``reporting.compliance`` only trusts it for
 months that lie wholly inside the period and wholly before the as-of instant.
 
 ``report_day_summary`` holds the same figures per London day of the deadline, so a

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reporting.compliance import ComplianceReport, GroupFigures, compliance_report, local_midnight
 from reporting.percentiles import nearest_rank
-from reporting.summary import rebuild_report_summary
 from storage import models
+from storage.summary import rebuild_report_summary
 
 POLICIES = Path(__file__).resolve().parents[1] / "policies"
 START = local_midnight(date(2025, 3, 1))  # 00:00Z (GMT)

@@ -37,6 +37,7 @@ from web.api.context import ApiContext
 from web.api.docs import install_docs
 from web.api.limits import RateLimiter
 from web.api.problems import install_problem_handlers, problem_response, problem_responses
+from web.metrics import install_metrics
 from web.pages.install import install_pages
 from workflows.case import CaseWorkflow
 from workflows.contracts import DeliveryStatus, MessageStatusUpdate, case_workflow_id
@@ -114,6 +115,7 @@ def create_app(
         install_twilio_webhook(app, settings, session_factory, temporal_client, clock)
     install_docs(app, [CaseIn, cases.EventBody])
     install_pages(app)
+    install_metrics(app)
     return app
 
 

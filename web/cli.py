@@ -31,6 +31,10 @@ def register(app: typer.Typer) -> None:
             settings.web_host = host
         if port is not None:
             settings.web_port = port
+        if settings.log_format == "json":
+            from service.logs import configure_logging
+
+            configure_logging(settings)
         asyncio.run(serve(settings))
 
 
@@ -43,21 +47,23 @@ async def web_server(settings: Settings) -> uvicorn.Server:
     import uvicorn
     from temporalio.client import Client
 
-    from service.temporal import DATA_CONVERTER
+    from service.temporal import connect_options
     from storage.database import make_engine, make_session_factory, upgrade_to_head
     from web.app import create_app
 
     url = settings.resolved_database_url
     upgrade_to_head(url)
-    address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
-    client = await Client.connect(
-        address,
-        namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
-        lazy=True,
-    )
+    client = await Client.connect(**connect_options(settings), lazy=True)
     app = create_app(settings, make_session_factory(make_engine(url)), client)
-    config = uvicorn.Config(app, host=settings.web_host, port=settings.web_port, log_level="info")
+    # JSON logs: uvicorn's loggers go through the root logger's JSON handler instead of
+    # uvicorn's own console format.
+    config = uvicorn.Config(
+        app,
+        host=settings.web_host,
+        port=settings.web_port,
+        log_level="info",
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+    )
     return uvicorn.Server(config)
 
 

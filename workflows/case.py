@@ -61,6 +61,15 @@ SEND_AS_LOCAL_ACTIVITY = "send-as-local-activity"
 # Cases opened before the rule that an obligation overdue when it starts, or when it is
 # met, is breached at once: their histories replay without it.
 BREACH_OVERDUE_AT_ONCE = "breach-overdue-at-once"
+# Cases opened before this change cancel their wake timer when an event wakes them,
+# and apply an event before a clock step due at the same instant if the event's
+# workflow task comes first. A timer that fires while the event's workflow task runs
+# and is then cancelled in that task stalls the time-skipping test server ("invalid
+# history builder state for action"): the rehearsal of an event exactly at a warning,
+# breach or retry instant hung. Now a timer no longer wanted is left to fire (its wake
+# finds nothing due), and what is due by an event's arrival happens first, so the
+# outcome never depends on which of the two the server delivers first.
+CLOCK_FIRST = "clock-first-timers-kept"
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
 )
@@ -90,6 +99,9 @@ class CaseWorkflow:
         self._intake_schedules = {
             s.key: s for s in (opening.schedules if opening else input.intake_schedules)
         }
+        self._wake_timer: asyncio.Task[None] | None = None
+        self._clock_first: bool | None = None
+        self._wake_timer_at: datetime | None = None
 
     # -- time ----------------------------------------------------------------
 
@@ -113,7 +125,9 @@ class CaseWorkflow:
         while True:
             await self._publish_search_attributes()
             wake = self._next_wake()
-            if wake is None or wake > self._now():
+            if self._clock_goes_first():
+                await self._wait_for_wake(wake)
+            elif wake is None or wake > self._now():
                 timeout = None if wake is None else (wake - self._now()).total_seconds()
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
@@ -135,6 +149,32 @@ class CaseWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._publish_search_attributes()
                 workflow.continue_as_new(self._carry_over())
+
+    def _clock_goes_first(self) -> bool:
+        # Decided once, by whichever of the run and a handler asks first (the same
+        # order on replay); a run started with the input flag records no marker.
+        if self._clock_first is None:
+            self._clock_first = self._input.clock_first or workflow.patched(CLOCK_FIRST)
+        return self._clock_first
+
+    async def _wait_for_wake(self, wake: datetime | None) -> None:
+        """Wait for the wake instant or an event, without cancelling a timer (see
+        CLOCK_FIRST): a timer is started only for an instant not already timed."""
+        if wake is not None and wake > self._now() and wake != self._wake_timer_at:
+            self._wake_timer_at = wake
+            self._wake_timer = asyncio.create_task(
+                workflow.sleep((wake - self._now()).total_seconds())
+            )
+        if wake is None or wake > self._now():
+            await workflow.wait_condition(
+                lambda: (
+                    self._woken
+                    or self._should_continue_as_new()
+                    or (self._wake_timer is not None and self._wake_timer.done())
+                )
+            )
+        if self._wake_timer is not None and self._wake_timer.done():
+            self._wake_timer = self._wake_timer_at = None
 
     def _next_wake(self) -> datetime | None:
         wakes = [w for w in (self._book.next_wake(), self._book.retention_ends()) if w]
@@ -163,9 +203,11 @@ class CaseWorkflow:
             awaiting_delivery=list(self._awaiting.values()),
             clock_offset_seconds=self._input.clock_offset_seconds,
             history_event_limit=self._input.history_event_limit,
+            publish_category=self._input.publish_category,
             # The next run's history starts under this code: no old path to replay.
             local_sends=True,
             breach_overdue_at_once=True,
+            clock_first=True,
         )
 
     # -- events --------------------------------------------------------------
@@ -175,6 +217,10 @@ class CaseWorkflow:
         # An event can arrive before the intake has run; it waits for the obligations.
         await workflow.wait_condition(lambda: self._opened)
         async with self._lock:
+            if self._clock_goes_first():
+                wake = self._next_wake()
+                if wake is not None and wake <= self._now():
+                    await self._on_clock()
             try:
                 # Checked again: an earlier event may have changed the case meanwhile
                 # (or been this one, posted twice at once).
@@ -391,6 +437,8 @@ class CaseWorkflow:
         }
         updates = []
         for key in sa.ALL:
+            if key is sa.CATEGORY and not self._input.publish_category:
+                continue
             value = values[key.name]
             if self._published.get(key.name, ...) == value:
                 continue

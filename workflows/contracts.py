@@ -110,6 +110,15 @@ class CaseWorkflowInput:
     # An obligation overdue when it starts, or when it is met, is breached at once (the
     # case book's rule). Cases opened before this field decide by the patch marker.
     breach_overdue_at_once: bool = False
+    # Whether the PledgeCategory search attribute is published: visibility is not
+    # encrypted, and a force may count the category itself as sensitive. Older cases
+    # (no field) published it, and still do.
+    publish_category: bool = True
+
+    # What is due by an event's arrival happens before the event, and a wake timer no
+    # longer wanted is left to fire rather than cancelled (workflows/case.py
+    # CLOCK_FIRST). Cases opened before this field decide by the patch marker.
+    clock_first: bool = False
 
 
 @dataclass

@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reporting.compliance import compliance_report, local_midnight
 from reporting.render import render_html
-from tests.report_history import AS_OF, END, START, build_history
+from reporting.views import Names, report_views
+from standards.force import load_force
+from standards.policy import load_policy, policy_path
+from tests.report_history import AS_OF, END, POLICIES, START, build_history
 
 CHROMIUM = Path("/usr/bin/chromium")
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -30,15 +33,20 @@ def report_html(sqlite_url: str, tmp_path: Path) -> Path:
     engine = make_engine(sqlite_url)
     sessions: sessionmaker[Session] = make_session_factory(engine)
     build_history(sessions)
+    policy = load_policy(policy_path(POLICIES, "met-pledge"))
+    names = Names.of(policy, load_force(POLICIES / "met.force.toml"))
     with sessions() as session:
         main = compliance_report(session, START, END, ("standard", "borough"), AS_OF)
-        months = compliance_report(session, START, END, ("month",), AS_OF, percentiles=False)
-        boroughs = compliance_report(session, START, END, ("borough",), AS_OF, percentiles=False)
+        views = report_views(session, START, END, AS_OF, names)
     engine.dispose()
     path = tmp_path / "report.html"
     path.write_text(
         render_html(
-            main, months, boroughs, template_dir=TEMPLATES, titles={}, force_name="Test Force"
+            main,
+            views,
+            template_dir=TEMPLATES,
+            titles=dict(names.standards),
+            force_name="Test Force",
         ),
         encoding="utf-8",
     )
@@ -59,21 +67,25 @@ def test_the_html_report_draws_its_charts_offline_in_chromium(report_html: Path)
             page.goto(report_html.as_uri())
             page.wait_for_load_state("load")
             charts = page.locator("svg.chart")
-            assert charts.count() == 3
+            assert charts.count() == 4
             titles = [
-                (charts.nth(i).locator("text.chart-title").text_content() or "") for i in range(3)
+                (charts.nth(i).locator("text.chart-title").text_content() or "") for i in range(4)
             ]
             assert titles == [
-                "On-time rate by month",
+                "On-time rate by standard",
                 "On-time rate by borough",
+                "On-time rate by week, against the period before",
                 "Breaches by reason (breached and met late)",
             ]
-            # The month chart has March and April 2025; every chart has drawn bars.
-            assert charts.nth(0).locator("rect.bar").count() == 2
-            for index in range(3):
+            # By display name, the worse first: Camden 1 of 3 on time, Hackney 2 of 5.
+            boroughs = page.locator("#chart-boroughs text.label")
+            assert [boroughs.nth(i).text_content() for i in range(2)] == ["Camden", "Hackney"]
+            assert page.locator("#chart-boroughs circle.dot").count() == 2
+            assert page.locator("#chart-boroughs line.target").count() >= 1
+            for index in range(4):
                 box = charts.nth(index).bounding_box()
                 assert box is not None and box["width"] > 100 and box["height"] > 30
-                assert charts.nth(index).locator("rect.bar").count() >= 1
+            assert page.locator("#grid tbody tr").count() == 2
             assert "Nearest-rank" in page.locator("#definitions").inner_text() or (
                 "nearest-rank" in page.locator("#definitions").inner_text()
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from activities.delivery import (
 )
 from activities.messages import MessageActivities, MessageSettings
 from activities.rendering import DEFAULT_TEMPLATE_DIR, Channel, MessageRenderer
-from standards.case import MessageIntent
+from standards.delivery import MessageIntent
 from storage import models
 from storage.enums import MessageStatus
 from workflows.contracts import DeliveryStatus, SendMessage
@@ -200,14 +200,17 @@ def test_a_crash_before_the_provider_got_the_message_sends_it_on_the_retry(
     assert outbox_rows(sessions, reference)[0].attempts == 2
 
 
-def test_a_temporary_failure_is_raised_for_a_retry_and_the_retry_sends(
+def test_a_temporary_failure_defers_the_message_to_a_retry_on_the_case_clock_and_it_sends(
     sessions: sessionmaker[Session],
 ) -> None:
     reference = seed_case(sessions)
     provider = FakeProvider(script=[TransientDeliveryError("429 too many requests")])
     activities = message_activities(sessions, {Channel.SMS: provider})
-    with pytest.raises(TransientDeliveryError):
-        activities.send_message(send_request(reference))
+    request = send_request(reference)
+    deferred = activities.send_message(request)
+    # The case waits on a timer of its own: the first retry two seconds on.
+    assert deferred.status == DeliveryStatus.DEFERRED
+    assert deferred.retry_at == request.at + timedelta(seconds=2)
     (row,) = outbox_rows(sessions, reference)
     assert row.status == "queued" and row.sent_at is None
     assert row.error is not None and "429" in row.error

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -168,3 +169,81 @@ def test_pledge_dev_serves_the_cli_stops_cleanly_and_keeps_cases_across_a_restar
         assert not re.search(r"\d\d:\d\d:\d\d|T\d\d:", table.stdout), table.stdout
     finally:
         stop_dev(process)
+
+
+async def within_seconds(step: str, seconds: float, awaitable: Any) -> Any:
+    try:
+        return await asyncio.wait_for(awaitable, seconds)
+    except TimeoutError as error:
+        raise AssertionError(f"{step}: no answer within {seconds:.0f} s") from error
+
+
+async def test_events_exactly_at_a_warning_a_deadline_and_a_report_are_applied_on_the_dev_server(
+    dev_server: WorkflowEnvironment, database_url: str
+) -> None:
+    """Production's server, in real time: the instants are a few seconds ahead, so a
+    timer fires as the events at its instant arrive (bounded: each step 30 s at most)."""
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    queue = f"it-{uuid.uuid4()}"
+    parts = WorkerParts(sessions=sessions, backends=default_backends(Settings()))
+    client = dev_server.client
+    # Whole seconds, so the instants are exactly those the case book works out.
+    instant = (datetime.now(UTC) + timedelta(seconds=5)).replace(microsecond=0)
+    # Domestic abuse: the contact's warning comes 18 hours after the report, its
+    # deadline 24 hours after.
+    warned = new_case(instant - timedelta(hours=18))
+    due = new_case(instant - timedelta(hours=24))
+    reported = new_case(datetime.now(UTC).replace(microsecond=0))
+
+    def contact(case: CaseIn, at: datetime) -> EventIn:
+        return EventIn.model_validate(
+            {
+                "reference": case.reference,
+                "type": "contact_recorded",
+                "at": at,
+                "standard": "dv_contact",
+            }
+        )
+
+    async def dv_contact(case: CaseIn) -> Any:
+        view = await within_seconds("reading a case", 30, view_case(client, case.reference))
+        return next(o for o in view.obligations if o.standard == "dv_contact")
+
+    try:
+        async with build_worker(client, Settings(), parts, task_queue=queue):
+            for case in (warned, due, reported):
+                await within_seconds(
+                    "opening a case",
+                    30,
+                    open_case(client, sessions, POLICY, case, queue, force=FORCE),
+                )
+            await within_seconds(
+                "an event at the instant of the report",
+                30,
+                post_event(client, sessions, contact(reported, reported.reported_at)),
+            )
+            await asyncio.sleep((instant - datetime.now(UTC)).total_seconds())
+            assigned = EventIn.model_validate(
+                {"reference": warned.reference, "type": "officer_assigned", "at": instant}
+            )
+            await within_seconds(
+                "three events at the warning and deadline instant",
+                30,
+                asyncio.gather(
+                    post_event(client, sessions, assigned),
+                    post_event(client, sessions, contact(warned, instant)),
+                    post_event(client, sessions, contact(due, instant)),
+                ),
+            )
+            at_warning, at_deadline = await dv_contact(warned), await dv_contact(due)
+            # What was due by an event's arrival happened first: the warning was
+            # raised, and a contact at the deadline is late (the case book's rule).
+            assert (at_warning.warned_at, at_warning.met_at) == (instant, instant)
+            assert (at_deadline.breached_at, at_deadline.met_at) == (instant, instant)
+            at_report = await dv_contact(reported)
+            assert (at_report.state, at_report.met_at) == ("met", reported.reported_at)
+            for case in (warned, due, reported):
+                await client.get_workflow_handle(f"case:{case.reference}").terminate("test done")
+    finally:
+        engine.dispose()

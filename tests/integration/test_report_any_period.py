@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,8 @@ from standards.clock import LONDON
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
 from storage import models
+from storage.database import alembic_config
+from storage.report_models import ReportDaySummary
 from tests.report_history import POLICIES, assert_same, figures, raw_count
 
 FIRST_REPORT = local_midnight(date(2025, 2, 10))
@@ -157,3 +160,27 @@ def test_the_day_summary_and_the_raw_path_give_the_same_report(
         from_raw = compliance_report(session, start, end, by, NOW, read_days=False)
     assert [figures(g) for g in from_days.groups] == [figures(g) for g in from_raw.groups]
     assert figures(from_days.total) == figures(from_raw.total)
+
+
+def _day_rows(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        query = select(*ReportDaySummary.__table__.columns).order_by(
+            ReportDaySummary.day,
+            ReportDaySummary.standard,
+            ReportDaySummary.borough,
+            ReportDaySummary.category,
+        )
+        return [tuple(row) for row in connection.execute(query)]
+
+
+def test_migration_0008_summarises_the_obligations_recorded_before_it(
+    history: None, database_url: str, db_engine: Engine
+) -> None:
+    written = _day_rows(db_engine)
+    assert len(written) > 100
+    db_engine.dispose()
+    config = alembic_config(database_url)
+    command.downgrade(config, "0007")
+    command.upgrade(config, "head")
+    # The migration's own code writes what the live summary code wrote.
+    assert _day_rows(db_engine) == written

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.records import CaseRecordActivities
 from reporting.compliance import compliance_report, local_midnight
 from reporting.demo import generate
-from reporting.summary import rebuild_report_summary
 from standards.clock import LONDON
 from standards.force import load_force
 from standards.obligations import Obligation as DomainObligation
@@ -22,6 +22,7 @@ from standards.policy import load_policy, policy_path
 from storage import models
 from storage.enums import CaseStatus
 from storage.report_models import ReportDaySummary, ReportMonthSummary
+from storage.summary import rebuild_report_summary
 from tests.report_history import (
     HISTORY,
     POLICIES,
@@ -147,7 +148,7 @@ def _summary(session: Session) -> list[tuple[object, ...]]:
     """Every month row, then every day row, in key order."""
     rows: list[tuple[object, ...]] = []
     for model in (ReportMonthSummary, ReportDaySummary):
-        table = model.__table__
+        table = cast(Table, model.__table__)
         query = select(*table.columns).order_by(*table.primary_key.columns)
         rows += [(model.__tablename__, *row) for row in session.execute(query)]
     return rows

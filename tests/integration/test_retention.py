@@ -24,7 +24,7 @@ from service.settings import Settings
 from standards.case import CaseStatus
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
-from storage import models
+from storage import models, victim_models
 from tests.report_history import POLICIES
 from tests.support.api import temporal_dev_server
 from worker import WorkerParts, build_worker
@@ -140,6 +140,42 @@ async def test_closed_cases_past_retention_lose_their_contact_profile_and_report
         else:
             assert "Alex Smith" in message.body and "@" in message.recipient
     assert _report(sessions) == before
+
+
+async def test_an_erased_victim_can_no_longer_sign_in_to_track_their_report(
+    temporal: WorkflowEnvironment,
+    db_engine: Engine,
+    db_session_factory: sessionmaker[Session],
+    database_url: str,
+) -> None:
+    sessions = db_session_factory
+    _two_years_of_history(db_engine, sessions)
+    erased_case = min(_due_for_erasure(sessions))
+    with sessions.begin() as session:
+        session.add(
+            victim_models.VictimSession(
+                case_id=erased_case,
+                token_hash="0" * 64,
+                created_at=NOW,
+                last_seen_at=NOW,
+            )
+        )
+    settings = Settings(database_url=database_url, task_queue=f"retention-{uuid.uuid4()}")
+    run = temporal.client.execute_workflow(
+        RETENTION_WORKFLOW,
+        RetentionRun(retention_days=RETENTION_DAYS),
+        id=f"retention-{uuid.uuid4()}",
+        task_queue=settings.task_queue,
+        result_type=RetentionOutcome,
+    )
+    await _run_worker_until(temporal.client, settings, sessions, run)
+    with sessions() as session:
+        left = session.scalars(
+            select(victim_models.VictimSession).where(
+                victim_models.VictimSession.case_id == erased_case
+            )
+        ).all()
+    assert left == []
 
 
 async def test_a_second_run_erases_nothing_more(

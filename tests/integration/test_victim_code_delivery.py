@@ -16,6 +16,7 @@ from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.rendering import SIGN_IN_CODE_TEMPLATE
+from service.settings import Settings
 from storage import models
 from storage.victim_models import VictimSignInCode
 from tests.support.api import running_api
@@ -26,6 +27,7 @@ from tests.support.victim import (
     open_victim_case,
     requests_dealt_with,
 )
+from worker import alert_mailer
 
 HOST = "127.0.0.1"
 
@@ -102,6 +104,21 @@ async def test_a_code_goes_by_smtp_and_only_its_digest_is_kept(
         assert code not in stored
         signed_in = await enter_code(api.http, code)
         assert signed_in.headers["location"] == CASE
+        # "Request an update": the VFU's alert email goes by the staff alert path.
+        page = (await api.http.get(CASE)).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        await api.http.post(f"{CASE}/update", data={"csrf_token": token.group(1)})
+        mailer = alert_mailer(
+            Settings(smtp_host=HOST, smtp_port=port, smtp_starttls=False), api.sessions
+        )
+        assert mailer is not None
+        assert mailer.send_pending() == 1
+        alert_email = recorder.messages[-1]
+        assert str(alert_email["Subject"]).startswith("Update requested")
+        assert alert_email["To"] == "vfu-camden@pledge.invalid"
+        alert_body = alert_email.get_body(("plain",))
+        assert alert_body is not None and reference in alert_body.get_content()
 
 
 async def test_a_mail_server_that_will_not_take_the_code_falls_back_to_the_next_safe_channel(

@@ -15,10 +15,13 @@ from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
 from service.victim_case import VICTIM_UPDATE_STANDARD
+from standards.staff import StaffRole
 from storage import models
 from storage.enums import AlertKind
 from storage.victim_models import VictimSession
 from tests.support.api import Api, running_api
+from tests.support.pages import create_staff_user
+from tests.support.pages import sign_in as staff_sign_in
 from tests.support.victim import (
     CASE,
     CODE,
@@ -383,3 +386,21 @@ async def test_no_code_is_sent_outside_safe_hours_and_the_page_does_not_say_so(
     assert "We only send codes at the times you told us are safe" in page.text
     assert await requests_dealt_with(api.sessions) == ["outside_safe_hours"]
     assert codes_sent(api.sessions, case_id) == []
+
+
+async def test_victim_and_staff_sessions_never_stand_in_for_each_other(
+    app: tuple[Api, MovableClock], database_url: str
+) -> None:
+    api, _ = app
+    reference, case_id = await open_victim_case(api)
+    staff = create_staff_user(database_url, "vfu@camden.example", StaffRole.VFU, "camden")
+    async with browser(api) as member_of_staff:
+        await staff_sign_in(member_of_staff, staff.email)
+        assert (await member_of_staff.get("/queue")).status_code == 200
+        refused = await member_of_staff.get(CASE)
+        assert refused.status_code == 303 and refused.headers["location"] == TRACK
+    async with browser(api) as victim:
+        await sign_in(victim, api.sessions, reference, case_id)
+        assert (await victim.get(CASE)).status_code == 200
+        queue = await victim.get("/queue")
+        assert queue.status_code == 303 and queue.headers["location"].startswith("/sign-in")

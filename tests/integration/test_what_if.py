@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.year import generated_year
-from reporting.recorded_history import write_recorded_history
+from service.recorded_history import write_recorded_history
 from standards.force import load_force
 from standards.policy import load_policy
 from storage.database import make_engine

@@ -8,15 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reporting.compliance import ComplianceReport, GroupFigures
-from reporting.register import BreachEntry, TimelineStep
-from reporting.render import (
-    breaches_table,
-    counts_table,
-    print_report,
-    timeline_table,
-    times_table,
-)
-from service.display import (
+from reporting.display import (
     Name,
     fit,
     listing,
@@ -24,6 +16,14 @@ from service.display import (
     name_column,
     number_column,
     print_listing,
+)
+from reporting.register import BreachEntry, TimelineStep
+from reporting.render import (
+    breaches_table,
+    counts_table,
+    print_report,
+    timeline_table,
+    times_table,
 )
 from service.listings import CaseRow, alerts_table, case_table, cases_table
 from storage import models

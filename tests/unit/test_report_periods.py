@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from reporting.periods import split_period
-from reporting.summary import local_midnight
+from storage.summary import local_midnight
 
 
 def _midnight(text: str) -> datetime:

@@ -7,16 +7,15 @@ from datetime import date
 
 import pytest
 
-from reporting.percentiles import nearest_rank, nearest_rank_position
-from reporting.summary import (
+from reporting.percentiles import nearest_rank, nearest_rank_position, select_positions
+from storage.report_models import ReportMonthSummary
+from storage.summary import (
     _Row,
     pack_seconds,
     pack_shares,
-    select_positions,
     unpack_seconds,
     unpack_shares,
 )
-from storage.report_models import ReportMonthSummary
 
 
 def test_packed_arrays_come_back_sorted_and_exact() -> None:

@@ -139,6 +139,19 @@ async def main(tag: str) -> None:
         tag=tag,
         reported_hours_before=72,
     )
+    # Events exactly at the case's own instants: the dv_contact warning (18 h), two at
+    # once there, and the deadline (24 h); what is due by then happens first.
+    await record(
+        "coinciding",
+        "domestic_abuse",
+        [
+            ("officer_assigned", 18, {}),
+            ("arrest", 18, {}),
+            ("contact_recorded", 24, {"standard": "dv_contact"}),
+        ],
+        until_hours=24 * 3,
+        tag=tag,
+    )
 
 
 if __name__ == "__main__":

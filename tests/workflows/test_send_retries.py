@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 
 from service.cases import CaseIn
+from storage import models
 from tests.workflows.conftest import RehearsalFactory
 from workflows.contracts import case_workflow_id
 
@@ -30,9 +32,15 @@ async def test_a_send_that_fails_twice_backs_off_on_a_timer_not_inside_one_workf
         }
     )
     await rehearsal.open(case)
+    await rehearsal.advance_to(REPORTED + timedelta(minutes=1))
 
     messages = rehearsal.messages()
     assert [(m["template"], m["status"]) for m in messages] == [("acknowledgement", "delivered")]
+    with cases.sessions() as session:
+        row = session.scalars(select(models.OutboxMessage)).one()
+        # Retried after 2 s, then 4 s, on the case's clock: the time skipping passed
+        # over both waits, and the delivery carries the instant of the third try.
+        assert (row.attempts, row.delivered_at) == (3, REPORTED + timedelta(seconds=6))
     handle = cases.env.client.get_workflow_handle(case_workflow_id(case.reference))
     began = REPORTED
     longest = timedelta(0)

@@ -239,6 +239,7 @@ async def open_case_route(
                 context.settings.task_queue,
                 context.settings.api_write_timeout_seconds,
                 force=context.force,
+                publish_category=context.settings.publish_category_search_attribute,
             )
         except TemporalUnavailable as error:
             raise unavailable(error) from error

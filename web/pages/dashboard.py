@@ -26,6 +26,7 @@ from markupsafe import Markup
 from reporting.chart_drawing import CHART_CSS, grid_table
 from reporting.charts import percent_text
 from reporting.compliance import GroupFigures, ReportError, compliance_report, parse_dimensions
+from reporting.display import minute_text
 from reporting.register import breach_register
 from reporting.render import (
     COUNT_HEADERS,
@@ -37,10 +38,9 @@ from reporting.render import (
     render_html,
     view_charts,
 )
-from reporting.summary import local_midnight
 from reporting.views import Names, report_views
-from service.display import minute_text
 from standards.clock import LONDON
+from storage.summary import local_midnight
 from web.api.context import api_context
 from web.pages.rendering import FieldError, render, templates
 from web.pages.staff_auth import PageNotFound, StaffRole, StaffUser, can_see, require_staff

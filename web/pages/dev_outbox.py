@@ -14,8 +14,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from reporting.display import minute_text
 from service.backends import local_outbox_only
-from service.display import minute_text
 from storage import models
 from web.pages.rendering import render
 from web.pages.victim import VICTIM_HEADERS, victim_pages

@@ -177,7 +177,8 @@ def ask_for_code(
     reference: Annotated[str, Form()] = "",
 ) -> Response:
     pages = victim_pages(request)
-    typed = " ".join(reference.split()).upper()
+    # Spaces a victim may copy around it are dropped; the letters stay as issued.
+    typed = "".join(reference.split())
     if not _REFERENCE.fullmatch(typed):
         return _page(
             request,

@@ -4,6 +4,9 @@
 // Without JavaScript the button is an ordinary link to the same path.
 (function () {
   "use strict";
+  // As the GOV.UK error summary does: focus it, so it is read out first.
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
   var button = document.querySelector("[data-exit-this-page]");
   if (!button) { return; }
   var exitPath = button.getAttribute("href");

@@ -1,5 +1,9 @@
 """`pledge dev`: a Temporal dev server with its state on disk, migrations, the worker and
-the web app."""
+the web app, in one process.
+
+A composition root beside `worker.py`: it builds the server, the worker and the web app
+and wires them together, so it may import every layer (the service layer may not).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from rich.console import Console
 from service.retention import ensure_retention_schedule
 from service.servers import ServerFailed, start_dev_server
 from service.settings import Settings
-from service.temporal import log_expected_retries_briefly
+from service.temporal import data_converter, log_expected_retries_briefly
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -63,6 +67,8 @@ async def run_dev(settings: Settings, console: Console) -> None:
         settings.temporal_ui_port,
         str(settings.temporal_state_file),
         settings.temporal_namespace,
+        # Encrypted like production when PLEDGE_PAYLOAD_KEYS is set; plain otherwise.
+        data_converter(settings),
     )
     web_failure: str | None = None
     try:

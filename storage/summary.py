@@ -25,211 +25,75 @@ nearest-rank values from many sorted runs without sorting them all together.
 
 from __future__ import annotations
 
-import sys
-from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Final, TypeVar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Final, cast
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
-from reporting.percentiles import select_positions
 from standards.clock import LONDON
 from storage.enums import ObligationState
 from storage.models import Obligation
 from storage.report_models import ReportDaySummary, ReportMonthSummary
+from storage.summary_rows import (
+    LATE_STATES,
+    MET_STATES,
+    UNEXPLAINED,
+    SummaryKey,
+    _Row,
+    as_float,
+    local_midnight,
+    month_of,
+    next_month,
+    pack_seconds,
+    pack_shares,
+    seconds_between,
+    summary_key,
+    time_to_meet,
+    unpack_seconds,
+    unpack_shares,
+)
 
 __all__ = [
     "DAYS",
+    "LATE_STATES",
+    "MET_STATES",
     "MONTHS",
+    "UNEXPLAINED",
+    "SummaryKey",
+    "_Row",
     "apply_contribution_changes",
+    "as_float",
     "contributions",
+    "local_midnight",
+    "month_of",
+    "next_month",
+    "pack_seconds",
+    "pack_shares",
     "rebuild_report_summary",
     "refresh_report_summary",
-    "select_positions",
+    "seconds_between",
+    "summary_key",
+    "time_to_meet",
+    "unpack_seconds",
+    "unpack_shares",
 ]
-
-UNEXPLAINED: Final = "unexplained"
-MET_STATES: Final = (ObligationState.MET.value, ObligationState.MET_LATE.value)
-LATE_STATES: Final = (ObligationState.BREACHED.value, ObligationState.MET_LATE.value)
-_BIG_ENDIAN: Final = sys.byteorder == "big"
-
-SummaryKey = tuple[date, str, str, str]
-T = TypeVar("T", int, float)
-
-
-def local_midnight(day: date) -> datetime:
-    """The UTC instant of local midnight at the start of ``day`` in Europe/London."""
-    # Midnight always exists in London (clocks change at 01:00 and 02:00).
-    return datetime.combine(day, time(), tzinfo=LONDON).astimezone(UTC)
-
-
-def month_of(instant: datetime) -> date:
-    """The first day of the Europe/London calendar month containing ``instant``."""
-    return instant.astimezone(LONDON).date().replace(day=1)
-
-
-def next_month(first: date) -> date:
-    return date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
-
-
-def summary_key(due_at: datetime, standard: str, borough: str, category: str) -> SummaryKey:
-    return (month_of(due_at), standard, borough, category)
-
-
-def seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
-    """Whole seconds from ``earlier`` to ``later``, computed by the database."""
-    if dialect == "sqlite":
-        # Instants are stored as UTC text; julianday() parses them to fractional days.
-        return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0)
-    return func.round(func.extract("epoch", later - earlier))
-
-
-def time_to_meet(dialect: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """(seconds to meet, share of the window): the expressions every percentile sorts."""
-    ttm = seconds_between(dialect, Obligation.met_at, Obligation.started_at)
-    window = seconds_between(dialect, Obligation.due_at, Obligation.started_at)
-    return ttm, ttm / window
-
-
-def as_float(value: Any) -> float | None:
-    # PostgreSQL answers with Decimal, SQLite with float: float() takes either.
-    return None if value is None else float(value)
-
-
-def _pack(typecode: str, values: Sequence[float]) -> bytes:
-    # Stored little-endian whatever the machine, so a database moves between hosts.
-    packed = array(typecode, sorted(values))
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    return packed.tobytes()
-
-
-def _unpack(typecode: str, blob: bytes) -> list[Any]:
-    packed = array(typecode)
-    packed.frombytes(blob)
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    return packed.tolist()
-
-
-def pack_seconds(values: Sequence[int]) -> bytes:
-    return _pack("q", values)
-
-
-def pack_shares(values: Sequence[float]) -> bytes:
-    return _pack("d", values)
-
-
-def unpack_seconds(blob: bytes) -> list[int]:
-    return _unpack("q", blob)
-
-
-def unpack_shares(blob: bytes) -> list[float]:
-    return _unpack("d", blob)
-
-
-@dataclass
-class _Row:
-    met: int = 0
-    met_late: int = 0
-    breached: int = 0
-    pending: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-    seconds: list[int] = field(default_factory=list)
-    shares: list[float] = field(default_factory=list)
-
-    def add(self, state: str, reason: str | None, ttm: Any, share: Any) -> None:
-        self._count(state, reason, ttm, share, 1)
-
-    def remove(self, state: str, reason: str | None, ttm: Any, share: Any) -> None:
-        """Undo :meth:`add` of the same values, in a row whose times are sorted (as stored)."""
-        self._count(state, reason, ttm, share, -1)
-
-    def _count(self, state: str, reason: str | None, ttm: Any, share: Any, step: int) -> None:
-        if state == ObligationState.MET:
-            self.met += step
-        elif state == ObligationState.MET_LATE:
-            self.met_late += step
-        elif state == ObligationState.BREACHED:
-            self.breached += step
-        elif state == ObligationState.PENDING:
-            self.pending += step
-        if state in LATE_STATES:
-            name = reason or UNEXPLAINED
-            count = self.reasons.get(name, 0) + step
-            if count < 0:
-                raise ValueError(f"summary out of step: no {name!r} breach is recorded")
-            if count:
-                self.reasons[name] = count
-            else:
-                del self.reasons[name]
-        if state in MET_STATES:
-            # NULLs (no met_at, or an empty window) are ignored, as percentile_disc does.
-            if ttm is not None:
-                _count_value(self.seconds, int(ttm), step)
-            share_value = as_float(share)
-            if share_value is not None:
-                _count_value(self.shares, share_value, step)
-
-    def is_empty(self) -> bool:
-        return not (self.met or self.met_late or self.breached or self.pending)
-
-    def merge(self, other: _Row) -> None:
-        """Add every obligation of ``other`` (the times are left unsorted)."""
-        self.met += other.met
-        self.met_late += other.met_late
-        self.breached += other.breached
-        self.pending += other.pending
-        for name, count in other.reasons.items():
-            self.reasons[name] = self.reasons.get(name, 0) + count
-        self.seconds += other.seconds
-        self.shares += other.shares
-
-    @classmethod
-    def stored(cls, row: Any) -> _Row:
-        """The row as read back from either summary table (its times come back sorted)."""
-        return cls(
-            met=row.met,
-            met_late=row.met_late,
-            breached=row.breached,
-            pending=row.pending,
-            reasons=dict(row.reasons),
-            seconds=unpack_seconds(row.hours),
-            shares=unpack_shares(row.shares),
-        )
-
-    def values(self, key: SummaryKey, column: str = "month") -> dict[str, Any]:
-        """The stored columns; ``column`` names the period column ("month" or "day")."""
-        period, standard, borough, category = key
-        return {
-            column: period,
-            "standard": standard,
-            "borough": borough,
-            "category": category,
-            "met": self.met,
-            "met_late": self.met_late,
-            "breached": self.breached,
-            "pending": self.pending,
-            "reasons": dict(sorted(self.reasons.items())),
-            "hours": pack_seconds(self.seconds),
-            "shares": pack_shares(self.shares),
-        }
-
-
-def _count_value(values: list[T], value: T, step: int) -> None:
-    """Add ``value``, or take it out of the sorted ``values`` (it must be there)."""
-    if step > 0:
-        values.append(value)
-        return
-    index = bisect_left(values, value)
-    if index == len(values) or values[index] != value:
-        raise ValueError(f"summary out of step: {value!r} is not recorded")
-    del values[index]
 
 
 def _connection(bind: Connection | Session) -> Connection:
@@ -403,64 +267,115 @@ def apply_contribution_changes(
     after: dict[int, Contribution],
 ) -> None:
     """Move the summary (month and day rows) from what obligations contributed ``before``
-    to ``after``.
-
-    Each row touched is locked while it is changed (see ``GRAINS`` for the order, so two
-    writers cannot deadlock); a row left with no obligations is deleted, as a rebuild
-    would.
-    """
+    to ``after``, in a fixed number of statements per summary table, however many rows
+    the change touches: one read that locks them all (in key
+    order), then one delete, one update and one insert at most (on PostgreSQL one insert
+    first, so that every row exists to be locked). A case's write runs after almost every
+    step of every case, so statements per row are what its cost is made of."""
     connection = _connection(bind)
-    changed = [
-        (before.get(ident), after.get(ident))
-        for ident in before.keys() | after.keys()
-        if before.get(ident) != after.get(ident)
-    ]
+    changed = _changed_contributions(before, after)
     if not changed:
         return
     for grain in GRAINS:
-        removed: dict[SummaryKey, list[Contribution]] = {}
-        added: dict[SummaryKey, list[Contribution]] = {}
-        for old, new in changed:
-            if old is not None:
-                removed.setdefault(grain.key(old[0]), []).append(old)
-            if new is not None:
-                added.setdefault(grain.key(new[0]), []).append(new)
-        for key in sorted(removed.keys() | added.keys()):
-            stored = _locked_row(connection, grain, key)
-            row = _Row() if stored is None else _Row.stored(stored)
+        removed, added = _contribution_moves(changed, grain)
+        keys = sorted(removed.keys() | added.keys())
+        stored = _locked_rows(connection, grain, keys)
+        empty: list[SummaryKey] = []
+        updates: list[dict[str, Any]] = []
+        new: list[dict[str, Any]] = []
+        names = _key_names(grain)
+        for key in keys:
+            found = stored.get(key)
+            row = _Row() if found is None else _Row.stored(found)
             for _, state, reason, ttm, share in removed.get(key, []):
                 row.remove(state, reason, ttm, share)
             for _, state, reason, ttm, share in added.get(key, []):
                 row.add(state, reason, ttm, share)
-            _store_row(connection, grain, key, row, exists=stored is not None)
+            if row.is_empty():
+                if found is not None:
+                    empty.append(key)
+            elif found is not None:
+                values = row.values(key, grain.column)
+                parameters = {f"key_{name}": values[name] for name in names}
+                parameters.update({name: values[name] for name in _VALUE_NAMES})
+                updates.append(parameters)
+            else:
+                new.append(row.values(key, grain.column))
+        table = cast(Table, grain.table.__table__)
+        if empty:
+            connection.execute(delete(table).where(_key_column(grain).in_(empty)))
+        if updates:
+            connection.execute(
+                update(table)
+                # SET takes the value columns each parameter set names.
+                .where(*(table.c[name] == bindparam(f"key_{name}") for name in names)),
+                updates,
+            )
+        if new:
+            connection.execute(insert(table), new)
 
 
-def _locked_row(connection: Connection, grain: Grain, key: SummaryKey) -> Any:
+_VALUE_NAMES: Final = ("met", "met_late", "breached", "pending", "reasons", "hours", "shares")
+
+
+def _key_names(grain: Grain) -> tuple[str, str, str, str]:
+    return (grain.column, "standard", "borough", "category")
+
+
+def _key_column(grain: Grain) -> Any:
+    table = grain.table
+    return tuple_(*(getattr(table, name) for name in _key_names(grain)))
+
+
+def _changed_contributions(
+    before: dict[int, Contribution], after: dict[int, Contribution]
+) -> list[tuple[Contribution | None, Contribution | None]]:
+    return [
+        (before.get(ident), after.get(ident))
+        for ident in before.keys() | after.keys()
+        if before.get(ident) != after.get(ident)
+    ]
+
+
+def _contribution_moves(
+    changed: list[tuple[Contribution | None, Contribution | None]], grain: Grain
+) -> tuple[dict[SummaryKey, list[Contribution]], dict[SummaryKey, list[Contribution]]]:
+    removed: dict[SummaryKey, list[Contribution]] = {}
+    added: dict[SummaryKey, list[Contribution]] = {}
+    for old, new in changed:
+        if old is not None:
+            removed.setdefault(grain.key(old[0]), []).append(old)
+        if new is not None:
+            added.setdefault(grain.key(new[0]), []).append(new)
+    return removed, added
+
+
+def _locked_rows(
+    connection: Connection, grain: Grain, keys: list[SummaryKey]
+) -> dict[SummaryKey, Any]:
+    """The stored rows of these keys, locked until the transaction ends."""
+    if not keys:
+        return {}
     if connection.dialect.name == "postgresql":
-        # A row must exist to be locked: otherwise two writers could both find none
-        # and both insert. (SQLite writers already queue for the database lock.)
+        # A row must exist to be locked: otherwise two writers could both find none and
+        # both insert. (SQLite writers already queue for the database lock.)
         connection.execute(
             postgresql_insert(grain.table)
-            .values(_Row().values(key, grain.column))
+            .values([_Row().values(key, grain.column) for key in keys])
             .on_conflict_do_nothing()
         )
-    return connection.execute(
-        select(grain.table.__table__).where(grain.filter(key)).with_for_update()
-    ).first()
-
-
-def _store_row(
-    connection: Connection, grain: Grain, key: SummaryKey, row: _Row, exists: bool
-) -> None:
     table = grain.table
-    if row.is_empty():
-        if exists:
-            connection.execute(delete(table).where(grain.filter(key)))
-    elif exists:
-        values = row.values(key, grain.column)
-        connection.execute(update(table).where(grain.filter(key)).values(**values))
-    else:
-        connection.execute(insert(table), [row.values(key, grain.column)])
+    names = _key_names(grain)
+    found: dict[SummaryKey, Any] = {}
+    for row in connection.execute(
+        select(table.__table__)
+        .where(_key_column(grain).in_(keys))
+        .order_by(*(getattr(table, name) for name in names))
+        .with_for_update()
+    ):
+        period, standard, borough, category = (getattr(row, name) for name in names)
+        found[(period, standard, borough, category)] = row
+    return found
 
 
 def rebuild_report_summary(
