@@ -33,8 +33,8 @@ def policy_migrate(
     ] = None,
 ) -> None:
     """Move running cases to a newer policy version: each deadline that moves, and how."""
+    from reporting.display import minute_text
     from service.configuration import configured_force, configured_policy
-    from service.display import minute_text
     from service.policy_migration import migrate_cases
     from service.temporal import run_with_client
     from standards.force import UnknownUnit
