@@ -4,6 +4,7 @@ transition `case explain` shows; a met obligation never changes."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,14 @@ from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
 from storage.models import Case
 from tests.support.api import temporal_dev_server
-from tests.support.dev import ROOT, dev_environment_in, pledge
+from tests.support.dev import (
+    ROOT,
+    case_open_args,
+    dev_environment_in,
+    pledge,
+    start_dev,
+    stop_dev,
+)
 from tests.support.what_if import SHIPPED_POLICY, policy_with_window
 from worker import WorkerParts, build_worker
 
@@ -119,3 +127,38 @@ def test_migrating_to_a_version_the_policy_folder_does_not_hold_gets_one_line(
         assert said in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_pledge_policy_migrate_lists_then_moves_a_running_deadline_and_case_explain_says_why(
+    tmp_path: Path,
+) -> None:
+    environment = dev_environment_in(tmp_path / "data")
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    shutil.copy(ROOT / "policies" / "met.force.toml", folder)
+    policy_with_window(tmp_path, "victim_update", 21).rename(folder / "met-pledge.toml")
+    newer = {**environment, "PLEDGE_POLICY_DIR": str(folder)}
+    reference = f"01/{uuid.uuid4().int % 10**6:06d}/26"
+    process, seen = start_dev(environment)
+    try:
+        assert "Ctrl-C stops" in seen, seen
+        opened = pledge(environment, *case_open_args(reference))
+        assert opened.returncode == 0, opened
+
+        dry = pledge(newer, "policy", "migrate", "--to", "2", "--dry-run")
+        assert dry.returncode == 0, dry
+        assert f"{reference}: v1 -> v2: victim_update#1 would move from" in dry.stdout
+        assert "(window 28 days -> 21 days)" in dry.stdout
+        assert "dry run: nothing was changed" in dry.stdout
+
+        moved = pledge(newer, "policy", "migrate", "--to", "2")
+        assert moved.returncode == 0, moved
+        assert f"{reference}: v1 -> v2: victim_update#1 moved from" in moved.stdout
+        again = pledge(newer, "policy", "migrate", "--to", "2")
+        assert "no open case runs on an older version of met-pledge" in again.stdout
+
+        explained = pledge({**environment, "COLUMNS": "250"}, "case", "explain", reference)
+        assert explained.returncode == 0, explained
+        assert "migrated from met-pledge v1 to v2" in explained.stdout
+    finally:
+        stop_dev(process)
