@@ -25,6 +25,8 @@ Decisions worth knowing:
   was reported (back-dated intake) met its opening deadlines later live than here.
 - **Deliveries** are the rehearsal's (``engine.delivery``): delivered at once, but to the
   simulated failing test numbers; a live delivery that failed is not known here.
+- **Migrated cases** (``pledge policy migrate``) are replayed on the version recorded
+  for them now, from their report, not on the old version up to the move.
 - **Explanations** (breach reasons) belong to obligations of the recorded run and are not
   carried over: a replayed breach is ``unexplained``.
 """
