@@ -104,7 +104,9 @@ def test_a_reading_command_on_an_empty_database_file_says_there_is_no_database(
 def test_a_rehearsal_with_expected_retries_prints_no_traceback_or_slow_task_warning(
     environment: dict[str, str],
 ) -> None:
-    result = pledge(environment, "simulate", "scenarios/delivery-conventions.yaml")
+    result = pledge(
+        environment, "simulate", "--engine", "temporal", "scenarios/delivery-conventions.yaml"
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["messages"]
     assert "Traceback" not in result.stderr

@@ -133,9 +133,12 @@ def test_a_killed_pledge_dev_takes_its_temporal_server_with_it(tmp_path: Path) -
     assert _gone(servers)
 
 
+SCENARIO = ("scenarios/standards-examples.yaml",)
+
+
 def test_a_killed_rehearsal_takes_its_time_skipping_servers_with_it(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "simulate", "scenarios/standards-examples.yaml"],
+        [sys.executable, "-m", "service.cli", "simulate", "--engine", "temporal", *SCENARIO],
         env=dev_environment_in(tmp_path / "data"),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

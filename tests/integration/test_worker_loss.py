@@ -1,4 +1,4 @@
-"""Losing a process mid-run loses and doubles nothing.
+"""Losing a process mid-run loses and doubles nothing, and no log line names the victim.
 
 Real timers on the dev server, a policy whose clocks run in minutes, worker processes
 started as an operator would (`python worker.py`), cases opened over the HTTP API. One
@@ -33,6 +33,7 @@ from tests.support.drill import (
     acknowledgements_per_case,
     drill_outcome,
     drill_policy_dir,
+    personal_data_in_logs,
     start_worker,
     stop_worker,
     transitions_per_obligation,
@@ -43,6 +44,9 @@ from tests.support.drill import (
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(420)]
 
 CASES = 12
+# The victim every drill case has; none of it may reach a log line.
+VICTIM = {"name": "Alex Smith", "phone": "+447700900123", "email": "alex.smith@example.org"}
+PERSONAL = (*VICTIM.values(), "7700900123", "Smith")
 # Cases open over this long, so that when a process dies some are mid-way through
 # their clocks and some have timers due within seconds.
 OPENING_SPREAD_SECONDS = 12.0
@@ -65,7 +69,7 @@ async def _open_drill_cases(api: Api) -> list[str]:
         reference = new_reference()
         # Reported just now, so each clock runs its whole minute in front of the test.
         reported_at = datetime.now(UTC) - timedelta(seconds=1)
-        body = case_body(reference=reference, reported_at=reported_at)
+        body = case_body(reference=reference, reported_at=reported_at, **VICTIM)
         response = await api.post("/api/v1/cases", "writer", body)
         assert response.status_code in (201, 202), response.text
         references.append(reference)
@@ -133,6 +137,8 @@ async def test_losing_one_of_two_workers_mid_run_fires_every_obligation_exactly_
             await asyncio.sleep(3)
             _assert_everything_exactly_once(sessions, references)
             assert survivor.poll() is None, "the surviving worker died too"
+        logs = [tmp_path / "doomed.log", tmp_path / "survivor.log"]
+        assert personal_data_in_logs(logs, PERSONAL) == []
     finally:
         stop_worker(doomed)
         stop_worker(survivor)
@@ -173,6 +179,7 @@ async def test_the_dev_server_killed_and_restarted_on_its_state_loses_and_double
         await asyncio.sleep(3)
         _assert_everything_exactly_once(sessions, references)
         assert worker.poll() is None, "the worker did not survive the server's restart"
+        assert personal_data_in_logs([tmp_path / "worker.log"], PERSONAL) == []
     finally:
         stop_worker(worker)
         await server.shutdown()

@@ -3,6 +3,7 @@ timers must fire while the test watches (worker loss, server restarts)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -84,6 +85,8 @@ def worker_environment(
         "PLEDGE_TASK_QUEUE": task_queue,
         "PLEDGE_POLICY_DIR": str(policy_dir),
         "PLEDGE_DEFAULT_POLICY": DRILL_POLICY_ID,
+        # As a collector would read them: the tests scan them for personal data.
+        "PLEDGE_LOG_FORMAT": "json",
     }
 
 
@@ -157,3 +160,20 @@ def transitions_per_obligation(sessions: sessionmaker[Session]) -> Counter[tuple
                 select(models.ObligationTransition.obligation_id, models.ObligationTransition.event)
             )
         )
+
+
+def personal_data_in_logs(logs: list[Path], personal: tuple[str, ...]) -> list[str]:
+    """Every log line that is not JSON, or that quotes any of `personal`."""
+    found = []
+    for log in logs:
+        for line in log.read_text().splitlines():
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError:
+                found.append(f"{log.name}: not a JSON line: {line[:200]}")
+                continue
+            if any(value in line for value in personal):
+                found.append(f"{log.name}: {line[:200]}")
+    return found
