@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reporting.register import TimelineStep, case_timeline
+from service.case_reads import MessageOut, message_out
 from storage import models
-from storage.enums import MessageStatus, ObligationState
+from storage.enums import ObligationState
 from storage.models import UnknownCase
 
 # Bounds on what one page reads: a case has a handful of each; these stop a runaway one.
@@ -84,17 +85,6 @@ class ObligationEntry:
 
 
 @dataclass(frozen=True)
-class MessageEntry:
-    template: str
-    channel: str
-    status: MessageStatus
-    created_at: datetime
-    sent_at: datetime | None
-    delivered_at: datetime | None
-    error: str | None
-
-
-@dataclass(frozen=True)
 class AlertEntry:
     kind: str
     standard: str
@@ -109,7 +99,7 @@ class AlertEntry:
 class CasePage:
     case: CaseSummary
     obligations: list[ObligationEntry]
-    messages: list[MessageEntry]
+    messages: list[MessageOut]
     alerts: list[AlertEntry]
     # None when the reader may not see it (or the victim's details were erased).
     victim: VictimProfile | None
@@ -218,15 +208,7 @@ def read_case_page(
             for row in obligations
         ]
         messages = [
-            MessageEntry(
-                template=m.template,
-                channel=m.channel,
-                status=MessageStatus(m.status),
-                created_at=m.created_at,
-                sent_at=m.sent_at,
-                delivered_at=m.delivered_at,
-                error=m.error,
-            )
+            message_out(m)
             for m in session.scalars(
                 select(models.OutboxMessage)
                 .where(models.OutboxMessage.case_id == case.id)
@@ -319,7 +301,6 @@ __all__ = [
     "AlertEntry",
     "CasePage",
     "CaseSummary",
-    "MessageEntry",
     "ObligationEntry",
     "VictimProfile",
     "action_target",

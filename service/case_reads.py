@@ -105,18 +105,7 @@ def read_case(sessions: sessionmaker[Session], reference: str, with_victim: bool
             obligations=[
                 obligation_out(o) for o in sorted(case.obligations, key=lambda o: (o.due_at, o.id))
             ],
-            messages=[
-                MessageOut(
-                    template=m.template,
-                    channel=m.channel,
-                    status=MessageStatus(m.status),
-                    created_at=m.created_at,
-                    sent_at=m.sent_at,
-                    delivered_at=m.delivered_at,
-                    error=m.error,
-                )
-                for m in messages
-            ],
+            messages=[message_out(m) for m in messages],
             victim=VictimOut(
                 name=victim.name,
                 email=victim.email,
@@ -129,6 +118,19 @@ def read_case(sessions: sessionmaker[Session], reference: str, with_victim: bool
             if with_victim and victim is not None
             else None,
         )
+
+
+def message_out(row: models.OutboxMessage) -> MessageOut:
+    """A message as staff read it (the API and the case page): never its text."""
+    return MessageOut(
+        template=row.template,
+        channel=row.channel,
+        status=MessageStatus(row.status),
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+        delivered_at=row.delivered_at,
+        error=row.error,
+    )
 
 
 def obligation_out(row: models.Obligation) -> ObligationOut:
