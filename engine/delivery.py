@@ -160,6 +160,21 @@ class SimulatedDelivery:
         self, outbox: CaseOutbox, intent: MessageIntent, at: datetime, channel: Channel, key: str
     ) -> OutboxRow:
         victim = outbox.victim
+        recipient = victim.phone if channel == Channel.SMS else victim.email
+        assert recipient is not None
+        return OutboxRow(
+            key=key,
+            seq=len(outbox.rows),
+            created_at=at,
+            channel=channel.value,
+            recipient=recipient,
+            template=intent.template,
+            body=self._text(outbox, intent, channel),
+        )
+
+    def _text(self, outbox: CaseOutbox, intent: MessageIntent, channel: Channel) -> str:
+        """The message as the victim reads it, from the real templates."""
+        victim = outbox.victim
         setting = self._setting
         borough = outbox.borough_name
         context = MessageContext(
@@ -177,18 +192,7 @@ class SimulatedDelivery:
             outcome=intent.facts.get("outcome"),
             update_interval_days=victim.update_interval_days,
         )
-        rendered = self._renderer.render(intent.template, channel, context)
-        recipient = victim.phone if channel == Channel.SMS else victim.email
-        assert recipient is not None
-        return OutboxRow(
-            key=key,
-            seq=len(outbox.rows),
-            created_at=at,
-            channel=channel.value,
-            recipient=recipient,
-            template=intent.template,
-            body=rendered.text,
-        )
+        return self._renderer.render(intent.template, channel, context).text
 
 
 def _outcome_of(row: OutboxRow) -> MessageOutcome:

@@ -44,7 +44,7 @@ from sqlalchemy import Connection, create_engine, select
 from sqlalchemy.pool import StaticPool
 
 from activities.rendering import Channel, MessageRenderer
-from engine.delivery import CaseOutbox, OutboxRow, SimulatedDelivery, Victim
+from engine.delivery import CaseOutbox, SimulatedDelivery, Victim
 from engine.driver import CaseDriver, CaseRun, PostedEvent
 from engine.run import CHUNK_CASES, CaseInput, CaseRunner, EngineConfig, run_chunks
 from reporting.compliance import ComplianceReport, compliance_report
@@ -226,21 +226,8 @@ class UnrenderedDelivery(SimulatedDelivery):
     (a quarter of a replay's time) is skipped; every other step is the rehearsal's.
     """
 
-    def _compose(
-        self, outbox: CaseOutbox, intent: MessageIntent, at: datetime, channel: Channel, key: str
-    ) -> OutboxRow:
-        victim = outbox.victim
-        recipient = victim.phone if channel == Channel.SMS else victim.email
-        assert recipient is not None
-        return OutboxRow(
-            key=key,
-            seq=len(outbox.rows),
-            created_at=at,
-            channel=channel.value,
-            recipient=recipient,
-            template=intent.template,
-            body="",
-        )
+    def _text(self, outbox: CaseOutbox, intent: MessageIntent, channel: Channel) -> str:
+        return ""
 
 
 # One per worker process and policy: the delivery keeps no state between cases.
