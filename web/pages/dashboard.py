@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Final
@@ -22,10 +23,17 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from reporting.chart_drawing import CHART_CSS, grid_table
 from reporting.charts import percent_text
-from reporting.compliance import GroupFigures, ReportError, compliance_report, parse_dimensions
+from reporting.compliance import (
+    ComplianceReport,
+    GroupFigures,
+    ReportError,
+    compliance_report,
+    parse_dimensions,
+)
 from reporting.display import minute_text
 from reporting.register import breach_register
 from reporting.render import (
@@ -38,7 +46,7 @@ from reporting.render import (
     render_html,
     view_charts,
 )
-from reporting.views import Names, report_views
+from reporting.views import Names, ReportViews, report_views
 from standards.clock import LONDON
 from storage.summary import local_midnight
 from web.api.context import api_context
@@ -117,6 +125,30 @@ class Selection:
         }
         return urlencode(values)
 
+    def report(self, session: Session, by: Sequence[str]) -> ComplianceReport:
+        """`pledge report`'s figures for this selection, grouped `by`."""
+        return compliance_report(
+            session,
+            self.start,
+            self.end,
+            by,
+            self.as_of,
+            borough=self.borough,
+            standard=self.standard,
+        )
+
+    def views(self, session: Session, names: Names) -> ReportViews:
+        """The charts' data for this selection."""
+        return report_views(
+            session,
+            self.start,
+            self.end,
+            self.as_of,
+            names,
+            borough=self.borough,
+            standard=self.standard,
+        )
+
 
 def _date(raw: str, field: str, label: str, errors: list[FieldError]) -> date | None:
     try:
@@ -189,24 +221,8 @@ def dashboard(request: Request, user: Manager, asked: Asked) -> Response:
     names = Names.of(context.policy, context.force)
     titles = dict(names.standards)
     with context.sessions() as session:
-        report = compliance_report(
-            session,
-            selection.start,
-            selection.end,
-            ("standard",),
-            selection.as_of,
-            borough=selection.borough,
-            standard=selection.standard,
-        )
-        views = report_views(
-            session,
-            selection.start,
-            selection.end,
-            selection.as_of,
-            names,
-            borough=selection.borough,
-            standard=selection.standard,
-        )
+        report = selection.report(session, ("standard",))
+        views = selection.views(session, names)
         register = breach_register(
             session,
             borough=selection.borough,
@@ -310,15 +326,7 @@ def dashboard_csv(request: Request, user: Manager, asked: Asked) -> Response:
         return Response(errors[0].message, status_code=400, media_type="text/plain")
     context = api_context(request)
     with context.sessions() as session:
-        report = compliance_report(
-            session,
-            selection.start,
-            selection.end,
-            selection.by,
-            selection.as_of,
-            borough=selection.borough,
-            standard=selection.standard,
-        )
+        report = selection.report(session, selection.by)
     buffer = io.StringIO()
     csv.writer(buffer).writerows(csv_rows(report))
     return Response(
@@ -340,24 +348,8 @@ def dashboard_html(request: Request, user: Manager, asked: Asked) -> Response:
     context = api_context(request)
     names = Names.of(context.policy, context.force)
     with context.sessions() as session:
-        report = compliance_report(
-            session,
-            selection.start,
-            selection.end,
-            selection.by,
-            selection.as_of,
-            borough=selection.borough,
-            standard=selection.standard,
-        )
-        views = report_views(
-            session,
-            selection.start,
-            selection.end,
-            selection.as_of,
-            names,
-            borough=selection.borough,
-            standard=selection.standard,
-        )
+        report = selection.report(session, selection.by)
+        views = selection.views(session, names)
     html = render_html(
         report,
         views,
