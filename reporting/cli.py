@@ -29,6 +29,16 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _unwritable(error: OSError) -> typer.Exit:
+    """A report file that could not be written: a folder that does not exist, or cannot
+    be written (checked where it is written)."""
+    return _fail(
+        f"cannot write {error.filename}: {error.strerror}; give a path in a folder "
+        "that exists and can be written",
+        code=2,
+    )
+
+
 def _day(raw: str, option: str) -> date:
     try:
         return date.fromisoformat(raw)
@@ -156,12 +166,7 @@ def report(
     except ReportError as error:
         raise _fail(str(error), code=2) from error
     except OSError as error:
-        # Checked where it is written: a folder that does not exist or cannot be written.
-        raise _fail(
-            f"cannot write {error.filename}: {error.strerror}; give a path in a folder "
-            "that exists and can be written",
-            code=2,
-        ) from error
+        raise _unwritable(error) from error
 
 
 def breaches(

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from reporting.cli import AS_OF_HELP, _borough_option, _day, _fail, _instant, err, out
+from reporting.cli import (
+    AS_OF_HELP,
+    _borough_option,
+    _day,
+    _fail,
+    _instant,
+    _unwritable,
+    err,
+    out,
+)
 from service.settings import Settings
 from standards.datafile import DataFileError
 
@@ -91,11 +100,7 @@ def what_if(
     except WhatIfError as error:
         raise _fail(str(error), code=1) from error
     except OSError as error:
-        raise _fail(
-            f"cannot write {error.filename}: {error.strerror}; give a path in a folder "
-            "that exists and can be written",
-            code=2,
-        ) from error
+        raise _unwritable(error) from error
 
 
 def register(app: typer.Typer) -> None:
