@@ -27,11 +27,9 @@ from storage.models import CODE_LENGTH, Obligation
 __all__ = ["ReportDaySummary", "ReportMonthSummary"]
 
 
-class ReportMonthSummary(Base):
-    __tablename__ = "report_month_summary"
+class _SummaryFigures:
+    """The figures both summaries keep per period and (standard, borough, category)."""
 
-    # The first day of the Europe/London calendar month of due_at.
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
     standard: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
     borough: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
     category: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
@@ -47,22 +45,18 @@ class ReportMonthSummary(Base):
     shares: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class ReportDaySummary(Base):
+class ReportMonthSummary(_SummaryFigures, Base):
+    __tablename__ = "report_month_summary"
+
+    # The first day of the Europe/London calendar month of due_at.
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class ReportDaySummary(_SummaryFigures, Base):
     __tablename__ = "report_day_summary"
 
     # The Europe/London calendar day of due_at.
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    standard: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
-    borough: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
-    category: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
-    met: Mapped[int] = mapped_column(Integer)
-    met_late: Mapped[int] = mapped_column(Integer)
-    breached: Mapped[int] = mapped_column(Integer)
-    pending: Mapped[int] = mapped_column(Integer)
-    reasons: Mapped[dict[str, int]] = mapped_column(JSON)
-    # As in report_month_summary: sorted little-endian int64 seconds and float64 shares.
-    hours: Mapped[bytes] = mapped_column(LargeBinary)
-    shares: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # Refreshing one summary row reads just that month's obligations of one key.
