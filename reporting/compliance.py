@@ -33,7 +33,8 @@ that lies wholly in the period and wholly before the as-of instant, and the raw
 obligations only for the rest (a partial first or last month, the month still running).
 The summary keeps every time to meet exactly (to the second, and the share as the same
 double), so both paths give the same numbers; nothing is rounded or approximated.
-Percentiles are picked from the sorted runs by ``reporting.percentiles.select_positions``.
+Percentiles are picked from the runs (the summary rows' packed arrays, read in place, and
+the raw rows' values) by ``reporting.percentiles.select_positions``.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import chain
 from typing import Any, Final
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -71,9 +73,9 @@ from storage.summary import (
     UNEXPLAINED,
     as_float,
     local_midnight,
+    seconds_array,
+    shares_array,
     time_to_meet,
-    unpack_seconds,
-    unpack_shares,
 )
 
 DIMENSIONS: Final = ("standard", "borough", "category", "month")
@@ -177,10 +179,10 @@ def _connection(bind: Connection | Session) -> Connection:
 
 @dataclass
 class _Runs:
-    """Sorted runs of times to meet (seconds) and shares for one group."""
+    """Runs of times to meet (seconds) and shares for one group, in no particular order."""
 
-    seconds: list[list[int]] = field(default_factory=list)
-    shares: list[list[float]] = field(default_factory=list)
+    seconds: list[Sequence[int] | NDArray[np.int64]] = field(default_factory=list)
+    shares: list[Sequence[float] | NDArray[np.float64]] = field(default_factory=list)
 
 
 def compliance_report(
@@ -333,7 +335,7 @@ def _read_summary(
     ).where(*source.where())
     if keys:
         counts = counts.group_by(*keys)
-    for row in connection.execute(counts):
+    for row in connection.execute(counts).all():
         met, late, breached, pending = (int(value or 0) for value in row[width:])
         if not met + late + breached + pending:
             continue
@@ -344,7 +346,7 @@ def _read_summary(
             figures.awaiting_breach += pending
             figures.due += met + late + breached + pending
     reasons = select(*keys, table.reasons).where(*source.where(table.met_late + table.breached > 0))
-    for row in connection.execute(reasons):
+    for row in connection.execute(reasons).all():
         group = figures_for(key_of(row))
         for reason, count in row[width].items():
             for figures in (group, total):
@@ -354,8 +356,8 @@ def _read_summary(
     times = select(*keys, table.hours, table.shares).where(
         *source.where(table.met + table.met_late > 0)
     )
-    for row in connection.execute(times):
-        seconds, shares = unpack_seconds(row[width]), unpack_shares(row[width + 1])
+    for row in connection.execute(times).all():
+        seconds, shares = seconds_array(row[width]), shares_array(row[width + 1])
         group_runs = runs.setdefault(key_of(row), _Runs())
         for target in (group_runs, total_runs):
             target.seconds.append(seconds)
@@ -385,14 +387,12 @@ def _read_raw_times(
             seconds.setdefault(key, []).append(int(value))
         if fraction is not None:
             shares.setdefault(key, []).append(fraction)
-    all_seconds = sorted(chain.from_iterable(seconds.values()))
-    all_shares = sorted(chain.from_iterable(shares.values()))
     for key, values in seconds.items():
-        runs.setdefault(key, _Runs()).seconds.append(sorted(values))
+        runs.setdefault(key, _Runs()).seconds.append(values)
+        total_runs.seconds.append(values)
     for key, fractions in shares.items():
-        runs.setdefault(key, _Runs()).shares.append(sorted(fractions))
-    total_runs.seconds.append(all_seconds)
-    total_runs.shares.append(all_shares)
+        runs.setdefault(key, _Runs()).shares.append(fractions)
+        total_runs.shares.append(fractions)
 
 
 def _set_percentiles(figures: GroupFigures, runs: _Runs) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, Final, TypeVar
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import ColumnElement, func
 
 from standards.clock import LONDON
@@ -83,6 +85,15 @@ def _unpack(typecode: str, blob: bytes) -> list[Any]:
     if _BIG_ENDIAN:
         packed.byteswap()
     return packed.tolist()
+
+
+def seconds_array(blob: bytes) -> NDArray[np.int64]:
+    """The packed seconds as an array over the stored bytes (no copy, no list)."""
+    return np.frombuffer(blob, dtype="<i8")
+
+
+def shares_array(blob: bytes) -> NDArray[np.float64]:
+    return np.frombuffer(blob, dtype="<f8")
 
 
 def pack_seconds(values: Sequence[int]) -> bytes:

@@ -13,6 +13,8 @@ from storage.summary import (
     _Row,
     pack_seconds,
     pack_shares,
+    seconds_array,
+    shares_array,
     unpack_seconds,
     unpack_shares,
 )
@@ -52,13 +54,22 @@ def test_selection_from_runs_equals_sorting_everything(runs: int, kind: str) -> 
         assert select_positions(data, [position])[0] == nearest_rank(everything, percent)
 
 
-def test_selection_survives_a_sample_that_misleads_it() -> None:
-    # Many short runs of large values and one long run of small ones: the sample rank is
-    # far from the true rank, so the first bracket misses and must be widened.
+def test_selection_is_exact_with_many_short_runs_and_one_long_one() -> None:
+    # Many short runs of large values and one long run of small ones: the shape that
+    # misled the sampling selection this replaced.
     runs = [[1_000_000.0 + i] for i in range(5_000)] + [[float(i) for i in range(100_000)]]
     everything = sorted(value for run in runs for value in run)
     for position in (1, 50_000, 99_999, 100_000, 100_001, 102_500, len(everything)):
         assert select_positions(runs, [position]) == [everything[position - 1]]
+
+
+def test_selection_reads_packed_arrays_in_place_and_answers_plain_numbers() -> None:
+    seconds = [pack_seconds([5, 3_600, 90]), pack_seconds([]), pack_seconds([7])]
+    shares = [pack_shares([0.5, 1 / 3]), pack_shares([2.5])]
+    picked = select_positions([seconds_array(blob) for blob in seconds], [1, 2, 4])
+    assert picked == [5, 7, 3_600] and all(type(value) is int for value in picked)
+    share = select_positions([shares_array(blob) for blob in shares], [1, 3])
+    assert share == [1 / 3, 2.5] and all(type(value) is float for value in share)
 
 
 def test_removing_what_was_added_leaves_a_summary_row_empty() -> None:
