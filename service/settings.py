@@ -131,8 +131,9 @@ class Settings(BaseSettings):
     # writer behind it. 8 (not 32) keeps sends to an outside provider overlapping and the
     # workflow-task loop fed. bench/intake.py --cases 500, load average 6-13 on 2 cores:
     # 32 threads 15.1 cases/s, 36.9 ms worker CPU a case; 8 threads 18.5-20.5 cases/s,
-    # 33 ms; 4 threads 21.3 cases/s, 30.4 ms. More workers, not more threads, use more
-    # cores.
+    # 33 ms; 4 threads 21.3 cases/s, 30.4 ms. At 2,000 cases (load 10-12): 32 threads
+    # 13.4 cases/s, 41.1 ms; 8 threads 14.7 cases/s, 37.9 ms. More workers, not more
+    # threads, use more cores.
     worker_max_concurrent_activities: int = Field(default=8, ge=1)
     worker_max_concurrent_workflow_tasks: int = Field(default=32, ge=2)
     worker_max_cached_workflows: int = Field(default=500, ge=0)
