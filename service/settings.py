@@ -124,7 +124,17 @@ class Settings(BaseSettings):
     # evicted replays from its history on its next wake: 500 (not the SDK's 1000) keeps
     # intake's peak memory down (measured with bench/intake.py). The grace period lets
     # running activities finish after SIGTERM before they are cancelled.
-    worker_max_concurrent_activities: int = Field(default=32, ge=1)
+    # Activities (local ones too: sends, records) run in a thread pool of this size, and
+    # all its threads share the one interpreter lock. A thread that waits on a provider
+    # gives the lock up; a thread holding a database lock (the SQLite writer, a report
+    # summary row on PostgreSQL) while it waits for the interpreter lock holds up every
+    # writer behind it. 8 (not 32) keeps sends to an outside provider overlapping and the
+    # workflow-task loop fed. bench/intake.py --cases 500, load average 6-13 on 2 cores:
+    # 32 threads 15.1 cases/s, 36.9 ms worker CPU a case; 8 threads 18.5-20.5 cases/s,
+    # 33 ms; 4 threads 21.3 cases/s, 30.4 ms. At 2,000 cases (load 10-12): 32 threads
+    # 13.4 cases/s, 41.1 ms; 8 threads 14.7 cases/s, 37.9 ms. More workers, not more
+    # threads, use more cores.
+    worker_max_concurrent_activities: int = Field(default=8, ge=1)
     worker_max_concurrent_workflow_tasks: int = Field(default=32, ge=2)
     worker_max_cached_workflows: int = Field(default=500, ge=0)
     worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
