@@ -14,7 +14,8 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from reporting.compliance import ComplianceReport, compliance_report, local_midnight
-from reporting.what_if import read_history, what_if
+from reporting.what_if import what_if
+from reporting.what_if_history import read_history
 from service.backends import default_backends
 from service.cases import CaseIn, EventIn, open_case, post_event
 from service.settings import Settings
