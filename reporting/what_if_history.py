@@ -121,6 +121,8 @@ def read_cases(
         )
     }
     by_id: dict[int, RecordedCase] = {}
+    # A force has few units and resolving one is a search: each is resolved once.
+    unit_names: dict[str, str] = {}
     case_rows = select(
         Case.id,
         Case.reference,
@@ -134,12 +136,15 @@ def read_cases(
     ).where(*in_range)
     for row in _stream(connection, case_rows.order_by(Case.id)):
         victim = victims.get(row.id)
+        unit_name = unit_names.get(row.borough)
+        if unit_name is None:
+            unit_name = unit_names[row.borough] = _unit_name(force, row.borough)
         by_id[row.id] = RecordedCase(
             case=CaseInput(
                 reference=row.reference,
                 category=row.category,
                 borough=row.borough,
-                borough_name=_unit_name(force, row.borough),
+                borough_name=unit_name,
                 reported_at=row.reported_at,
                 victim=_victim(victim),
                 vulnerable=bool(row.vulnerable),
