@@ -22,7 +22,12 @@ from storage.database import make_engine
 from storage.models import Case, Obligation
 from storage.summary import rebuild_report_summary
 from tests.support.dev import ROOT
-from tests.support.what_if import SHIPPED_POLICY, policy_with_window, recorded_year_in
+from tests.support.what_if import (
+    SHIPPED_POLICY,
+    figures,
+    policy_with_window,
+    recorded_year_in,
+)
 
 FORCE = load_force(ROOT / "policies" / "met.force.toml")
 YEAR = (local_midnight(datetime(2026, 1, 1).date()), local_midnight(datetime(2027, 1, 1).date()))
@@ -46,17 +51,20 @@ KNOWN_CURRENT = {**SAME, "victim_update": (396, 327, 34, 31, 4), "all": (650, 55
 KNOWN_PROPOSED = {**SAME, "victim_update": (413, 250, 125, 32, 6), "all": (667, 477, 145, 39, 6)}
 
 
-def figures(report: ComplianceReport) -> dict[str, tuple[int, ...]]:
-    return {
-        group.key[0] if group.key else "all": (
-            group.due,
-            group.met_on_time,
-            group.met_late,
-            group.breached,
-            group.awaiting_breach,
-        )
-        for group in [*report.groups, report.total]
-    }
+def by_standard(report: ComplianceReport) -> dict[str, tuple[int, ...]]:
+    return {key[0] if key else "all": counts for key, counts in figures(report).items()}
+
+
+def history_in(url: str) -> tuple[StoredHistory, History]:
+    """The recorded year as the command reads it (left in the database), and in memory."""
+    period = Period(*YEAR)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            stored = StoredHistory(url, FORCE, period, case_refs(connection, period))
+            return stored, read_history(connection, FORCE, *YEAR)
+    finally:
+        engine.dispose()
 
 
 def configs(tmp_path: Path) -> tuple[EngineConfig, EngineConfig]:
@@ -74,15 +82,7 @@ def test_updates_every_21_days_over_a_known_year_give_the_known_figures_however_
 ) -> None:
     recorded_year_in(database_url)
     current, proposed = configs(tmp_path)
-    period = Period(*YEAR)
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            stored = StoredHistory(database_url, FORCE, period, case_refs(connection, period))
-            in_memory = read_history(connection, FORCE, *YEAR)
-    finally:
-        engine.dispose()
-    for history in (stored, in_memory):
+    for history in history_in(database_url):
         result = what_if(
             history,
             {current.policy.id: current},
@@ -95,8 +95,8 @@ def test_updates_every_21_days_over_a_known_year_give_the_known_figures_however_
         )
         assert (result.cases, result.erased_cases, result.other_versions) == (120, 0, 0)
         assert result.current_policies == ["met-pledge v1"]
-        assert figures(result.current) == KNOWN_CURRENT
-        assert figures(result.proposed) == KNOWN_PROPOSED
+        assert by_standard(result.current) == KNOWN_CURRENT
+        assert by_standard(result.proposed) == KNOWN_PROPOSED
 
 
 def test_the_shipped_policy_as_proposal_is_replayed_once_and_counts_the_same(
@@ -104,16 +104,11 @@ def test_the_shipped_policy_as_proposal_is_replayed_once_and_counts_the_same(
 ) -> None:
     recorded_year_in(database_url)
     current, _ = configs(tmp_path)
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            history = read_history(connection, FORCE, *YEAR)
-    finally:
-        engine.dispose()
+    _, history = history_in(database_url)
     result = what_if(
         history, {current.policy.id: current}, current, *YEAR, ["standard"], AS_OF, now=NOW
     )
-    assert figures(result.current) == figures(result.proposed) == KNOWN_CURRENT
+    assert by_standard(result.current) == by_standard(result.proposed) == KNOWN_CURRENT
 
 
 # (by, start, end, as of, borough, standard): whole months, a running month, part days.

@@ -6,6 +6,7 @@ import csv
 import re
 from pathlib import Path
 
+from reporting.compliance import ComplianceReport
 from tests.support.dev import ROOT
 
 SHIPPED_POLICY = ROOT / "policies" / "met-pledge.toml"
@@ -51,3 +52,18 @@ def recorded_year_in(url: str, cases: int = 120, seed: int = 3) -> tuple[int, in
         )
     finally:
         engine.dispose()
+
+
+def figures(report: ComplianceReport) -> dict[tuple[str, ...], tuple[int, ...]]:
+    """Every count of every group and the total (key ()): due, on time, late, breached,
+    awaiting breach."""
+    return {
+        group.key: (
+            group.due,
+            group.met_on_time,
+            group.met_late,
+            group.breached,
+            group.awaiting_breach,
+        )
+        for group in [*report.groups, report.total]
+    }
