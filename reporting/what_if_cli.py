@@ -37,8 +37,9 @@ def what_if(
 ) -> None:
     """Replay the cases reported in a period under a proposed policy; compare the reports."""
     from reporting.compliance import ReportError, local_midnight, parse_dimensions
-    from reporting.what_if import WhatIfError, read_history
+    from reporting.what_if import StoredHistory, WhatIfError
     from reporting.what_if import what_if as run_what_if
+    from reporting.what_if_history import Period, case_refs
     from reporting.what_if_render import print_what_if, render_html, write_csv
     from service.configuration import checked_policy, configured_force, configured_policy
     from service.simulate_in_process import engine_config
@@ -63,17 +64,16 @@ def what_if(
     except DataFileError as error:
         raise _fail(f"--policy {policy_file}: {error}", code=2) from error
     try:
-        with (
-            existing_database(settings.resolved_database_url) as engine,
-            engine.connect() as connection,
-        ):
-            history = read_history(connection, force, start, end, borough)
-        if not history.cases:
+        url = settings.resolved_database_url
+        period = Period(start, end, borough)
+        with existing_database(url) as engine, engine.connect() as connection:
+            refs = case_refs(connection, period)
+        if not refs:
             raise WhatIfError(
                 f"no cases were reported in the period [{from_}, {to}): nothing to replay"
             )
         current = {}
-        for policy_id in sorted({case.policy_id for case in history.cases}):
+        for policy_id in sorted({ref.policy_id for ref in refs}):
             try:
                 policy = configured_policy(settings, policy_id)
             except DataFileError as error:
@@ -81,9 +81,15 @@ def what_if(
                     f"the cases' current policy {policy_id!r} cannot be loaded: {error}"
                 ) from error
             current[policy_id] = engine_config(settings, policy, force)
-        err.print(f"replaying {len(history.cases)} cases twice ...", highlight=False)
+        err.print(f"replaying {len(refs)} cases twice ...", highlight=False)
         result = run_what_if(
-            history, current, engine_config(settings, proposed, force), start, end, dims, as_of
+            StoredHistory(url, force, period, refs),
+            current,
+            engine_config(settings, proposed, force),
+            start,
+            end,
+            dims,
+            as_of,
         )
         print_what_if(out, result)
         if csv_path is not None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.year import generated_year
-from service.recorded_history import write_recorded_history
-from standards.force import load_force
-from standards.policy import load_policy
-from storage.database import make_engine
-from tests.support.dev import ROOT, dev_environment_in, pledge
-from tests.support.what_if import SHIPPED_POLICY, csv_by_key, policy_with_window
+from tests.support.dev import dev_environment_in, pledge
+from tests.support.what_if import (
+    SHIPPED_POLICY,
+    csv_by_key,
+    policy_with_window,
+    recorded_year_in,
+)
 
 PERIOD = ("--from", "2026-01-01", "--to", "2027-01-01", "--as-of", "2027-01-01T00:00+00:00")
 
@@ -22,16 +22,7 @@ PERIOD = ("--from", "2026-01-01", "--to", "2027-01-01", "--as-of", "2027-01-01T0
 @pytest.fixture
 def recorded_year(database_url: str, tmp_path: Path) -> dict[str, str]:
     """A database holding 120 cases of 2026 and their events; the environment to reach it."""
-    engine = make_engine(database_url)
-    try:
-        cases, events = write_recorded_history(
-            engine,
-            generated_year(120, seed=3),
-            load_policy(SHIPPED_POLICY),
-            load_force(ROOT / "policies" / "met.force.toml"),
-        )
-    finally:
-        engine.dispose()
+    cases, events = recorded_year_in(database_url)
     assert cases == 120 and events > 200
     return dev_environment_in(tmp_path / "data", DATABASE_URL=database_url)
 

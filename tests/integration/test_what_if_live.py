@@ -13,8 +13,9 @@ from typing import Any
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from reporting.compliance import ComplianceReport, compliance_report, local_midnight
-from reporting.what_if import read_history, what_if
+from reporting.compliance import compliance_report, local_midnight
+from reporting.what_if import what_if
+from reporting.what_if_history import read_history
 from service.backends import default_backends
 from service.cases import CaseIn, EventIn, open_case, post_event
 from service.settings import Settings
@@ -25,6 +26,7 @@ from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
 from tests.support.api import temporal_dev_server
 from tests.support.dev import ROOT
+from tests.support.what_if import figures
 from worker import WorkerParts, build_worker
 
 POLICY = load_policy(ROOT / "policies" / "met-pledge.toml")
@@ -47,20 +49,6 @@ def new_case(category: str, reported_at: datetime) -> CaseIn:
             "victim": {"name": "Sam Jones", "email": "sam@example.org"},
         }
     )
-
-
-def figures(report: ComplianceReport) -> dict[tuple[str, ...], tuple[int, ...]]:
-    """Every count of every group and the total (times to meet follow the wall clock)."""
-    return {
-        group.key: (
-            group.due,
-            group.met_on_time,
-            group.met_late,
-            group.breached,
-            group.awaiting_breach,
-        )
-        for group in [*report.groups, report.total]
-    }
 
 
 async def test_replaying_recorded_history_under_its_own_policy_gives_the_recorded_report(

@@ -6,6 +6,7 @@ import csv
 import re
 from pathlib import Path
 
+from reporting.compliance import ComplianceReport
 from tests.support.dev import ROOT
 
 SHIPPED_POLICY = ROOT / "policies" / "met-pledge.toml"
@@ -30,3 +31,39 @@ def csv_by_key(path: Path) -> dict[str, dict[str, str]]:
     """A CSV's rows by their first column."""
     with path.open(newline="", encoding="utf-8") as handle:
         return {row[next(iter(row))]: row for row in csv.DictReader(handle)}
+
+
+def recorded_year_in(url: str, cases: int = 120, seed: int = 3) -> tuple[int, int]:
+    """Write a generated year's cases and events into `url` as the service records them;
+    (cases, events) written."""
+    from engine.year import generated_year
+    from service.recorded_history import write_recorded_history
+    from standards.force import load_force
+    from standards.policy import load_policy
+    from storage.database import make_engine
+
+    engine = make_engine(url)
+    try:
+        return write_recorded_history(
+            engine,
+            generated_year(cases, seed),
+            load_policy(SHIPPED_POLICY),
+            load_force(ROOT / "policies" / "met.force.toml"),
+        )
+    finally:
+        engine.dispose()
+
+
+def figures(report: ComplianceReport) -> dict[tuple[str, ...], tuple[int, ...]]:
+    """Every count of every group and the total (key ()): due, on time, late, breached,
+    awaiting breach."""
+    return {
+        group.key: (
+            group.due,
+            group.met_on_time,
+            group.met_late,
+            group.breached,
+            group.awaiting_breach,
+        )
+        for group in [*report.groups, report.total]
+    }
