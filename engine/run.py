@@ -13,17 +13,22 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from json.encoder import encode_basestring_ascii
 from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from activities.rendering import MessageRenderer
+from activities.rendering import (
+    Channel,
+    MessageRenderer,
+    message_template_names,
+    message_template_path,
+)
 from engine.delivery import CaseOutbox, MessageSetting, SimulatedDelivery, Victim
 from engine.driver import CaseDriver, CaseRun, PostedEvent
 from standards.case import CaseFacts
-from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
+from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, is_bank_holiday, to_utc_iso
 from standards.force import Force
 from standards.policy import Policy
 from storage.enums import MessageStatus
@@ -77,8 +82,19 @@ class CaseRunner:
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
-        renderer = MessageRenderer(config.template_dir, reload_templates=False, with_html=False)
-        self._delivery = SimulatedDelivery(renderer, config.setting)
+        self._renderer = MessageRenderer(
+            config.template_dir, reload_templates=False, with_html=False
+        )
+        self._delivery = SimulatedDelivery(self._renderer, config.setting)
+
+    def warm_up(self) -> None:
+        """Load what every case reads (the message templates, the bank-holiday data) now,
+        so processes forked from this one share it rather than each loading it again."""
+        for template in message_template_names(self.config.template_dir):
+            for channel in Channel:
+                self._renderer.load(message_template_path(template, channel))
+        for nation in Nation:
+            is_bank_holiday(date(2026, 1, 1), nation, self.config.corrections)
 
     def run(self, case: CaseInput, until: datetime) -> CaseRun:
         facts = CaseFacts(
@@ -214,9 +230,9 @@ Chunk = TypeVar("Chunk")
 Result = TypeVar("Result")
 
 
-def _start_worker(config: EngineConfig) -> None:
+def _adopt_runner(runner: CaseRunner) -> None:
     global _runner
-    _runner = CaseRunner(config)
+    _runner = runner
 
 
 def _run_in_worker(task: Callable[[CaseRunner, Chunk], Result], chunk: Chunk) -> Result:
@@ -233,17 +249,19 @@ def run_chunks(
     """`task(runner, chunk)` for every chunk, in order; on several processes if there are
     several chunks. `task` must be a module-level function (it is sent by name)."""
     workers = min(processes or os.cpu_count() or 1, len(chunks))
+    runner = CaseRunner(config)
     if workers <= 1:
-        runner = CaseRunner(config)
         for chunk in chunks:
             yield task(runner, chunk)
         return
-    # Forked, so each worker starts with the modules and the policy already loaded.
+    runner.warm_up()
+    # Forked, so each worker starts with the modules, the policy, the templates and the
+    # holidays already loaded (the runner is inherited, not sent).
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("fork"),
-        initializer=_start_worker,
-        initargs=(config,),
+        initializer=_adopt_runner,
+        initargs=(runner,),
     ) as pool:
         yield from pool.map(_run_in_worker, [task] * len(chunks), chunks)
 

@@ -31,10 +31,10 @@ from engine.run import (
     run_chunks,
     write_outcome,
 )
-from service.cases import CaseError, CaseIn, EventIn, check_category, check_unit
+from service.case_input import CaseError, CaseIn, EventIn, check_category, check_unit
 from service.configuration import configured_force, configured_policy
+from service.scenario import ScenarioError, checked_scenario, load_scenario
 from service.settings import Settings
-from service.simulate import ScenarioError, checked_scenario, load_scenario
 from standards.clock import to_utc_iso
 from standards.contact import ContactProfile
 from standards.datafile import DataFileError
