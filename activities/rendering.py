@@ -461,8 +461,11 @@ class MessageRenderer:
         text = self._render_sms_text(name, context)
         omitted: list[str] = []
         if sms_segments(text) > MAX_SMS_SEGMENTS:
-            context = _folded(context)
-            text = self._render_sms_text(name, context)
+            folded = _folded(context)
+            # Nothing to fold (the usual case) renders the same text again: skip it.
+            if folded != context:
+                context = folded
+                text = self._render_sms_text(name, context)
         for field in _omission_order(context):
             if sms_segments(text) <= MAX_SMS_SEGMENTS:
                 break
