@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from json.encoder import encode_basestring_ascii
 from multiprocessing import get_context
 from pathlib import Path
@@ -69,13 +69,36 @@ class CaseInput:
 
 # A sort key and an item already encoded for the output.
 Encoded = tuple[tuple[Any, ...], str]
+# An item already encoded for the output, led by its sort key written so that the texts
+# sort as the keys would (`keyed`): plain strings, so they cross from a worker and sort
+# in a fraction of the time tuples of instants take.
+Keyed = str
+
+_FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_SEQ_DIGITS = 9
+
+
+def keyed(at: datetime, reference: str, seq: int, text: str) -> Keyed:
+    """`text` led by its key (instant, case, then as written); `unkeyed` takes it off.
+
+    The instant as microseconds since year 1, in 18 digits (every datetime fits), the
+    reference ended by NUL (never in a reference; less than any character, so a shorter
+    reference sorts first as it does in a tuple), and the sequence in nine digits."""
+    micros = (at - _FIRST_INSTANT) // _MICROSECOND
+    assert 0 <= seq < 10**_SEQ_DIGITS and "\0" not in reference
+    return f"{micros:018d}{reference}\0{seq:0{_SEQ_DIGITS}d}{text}"
+
+
+def unkeyed(item: Keyed) -> str:
+    return item[item.index("\0") + 1 + _SEQ_DIGITS :]
 
 
 @dataclass
 class CaseResult:
     case: str
-    messages: list[Encoded]
-    alerts: list[Encoded]
+    messages: list[Keyed]
+    alerts: list[Keyed]
     refusals: list[Encoded]
 
 
@@ -208,7 +231,7 @@ def _fields_text(fields: list[tuple[str, str]]) -> str:
 def encode(run: CaseRun) -> CaseResult:
     reference = run.book.facts.reference
     quoted = _text(reference)
-    messages: list[Encoded] = []
+    messages: list[Keyed] = []
     for row in run.outbox.rows.values():
         created = row.created_at.astimezone(UTC)
         fields = [
@@ -222,8 +245,8 @@ def encode(run: CaseRun) -> CaseResult:
         ]
         if row.error:
             fields.append(("error", _text(row.error)))
-        messages.append(((created, reference, row.seq), _fields_text(fields)))
-    alerts: list[Encoded] = []
+        messages.append(keyed(created, reference, row.seq, _fields_text(fields)))
+    alerts: list[Keyed] = []
     for alert in run.alerts:
         at = alert.at.astimezone(UTC)
         fields = [
@@ -232,7 +255,7 @@ def encode(run: CaseRun) -> CaseResult:
             ("standard", _text(alert.standard)),
             ("kind", _text(alert.kind.value)),
         ]
-        alerts.append(((at, reference, alert.seq), _fields_text(fields)))
+        alerts.append(keyed(at, reference, alert.seq, _fields_text(fields)))
     refusals: list[Encoded] = [
         (
             (refusal.index,),
@@ -325,35 +348,27 @@ def write_outcome(
 ) -> None:
     """Write the outcome exactly as `json.dumps(outcome, indent=2)` and a newline would."""
     cases: list[str] = []
-    messages: list[Encoded] = []
-    alerts: list[Encoded] = []
+    messages: list[Keyed] = []
+    alerts: list[Keyed] = []
     refusals: list[Encoded] = list(late_refusals)
     for result in results:
         cases.append(result.case)
         messages += result.messages
         alerts += result.alerts
         refusals += result.refusals
-    messages.sort(key=lambda m: m[0])
-    alerts.sort(key=lambda a: a[0])
+    messages.sort()
+    alerts.sort()
     refusals.sort(key=lambda r: r[0])
     sections = [
         ("cases", cases),
-        ("messages", [text for _, text in messages]),
-        ("alerts", [text for _, text in alerts]),
+        ("messages", [unkeyed(item) for item in messages]),
+        ("alerts", [unkeyed(item) for item in alerts]),
     ]
     if refusals:
         sections.append(("rejected_events", [text for _, text in refusals]))
     out.write("{\n")
     for number, (name, items) in enumerate(sections):
         out.write(f'  "{name}": ')
-        if not items:
-            out.write("[]")
-        else:
-            out.write("[\n")
-            for position, text in enumerate(items):
-                if position:
-                    out.write(",\n")
-                out.write(text)
-            out.write("\n  ]")
+        out.write("[\n" + ",\n".join(items) + "\n  ]" if items else "[]")
         out.write(",\n" if number < len(sections) - 1 else "\n")
     out.write("}\n")
