@@ -466,7 +466,9 @@ class MessageRenderer:
             if folded != context:
                 context = folded
                 text = self._render_sms_text(name, context)
-        for field in _omission_order(context):
+        # A message that fits leaves nothing out (its order of omission is not needed).
+        fits = sms_segments(text) <= MAX_SMS_SEGMENTS
+        for field in () if fits else _omission_order(context):
             if sms_segments(text) <= MAX_SMS_SEGMENTS:
                 break
             blank: dict[str, Any] = {field: "" if field == "victim_name" else None}

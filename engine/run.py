@@ -287,8 +287,14 @@ def _adopt_runner(runner: CaseRunner) -> None:
     _runner = runner
 
 
-def _run_in_worker(task: Callable[[CaseRunner, Chunk], Result], chunk: Chunk) -> Result:
+# The chunks of the run under way: workers are forked once they are set, so they read
+# them from memory, and only each chunk's number and result cross between processes.
+_chunks: list[Any] = []
+
+
+def _run_in_worker(task: Callable[[CaseRunner, Chunk], Result], number: int) -> Result:
     assert _runner is not None
+    chunk: Chunk = _chunks[number]
     return task(_runner, chunk)
 
 
@@ -309,6 +315,8 @@ def run_chunks(
     runner.warm_up()
     # What is loaded by now lives as long as the run: the collector need not scan it again
     # (and the forked workers share it rather than copying the pages it would touch).
+    global _chunks
+    _chunks = chunks
     gc.freeze()
     try:
         # Forked, so each worker starts with the modules, the policy, the templates and
@@ -319,9 +327,10 @@ def run_chunks(
             initializer=_adopt_runner,
             initargs=(runner,),
         ) as pool:
-            yield from pool.map(_run_in_worker, [task] * len(chunks), chunks)
+            yield from pool.map(_run_in_worker, [task] * len(chunks), range(len(chunks)))
     finally:
         gc.unfreeze()
+        _chunks = []
 
 
 def _run_cases(runner: CaseRunner, chunk: tuple[list[CaseInput], datetime]) -> list[CaseResult]:

@@ -12,6 +12,7 @@ as the Temporal engine does.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -220,6 +221,17 @@ def simulate_in_process(
 ) -> None:
     """Run a scenario (YAML or JSON text) on the in-process engine; write its JSON to `out`."""
     raw = load_scenario(text, origin)
+    # The scenario lives to the end: the collector need not scan its many objects again.
+    gc.freeze()
+    try:
+        _simulate(raw, origin, settings, out, processes)
+    finally:
+        gc.unfreeze()
+
+
+def _simulate(
+    raw: dict[str, Any], origin: str, settings: Settings, out: IO[str], processes: int | None
+) -> None:
     try:
         frame = ScenarioFrame.model_validate(raw)
     except ValidationError:

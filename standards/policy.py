@@ -107,6 +107,10 @@ class Policy:
     # Look-ups used by the case workflow; all pure.
 
     def standard(self, standard_id: str) -> StandardRule:
+        rule: StandardRule = self._looked_up(("standard", standard_id), self._standard)
+        return rule
+
+    def _standard(self, standard_id: str) -> StandardRule:
         for rule in self.standards:
             if rule.id == standard_id:
                 return rule
