@@ -19,13 +19,22 @@ class ScenarioError(ValueError):
     """A scenario that cannot be run; the message names the field at fault."""
 
 
-class Scenario(BaseModel):
+class ScenarioFrame(BaseModel):
+    """A scenario with its cases and events not yet checked one by one."""
+
     model_config = ConfigDict(extra="forbid")
 
     policy: str | None = None
+    cases: list[Any]
+    events: list[Any] = []
+    until: AwareDatetime
+
+
+class Scenario(ScenarioFrame):
+    """A scenario with every case and event checked."""
+
     cases: list[CaseIn]
     events: list[EventIn] = []
-    until: AwareDatetime
 
 
 # libyaml's parser where it is installed: the same documents, read several times faster.

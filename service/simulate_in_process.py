@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from engine.delivery import MessageSetting, Victim
 from engine.driver import PostedEvent
@@ -34,7 +34,9 @@ from engine.run import (
 )
 from service.case_input import CaseError, CaseIn, EventIn, check_category, check_unit
 from service.configuration import configured_force, configured_policy
-from service.scenario import ScenarioError, checked_scenario, load_scenario
+
+# ScenarioFrame: the cases are not checked here, each worker checks its own (`check_and_run`).
+from service.scenario import ScenarioError, ScenarioFrame, checked_scenario, load_scenario
 from service.settings import Settings
 from standards.clock import to_utc_iso
 from standards.contact import ContactProfile
@@ -43,18 +45,6 @@ from standards.force import Force
 from standards.policy import Policy
 
 LATE = "after until: the simulation clock stops first"
-
-
-class ScenarioFrame(BaseModel):
-    """A scenario with its cases and events not yet checked one by one."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    policy: str | None = None
-    # Not copied here: each worker checks its own (`check_and_run`).
-    cases: list[Any]
-    events: list[Any] = []
-    until: AwareDatetime
 
 
 def engine_config(settings: Settings, policy: Policy, force: Force) -> EngineConfig:
