@@ -32,6 +32,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -341,12 +342,13 @@ def _forbidden_words_in(text: str) -> list[str]:
     return sorted({word.lower() for word in _WORD.findall(text)} & DISCREET_FORBIDDEN_WORDS)
 
 
+@lru_cache(maxsize=1024)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+
+
 def _terms_named_in(text: str, terms: Iterable[str]) -> list[str]:
-    return [
-        term
-        for term in terms
-        if term.strip() and re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.IGNORECASE)
-    ]
+    return [term for term in terms if term.strip() and _term_pattern(term).search(text)]
 
 
 def discreet_problems(text: str, revealing_terms: Iterable[str] = ()) -> list[str]:
@@ -399,6 +401,9 @@ class MessageRenderer:
         `with_html=False` leaves an email's HTML out: for rehearsals, which render many
         messages in one short run and only read their text."""
         self._with_html = with_html
+        # Without reloading, a template once loaded is kept here, with its globals in one
+        # plain dict: Jinja keeps them in a ChainMap, which every render copies slowly.
+        self._loaded: dict[str, jinja2.Template] | None = None if reload_templates else {}
         self._environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(template_dir),
             auto_reload=reload_templates,
@@ -456,9 +461,14 @@ class MessageRenderer:
         text = self._render_sms_text(name, context)
         omitted: list[str] = []
         if sms_segments(text) > MAX_SMS_SEGMENTS:
-            context = _folded(context)
-            text = self._render_sms_text(name, context)
-        for field in _omission_order(context):
+            folded = _folded(context)
+            # Nothing to fold (the usual case) renders the same text again: skip it.
+            if folded != context:
+                context = folded
+                text = self._render_sms_text(name, context)
+        # A message that fits leaves nothing out (its order of omission is not needed).
+        fits = sms_segments(text) <= MAX_SMS_SEGMENTS
+        for field in () if fits else _omission_order(context):
             if sms_segments(text) <= MAX_SMS_SEGMENTS:
                 break
             blank: dict[str, Any] = {field: "" if field == "victim_name" else None}
@@ -501,12 +511,22 @@ class MessageRenderer:
         return self._run(name, lambda: layout.render(subject=subject, paragraphs=paragraphs))
 
     def _load(self, name: str) -> jinja2.Template:
+        if self._loaded is not None and (kept := self._loaded.get(name)) is not None:
+            return kept
         try:
-            return self._environment.get_template(name)
+            template = self._environment.get_template(name)
         except jinja2.TemplateNotFound as error:
             raise TemplateError(f"{name}: no such template") from error
         except jinja2.TemplateError as error:
             raise TemplateError(f"{name}: {error}") from error
+        if self._loaded is not None:
+            template.globals = dict(template.globals)
+            self._loaded[name] = template
+        return template
+
+    def load(self, name: str) -> jinja2.Template:
+        """The template at `name`, compiled (and kept, without reloading)."""
+        return self._load(name)
 
     @staticmethod
     def _run(name: str, render: Callable[[], str]) -> str:

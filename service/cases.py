@@ -9,21 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime
+from typing import Any
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError, to_jsonable_python
+from pydantic_core import to_jsonable_python
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,21 +21,31 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from service.contacts import normalise_email, normalise_phone, parse_safe_hours
+# The input models and checks live in service.case_input; their names stay importable here.
+from service.case_input import FRIENDLY_ERRORS as FRIENDLY_ERRORS
+from service.case_input import CaseError as CaseError
+from service.case_input import CaseIn as CaseIn
+from service.case_input import ChannelName as ChannelName
+from service.case_input import EventId as EventId
+from service.case_input import EventIn as EventIn
+from service.case_input import Reference as Reference
+from service.case_input import VictimIn as VictimIn
+from service.case_input import check_category as check_category
+from service.case_input import check_unit as check_unit
+from service.case_input import describe_validation_error as describe_validation_error
 from service.metrics import CASES_OPENED
 from standards.case import (
     CASE_FINISHED,
     STORED_DETAILS,
     CaseEvent,
     CaseFacts,
-    EventType,
     in_the_future,
     not_running,
     unaccepted_detail,
 )
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
-from standards.force import Force, Unit, UnknownUnit
-from standards.policy import Policy, dotted_location
+from standards.force import Force
+from standards.policy import Policy
 from standards.schedules import opening
 from storage import models
 from storage.enums import CaseStatus
@@ -57,152 +56,6 @@ from workflows.contracts import (
     EventReceipt,
     case_workflow_id,
 )
-
-
-def _says_what_is_accepted(accepted: str) -> WrapValidator:
-    """Replace pydantic's "should match pattern '^...$'" with what a caller may send; the
-    pattern itself stays in the JSON schema."""
-
-    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            return handler(value)
-        except ValidationError as error:
-            if any(e["type"] == "string_pattern_mismatch" for e in error.errors()):
-                raise PydanticCustomError("format", accepted) from error
-            raise
-
-    return WrapValidator(validate)
-
-
-Reference = Annotated[
-    str,
-    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{2,31}$"),
-    _says_what_is_accepted(
-        "a crime reference is 3 to 32 letters, digits and / _ . - starting with a letter or "
-        "digit, e.g. 01/123456/26"
-    ),
-]
-EventId = Annotated[
-    str,
-    Field(pattern=rf"^[A-Za-z0-9][A-Za-z0-9/_.:-]{{0,{models.EVENT_ID_LENGTH - 1}}}$"),
-    _says_what_is_accepted(
-        f"an event id is 1 to {models.EVENT_ID_LENGTH} letters, digits and / _ . : - "
-        "starting with a letter or digit, e.g. crs-000123"
-    ),
-]
-ChannelName = Literal["sms", "email"]
-
-
-FRIENDLY_ERRORS = {
-    "timezone_aware": "a naive date-time is not accepted: give an ISO 8601 instant with "
-    "an offset, e.g. 2026-03-27T17:30:00+00:00",
-    "extra_forbidden": "is not a field here (check the spelling)",
-}
-
-
-def describe_validation_error(error: ValidationError) -> list[str]:
-    """One line per problem: the dotted field path, then what was wrong and what is accepted."""
-    lines = []
-    for problem in error.errors():
-        path = dotted_location(tuple(problem["loc"]))
-        message = FRIENDLY_ERRORS.get(problem["type"], problem["msg"])
-        lines.append(f"{path or '(input)'}: {message}")
-    return lines
-
-
-class CaseError(ValueError):
-    """A request about a case that was refused; nothing was changed."""
-
-
-class VictimIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    email: str | None = None
-    phone: str | None = None
-    preferred_channel: ChannelName = "email"
-    allowed_channels: list[ChannelName] | None = None
-    safe_hours: str | None = None
-    discreet: bool | None = None
-    do_not_contact: bool = False
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_email(value)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_phone(value)
-
-    @field_validator("safe_hours")
-    @classmethod
-    def _safe_hours(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_safe_hours(value)
-        return value
-
-    @model_validator(mode="after")
-    def _reachable(self) -> VictimIn:
-        channels = self.allowed_channels or [self.preferred_channel]
-        if self.preferred_channel not in channels:
-            raise ValueError(
-                f"preferred_channel {self.preferred_channel} is not in allowed_channels {channels}"
-            )
-        if self.preferred_channel == "sms" and not self.phone:
-            raise ValueError("preferred_channel is sms but no phone number was given")
-        if self.preferred_channel == "email" and not self.email:
-            raise ValueError("preferred_channel is email but no email address was given")
-        return self
-
-    def safe_hours_window(self) -> tuple[time | None, time | None]:
-        if self.safe_hours is None:
-            return None, None
-        return parse_safe_hours(self.safe_hours)
-
-
-class CaseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reference: Reference
-    category: str
-    reported_at: AwareDatetime
-    # The unit by id or display name, any case; open_case keeps the force's canonical id.
-    borough: Annotated[str, Field(min_length=1, max_length=64)]
-    vulnerable: bool = False
-    victim: VictimIn
-
-
-class EventIn(BaseModel):
-    """An event from the crime recording system or a VFU, as it arrives."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reference: Reference
-    type: EventType
-    at: AwareDatetime
-    standard: str | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
-    # Who recorded it; kept in the database with the event, never sent to the workflow.
-    actor: Annotated[str, Field(min_length=1, max_length=models.ACTOR_LENGTH)] = (
-        "crime recording system"
-    )
-    # The caller's idempotency key: the same event posted again with it acts once.
-    event_id: EventId | None = None
-
-
-def check_category(policy: Policy, category: str) -> None:
-    if category not in policy.categories:
-        raise CaseError(f"unknown category {category!r}; accepted: {', '.join(policy.categories)}")
-
-
-def check_unit(force: Force, borough: str) -> Unit:
-    """The force's unit named by `borough` (id or name, any case), or a CaseError."""
-    try:
-        return force.resolve_unit(borough)
-    except UnknownUnit as error:
-        raise CaseError(str(error)) from error
 
 
 def case_record(case: CaseIn, policy: Policy, nation: Nation | None = None) -> models.Case:

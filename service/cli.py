@@ -466,7 +466,7 @@ def simulate(
         )
     text = scenario.read_text(encoding="utf-8")
     if engine == SimulationEngine.IN_PROCESS:
-        from service.simulate import ScenarioError
+        from service.scenario import ScenarioError
         from service.simulate_in_process import simulate_in_process
 
         try:

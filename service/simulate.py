@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -21,8 +20,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -34,12 +31,20 @@ from service.cases import (
     EventIn,
     check_category,
     check_unit,
-    describe_validation_error,
     open_case,
     post_event,
     view_case,
 )
 from service.configuration import configured_force, configured_policy
+
+# Reading and checking a scenario lives in service.scenario; the names stay importable here.
+from service.scenario import YAML_LOADER as YAML_LOADER
+from service.scenario import Scenario as Scenario
+from service.scenario import ScenarioError as ScenarioError
+from service.scenario import checked_scenario as checked_scenario
+from service.scenario import is_json as is_json
+from service.scenario import load_scenario as load_scenario
+from service.scenario import parse_scenario as parse_scenario
 from service.servers import time_skipping_server
 from service.settings import Settings
 from service.temporal import register_search_attributes
@@ -49,72 +54,6 @@ from standards.policy import Policy
 from storage import models
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from workflows.contracts import CaseView
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be run; the message names the field at fault."""
-
-
-class Scenario(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    policy: str | None = None
-    cases: list[CaseIn]
-    events: list[EventIn] = []
-    until: AwareDatetime
-
-
-# libyaml's parser where it is installed: the same documents, read several times faster.
-YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def is_json(text: str, origin: str) -> bool:
-    """A scenario is JSON if its file says so, or if it starts as a JSON object does."""
-    return origin.endswith(".json") or text.lstrip()[:1] == "{"
-
-
-def load_scenario(text: str, origin: str = "scenario") -> dict[str, Any]:
-    """A scenario's mapping from YAML or JSON (JSON reads fastest: a force's year is large)."""
-    try:
-        raw = json.loads(text) if is_json(text, origin) else yaml.load(text, Loader=YAML_LOADER)
-    except json.JSONDecodeError as error:
-        raise ScenarioError(f"{origin}: not valid JSON: {error}") from error
-    except yaml.YAMLError as error:
-        raise ScenarioError(f"{origin}: not valid YAML: {error}") from error
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{origin}: expected a mapping with cases, events and until")
-    return raw
-
-
-def parse_scenario(text: str, origin: str = "scenario") -> Scenario:
-    return checked_scenario(load_scenario(text, origin), origin)
-
-
-def checked_scenario(raw: dict[str, Any], origin: str = "scenario") -> Scenario:
-    """The scenario, or a ScenarioError naming every field at fault."""
-    try:
-        scenario = Scenario.model_validate(raw)
-    except ValidationError as error:
-        problems = describe_validation_error(error)
-        raise ScenarioError(f"{origin}: invalid scenario\n" + "\n".join(problems)) from error
-    references = [case.reference for case in scenario.cases]
-    seen: set[str] = set()
-    for index, reference in enumerate(references):
-        if reference in seen:
-            raise ScenarioError(f"{origin}: cases[{index}].reference: duplicate case {reference}")
-        seen.add(reference)
-    for index, case in enumerate(scenario.cases):
-        if case.reported_at > scenario.until:
-            raise ScenarioError(
-                f"{origin}: cases[{index}].reported_at: after until "
-                f"({scenario.until.isoformat()}), when the clock stops"
-            )
-    for index, event in enumerate(scenario.events):
-        if event.reference not in seen:
-            raise ScenarioError(
-                f"{origin}: events[{index}].reference: no case {event.reference} in this scenario"
-            )
-    return scenario
 
 
 @dataclass

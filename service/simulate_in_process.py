@@ -12,11 +12,12 @@ as the Temporal engine does.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from engine.delivery import MessageSetting, Victim
 from engine.driver import PostedEvent
@@ -31,10 +32,12 @@ from engine.run import (
     run_chunks,
     write_outcome,
 )
-from service.cases import CaseError, CaseIn, EventIn, check_category, check_unit
+from service.case_input import CaseError, CaseIn, EventIn, check_category, check_unit
 from service.configuration import configured_force, configured_policy
+
+# ScenarioFrame: the cases are not checked here, each worker checks its own (`check_and_run`).
+from service.scenario import ScenarioError, ScenarioFrame, checked_scenario, load_scenario
 from service.settings import Settings
-from service.simulate import ScenarioError, checked_scenario, load_scenario
 from standards.clock import to_utc_iso
 from standards.contact import ContactProfile
 from standards.datafile import DataFileError
@@ -42,18 +45,6 @@ from standards.force import Force
 from standards.policy import Policy
 
 LATE = "after until: the simulation clock stops first"
-
-
-class ScenarioFrame(BaseModel):
-    """A scenario with its cases and events not yet checked one by one."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    policy: str | None = None
-    # Not copied here: each worker checks its own (`check_and_run`).
-    cases: list[Any]
-    events: list[Any] = []
-    until: AwareDatetime
 
 
 def engine_config(settings: Settings, policy: Policy, force: Force) -> EngineConfig:
@@ -220,6 +211,17 @@ def simulate_in_process(
 ) -> None:
     """Run a scenario (YAML or JSON text) on the in-process engine; write its JSON to `out`."""
     raw = load_scenario(text, origin)
+    # The scenario lives to the end: the collector need not scan its many objects again.
+    gc.freeze()
+    try:
+        _simulate(raw, origin, settings, out, processes)
+    finally:
+        gc.unfreeze()
+
+
+def _simulate(
+    raw: dict[str, Any], origin: str, settings: Settings, out: IO[str], processes: int | None
+) -> None:
     try:
         frame = ScenarioFrame.model_validate(raw)
     except ValidationError:

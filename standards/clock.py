@@ -63,6 +63,8 @@ class NaiveDatetimeError(ValueError):
 
 def require_aware(value: datetime, field: str = "datetime") -> datetime:
     """Return `value` as a UTC datetime, refusing naive input rather than guessing a zone."""
+    if value.tzinfo is UTC:
+        return value  # what astimezone(UTC) gives back, without the two calls
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetimeError(field, value)
     return value.astimezone(UTC)

@@ -5,11 +5,11 @@ policy it started under in its own state; pydantic validates them at load time.
 """
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
@@ -107,6 +107,10 @@ class Policy:
     # Look-ups used by the case workflow; all pure.
 
     def standard(self, standard_id: str) -> StandardRule:
+        rule: StandardRule = self._looked_up(("standard", standard_id), self._standard)
+        return rule
+
+    def _standard(self, standard_id: str) -> StandardRule:
         for rule in self.standards:
             if rule.id == standard_id:
                 return rule
@@ -119,12 +123,32 @@ class Policy:
         return any(s == category or category in self.groups.get(s, []) for s in selectors)
 
     def standards_for(self, category: str) -> list[StandardRule]:
-        return [rule for rule in self.standards if self.covers(rule.applies_to, category)]
+        return list(self._looked_up(("standards_for", category), self._standards_for))
 
     def started_by(self, trigger: Trigger, category: str) -> list[StandardRule]:
-        return [rule for rule in self.standards_for(category) if trigger in rule.starts_on]
+        return list(self._looked_up(("started_by", trigger, category), self._started_by))
 
     def message_for(self, trigger: Trigger, category: str) -> str | None:
+        key = ("message_for", trigger, category)
+        template: str | None = self._looked_up(key, self._message_for)
+        return template
+
+    def _looked_up(self, key: tuple[str, ...], find: Callable[..., Any]) -> Any:
+        """A look-up's answer, worked out once per policy (a policy never changes; a
+        rehearsal asks the same few questions for every case). Kept beside the fields, so
+        equality, copies for workflows and `asdict` are unchanged."""
+        answers: dict[tuple[str, ...], Any] = self.__dict__.setdefault("_answers", {})
+        if key not in answers:
+            answers[key] = find(*key[1:])
+        return answers[key]
+
+    def _standards_for(self, category: str) -> tuple[StandardRule, ...]:
+        return tuple(rule for rule in self.standards if self.covers(rule.applies_to, category))
+
+    def _started_by(self, trigger: Trigger, category: str) -> tuple[StandardRule, ...]:
+        return tuple(rule for rule in self.standards_for(category) if trigger in rule.starts_on)
+
+    def _message_for(self, trigger: Trigger, category: str) -> str | None:
         for rule in self.messages:
             if rule.on == trigger and self.covers(rule.applies_to, category):
                 return rule.template

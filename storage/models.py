@@ -40,9 +40,28 @@ from storage.enums import (
     StaffRole,
     TransitionEvent,
 )
+from storage.limits import (
+    ACTOR_LENGTH,
+    CODE_LENGTH,
+    E164_LENGTH,
+    EMAIL_LENGTH,
+    EVENT_ID_LENGTH,
+    OBLIGATION_KEY_LENGTH,
+    REFERENCE_LENGTH,
+    VOCABULARY_LENGTH,
+)
 from storage.types import UTCDateTime
 
 __all__ = [
+    # Re-exported: the column widths are read as models.<NAME> too.
+    "ACTOR_LENGTH",
+    "CODE_LENGTH",
+    "E164_LENGTH",
+    "EMAIL_LENGTH",
+    "EVENT_ID_LENGTH",
+    "OBLIGATION_KEY_LENGTH",
+    "REFERENCE_LENGTH",
+    "VOCABULARY_LENGTH",
     "Alert",
     "ApiAuditRecord",
     "ApiToken",
@@ -57,16 +76,6 @@ __all__ = [
     "StaffUserRecord",
     "Victim",
 ]
-
-# Column widths shared by several tables, so a denormalised copy always fits.
-REFERENCE_LENGTH = 32
-CODE_LENGTH = 64
-OBLIGATION_KEY_LENGTH = 128
-VOCABULARY_LENGTH = 32
-EMAIL_LENGTH = 320
-E164_LENGTH = 16
-EVENT_ID_LENGTH = 64
-ACTOR_LENGTH = 200
 
 
 def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:

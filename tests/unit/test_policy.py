@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,19 @@ def test_an_on_time_target_outside_0_to_100_or_not_a_number_is_refused(value: st
 def test_a_misspelt_target_is_refused_rather_than_ignored() -> None:
     message = broken("on_time_target_percent = 95", "on_time_target = 95")
     assert "on_time_target" in message and "standards[0]" in message
+
+
+def test_a_policy_answers_a_look_up_asked_again_as_it_did_first_and_stays_equal() -> None:
+    policy = parse_policy(SOURCE)
+    fresh = parse_policy(SOURCE)
+    first = policy.started_by(Trigger.CASE_OPENED, "domestic_abuse")
+    first.clear()  # a caller changing the list it was given changes nothing kept
+    again = policy.started_by(Trigger.CASE_OPENED, "domestic_abuse")
+    assert [r.id for r in again] == ["acknowledgement", "victim_update", "dv_contact"]
+    assert policy.standard("dv_contact") is policy.standard("dv_contact")
+    assert policy.message_for(Trigger.OFFICER_ASSIGNED, "burglary") == "officer_assigned"
+    with pytest.raises(KeyError):
+        policy.standard("no_such_standard")
+    # The answers kept do not make it a different policy, nor show in its fields.
+    assert policy == fresh
+    assert asdict(policy) == asdict(fresh)
