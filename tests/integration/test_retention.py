@@ -22,11 +22,9 @@ from service.backends import default_backends
 from service.retention import RETENTION_TIME_ZONE, ensure_retention_schedule
 from service.settings import Settings
 from standards.case import CaseStatus
-from standards.force import load_force
-from standards.policy import load_policy, policy_path
 from storage import models, victim_models
-from tests.report_history import POLICIES
 from tests.support.api import temporal_dev_server
+from tests.support.reports import demo_config
 from worker import WorkerParts, build_worker
 from workflows.retention import (
     RETENTION_SCHEDULE_ID,
@@ -48,9 +46,7 @@ async def temporal() -> AsyncIterator[WorkflowEnvironment]:
 
 
 def _two_years_of_history(engine: Engine, sessions: sessionmaker[Session]) -> None:
-    policy = load_policy(policy_path(POLICIES, "met-pledge"))
-    force = load_force(POLICIES / "met.force.toml")
-    generate(engine, policy, force=force, cases=400, start=REPORT_START, days=880, seed=3, now=NOW)
+    generate(engine, demo_config(), cases=400, start=REPORT_START, days=880, seed=3, now=NOW)
     # A message to every victim, as the acknowledgement would have been.
     with sessions.begin() as session:
         for case_id, email in session.execute(select(models.Victim.case_id, models.Victim.email)):
