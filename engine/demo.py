@@ -119,6 +119,13 @@ def reference_of(case_id: int, reported_at: datetime) -> str:
     )
 
 
+def to_the_second(instant: datetime) -> datetime:
+    """Events as a force's systems record them: to the second. (Instants between whole
+    seconds would also meet SQLite's rounding of julianday() differences in the report's
+    times to meet, a few microseconds off at half a second.)"""
+    return instant.replace(microsecond=0)
+
+
 def demo_categories(policy: Policy) -> list[tuple[str, int]]:
     """The generated year's mix of categories, limited to those the policy knows."""
     categories = [(name, weight) for name, weight in CATEGORIES if name in policy.categories]
@@ -152,6 +159,8 @@ def generated_cases(
         generated = case_history(
             rng, number, reference_of(number, reported), reported, until, categories, units
         )
+        for event in generated.events:
+            event.at = to_the_second(event.at)
         yield DemoCaseInput(generated, do_not_contact=rng.random() < DO_NOT_CONTACT_SHARE)
 
 
@@ -219,7 +228,8 @@ def explanations(run: CaseRun, until: datetime, rng: random.Random) -> list[Post
     for obligation in run.book.state.obligations:
         if obligation.breached_at is None or rng.random() >= EXPLAINED_SHARE:
             continue
-        at = obligation.breached_at + timedelta(hours=rng.uniform(*EXPLAINED_AFTER_HOURS))
+        after = timedelta(hours=rng.uniform(*EXPLAINED_AFTER_HOURS))
+        at = to_the_second(obligation.breached_at + after)
         reason = rng.choice(list(BreachReason))
         if at > until:
             continue

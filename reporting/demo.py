@@ -52,16 +52,18 @@ class DemoCounts:
     messages: int = 0
     alerts: int = 0
     events: int = 0
-    # Obligations by state, and by (standard, state): what the engine produced.
+    # The engine's obligations by state, and those whose deadline came by `now` by
+    # (standard, state): what `pledge report` as of `now` counts as due (less cancelled).
     states: dict[str, int] = field(default_factory=dict)
-    by_standard: dict[tuple[str, str], int] = field(default_factory=dict)
+    due: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class _Writer:
     """Numbers each case's rows after the tables' current maximum ids and writes them."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, now: datetime) -> None:
         self.engine = engine
+        self.now = now
         self.tables = DemoTables.for_dialect(engine.dialect)
         with engine.begin() as connection:
             self.next_id = {
@@ -69,7 +71,8 @@ class _Writer:
             }
         self.rows: dict[str, list[Bound]] = {}
         self.counts = DemoCounts()
-        self.by_standard: Counter[tuple[str, str]] = Counter()
+        self.states: Counter[str] = Counter()
+        self.due: Counter[tuple[str, str]] = Counter()
         self.first_due: datetime | None = None
         self.last_due: datetime | None = None
 
@@ -103,7 +106,9 @@ class _Writer:
                 (self._id(bulk), case_id, *child) for child in children
             )
         for standard, state, due in demo.outcomes:
-            self.by_standard[(standard, state)] += 1
+            self.states[state] += 1
+            if due <= self.now:
+                self.due[(standard, state)] += 1
             self.first_due = due if self.first_due is None else min(self.first_due, due)
             self.last_due = due if self.last_due is None else max(self.last_due, due)
         return case_id
@@ -130,11 +135,8 @@ class _Writer:
             if self.first_due is not None and self.last_due is not None:
                 # The report reads the summaries, so summarise what was just written.
                 rebuild_report_summary(connection, self.first_due, self.last_due)
-        states: Counter[str] = Counter()
-        for (_, state), count in self.by_standard.items():
-            states[state] += count
-        self.counts.states = dict(states)
-        self.counts.by_standard = dict(self.by_standard)
+        self.counts.states = dict(self.states)
+        self.counts.due = dict(self.due)
         return self.counts
 
 
@@ -178,7 +180,7 @@ def generate(
     if end <= start:
         raise ValueError(f"the demo's period starts at {start.isoformat()}, after now")
     rng = random.Random(seed)
-    writer = _Writer(engine)
+    writer = _Writer(engine, now)
     dialect = dialect_name(engine.dialect)
     instants = report_instants(start, end, cases, rng)
     first_case = writer.next_id[writer.tables.case.table.name]
