@@ -25,14 +25,8 @@ from typing import Final
 
 from sqlalchemy import Connection, Engine, Table, func, select, text
 
-from engine.demo import (
-    Bound,
-    DemoCase,
-    DemoTables,
-    generated_cases,
-    report_instants,
-    run_demo_cases,
-)
+from engine.demo import generated_cases, report_instants, run_demo_cases
+from engine.demo_rows import Bound, DemoCase, DemoTables
 from engine.run import EngineConfig
 from storage.bulk import BulkTable, dialect_name
 from storage.summary import rebuild_report_summary

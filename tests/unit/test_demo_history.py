@@ -6,27 +6,28 @@ import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table
 
 from engine.delivery import MessageSetting
 from engine.demo import (
     DemoCaseInput,
     DemoRunner,
-    DemoTables,
     demo_categories,
     explanations,
     generated_cases,
     posted_events,
     report_instants,
 )
+from engine.demo_rows import DemoTables
 from engine.run import EngineConfig
 from engine.year import YEAR_END, YEAR_START, case_history, generated_year
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
 from storage import models
-from storage.bulk import BulkTable
+from storage.bulk import BulkTable, dialect_named
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy(policy_path(ROOT / "policies", "met-pledge"))
@@ -162,7 +163,7 @@ def test_alerts_keep_the_books_detail_and_deadline() -> None:
 
 
 def test_bulk_values_are_bound_as_the_models_write_them() -> None:
-    table = models.CaseEventRecord.__table__
+    table = cast(Table, models.CaseEventRecord.__table__)
     at = datetime(2025, 3, 30, 1, 30, tzinfo=UTC) + timedelta(hours=1)
     row = {
         "event_id": None,
@@ -173,19 +174,19 @@ def test_bulk_values_are_bound_as_the_models_write_them() -> None:
         "standard": None,
         "details": {"reason": "done"},
     }
-    on_sqlite = BulkTable(table, sqlite.dialect(), ("id", "case_id"))  # type: ignore[arg-type]
+    on_sqlite = BulkTable(table, dialect_named(SQLITE), ("id", "case_id"))
     assert on_sqlite.columns[:2] == ("event_id", "type")
     assert on_sqlite.statement.startswith("INSERT INTO case_events (id, case_id, event_id")
     values = dict(zip(on_sqlite.columns, on_sqlite.values(row), strict=True))
     assert values["at"] == "2025-03-30 02:30:00.000000"
     assert values["details"] == '{"reason": "done"}'
-    on_postgres = BulkTable(table, postgresql.psycopg.dialect(), ("id", "case_id"))  # type: ignore[arg-type]
+    on_postgres = BulkTable(table, dialect_named("postgresql+psycopg"), ("id", "case_id"))
     assert "%s" in on_postgres.statement
     assert dict(zip(on_postgres.columns, on_postgres.values(row), strict=True))["at"] == at
 
 
 def test_the_demo_writes_parents_before_children() -> None:
-    names = [bulk.table.name for bulk in DemoTables.for_dialect(sqlite.dialect()).in_order()]
+    names = [bulk.table.name for bulk in DemoTables.for_dialect(dialect_named(SQLITE)).in_order()]
     assert names.index("cases") < names.index("victims") < names.index("obligations")
     assert names.index("obligations") < names.index("obligation_transitions")
     assert names[-1] == "case_events"
