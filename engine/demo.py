@@ -13,8 +13,9 @@ obligations get a `breach_explained` event some hours after their breach, and th
 run again with those events, so the book records the explanations as it would live.
 
 Rows carry no ids; the writer (reporting/demo.py) numbers them. The same seed gives the
-same history, whatever the number of processes: each case draws its own extras from a
-generator seeded by the run's seed and its reference.
+same history, whatever the number of processes: cases are generated in order in the
+calling process, and each case's explanations are drawn in the process that runs it
+from a generator seeded by the run's seed and the case's reference.
 """
 
 from __future__ import annotations
