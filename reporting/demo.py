@@ -25,7 +25,7 @@ from typing import Final
 
 from sqlalchemy import Connection, Engine, Table, func, select, text
 
-from engine.demo import generated_cases, report_instants, run_demo_cases
+from engine.demo import generated_cases, report_instants, run_demo_cases, young_garbage_only
 from engine.demo_rows import Bound, DemoCase, DemoTables
 from engine.run import EngineConfig
 from storage.bulk import BulkTable, dialect_name
@@ -178,17 +178,20 @@ def generate(
     dialect = dialect_name(engine.dialect)
     instants = report_instants(start, end, cases, rng)
     first_case = writer.next_id[writer.tables.case.table.name]
-    for window in range(0, cases, WINDOW_CASES):
-        some = instants[window : window + WINDOW_CASES]
-        inputs = list(
-            generated_cases(config.policy, config.force, first_case + window, some, now, rng)
-        )
-        for done, demo in enumerate(
-            run_demo_cases(config, inputs, now, seed, dialect, processes), start=window + 1
-        ):
-            writer.add(demo)
-            if done % BATCH_CASES == 0 or done == cases:
-                writer.write()
-                if progress is not None:
-                    progress(done)
-    return writer.finish()
+    # Without the cyclic collector, in this process and the forked workers (see
+    # `young_garbage_only`); the summaries are rebuilt inside too.
+    with young_garbage_only():
+        for window in range(0, cases, WINDOW_CASES):
+            some = instants[window : window + WINDOW_CASES]
+            inputs = list(
+                generated_cases(config.policy, config.force, first_case + window, some, now, rng)
+            )
+            for done, demo in enumerate(
+                run_demo_cases(config, inputs, now, seed, dialect, processes), start=window + 1
+            ):
+                writer.add(demo)
+                if done % BATCH_CASES == 0 or done == cases:
+                    writer.write()
+                    if progress is not None:
+                        progress(done)
+        return writer.finish()
