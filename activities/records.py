@@ -70,6 +70,21 @@ def recipient_role(kind: AlertKind) -> RecipientRole:
     return RecipientRole.MANAGER if kind == AlertKind.ESCALATION else RecipientRole.VFU
 
 
+def alert_values(reference: str, borough: str, alert: Alert) -> dict[str, Any]:
+    """A new alert's row (but its case's id), for the case with this reference and unit."""
+    return {
+        "reference": reference,
+        "borough": borough,
+        "standard": alert.standard,
+        "obligation_key": alert.obligation_key,
+        "kind": alert.kind.value,
+        "at": alert.at,
+        "due_at": alert.due_at,
+        "detail": alert.detail,
+        "recipient_role": recipient_role(alert.kind).value,
+    }
+
+
 class CaseRecordActivities:
     """Writes a case's changes with plain statements, several rows per statement.
 
@@ -235,20 +250,7 @@ def _write_alerts(connection: Connection, case: CaseRow, alerts: list[Alert]) ->
         if (alert.obligation_key, alert.kind.value) in existing:
             continue
         existing.add((alert.obligation_key, alert.kind.value))
-        rows.append(
-            {
-                "case_id": case.id,
-                "reference": case.reference,
-                "borough": case.borough,
-                "standard": alert.standard,
-                "obligation_key": alert.obligation_key,
-                "kind": alert.kind.value,
-                "at": alert.at,
-                "due_at": alert.due_at,
-                "detail": alert.detail,
-                "recipient_role": recipient_role(alert.kind).value,
-            }
-        )
+        rows.append({"case_id": case.id, **alert_values(case.reference, case.borough, alert)})
     if rows:
         connection.execute(insert(ALERTS), rows)
     return len(rows)

@@ -217,11 +217,13 @@ def demo_data(
     days: Annotated[int, typer.Option(help="spread the reports over this many days")] = 365,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 1,
 ) -> None:
-    """Write realistic demo history (cases, victims, obligations, transitions) into the DB."""
+    """Write realistic demo history into the DB: generated cases and events run by the
+    engine (the same rules as live cases), with their obligations, messages and alerts."""
     from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from reporting.compliance import local_midnight
     from reporting.demo import generate
+    from service.simulate_in_process import engine_config
     from storage.database import migrated_engine
 
     settings = Settings()
@@ -240,8 +242,7 @@ def demo_data(
             task = progress.add_task("writing cases", total=cases)
             counts = generate(
                 engine,
-                policy,
-                force=force,
+                engine_config(settings, policy, force),
                 cases=cases,
                 start=local_midnight(first),
                 days=days,
@@ -253,7 +254,8 @@ def demo_data(
     states = ", ".join(f"{state}: {count}" for state, count in sorted(counts.states.items()))
     out.print(
         f"wrote {counts.cases} cases, {counts.victims} victims, {counts.obligations} "
-        f"obligations ({states}), {counts.transitions} transitions"
+        f"obligations ({states}), {counts.transitions} transitions, {counts.messages} "
+        f"messages, {counts.alerts} alerts, {counts.events} case events"
     )
 
 

@@ -15,7 +15,6 @@ from reporting.demo import generate
 from reporting.register import breach_register, case_timeline
 from reporting.render import CSV_TAIL, write_csv
 from standards.force import load_force
-from standards.policy import load_policy, policy_path
 from storage import models
 from tests.report_history import (
     AS_OF,
@@ -31,6 +30,7 @@ from tests.report_history import (
     key_of,
     run,
 )
+from tests.support.reports import demo_config
 
 FORCE = load_force(POLICIES / "met.force.toml")
 
@@ -199,11 +199,8 @@ def test_case_explain_rebuilds_the_timeline_from_recorded_transitions(
 def test_demo_data_writes_consistent_history(
     db_engine: Engine, db_session_factory: sessionmaker[Session]
 ) -> None:
-    policy = load_policy(policy_path(POLICIES, "met-pledge"))
     now = datetime(2025, 7, 1, tzinfo=UTC)
-    counts = generate(
-        db_engine, policy, force=FORCE, cases=300, start=START, days=90, seed=7, now=now
-    )
+    counts = generate(db_engine, demo_config(), cases=300, start=START, days=90, seed=7, now=now)
     assert counts.cases == 300
     with db_session_factory() as session:
         assert session.scalar(select(func.count()).select_from(models.Case)) == 300
@@ -213,7 +210,7 @@ def test_demo_data_writes_consistent_history(
         )
         victims = session.scalars(select(models.Victim)).all()
         assert len(victims) == 300
-        assert all(v.phone and v.phone.startswith("+447700900") for v in victims)
+        assert all(v.phone is None or v.phone.startswith("+447700900") for v in victims)
         assert all(v.email and v.email.endswith("@example.org") for v in victims)
         for o in session.scalars(select(models.Obligation)):
             assert o.started_at <= o.due_at
@@ -233,7 +230,7 @@ def test_demo_data_writes_consistent_history(
                 assert o.state in ("breached", "met_late")
                 assert o.explained_at is not None and o.explained_at <= now
             history = o.transitions
-            assert [t.seq for t in history] == list(range(1, len(history) + 1))
+            assert [t.seq for t in history] == list(range(len(history)))
             assert history[0].event == "started"
             assert history[-1].state == o.state
             assert all(t.at <= now for t in history)

@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from reporting.compliance import compliance_report, local_midnight
 from reporting.demo import generate
 from standards.clock import LONDON
-from standards.force import load_force
-from standards.policy import load_policy, policy_path
 from storage import models
 from storage.database import alembic_config
 from storage.report_models import ReportDaySummary
-from tests.report_history import POLICIES, assert_same, figures, raw_count
+from tests.report_history import assert_same, figures, raw_count
+from tests.support.reports import demo_config
 
 FIRST_REPORT = local_midnight(date(2025, 2, 10))
 NOW = datetime(2025, 9, 1, tzinfo=UTC)
@@ -60,8 +59,7 @@ BYS = [(), ("standard",), ("borough", "month"), ("standard", "borough", "categor
 def history(db_engine: Engine, db_session_factory: sessionmaker[Session]) -> Iterator[None]:
     generate(
         db_engine,
-        load_policy(policy_path(POLICIES, "met-pledge")),
-        force=load_force(POLICIES / "met.force.toml"),
+        demo_config(),
         cases=300,
         start=FIRST_REPORT,
         days=150,

@@ -15,17 +15,14 @@ from activities.records import CaseRecordActivities
 from reporting.compliance import compliance_report, local_midnight
 from reporting.demo import generate
 from standards.clock import LONDON
-from standards.force import load_force
 from standards.obligations import Obligation as DomainObligation
 from standards.obligations import ObligationState
-from standards.policy import load_policy, policy_path
 from storage import models
 from storage.enums import CaseStatus
 from storage.report_models import ReportDaySummary, ReportMonthSummary
 from storage.summary import rebuild_report_summary
 from tests.report_history import (
     HISTORY,
-    POLICIES,
     START,
     Spec,
     assert_same,
@@ -38,6 +35,7 @@ from tests.report_history import (
     raw_count,
     run,
 )
+from tests.support.reports import demo_config
 from workflows.contracts import CaseChanges
 
 BYS = [(), ("standard",), ("month",), ("borough", "category"), ("standard", "month")]
@@ -158,12 +156,10 @@ def _summary(session: Session) -> list[tuple[object, ...]]:
 def test_demo_data_reports_the_same_from_the_summary_as_counted_from_raw_rows(
     db_engine: Engine, db_session_factory: sessionmaker[Session], by: tuple[str, ...]
 ) -> None:
-    policy = load_policy(policy_path(POLICIES, "met-pledge"))
     now = datetime(2025, 7, 1, tzinfo=UTC)
     generate(
         db_engine,
-        policy,
-        force=load_force(POLICIES / "met.force.toml"),
+        demo_config(),
         cases=400,
         start=START,
         days=100,

@@ -10,7 +10,10 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from engine.run import EngineConfig
 from reporting.demo import generate
+from service.settings import Settings
+from service.simulate_in_process import engine_config
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
 from storage.database import make_engine
@@ -24,13 +27,22 @@ DAYS = 170
 NOW = datetime(2025, 7, 28, 9, 30, tzinfo=UTC)
 
 
+def demo_config(policy: str = "met-pledge") -> EngineConfig:
+    """What `pledge demo-data` runs the demo's cases with: the policy, the Met's units and
+    the default message settings (no .env read)."""
+    return engine_config(
+        Settings(_env_file=None),
+        load_policy(policy_path(POLICIES, policy)),
+        load_force(POLICIES / "met.force.toml"),
+    )
+
+
 def write_demo_history(database_url: str, cases: int = 250, seed: int = 7) -> None:
     engine = make_engine(database_url)
     try:
         generate(
             engine,
-            load_policy(policy_path(POLICIES, "met-pledge")),
-            force=load_force(POLICIES / "met.force.toml"),
+            demo_config(),
             cases=cases,
             start=local_midnight(FIRST_DAY),
             days=DAYS,
