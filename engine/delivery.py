@@ -8,9 +8,9 @@ same simulated backends, so a message reads and fails as it would on the workflo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 
 from activities.delivery import (
     DeliveryBackend,
@@ -42,6 +42,41 @@ class Victim:
     profile: ContactProfile
     discreet: bool
     update_interval_days: int | None = None
+
+    @classmethod
+    def reached_by(
+        cls,
+        *,
+        name: str,
+        email: str | None,
+        phone: str | None,
+        preferred_channel: str,
+        allowed_channels: Sequence[str] | None,
+        discreet: bool,
+        do_not_contact: bool = False,
+        sms_opted_out: bool = False,
+        safe_hours_start: time | None = None,
+        safe_hours_end: time | None = None,
+    ) -> Victim:
+        """The victim with the contacts given: no allowed channels means the preferred one
+        only, and the profile has an address or a number exactly when one is given, as the
+        victim's row is written by intake."""
+        return cls(
+            name=name,
+            email=email,
+            phone=phone,
+            profile=ContactProfile(
+                preferred_channel=preferred_channel,
+                allowed_channels=list(allowed_channels or [preferred_channel]),
+                has_email=bool(email),
+                has_phone=bool(phone),
+                sms_opted_out=sms_opted_out,
+                do_not_contact=do_not_contact,
+                safe_hours_start=safe_hours_start,
+                safe_hours_end=safe_hours_end,
+            ),
+            discreet=discreet,
+        )
 
 
 @dataclass

@@ -35,7 +35,6 @@ from engine.driver import CaseDriver, CaseRun, PostedEvent
 from engine.run import CHUNK_CASES, CaseRunner, EngineConfig, run_chunks
 from engine.year import CATEGORIES, GeneratedCase, case_history
 from standards.case import CaseFacts, EventType
-from standards.contact import ContactProfile
 from standards.force import Force
 from standards.obligations import Alert, BreachReason
 from standards.policy import Policy
@@ -136,17 +135,13 @@ def victim_of(case: DemoCaseInput, policy: Policy) -> Victim:
     allowed = [generated.preferred_channel]
     if generated.phone and generated.preferred_channel == "sms":
         allowed.append("email")
-    return Victim(
+    return Victim.reached_by(
         name=generated.name,
         email=generated.email,
         phone=generated.phone,
-        profile=ContactProfile(
-            preferred_channel=generated.preferred_channel,
-            allowed_channels=allowed,
-            has_email=True,
-            has_phone=bool(generated.phone),
-            do_not_contact=case.do_not_contact,
-        ),
+        preferred_channel=generated.preferred_channel,
+        allowed_channels=allowed,
+        do_not_contact=case.do_not_contact,
         discreet=policy.discreet_by_default_for(generated.category),
     )
 

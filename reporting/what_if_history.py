@@ -238,20 +238,16 @@ def _victim(row: Any | None) -> Victim:
             ),
             discreet=True,
         )
-    return Victim(
+    return Victim.reached_by(
         name=row.name,
         email=row.email,
         phone=row.phone,
-        profile=ContactProfile(
-            preferred_channel=row.preferred_channel,
-            allowed_channels=list(row.allowed_channels or [row.preferred_channel]),
-            has_email=bool(row.email),
-            has_phone=bool(row.phone),
-            sms_opted_out=bool(row.sms_opted_out),
-            do_not_contact=bool(row.do_not_contact),
-            safe_hours_start=row.safe_hours_start,
-            safe_hours_end=row.safe_hours_end,
-        ),
+        preferred_channel=row.preferred_channel,
+        allowed_channels=row.allowed_channels,
+        sms_opted_out=bool(row.sms_opted_out),
+        do_not_contact=bool(row.do_not_contact),
+        safe_hours_start=row.safe_hours_start,
+        safe_hours_end=row.safe_hours_end,
         discreet=bool(row.discreet),
     )
 

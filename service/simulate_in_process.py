@@ -39,7 +39,6 @@ from service.configuration import configured_force, configured_policy
 from service.scenario import ScenarioError, ScenarioFrame, checked_scenario, load_scenario
 from service.settings import Settings
 from standards.clock import to_utc_iso
-from standards.contact import ContactProfile
 from standards.datafile import DataFileError
 from standards.force import Force
 from standards.policy import Policy
@@ -70,20 +69,15 @@ def victim_of(case: CaseIn, policy: Policy) -> Victim:
         if victim.discreet is not None
         else policy.discreet_by_default_for(case.category)
     )
-    allowed: list[str] = list(victim.allowed_channels or [victim.preferred_channel])
-    return Victim(
+    return Victim.reached_by(
         name=victim.name,
         email=victim.email,
         phone=victim.phone,
-        profile=ContactProfile(
-            preferred_channel=victim.preferred_channel,
-            allowed_channels=allowed,
-            has_email=bool(victim.email),
-            has_phone=bool(victim.phone),
-            do_not_contact=victim.do_not_contact,
-            safe_hours_start=start,
-            safe_hours_end=end,
-        ),
+        preferred_channel=victim.preferred_channel,
+        allowed_channels=victim.allowed_channels,
+        do_not_contact=victim.do_not_contact,
+        safe_hours_start=start,
+        safe_hours_end=end,
         discreet=discreet,
     )
 
