@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from pydantic import ValidationError
@@ -105,6 +105,16 @@ class ChunkOutcome:
     refused: tuple[int, str] | None = None
 
 
+def _utc(instant: datetime) -> datetime:
+    """`instant` on the standard library's UTC if it is at offset zero (pydantic gives its
+    own zone, which every deadline calculation would convert again); it prints the same.
+    Other offsets are kept: the book's refusals quote an instant as it was given."""
+    return instant.replace(tzinfo=UTC) if instant.utcoffset() == _ZERO else instant
+
+
+_ZERO = timedelta(0)
+
+
 def case_input(index: int, case: CaseIn, policy: Policy, force: Force) -> CaseInput:
     try:
         check_category(policy, case.category)
@@ -119,7 +129,7 @@ def case_input(index: int, case: CaseIn, policy: Policy, force: Force) -> CaseIn
         category=case.category,
         borough=unit.id,
         borough_name=unit.name,
-        reported_at=case.reported_at,
+        reported_at=_utc(case.reported_at),
         victim=victim_of(case, policy),
         vulnerable=case.vulnerable,
         nation=force.nation_of(unit),
@@ -131,9 +141,9 @@ def posted(index: int, event: EventIn, reported_at: datetime) -> PostedEvent:
         index=index,
         # An event dated before its report reaches the case once it is open, so the
         # case refuses it as it would live.
-        posted_at=max(event.at, reported_at),
+        posted_at=max(_utc(event.at), reported_at),
         type=event.type,
-        at=event.at,
+        at=_utc(event.at),
         standard=event.standard,
         details=event.details,
         actor=event.actor,

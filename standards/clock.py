@@ -193,6 +193,19 @@ def is_bank_holiday(
         return day in calendar
 
 
+@lru_cache(maxsize=64)
+def _bank_holiday_days(
+    nation: Nation, corrections: HolidayCorrections, year: int
+) -> frozenset[date]:
+    """Every day of `year` that `is_bank_holiday` says is one: a set to look days up in,
+    rather than asking the `holidays` calendar (under its lock) day by day."""
+    listed = listed_bank_holidays(nation, year)
+    return frozenset(
+        {day for day in listed if (nation, day) not in corrections.removed}
+        | {day for n, day in corrections.added if n == nation and day.year == year}
+    )
+
+
 def is_working_day(
     day: date, nation: Nation, corrections: HolidayCorrections = NO_CORRECTIONS
 ) -> bool:
@@ -226,9 +239,12 @@ def _end_of_working_days(
     day: a rehearsal of a force's year asks for the same few hundred again and again)."""
     day = start_day
     counted = 0
+    holidays_in = _bank_holiday_days(Nation(nation), corrections, day.year)
     while counted < days:
         day += timedelta(days=1)
-        if is_working_day(day, nation, corrections):
+        if day.month == 1 and day.day == 1:
+            holidays_in = _bank_holiday_days(Nation(nation), corrections, day.year)
+        if day.weekday() < 5 and day not in holidays_in:
             counted += 1
     return _first_instant_at_or_after(datetime.combine(day + timedelta(days=1), time()))
 
@@ -273,4 +289,6 @@ def fraction_of_window(start: datetime, due: datetime, fraction: float) -> datet
 
 def to_utc_iso(value: datetime) -> str:
     """ISO 8601 in UTC with an explicit +00:00 offset, the exchange format for instants."""
+    if value.tzinfo is UTC:
+        return value.isoformat()  # what the general case gives, without the call
     return require_aware(value, "value").isoformat()
