@@ -115,12 +115,37 @@ def _first_instant_at_or_after(wall: datetime) -> datetime:
     return hi
 
 
+@lru_cache(maxsize=8192)
+def _steady_offset(day: date, local: bool) -> timedelta | None:
+    """London's UTC offset all through `day` (a London calendar day if `local`, else a UTC
+    one), or None if the clocks change during it. Keyed by day, which repeats across cases
+    where instants do not; London changes its clocks at most twice a year, so the same
+    offset at both ends of the day means no change in between."""
+    ends = (datetime.combine(day, time()), datetime.combine(day + timedelta(days=1), time()))
+    if local:
+        offsets = [end.replace(tzinfo=LONDON).utcoffset() for end in ends]
+    else:
+        offsets = [end.replace(tzinfo=UTC).astimezone(LONDON).utcoffset() for end in ends]
+    return offsets[0] if offsets[0] == offsets[1] else None
+
+
+def _london_wall(instant_utc: datetime) -> datetime:
+    """The naive Europe/London wall-clock time of a UTC instant."""
+    offset = _steady_offset(instant_utc.date(), False)
+    if offset is None:
+        return instant_utc.astimezone(LONDON).replace(tzinfo=None)
+    return instant_utc.replace(tzinfo=None) + offset
+
+
 def add_calendar_days(start: datetime, days: int) -> datetime:
     """Same Europe/London wall-clock time `days` later (23 or 25 elapsed hours across a change)."""
     start_utc = require_aware(start, "start")
     _require_non_negative(days, "days")
-    local_wall = start_utc.astimezone(LONDON).replace(tzinfo=None)
-    return _first_instant_at_or_after(local_wall + timedelta(days=days))
+    wall = _london_wall(start_utc) + timedelta(days=days)
+    offset = _steady_offset(wall.date(), True)
+    if offset is not None:  # no gap or repeated hour that day: one fixed offset
+        return (wall - offset).replace(tzinfo=UTC)
+    return _first_instant_at_or_after(wall)
 
 
 @lru_cache(maxsize=len(Nation))
@@ -168,6 +193,19 @@ def is_bank_holiday(
         return day in calendar
 
 
+@lru_cache(maxsize=64)
+def _bank_holiday_days(
+    nation: Nation, corrections: HolidayCorrections, year: int
+) -> frozenset[date]:
+    """Every day of `year` that `is_bank_holiday` says is one: a set to look days up in,
+    rather than asking the `holidays` calendar (under its lock) day by day."""
+    listed = listed_bank_holidays(nation, year)
+    return frozenset(
+        {day for day in listed if (nation, day) not in corrections.removed}
+        | {day for n, day in corrections.added if n == nation and day.year == year}
+    )
+
+
 def is_working_day(
     day: date, nation: Nation, corrections: HolidayCorrections = NO_CORRECTIONS
 ) -> bool:
@@ -190,7 +228,7 @@ def add_working_days(
         raise ValueError(f"a working-days window must be at least 1 working day (got {days})")
     # The start day never counts, even when it is itself a working day, and the start day is
     # the London calendar day: 23:30 UTC in summer is already tomorrow locally.
-    return _end_of_working_days(start_utc.astimezone(LONDON).date(), days, nation, corrections)
+    return _end_of_working_days(_london_wall(start_utc).date(), days, nation, corrections)
 
 
 @lru_cache(maxsize=4096)
@@ -201,9 +239,12 @@ def _end_of_working_days(
     day: a rehearsal of a force's year asks for the same few hundred again and again)."""
     day = start_day
     counted = 0
+    holidays_in = _bank_holiday_days(Nation(nation), corrections, day.year)
     while counted < days:
         day += timedelta(days=1)
-        if is_working_day(day, nation, corrections):
+        if day.month == 1 and day.day == 1:
+            holidays_in = _bank_holiday_days(Nation(nation), corrections, day.year)
+        if day.weekday() < 5 and day not in holidays_in:
             counted += 1
     return _first_instant_at_or_after(datetime.combine(day + timedelta(days=1), time()))
 
@@ -248,4 +289,6 @@ def fraction_of_window(start: datetime, due: datetime, fraction: float) -> datet
 
 def to_utc_iso(value: datetime) -> str:
     """ISO 8601 in UTC with an explicit +00:00 offset, the exchange format for instants."""
+    if value.tzinfo is UTC:
+        return value.isoformat()  # what the general case gives, without the call
     return require_aware(value, "value").isoformat()
