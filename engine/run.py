@@ -67,6 +67,34 @@ class CaseInput:
     events: list[PostedEvent] = field(default_factory=list)
 
 
+def drive_case(
+    config: EngineConfig,
+    case: CaseInput,
+    delivery: SimulatedDelivery,
+    until: datetime,
+    *,
+    victim: Victim | None = None,
+) -> CaseRun:
+    """One case through the driver under ``config``'s policy, its messages handed to
+    ``delivery``; ``victim`` (by default the case's own) is the row the run may change."""
+    facts = CaseFacts(
+        reference=case.reference,
+        category=case.category,
+        borough=case.borough,
+        reported_at=case.reported_at,
+        policy=config.policy,
+        vulnerable=case.vulnerable,
+        nation=case.nation,
+    )
+    outbox = CaseOutbox(
+        reference=case.reference,
+        category=case.category,
+        borough_name=case.borough_name,
+        victim=case.victim if victim is None else victim,
+    )
+    return CaseDriver(facts, outbox, delivery, config.corrections).drive(case.events, until)
+
+
 # A sort key and an item already encoded for the output.
 Encoded = tuple[tuple[Any, ...], str]
 # An item already encoded for the output, led by its sort key written so that the texts
@@ -122,23 +150,7 @@ class CaseRunner:
             is_bank_holiday(date(2026, 1, 1), nation, self.config.corrections)
 
     def run(self, case: CaseInput, until: datetime) -> CaseRun:
-        facts = CaseFacts(
-            reference=case.reference,
-            category=case.category,
-            borough=case.borough,
-            reported_at=case.reported_at,
-            policy=self.config.policy,
-            vulnerable=case.vulnerable,
-            nation=case.nation,
-        )
-        outbox = CaseOutbox(
-            reference=case.reference,
-            category=case.category,
-            borough_name=case.borough_name,
-            victim=case.victim,
-        )
-        driver = CaseDriver(facts, outbox, self._delivery, self.config.corrections)
-        return driver.drive(case.events, until)
+        return drive_case(self.config, case, self._delivery, until)
 
     def run_encoded(self, case: CaseInput, until: datetime) -> CaseResult:
         return encode(self.run(case, until))

@@ -43,8 +43,8 @@ from sqlalchemy import Engine
 
 from activities.rendering import Channel, MessageRenderer
 from engine.delivery import CaseOutbox, MessageSetting, SimulatedDelivery
-from engine.driver import CaseDriver, CaseRun
-from engine.run import CaseInput, CaseRunner, EngineConfig, run_chunks
+from engine.driver import CaseRun
+from engine.run import CaseInput, CaseRunner, EngineConfig, drive_case, run_chunks
 from reporting.compliance import ComplianceReport
 from reporting.what_if_history import (
     CaseRef,
@@ -56,7 +56,6 @@ from reporting.what_if_history import (
     reading_engine,
 )
 from reporting.what_if_tally import Counting, Tally, count_obligations, report_of
-from standards.case import CaseFacts
 from standards.delivery import MessageIntent
 from standards.force import Force
 from standards.policy import Policy
@@ -107,23 +106,9 @@ def replay_case(config: EngineConfig, case: CaseInput, until: datetime) -> CaseR
         renderer = MessageRenderer(config.template_dir, reload_templates=False, with_html=False)
         delivery = UnrenderedDelivery(renderer, config.setting)
         _deliveries[(config.template_dir, config.setting)] = delivery
-    facts = CaseFacts(
-        reference=case.reference,
-        category=case.category,
-        borough=case.borough,
-        reported_at=case.reported_at,
-        policy=config.policy,
-        vulnerable=case.vulnerable,
-        nation=case.nation,
-    )
-    outbox = CaseOutbox(
-        reference=case.reference,
-        category=case.category,
-        borough_name=case.borough_name,
-        # Its own copy: a replay changes the victim's row (an opt-out, the interval).
-        victim=dataclasses.replace(case.victim),
-    )
-    return CaseDriver(facts, outbox, delivery, config.corrections).drive(case.events, until)
+    # Its own copy of the victim: a replay changes the victim's row (an opt-out, the
+    # interval), and each case is replayed under two policies.
+    return drive_case(config, case, delivery, until, victim=dataclasses.replace(case.victim))
 
 
 @dataclass(frozen=True)
