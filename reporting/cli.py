@@ -96,17 +96,22 @@ def _instant(raw: str | None, option: str) -> datetime:
 
 
 AS_OF_HELP = "count to this instant, ISO 8601 with offset; default now"
+# The options `pledge report` and `pledge what-if` share, spelled once.
+FromDay = Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (London)")]
+ToDay = Annotated[str, typer.Option("--to", help="day after the last, YYYY-MM-DD (London)")]
+ByDimensions = Annotated[str, typer.Option(help="comma-separated: standard,borough,category,month")]
+CsvPath = Annotated[Path | None, typer.Option("--csv", help="write CSV here")]
+HtmlPath = Annotated[Path | None, typer.Option("--html", help="write HTML here")]
+AsOfInstant = Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)]
 
 
 def report(
-    from_: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (London)")],
-    to: Annotated[str, typer.Option("--to", help="day after the last, YYYY-MM-DD (London)")],
-    by: Annotated[str, typer.Option(help="comma-separated: standard,borough,category,month")] = (
-        "standard"
-    ),
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
-    html_path: Annotated[Path | None, typer.Option("--html", help="write HTML here")] = None,
-    as_of_raw: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    from_: FromDay,
+    to: ToDay,
+    by: ByDimensions = "standard",
+    csv_path: CsvPath = None,
+    html_path: HtmlPath = None,
+    as_of_raw: AsOfInstant = None,
     wide: Annotated[
         bool, typer.Option(help="every figure in one table, wider than 80 columns")
     ] = False,
@@ -174,7 +179,7 @@ def breaches(
         str | None, typer.Option(help="only this borough (id or name, any case)")
     ] = None,
     limit: Annotated[int, typer.Option(help="at most this many rows")] = 100,
-    as_of_raw: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    as_of_raw: AsOfInstant = None,
 ) -> None:
     """The breach register: unexplained breaches older than 48 hours first."""
     from reporting.register import breach_register

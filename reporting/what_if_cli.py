@@ -8,7 +8,12 @@ from typing import Annotated
 import typer
 
 from reporting.cli import (
-    AS_OF_HELP,
+    AsOfInstant,
+    ByDimensions,
+    CsvPath,
+    FromDay,
+    HtmlPath,
+    ToDay,
     _borough_option,
     _day,
     _fail,
@@ -23,14 +28,12 @@ from standards.datafile import DataFileError
 
 def what_if(
     policy_file: Annotated[Path, typer.Option("--policy", help="the proposed policy file (TOML)")],
-    from_: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (London)")],
-    to: Annotated[str, typer.Option("--to", help="day after the last, YYYY-MM-DD (London)")],
-    by: Annotated[str, typer.Option(help="comma-separated: standard,borough,category,month")] = (
-        "standard"
-    ),
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
-    html_path: Annotated[Path | None, typer.Option("--html", help="write HTML here")] = None,
-    as_of_raw: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    from_: FromDay,
+    to: ToDay,
+    by: ByDimensions = "standard",
+    csv_path: CsvPath = None,
+    html_path: HtmlPath = None,
+    as_of_raw: AsOfInstant = None,
     borough: Annotated[
         str | None, typer.Option(help="only this borough's cases (id or name, any case)")
     ] = None,
