@@ -20,7 +20,7 @@ refreshes the rows it touched, in its own transaction:
 
 Percentiles stay exact: times are stored to the second and shares as the same double the
 SQL expression yields, and ``reporting.percentiles.select_positions`` picks the
-nearest-rank values from many sorted runs without sorting them all together.
+nearest-rank values from the rows' packed arrays, read in place, without sorting them.
 """
 
 from __future__ import annotations
