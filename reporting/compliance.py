@@ -79,12 +79,20 @@ from storage.summary import (
 )
 
 DIMENSIONS: Final = ("standard", "borough", "category", "month")
+# The figure a due obligation in each state counts towards.
+FIGURE_OF_STATE: Final = {
+    ObligationState.MET.value: "met_on_time",
+    ObligationState.MET_LATE.value: "met_late",
+    ObligationState.BREACHED.value: "breached",
+    ObligationState.PENDING.value: "awaiting_breach",
+}
 MEDIAN: Final = 50
 P90: Final = 90
 
 __all__ = [
     "DEFINITIONS",
     "DIMENSIONS",
+    "FIGURE_OF_STATE",
     "UNEXPLAINED",
     "ComplianceReport",
     "GroupFigures",
@@ -409,14 +417,9 @@ def _set_percentiles(figures: GroupFigures, runs: _Runs) -> None:
 
 def _add(figures: GroupFigures, state: str, reason: str | None, count: int) -> None:
     figures.due += count
-    if state == ObligationState.MET:
-        figures.met_on_time += count
-    elif state == ObligationState.MET_LATE:
-        figures.met_late += count
-    elif state == ObligationState.BREACHED:
-        figures.breached += count
-    elif state == ObligationState.PENDING:
-        figures.awaiting_breach += count
+    column = FIGURE_OF_STATE.get(state)
+    if column is not None:
+        setattr(figures, column, getattr(figures, column) + count)
     if reason is not None:
         figures.reasons[reason] = figures.reasons.get(reason, 0) + count
 

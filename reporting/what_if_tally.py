@@ -19,18 +19,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from reporting.compliance import ComplianceReport, GroupFigures, parse_dimensions
+from reporting.compliance import (
+    FIGURE_OF_STATE,
+    ComplianceReport,
+    GroupFigures,
+    parse_dimensions,
+)
 from reporting.periods import month_boundaries
 from standards.clock import require_aware
 from standards.obligations import Obligation, ObligationState
 from storage.summary import LATE_STATES, UNEXPLAINED
-
-_COUNTED = {
-    ObligationState.MET.value: "met_on_time",
-    ObligationState.MET_LATE.value: "met_late",
-    ObligationState.BREACHED.value: "breached",
-    ObligationState.PENDING.value: "awaiting_breach",
-}
 
 
 @dataclass(frozen=True)
@@ -125,7 +123,7 @@ def report_of(tally: Tally, counting: Counting) -> ComplianceReport:
             group = groups[key] = GroupFigures(key=key)
         for figures in (group, total):
             figures.due += count
-            name = _COUNTED.get(state)
+            name = FIGURE_OF_STATE.get(state)
             if name is not None:
                 setattr(figures, name, getattr(figures, name) + count)
             if state in LATE_STATES:
