@@ -36,7 +36,7 @@ from engine.run import CHUNK_CASES, CaseRunner, EngineConfig, run_chunks
 from engine.year import CATEGORIES, GeneratedCase, case_history
 from standards.case import CaseFacts, EventType
 from standards.force import Force
-from standards.obligations import Alert, BreachReason
+from standards.obligations import BreachReason
 from standards.policy import Policy
 from storage.bulk import dialect_named
 
@@ -112,24 +112,6 @@ def generated_cases(
 # -- running -------------------------------------------------------------------
 
 
-class _AlertKeepingDriver(CaseDriver):
-    """The driver, keeping each alert whole (its detail and deadline) for the alerts table.
-
-    `CaseRun.alerts` keeps what `pledge simulate` prints; the table needs the rest of
-    the book's `Alert`, so it is taken as the driver records it, once per obligation
-    and kind, in the same order.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.whole_alerts: dict[tuple[str, str], Alert] = {}
-
-    def _persist(self) -> list[str]:
-        for alert in self._pending_alerts:
-            self.whole_alerts.setdefault((alert.obligation_key, alert.kind.value), alert)
-        return super()._persist()
-
-
 def victim_of(case: DemoCaseInput, policy: Policy) -> Victim:
     generated = case.generated
     allowed = [generated.preferred_channel]
@@ -203,9 +185,7 @@ class DemoRunner:
         )
         self._tables: dict[str, DemoTables] = {}
 
-    def drive(
-        self, case: DemoCaseInput, events: list[PostedEvent], until: datetime
-    ) -> tuple[CaseRun, _AlertKeepingDriver]:
+    def drive(self, case: DemoCaseInput, events: list[PostedEvent], until: datetime) -> CaseRun:
         generated = case.generated
         config = self.config
         unit = self.force.resolve_unit(generated.borough)
@@ -227,8 +207,7 @@ class DemoRunner:
         # A delivery of its own for each run: the simulated SMS counts a flaky number's
         # attempts, so a second run must start where the first did.
         delivery = SimulatedDelivery(self.renderer, config.setting)
-        driver = _AlertKeepingDriver(facts, outbox, delivery, config.corrections)
-        return driver.drive(events, until), driver
+        return CaseDriver(facts, outbox, delivery, config.corrections).drive(events, until)
 
     def tables(self, dialect: str) -> DemoTables:
         if dialect not in self._tables:
@@ -237,15 +216,15 @@ class DemoRunner:
 
     def run(self, tables: DemoTables, case: DemoCaseInput, until: datetime, seed: int) -> DemoCase:
         events = posted_events(case.generated)
-        run, driver = self.drive(case, events, until)
+        run = self.drive(case, events, until)
         rng = random.Random(f"{seed}/{case.generated.reference}")
         explained = explanations(run, until, rng)
         if explained:
             events = sorted(events + explained, key=lambda e: e.posted_at)
             for index, event in enumerate(events):
                 event.index = index
-            run, driver = self.drive(case, events, until)
-        return demo_rows(tables, run, events, driver.whole_alerts.values(), case.do_not_contact)
+            run = self.drive(case, events, until)
+        return demo_rows(tables, run, events, case.do_not_contact)
 
 
 # -- the pool ------------------------------------------------------------------

@@ -9,7 +9,6 @@ process that ran the case (``storage.bulk``), so the writer only numbers the row
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -20,7 +19,6 @@ from sqlalchemy.engine import Dialect
 from activities.records import OBLIGATION_FIELDS, alert_values
 from engine.driver import CaseRun, PostedEvent
 from standards.case import STORED_DETAILS
-from standards.obligations import Alert
 from storage import models
 from storage.bulk import BulkTable
 from storage.enums import MessageStatus
@@ -82,7 +80,6 @@ def demo_rows(
     tables: DemoTables,
     run: CaseRun,
     events: list[PostedEvent],
-    alerts: Iterable[Alert],
     do_not_contact: bool,
 ) -> DemoCase:
     """What the service would have written for the case's run."""
@@ -178,7 +175,7 @@ def demo_rows(
                 }
             )
         )
-    for alert in alerts:
+    for alert in run.raised_alerts:
         rows.alerts.append(
             tables.alert.values(
                 {

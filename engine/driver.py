@@ -68,6 +68,9 @@ class CaseRun:
     book: CaseBook
     outbox: CaseOutbox
     alerts: list[SentAlert] = field(default_factory=list)
+    # The book's alerts behind `alerts`, whole (detail and deadline too), in the same
+    # order: what demo data writes to the alerts table.
+    raised_alerts: list[Alert] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     finished: bool = False
 
@@ -227,6 +230,7 @@ class CaseDriver:
             if identity in self._alerted:
                 continue
             self._alerted.add(identity)
+            self.run.raised_alerts.append(alert)
             self.run.alerts.append(
                 SentAlert(
                     seq=len(self.run.alerts),

@@ -99,7 +99,7 @@ def test_explanations_follow_breaches_and_never_come_after_now() -> None:
     runner = DemoRunner(CONFIG)
     found = 0
     for case in demo_cases(150):
-        run, _ = runner.drive(case, posted_events(case.generated), NOW)
+        run = runner.drive(case, posted_events(case.generated), NOW)
         breached = {o.standard: o.breached_at for o in run.book.state.obligations if o.breached_at}
         for event in explanations(run, NOW, random.Random(case.generated.reference)):
             found += 1
@@ -135,7 +135,7 @@ def test_the_rows_are_the_engines_run_and_the_same_seed_gives_the_same_rows() ->
     for case in demo_cases(60):
         rows = runner.run(tables, case, NOW, seed=8)
         assert rows == runner.run(tables, case, NOW, seed=8)
-        run, _ = runner.drive(case, posted_events(case.generated), NOW)
+        run = runner.drive(case, posted_events(case.generated), NOW)
         obligations = run.book.state.obligations
         # Explaining a breach changes no state: the states are the plain run's.
         assert rows.outcomes == [(o.standard, o.state.value, o.due_at) for o in obligations]
