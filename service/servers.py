@@ -48,11 +48,16 @@ class PortTaken(ServerFailed):
 
 
 def _die_with(parent: int) -> Callable[[], None]:
+    # Looked up here, in the parent: loading a library in the child of a process with
+    # threads can deadlock on a lock another thread held at the fork (seen under load,
+    # a test server that never started).
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    kill = signal.SIGKILL
+
     def die_with_parent() -> None:
         # Runs in the child between fork and exec. The signal is sent when the thread
         # that forked exits, so servers are started from the main thread, never a pool.
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(PR_SET_PDEATHSIG, kill)
         if os.getppid() != parent:  # the parent died before the request took effect
             os._exit(1)
 
