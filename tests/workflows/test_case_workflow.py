@@ -161,6 +161,29 @@ async def test_intake_deadlines_come_from_the_service_so_intake_runs_one_local_a
     assert traffic.due_at == datetime(2026, 3, 17, 0, 0, tzinfo=UTC)  # end of 10th working day
 
 
+async def test_a_delivery_that_restarts_the_update_clock_is_recorded_after_its_send(
+    cases: RehearsalFactory,
+) -> None:
+    """The send's activity cannot record a restart (its deadline is worked out first):
+    the workflow records it, and the met update, afterwards."""
+    rehearsal, ref = await opened(cases)
+    await rehearsal.post(event(ref, "officer_assigned", REPORTED + timedelta(hours=1)))
+    updates = occurrences(await rehearsal.view(ref), "victim_update")
+    assert [o.state for o in updates] == ["met", "pending"]
+    with cases.sessions() as session:
+        rows = session.scalars(
+            select(models.Obligation)
+            .where(
+                models.Obligation.standard == "victim_update",
+                models.Obligation.case.has(models.Case.reference == ref),
+            )
+            .order_by(models.Obligation.occurrence)
+        )
+        assert [(r.key, r.state, [t.event for t in r.transitions]) for r in rows] == [
+            (o.key, o.state, [t.event for t in o.history]) for o in updates
+        ]
+
+
 async def test_a_case_started_with_the_older_input_works_out_the_same_deadlines_itself(
     cases: RehearsalFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
