@@ -31,6 +31,7 @@ from activities.records import CaseRecordActivities
 from activities.rendering import Channel, MessageRenderer
 from activities.retention import RetentionActivities
 from activities.schedules import ScheduleActivities
+from activities.send_and_record import SendAndRecordActivities
 from service.backends import default_backends, smtp_settings, twilio_configured
 from service.configuration import configured_force
 from service.settings import Settings
@@ -103,6 +104,7 @@ def activity_objects(settings: Settings, parts: WorkerParts) -> Sequence[Any]:
         schedules.compute_schedules,
         records.record_case_changes,
         messages.send_message,
+        SendAndRecordActivities(parts.sessions, messages).send_and_record,
         retention.erase_expired_contacts,
     ]
 

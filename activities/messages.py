@@ -6,7 +6,7 @@ handed to a backend, so a retried activity finds it and never sends twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -67,21 +67,29 @@ class MessageActivities:
     @activity.defn(name=SEND_MESSAGE)
     def send_message(self, request: SendMessage) -> MessageOutcome:
         with self._sessions() as session:
-            case = find_case(session, request.reference)
-            victim = case.victim
-            if victim is None:
-                return MessageOutcome(
-                    status=DeliveryStatus.NOT_ALLOWED, error="no victim contact details on record"
-                )
-            plan = plan_channels(profile_of(victim), request.at, request.excluded_channels)
-            if plan.blocked is not None:
-                return MessageOutcome(status=DeliveryStatus.NOT_ALLOWED, error=plan.blocked)
-            if plan.wait_until is not None:
-                return MessageOutcome(status=DeliveryStatus.DEFERRED, retry_at=plan.wait_until)
-            return over_channels(
-                plan.channels,
-                lambda channel: self._deliver(session, case, victim, Channel(channel), request),
+            return self.send_in(session, request, settle=session.commit)
+
+    def send_in(
+        self, session: Session, request: SendMessage, settle: Callable[[], None]
+    ) -> MessageOutcome:
+        """Send one message in `session`. A send's outcome is written with `settle`: a
+        commit of its own, or a flush into the transaction of a caller that records
+        more with it. An outside provider's hand-over mark is committed first either way."""
+        case = find_case(session, request.reference)
+        victim = case.victim
+        if victim is None:
+            return MessageOutcome(
+                status=DeliveryStatus.NOT_ALLOWED, error="no victim contact details on record"
             )
+        plan = plan_channels(profile_of(victim), request.at, request.excluded_channels)
+        if plan.blocked is not None:
+            return MessageOutcome(status=DeliveryStatus.NOT_ALLOWED, error=plan.blocked)
+        if plan.wait_until is not None:
+            return MessageOutcome(status=DeliveryStatus.DEFERRED, retry_at=plan.wait_until)
+        return over_channels(
+            plan.channels,
+            lambda channel: self._deliver(session, case, victim, Channel(channel), request, settle),
+        )
 
     def _deliver(
         self,
@@ -90,6 +98,7 @@ class MessageActivities:
         victim: models.Victim,
         channel: Channel,
         request: SendMessage,
+        settle: Callable[[], None],
     ) -> MessageOutcome:
         """Send one channel's copy at most once.
 
@@ -130,10 +139,10 @@ class MessageActivities:
                 recovered = backend.recover(envelope)
             except TransientDeliveryError as error:
                 row.error = f"temporary failure, will retry: {error}"
-                session.commit()
+                settle()
                 return _retry_later(row, request)
             if recovered is not None:
-                return self._record(session, victim, row, recovered, request)
+                return self._record(victim, row, recovered, request, settle)
             # The provider never got it: sending now is the first copy.
         row.attempts += 1
         row.sent_at = request.at
@@ -147,17 +156,17 @@ class MessageActivities:
         except TransientDeliveryError as error:
             row.sent_at = None
             row.error = f"temporary failure, will retry: {error}"
-            session.commit()
+            settle()
             return _retry_later(row, request)
-        return self._record(session, victim, row, receipt, request)
+        return self._record(victim, row, receipt, request, settle)
 
     def _record(
         self,
-        session: Session,
         victim: models.Victim,
         row: models.OutboxMessage,
         receipt: DeliveryReceipt,
         request: SendMessage,
+        settle: Callable[[], None],
     ) -> MessageOutcome:
         row.status = receipt.status
         row.provider_id = receipt.provider_id or row.provider_id
@@ -167,7 +176,7 @@ class MessageActivities:
         if receipt.opted_out:
             # The provider has the victim's STOP on record: no later message tries SMS.
             victim.sms_opted_out = True
-        session.commit()
+        settle()
         return _outcome_of(row)
 
     def _compose(

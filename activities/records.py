@@ -98,12 +98,16 @@ class CaseRecordActivities:
     @activity.defn(name=RECORD_CASE_CHANGES)
     def record_case_changes(self, changes: CaseChanges) -> RecordResult:
         with self._sessions.begin() as session:
-            connection = session.connection()
-            case = _case_row(connection, changes.reference)
-            _write_case_state(connection, case.id, changes)
-            _write_obligations(connection, case, changes.obligations)
-            raised = _write_alerts(connection, case, changes.alerts)
+            raised = write_case_changes(session.connection(), changes)
         return RecordResult(obligations_written=len(changes.obligations), alerts_raised=raised)
+
+
+def write_case_changes(connection: Connection, changes: CaseChanges) -> int:
+    """Write a case's changes in the caller's transaction; returns how many alerts are new."""
+    case = _case_row(connection, changes.reference)
+    _write_case_state(connection, case.id, changes)
+    _write_obligations(connection, case, changes.obligations)
+    return _write_alerts(connection, case, changes.alerts)
 
 
 def record_alerts(

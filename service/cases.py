@@ -118,6 +118,7 @@ def workflow_input(
         breach_overdue_at_once=True,
         publish_category=publish_category,
         clock_first=True,
+        send_and_record=True,
     )
     if history_event_limit is not None:
         workflow_input.history_event_limit = history_event_limit

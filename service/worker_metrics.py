@@ -31,7 +31,15 @@ from temporalio.worker import (
 )
 
 from service.metrics import ACTIVITY_FAILURES, count_case_changes, count_message
-from workflows.contracts import RECORD_CASE_CHANGES, SEND_MESSAGE, CaseChanges, MessageOutcome
+from workflows.contracts import (
+    RECORD_CASE_CHANGES,
+    SEND_AND_RECORD,
+    SEND_MESSAGE,
+    CaseChanges,
+    MessageOutcome,
+    SendAndRecord,
+    SentAndRecorded,
+)
 
 log = logging.getLogger("pledge.metrics")
 
@@ -53,6 +61,16 @@ class _CountingActivities(ActivityInboundInterceptor):
                 count_case_changes(input.args[0])
             elif name == SEND_MESSAGE and isinstance(result, MessageOutcome):
                 count_message(result)
+            elif (
+                name == SEND_AND_RECORD
+                and input.args
+                and isinstance(input.args[0], SendAndRecord)
+                and isinstance(result, SentAndRecorded)
+            ):
+                # The activity has added the reaction it recorded to its input's changes.
+                count_case_changes(input.args[0].changes)
+                for outcome in result.outcomes:
+                    count_message(outcome)
         except Exception:  # a metric must never fail an activity that succeeded
             log.exception("counting the %s activity's result failed", name)
         return result

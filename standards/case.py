@@ -35,10 +35,10 @@ from standards.obligations import (
     explain,
     needs_explanation,
     retime,
-    satisfy,
     start_obligation,
 )
 from standards.policy import OnCaseChange, Policy, StandardRule, Trigger
+from standards.send_outcome import DeliveryMeets, manual_contact_alert, meet_one, outcome_alerts
 
 # Events may be entered a little after they happened, never before they happen.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -321,6 +321,11 @@ class CaseBook:
             return None
         return self.state.closed_at + timedelta(days=self.policy.reopen_window_days)
 
+    def recorded(self, keys: list[str]) -> None:
+        """The driver has recorded these obligations as they stand: no longer dirty (a
+        later change makes them dirty again)."""
+        self.state.dirty = [key for key in self.state.dirty if key not in keys]
+
     def take_dirty(self) -> list[Obligation]:
         keys = set(self.state.dirty)
         self.state.dirty = []
@@ -477,10 +482,26 @@ class CaseBook:
         return effects
 
     def message_delivered(self, intent: MessageIntent, delivered_at: datetime) -> Effects:
-        tokens = {f"message:{intent.template}"}
-        if intent.facts.get("reason"):
-            tokens.add(f"message:{intent.template}+reason")
-        return self._meet(tokens, delivered_at, f"{intent.template} message delivered")
+        return self._meet(_delivery_tokens(intent), delivered_at, _delivery_cause(intent))
+
+    def delivery_meets(self, intent: MessageIntent) -> DeliveryMeets | None:
+        """What delivering `intent` would meet, planned before it is sent, for the send's
+        activity to record with the book's own rule (standards.send_outcome). None when
+        a delivery would restart a recurring standard: that start needs its deadline
+        worked out first, so the book's reaction is recorded after the send."""
+        tokens = _delivery_tokens(intent)
+        keys: list[str] = []
+        for obligation in self.open_obligations():
+            rule = self.policy.standard(obligation.standard)
+            if any(rule.met_by_token(t) for t in tokens):
+                if rule.recurs:
+                    return None
+                keys.append(obligation.key)
+        return DeliveryMeets(
+            obligation_keys=keys,
+            cause=_delivery_cause(intent),
+            breach_overdue_at_once=self.breach_overdue_at_once,
+        )
 
     def on_send_outcome(
         self, deferred: DeferredMessage, sent_at: datetime, outcome: MessageOutcome
@@ -490,41 +511,17 @@ class CaseBook:
         `sent_at` is the instant the message went out (`send_instant`).
         """
         intent = deferred.intent
-        effects = Effects()
-        if outcome.fell_back_from is not None:
-            effects.alerts.append(
-                self.manual_contact_alert(
-                    intent,
-                    f"{outcome.fell_back_from} failed permanently ({outcome.error}); "
-                    f"fell back to {outcome.channel}",
-                    kind=AlertKind.DELIVERY_FAILED,
-                )
-            )
+        effects = Effects(alerts=outcome_alerts(intent, outcome))
         if outcome.status == DeliveryStatus.DELIVERED:
             effects.extend(self.message_delivered(intent, sent_at))
         elif outcome.status == DeliveryStatus.PENDING:
             effects.awaiting.append(intent)
-        elif outcome.status == DeliveryStatus.DEFERRED:
-            if outcome.retry_at is not None:
-                effects.deferrals.append(
-                    DeferredMessage(
-                        intent=intent,
-                        retry_at=outcome.retry_at,
-                        excluded_channels=deferred.excluded_channels,
-                    )
-                )
-        elif outcome.status == DeliveryStatus.NOT_ALLOWED:
-            effects.alerts.append(
-                self.manual_contact_alert(
-                    intent, outcome.error or "no automatic message may be sent: contact by hand"
-                )
-            )
-        else:
-            effects.alerts.append(
-                self.manual_contact_alert(
-                    intent,
-                    f"message could not be delivered on any allowed channel: {outcome.error}",
-                    kind=AlertKind.DELIVERY_FAILED,
+        elif outcome.status == DeliveryStatus.DEFERRED and outcome.retry_at is not None:
+            effects.deferrals.append(
+                DeferredMessage(
+                    intent=intent,
+                    retry_at=outcome.retry_at,
+                    excluded_channels=deferred.excluded_channels,
                 )
             )
         return effects
@@ -592,14 +589,7 @@ class CaseBook:
         detail: str,
         kind: AlertKind = AlertKind.MANUAL_CONTACT_REQUIRED,
     ) -> Alert:
-        return Alert(
-            kind=kind,
-            obligation_key=intent.key,
-            standard=intent.template,
-            at=intent.at,
-            due_at=None,
-            detail=detail,
-        )
+        return manual_contact_alert(intent, detail, kind)
 
     # -- internals -----------------------------------------------------------
 
@@ -657,10 +647,10 @@ class CaseBook:
             rule = self.policy.standard(obligation.standard)
             if not any(rule.met_by_token(t) for t in tokens_for(obligation)):
                 continue
-            if self.breach_overdue_at_once:
-                # Met after a deadline the clock has not yet seen pass: the breach first.
-                effects.alerts += breach_if_overdue(obligation, at)
-            if satisfy(obligation, at, cause):
+            # Met after a deadline the clock has not yet seen pass: the breach first.
+            alerts, met = meet_one(obligation, at, cause, self.breach_overdue_at_once)
+            effects.alerts += alerts
+            if met:
                 self._touch(obligation)
                 if rule.recurs and self._may_start(rule):
                     effects.starts.append(self._plan(rule, at, f"restarted: {cause}"))
@@ -830,3 +820,14 @@ class CaseBook:
     def _touch(self, obligation: Obligation) -> None:
         if obligation.key not in self.state.dirty:
             self.state.dirty.append(obligation.key)
+
+
+def _delivery_tokens(intent: MessageIntent) -> set[str]:
+    tokens = {f"message:{intent.template}"}
+    if intent.facts.get("reason"):
+        tokens.add(f"message:{intent.template}+reason")
+    return tokens
+
+
+def _delivery_cause(intent: MessageIntent) -> str:
+    return f"{intent.template} message delivered"

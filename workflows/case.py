@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from standards.case import CaseBook, CaseEvent, CaseState, EventRejected
     from standards.case import Effects as CaseEffects
     from standards.delivery import send_instant
-    from standards.obligations import Alert, Schedule
+    from standards.obligations import Alert, Obligation, Schedule
     from standards.policy_migration import (
         MigrationRefused,
         PolicyMigrationReceipt,
@@ -32,11 +32,13 @@ with workflow.unsafe.imports_passed_through():
         deadline_moves,
         plan_migration,
     )
+    from standards.send_outcome import alert_identity
     from workflows import search_attributes as sa
     from workflows.contracts import (
         CASE_WORKFLOW,
         COMPUTE_SCHEDULES,
         RECORD_CASE_CHANGES,
+        SEND_AND_RECORD,
         SEND_MESSAGE,
         CaseChanges,
         CaseOutcome,
@@ -46,10 +48,13 @@ with workflow.unsafe.imports_passed_through():
         EventReceipt,
         MessageOutcome,
         MessageStatusUpdate,
+        PlannedSend,
         RecordResult,
         ScheduleBatch,
         ScheduleBatchResult,
+        SendAndRecord,
         SendMessage,
+        SentAndRecorded,
     )
 
 PERSIST_RETRY = RetryPolicy(
@@ -70,6 +75,10 @@ BREACH_OVERDUE_AT_ONCE = "breach-overdue-at-once"
 # finds nothing due), and what is due by an event's arrival happens first, so the
 # outcome never depends on which of the two the server delivers first.
 CLOCK_FIRST = "clock-first-timers-kept"
+# Cases opened before this change send each message in a local activity of its own and
+# record the wake's changes in another. Now one activity sends a wake's messages and
+# records its changes with the book's reaction to each outcome (activities.send_and_record).
+SENDS_RECORDED_TOGETHER = "sends-recorded-with-changes"
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
 )
@@ -101,6 +110,10 @@ class CaseWorkflow:
         }
         self._wake_timer: asyncio.Task[None] | None = None
         self._clock_first: bool | None = None
+        self._sends_recorded_together: bool | None = None
+        # Obligations changed since the last `_persist` returned (for an event's receipt),
+        # including those a send's activity recorded.
+        self._changed_since_persist: set[str] = set()
         self._wake_timer_at: datetime | None = None
 
     # -- time ----------------------------------------------------------------
@@ -157,6 +170,14 @@ class CaseWorkflow:
             self._clock_first = self._input.clock_first or workflow.patched(CLOCK_FIRST)
         return self._clock_first
 
+    def _send_with_records(self) -> bool:
+        # Decided once, at the first send; a run started with the input flag records no marker.
+        if self._sends_recorded_together is None:
+            self._sends_recorded_together = self._input.send_and_record or workflow.patched(
+                SENDS_RECORDED_TOGETHER
+            )
+        return self._sends_recorded_together
+
     async def _wait_for_wake(self, wake: datetime | None) -> None:
         """Wait for the wake instant or an event, without cancelling a timer (see
         CLOCK_FIRST): a timer is started only for an instant not already timed."""
@@ -208,6 +229,7 @@ class CaseWorkflow:
             local_sends=True,
             breach_overdue_at_once=True,
             clock_first=True,
+            send_and_record=True,
         )
 
     # -- events --------------------------------------------------------------
@@ -329,9 +351,12 @@ class CaseWorkflow:
             self._pending_alerts += effects.alerts
             if not sends:
                 break
-            effects = CaseEffects()
-            for deferred in sends:
-                effects.extend(await self._send(deferred))
+            if self._send_with_records():
+                effects = await self._send_and_record(sends)
+            else:
+                effects = CaseEffects()
+                for deferred in sends:
+                    effects.extend(await self._send(deferred))
             sends = effects.sends
         return await self._persist()
 
@@ -362,16 +387,18 @@ class CaseWorkflow:
             schedules = {s.key: s for s in result.schedules}
         self._pending_alerts += self._book.schedule(effects, schedules, self._now())
 
-    async def _send(self, deferred: DeferredMessage) -> CaseEffects:
-        intent = deferred.intent
-        sent_at = send_instant(deferred, self._now())
-        request = SendMessage(
+    def _send_request(self, deferred: DeferredMessage, sent_at: datetime) -> SendMessage:
+        return SendMessage(
             reference=self._book.facts.reference,
-            intent=intent,
+            intent=deferred.intent,
             at=sent_at,
             contact_number=self._book.policy.contact_number,
             excluded_channels=deferred.excluded_channels,
         )
+
+    async def _send(self, deferred: DeferredMessage) -> CaseEffects:
+        sent_at = send_instant(deferred, self._now())
+        request = self._send_request(deferred, sent_at)
         # A send is one short call; as a local activity it costs the case no round
         # trip through the server and no second workflow task.
         outcome: MessageOutcome
@@ -394,30 +421,79 @@ class CaseWorkflow:
             )
         return self._book.on_send_outcome(deferred, sent_at, outcome)
 
+    async def _send_and_record(self, sends: list[DeferredMessage]) -> CaseEffects:
+        """Send a wake's messages in the activity that records the changes so far, and the
+        book's reaction to each outcome as the book plans it (`delivery_meets`); then
+        the book reacts to the real outcomes, and `_persist` records only what the
+        activity did not."""
+        obligations, alerts = self._take_changes()
+        self._case_facts_changed()  # recorded with the sends, whether or not it changed
+        now = self._now()
+        planned = [
+            PlannedSend(
+                request=self._send_request(deferred, send_instant(deferred, now)),
+                on_delivery=self._book.delivery_meets(deferred.intent),
+            )
+            for deferred in sends
+        ]
+        taken = {o.key for o in obligations}
+        meets = {key for p in planned if p.on_delivery for key in p.on_delivery.obligation_keys}
+        result = await workflow.execute_local_activity(
+            SEND_AND_RECORD,
+            SendAndRecord(
+                changes=self._changes(obligations, alerts),
+                sends=planned,
+                may_meet=[o for o in self._book.state.obligations if o.key in meets - taken],
+            ),
+            result_type=SentAndRecorded,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=SEND_RETRY,
+            local_retry_threshold=SEND_LOCAL_RETRY_THRESHOLD,
+        )
+        effects = CaseEffects()
+        for deferred, send, outcome in zip(sends, planned, result.outcomes, strict=True):
+            effects.extend(self._book.on_send_outcome(deferred, send.request.at, outcome))
+        # The activity worked out the same reaction with the book's rule, on the same
+        # obligations: what it recorded of it is not recorded again; the rest is.
+        self._book.recorded(result.reacted_obligations)
+        self._changed_since_persist.update(result.reacted_obligations)
+        reacted_alerts = set(result.reacted_alerts)
+        effects.alerts = [a for a in effects.alerts if alert_identity(a) not in reacted_alerts]
+        return effects
+
     async def _persist(self) -> list[str]:
+        obligations, alerts = self._take_changes()
+        changed, self._changed_since_persist = self._changed_since_persist, set()
+        if obligations or alerts or self._case_facts_changed():
+            # A short, idempotent write to the case's own records: as a local
+            # activity it costs no extra round trip through the server per change.
+            await workflow.execute_local_activity(
+                RECORD_CASE_CHANGES,
+                self._changes(obligations, alerts),
+                result_type=RecordResult,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=PERSIST_RETRY,
+            )
+        return [o.key for o in self._book.state.obligations if o.key in changed]
+
+    def _take_changes(self) -> tuple[list[Obligation], list[Alert]]:
+        """What the book changed since the last record, and the alerts it raised."""
         obligations = self._book.take_dirty()
         alerts, self._pending_alerts = self._pending_alerts, []
-        if not obligations and not alerts and not self._case_facts_changed():
-            return []
+        self._changed_since_persist.update(o.key for o in obligations)
+        return obligations, alerts
+
+    def _changes(self, obligations: list[Obligation], alerts: list[Alert]) -> CaseChanges:
         state = self._book.state
-        # A short, idempotent write to the case's own records: as a local
-        # activity it costs no extra round trip through the server per change.
-        await workflow.execute_local_activity(
-            RECORD_CASE_CHANGES,
-            CaseChanges(
-                reference=self._book.facts.reference,
-                status=state.status,
-                closed_at=state.closed_at,
-                update_interval_days=state.update_interval_days,
-                updates_paused=state.updates_paused,
-                obligations=obligations,
-                alerts=alerts,
-            ),
-            result_type=RecordResult,
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=PERSIST_RETRY,
+        return CaseChanges(
+            reference=self._book.facts.reference,
+            status=state.status,
+            closed_at=state.closed_at,
+            update_interval_days=state.update_interval_days,
+            updates_paused=state.updates_paused,
+            obligations=obligations,
+            alerts=alerts,
         )
-        return [o.key for o in obligations]
 
     def _case_facts_changed(self) -> bool:
         state = self._book.state

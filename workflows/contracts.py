@@ -19,12 +19,14 @@ from standards.delivery import DeliveryStatus as DeliveryStatus
 from standards.delivery import MessageIntent as MessageIntent
 from standards.delivery import MessageOutcome as MessageOutcome
 from standards.obligations import Alert, Obligation, Schedule, ScheduleRequest
+from standards.send_outcome import DeliveryMeets
 
 # Activities are called by name so the workflow sandbox never imports their
 # modules (and with them SQLAlchemy, SMTP or Twilio).
 COMPUTE_SCHEDULES = "compute_schedules"
 RECORD_CASE_CHANGES = "record_case_changes"
 SEND_MESSAGE = "send_message"
+SEND_AND_RECORD = "send_and_record"
 
 CASE_WORKFLOW = "CaseWorkflow"
 
@@ -85,6 +87,37 @@ class RecordResult:
 
 
 @dataclass
+class PlannedSend:
+    request: SendMessage
+    # What a delivery meets, planned by the case book; None: the book records the
+    # reaction to a delivery itself, after the send.
+    on_delivery: DeliveryMeets | None = None
+
+
+@dataclass
+class SendAndRecord:
+    """A wake's sends, with the case's changes so far, to record in one transaction with
+    the sends and the book's reaction to each outcome (standards.send_outcome). The
+    activity adds the reaction it records to `changes`, so that afterwards `changes`
+    is what it recorded (the worker's metrics count from it)."""
+
+    changes: CaseChanges
+    sends: list[PlannedSend]
+    # Obligations a delivery may meet that are not among `changes.obligations`.
+    may_meet: list[Obligation] = field(default_factory=list)
+
+
+@dataclass
+class SentAndRecorded:
+    # One per send, in order.
+    outcomes: list[MessageOutcome]
+    # What was recorded of the book's reaction to the outcomes: obligation keys, and
+    # alerts as "obligation key|kind".
+    reacted_obligations: list[str] = field(default_factory=list)
+    reacted_alerts: list[str] = field(default_factory=list)
+
+
+@dataclass
 class CaseWorkflowInput:
     facts: CaseFacts
     # Carried across continue-as-new; None when the case is first opened.
@@ -119,6 +152,9 @@ class CaseWorkflowInput:
     # longer wanted is left to fire rather than cancelled (workflows/case.py
     # CLOCK_FIRST). Cases opened before this field decide by the patch marker.
     clock_first: bool = False
+    # A wake's sends and its changes are recorded by one activity (workflows/case.py
+    # SEND_AND_RECORD). Cases opened before this field decide by the patch marker.
+    send_and_record: bool = False
 
 
 @dataclass

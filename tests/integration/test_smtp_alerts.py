@@ -13,8 +13,8 @@ from activities.email import SmtpEmail, message_id_for
 from activities.rendering import DEFAULT_TEMPLATE_DIR, MessageRenderer
 from service.settings import Settings
 from storage import models
-from tests.integration.test_delivery import seed_case
 from tests.integration.test_smtp_email import HOST, Busy, Recorder, settings_for, smtp_server
+from tests.support.delivery import seed_case
 from worker import alert_mailer
 
 __all__ = ["smtp_server"]  # the fixture, shared with the SMTP delivery tests

@@ -21,7 +21,7 @@ from activities.delivery import Envelope, TransientDeliveryError
 from activities.email import SmtpEmail, SmtpSettings, message_id_for
 from activities.rendering import Channel, RenderedMessage
 from storage.enums import MessageStatus
-from tests.integration.test_delivery import (
+from tests.support.delivery import (
     CrashAfterFirstSend,
     WorkerCrashed,
     message_activities,

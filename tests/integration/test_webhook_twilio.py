@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator
 from service.settings import Settings
 from storage import models
 from storage.enums import MessageStatus
-from tests.integration.test_delivery import outbox_rows, seed_case, victim_of
+from tests.support.delivery import outbox_rows, seed_case, victim_of
 from web.app import INBOUND_PATH, STATUS_PATH, create_app
 from workflows.contracts import DeliveryStatus, MessageStatusUpdate
 

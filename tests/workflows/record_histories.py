@@ -3,17 +3,24 @@
 Run it when a deliberate, patched workflow change ships, with a new tag
 (`python -m tests.workflows.record_histories local-sends`), and keep the old
 files: every saved history must still replay, as running cases would.
+
+`--without FIELD` opens the cases without that input flag of CaseWorkflowInput, so
+their runs take the change by its patch marker, as a case opened before the change
+and still running does (`... sends-patch --without send_and_record`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import service.cases
 from service.cases import CaseIn, EventIn
 from service.configuration import configured_force
 from service.settings import Settings
@@ -21,7 +28,7 @@ from service.simulate import Rehearsal, time_skipping_environment
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from worker import WorkerParts, build_worker, simulation_backends
-from workflows.contracts import case_workflow_id
+from workflows.contracts import CaseWorkflowInput, case_workflow_id
 
 HERE = Path(__file__).resolve().parent
 START = datetime(2026, 3, 27, 17, 30, tzinfo=UTC)
@@ -154,5 +161,24 @@ async def main(tag: str) -> None:
     )
 
 
+def open_without(flag: str) -> None:
+    """Cases opened from here on start with the input flag `flag` unset."""
+    if not isinstance(getattr(CaseWorkflowInput, flag, None), bool):
+        raise SystemExit(f"{flag} is not an input flag of CaseWorkflowInput")
+    current = service.cases.workflow_input
+
+    def older(*args: Any, **kwargs: Any) -> CaseWorkflowInput:
+        started = dataclasses.replace(current(*args, **kwargs))
+        setattr(started, flag, False)
+        return started
+
+    service.cases.workflow_input = older
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else ""))
+    arguments = sys.argv[1:]
+    if "--without" in arguments:
+        at = arguments.index("--without")
+        open_without(arguments[at + 1])
+        del arguments[at : at + 2]
+    asyncio.run(main(arguments[0] if arguments else ""))

@@ -143,18 +143,45 @@ CURRENT_INPUT = service.cases.workflow_input
 
 
 def as_started_before_intake_planning(*args: Any, **kwargs: Any) -> CaseWorkflowInput:
-    """The input a case got before the service worked out intake deadlines and set local sends."""
+    """The input a case got before the service worked out intake deadlines, set local
+    sends and had sends recorded with the changes."""
     current = CURRENT_INPUT(*args, **kwargs)
-    return dataclasses.replace(current, opening=None, intake_schedules=[], local_sends=False)
+    return dataclasses.replace(
+        current, opening=None, intake_schedules=[], local_sends=False, send_and_record=False
+    )
 
 
-async def test_intake_deadlines_come_from_the_service_so_intake_runs_two_local_activities(
+async def test_intake_deadlines_come_from_the_service_so_intake_runs_one_local_activity(
     cases: RehearsalFactory,
 ) -> None:
     rehearsal, ref = await opened(cases, "road_traffic_collision")
-    assert await intake_markers(cases, ref) == ["core_local_activity"] * 2  # send, record
+    # The acknowledgement is sent, and recorded with the new obligations, at once.
+    assert await intake_markers(cases, ref) == ["core_local_activity"]
     traffic = only(await rehearsal.view(ref), "traffic_unit_contact")
     assert traffic.due_at == datetime(2026, 3, 17, 0, 0, tzinfo=UTC)  # end of 10th working day
+
+
+async def test_a_delivery_that_restarts_the_update_clock_is_recorded_after_its_send(
+    cases: RehearsalFactory,
+) -> None:
+    """The send's activity cannot record a restart (its deadline is worked out first):
+    the workflow records it, and the met update, afterwards."""
+    rehearsal, ref = await opened(cases)
+    await rehearsal.post(event(ref, "officer_assigned", REPORTED + timedelta(hours=1)))
+    updates = occurrences(await rehearsal.view(ref), "victim_update")
+    assert [o.state for o in updates] == ["met", "pending"]
+    with cases.sessions() as session:
+        rows = session.scalars(
+            select(models.Obligation)
+            .where(
+                models.Obligation.standard == "victim_update",
+                models.Obligation.case.has(models.Case.reference == ref),
+            )
+            .order_by(models.Obligation.occurrence)
+        )
+        assert [(r.key, r.state, [t.event for t in r.transitions]) for r in rows] == [
+            (o.key, o.state, [t.event for t in o.history]) for o in updates
+        ]
 
 
 async def test_a_case_started_with_the_older_input_works_out_the_same_deadlines_itself(
@@ -165,11 +192,10 @@ async def test_a_case_started_with_the_older_input_works_out_the_same_deadlines_
         patch.setattr(service.cases, "workflow_input", as_started_before_intake_planning)
         older = reference()
         await rehearsal.open(case_in(older, "road_traffic_collision"))
-    # Deadlines in a local activity, then the send behind its patch marker, then the record.
+    # Deadlines in a local activity, then the send with the record behind its patch marker.
     assert await intake_markers(cases, older) == [
         "core_local_activity",
         "core_patch",
-        "core_local_activity",
         "core_local_activity",
     ]
 

@@ -28,7 +28,7 @@ from activities.delivery import (
 from activities.rendering import Channel
 from service.settings import Settings
 from storage.enums import MessageStatus
-from tests.integration.test_delivery import CrashAfterFirstSend, outbox_rows, victim_of
+from tests.support.delivery import CrashAfterFirstSend, outbox_rows, victim_of
 from tests.workflows.conftest import RehearsalFactory
 from tests.workflows.test_case_workflow import alerts_of, case_in, event, only, reference
 from web.app import STATUS_PATH, create_app
