@@ -20,6 +20,10 @@ with workflow.unsafe.imports_passed_through():
     # type hints resolve against the same modules inside the sandbox.
     import standards.clock
     import standards.policy  # noqa: F401
+
+    # Not `from workflows import search_attributes`: a submodule named in a from-list
+    # is loaded past the sandbox's import hook, so it was run again for every case.
+    import workflows.search_attributes as sa
     from standards.case import CaseBook, CaseEvent, CaseState, EventRejected
     from standards.case import Effects as CaseEffects
     from standards.delivery import send_instant
@@ -32,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
         deadline_moves,
         plan_migration,
     )
-    from workflows import search_attributes as sa
     from workflows.contracts import (
         CASE_WORKFLOW,
         COMPUTE_SCHEDULES,
