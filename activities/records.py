@@ -187,6 +187,9 @@ def _write_obligations(
             update(OBLIGATIONS).where(OBLIGATIONS.c.id == bindparam("obligation_id")), changed
         )
     new = [o for o in obligations if o.key not in ids]
+    # Only obligations written before can have transitions recorded already (one
+    # transaction writes an obligation and its transitions).
+    existing = list(ids.values())
     if new:
         inserted = connection.execute(
             insert(OBLIGATIONS).returning(
@@ -207,14 +210,7 @@ def _write_obligations(
         )
         ids.update({key: ident for ident, key in inserted})
     apply_contribution_changes(connection, before, contributions(connection, ids.values()))
-    recorded: dict[int, int] = {
-        ident: count
-        for ident, count in connection.execute(
-            select(TRANSITIONS.c.obligation_id, func.count(TRANSITIONS.c.id))
-            .where(TRANSITIONS.c.obligation_id.in_(list(ids.values())))
-            .group_by(TRANSITIONS.c.obligation_id)
-        )
-    }
+    recorded: dict[int, int] = _recorded_transitions(connection, existing)
     transitions = [
         {
             "obligation_id": ids[o.key],
@@ -231,6 +227,20 @@ def _write_obligations(
     ]
     if transitions:
         connection.execute(insert(TRANSITIONS), transitions)
+
+
+def _recorded_transitions(connection: Connection, obligation_ids: list[int]) -> dict[int, int]:
+    """How many transitions each of these obligations has recorded (none: absent)."""
+    if not obligation_ids:
+        return {}
+    return {
+        ident: count
+        for ident, count in connection.execute(
+            select(TRANSITIONS.c.obligation_id, func.count(TRANSITIONS.c.id))
+            .where(TRANSITIONS.c.obligation_id.in_(obligation_ids))
+            .group_by(TRANSITIONS.c.obligation_id)
+        )
+    }
 
 
 def _obligation_values(obligation: Obligation) -> dict[str, Any]:

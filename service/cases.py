@@ -49,6 +49,7 @@ from standards.policy import Policy
 from standards.schedules import opening
 from storage import models
 from storage.enums import CaseStatus
+from workflows import search_attributes
 from workflows.contracts import (
     CASE_WORKFLOW,
     CaseView,
@@ -119,6 +120,7 @@ def workflow_input(
         publish_category=publish_category,
         clock_first=True,
         send_and_record=True,
+        search_attributes_at_start=True,
     )
     if history_event_limit is not None:
         workflow_input.history_event_limit = history_event_limit
@@ -181,19 +183,23 @@ async def open_case(
     await asyncio.to_thread(_insert_case, sessions, case, policy, nation)
     # Started together with the `intake_done` update: one call, and the update rides
     # on the case's first workflow task instead of waking it a second time.
+    input = workflow_input(
+        case,
+        policy,
+        clock_offset_seconds,
+        history_event_limit,
+        nation=nation,
+        corrections=force.holiday_corrections,
+        publish_category=publish_category,
+    )
     start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
         CASE_WORKFLOW,
-        workflow_input(
-            case,
-            policy,
-            clock_offset_seconds,
-            history_event_limit,
-            nation=nation,
-            corrections=force.holiday_corrections,
-            publish_category=publish_category,
-        ),
+        input,
         id=case_workflow_id(case.reference),
         task_queue=task_queue,
+        # Set by the start: no upsert on the case's first workflow task, one visibility
+        # write fewer.
+        search_attributes=search_attributes.at_start(input, now or datetime.now(UTC)),
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
     )

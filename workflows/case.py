@@ -20,6 +20,10 @@ with workflow.unsafe.imports_passed_through():
     # type hints resolve against the same modules inside the sandbox.
     import standards.clock
     import standards.policy  # noqa: F401
+
+    # Not `from workflows import search_attributes`: a submodule named in a from-list
+    # is loaded past the sandbox's import hook, so it was run again for every case.
+    import workflows.search_attributes as sa
     from standards.case import CaseBook, CaseEvent, CaseState, EventRejected
     from standards.case import Effects as CaseEffects
     from standards.delivery import send_instant
@@ -33,7 +37,6 @@ with workflow.unsafe.imports_passed_through():
         plan_migration,
     )
     from standards.send_outcome import alert_identity
-    from workflows import search_attributes as sa
     from workflows.contracts import (
         CASE_WORKFLOW,
         COMPUTE_SCHEDULES,
@@ -105,6 +108,10 @@ class CaseWorkflow:
         self._woken = False
         self._opened = input.state is not None
         self._published: dict[str, object] = {}
+        if input.search_attributes_at_start:
+            # Published by the start itself: only a value that differs is upserted.
+            started = workflow.info().typed_search_attributes
+            self._published.update({key.name: started.get(key) for key in sa.ALL})
         self._intake_schedules = {
             s.key: s for s in (opening.schedules if opening else input.intake_schedules)
         }
@@ -230,6 +237,8 @@ class CaseWorkflow:
             breach_overdue_at_once=True,
             clock_first=True,
             send_and_record=True,
+            # Continue-as-new carries the run's search attributes over to the next run.
+            search_attributes_at_start=True,
         )
 
     # -- events --------------------------------------------------------------
@@ -504,21 +513,11 @@ class CaseWorkflow:
         return True
 
     async def _publish_search_attributes(self) -> None:
-        values = {
-            sa.BOROUGH.name: self._book.facts.borough,
-            sa.CATEGORY.name: self._book.facts.category,
-            sa.CASE_STATUS.name: self._book.state.status.value,
-            sa.NEXT_DEADLINE.name: self._book.next_deadline(),
-            sa.BREACHED_COUNT.name: self._book.breached_count(),
-        }
         updates = []
-        for key in sa.ALL:
-            if key is sa.CATEGORY and not self._input.publish_category:
-                continue
-            value = values[key.name]
+        for key, value in sa.case_values(self._book, self._input.publish_category):
             if self._published.get(key.name, ...) == value:
                 continue
             self._published[key.name] = value
-            updates.append(key.value_unset() if value is None else key.value_set(value))  # type: ignore[arg-type]
+            updates.append(key.value_unset() if value is None else key.value_set(value))
         if updates:
             workflow.upsert_search_attributes(updates)
