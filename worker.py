@@ -12,17 +12,19 @@ import importlib.util
 import logging
 import py_compile
 import signal
-import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+import workflows.case
+import workflows.side_effects
 from activities.alerts import AlertMailer, AlertMailSettings, policy_titles, run_alert_mailer
 from activities.delivery import DeliveryBackend, LocalOutbox, SimulatedSms
 from activities.email import SmtpEmail
@@ -109,7 +111,7 @@ def activity_objects(settings: Settings, parts: WorkerParts) -> Sequence[Any]:
     ]
 
 
-def cache_workflow_bytecode(workflow_classes: Sequence[type]) -> None:
+def cache_workflow_bytecode(modules: Sequence[ModuleType]) -> None:
     """Write the bytecode of the workflow modules, even where PYTHONDONTWRITEBYTECODE is set.
 
     The sandbox imports a workflow's module afresh for every workflow run; without
@@ -117,8 +119,8 @@ def cache_workflow_bytecode(workflow_classes: Sequence[type]) -> None:
     eighth of a case's intake CPU, measured). Python still reads bytecode when it may not write it.
     A read-only source tree only loses the saving.
     """
-    for cls in workflow_classes:
-        source = sys.modules[cls.__module__].__file__
+    for module in modules:
+        source = module.__file__
         if source is not None:
             py_compile.compile(
                 source, cfile=importlib.util.cache_from_source(source), doraise=False, quiet=2
@@ -132,7 +134,8 @@ def build_worker(
     task_queue: str | None = None,
 ) -> Worker:
     """The case worker, tuned by the PLEDGE_WORKER_* settings (defaults in settings.py)."""
-    cache_workflow_bytecode([CaseWorkflow])
+    # The modules the sandbox imports afresh for each case (the rest are passed through).
+    cache_workflow_bytecode([workflows.case, workflows.side_effects])
     activities = settings.worker_max_concurrent_activities
     return Worker(
         client,

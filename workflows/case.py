@@ -2,7 +2,8 @@
 
 The workflow only orchestrates. What an event means is decided by the pure
 `CaseBook`; deadlines are worked out outside workflow code (bank-holiday data must not
-change a deadline on replay); persistence and messages are activities.
+change a deadline on replay); persistence and messages are activities, which
+`workflows.side_effects` runs for the book.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -25,9 +25,7 @@ with workflow.unsafe.imports_passed_through():
     # is loaded past the sandbox's import hook, so it was run again for every case.
     import workflows.search_attributes as sa
     from standards.case import CaseBook, CaseEvent, CaseState, EventRejected
-    from standards.case import Effects as CaseEffects
-    from standards.delivery import send_instant
-    from standards.obligations import Alert, Obligation, Schedule
+    from standards.obligations import Schedule
     from standards.policy_migration import (
         MigrationRefused,
         PolicyMigrationReceipt,
@@ -36,36 +34,18 @@ with workflow.unsafe.imports_passed_through():
         deadline_moves,
         plan_migration,
     )
-    from standards.send_outcome import alert_identity
     from workflows.contracts import (
         CASE_WORKFLOW,
-        COMPUTE_SCHEDULES,
-        RECORD_CASE_CHANGES,
-        SEND_AND_RECORD,
-        SEND_MESSAGE,
-        CaseChanges,
         CaseOutcome,
         CaseView,
         CaseWorkflowInput,
-        DeferredMessage,
         EventReceipt,
-        MessageOutcome,
         MessageStatusUpdate,
-        PlannedSend,
-        RecordResult,
-        ScheduleBatch,
-        ScheduleBatchResult,
-        SendAndRecord,
-        SendMessage,
-        SentAndRecorded,
     )
 
-PERSIST_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-)
-# Cases opened before this change send through a regular activity; replaying their
-# history must schedule the same command, so the switch is a patch.
-SEND_AS_LOCAL_ACTIVITY = "send-as-local-activity"
+# Workflow code too, so imported into the sandbox, not passed through.
+from workflows.side_effects import CaseSideEffects
+
 # Cases opened before the rule that an obligation overdue when it starts, or when it is
 # met, is breached at once: their histories replay without it.
 BREACH_OVERDUE_AT_ONCE = "breach-overdue-at-once"
@@ -78,17 +58,6 @@ BREACH_OVERDUE_AT_ONCE = "breach-overdue-at-once"
 # finds nothing due), and what is due by an event's arrival happens first, so the
 # outcome never depends on which of the two the server delivers first.
 CLOCK_FIRST = "clock-first-timers-kept"
-# Cases opened before this change send each message in a local activity of its own and
-# record the wake's changes in another. Now one activity sends a wake's messages and
-# records its changes with the book's reaction to each outcome (activities.send_and_record).
-SENDS_RECORDED_TOGETHER = "sends-recorded-with-changes"
-SEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
-)
-# A local send's backoff longer than this is a workflow timer, not a sleep inside one
-# workflow task (2 s then 4 s held a task open over the core's 5-second warning).
-# Replay-safe: a replayed send resolves from its marker and never backs off again.
-SEND_LOCAL_RETRY_THRESHOLD = timedelta(seconds=1)
 
 
 @workflow.defn(name=CASE_WORKFLOW)
@@ -101,9 +70,7 @@ class CaseWorkflow:
             input.facts, input.state or (opening.state if opening else None) or CaseState()
         )
         self._offset = timedelta(seconds=input.clock_offset_seconds)
-        self._deferred = list(input.deferred)
-        self._awaiting = {intent.key: intent for intent in input.awaiting_delivery}
-        self._pending_alerts: list[Alert] = []
+        self._effects = CaseSideEffects(self._book, input, self._now)
         self._lock = asyncio.Lock()
         self._woken = False
         self._opened = input.state is not None
@@ -112,15 +79,8 @@ class CaseWorkflow:
             # Published by the start itself: only a value that differs is upserted.
             started = workflow.info().typed_search_attributes
             self._published.update({key.name: started.get(key) for key in sa.ALL})
-        self._intake_schedules = {
-            s.key: s for s in (opening.schedules if opening else input.intake_schedules)
-        }
         self._wake_timer: asyncio.Task[None] | None = None
         self._clock_first: bool | None = None
-        self._sends_recorded_together: bool | None = None
-        # Obligations changed since the last `_persist` returned (for an event's receipt),
-        # including those a send's activity recorded.
-        self._changed_since_persist: set[str] = set()
         self._wake_timer_at: datetime | None = None
 
     # -- time ----------------------------------------------------------------
@@ -140,7 +100,7 @@ class CaseWorkflow:
             async with self._lock:
                 # Planned by the service as it opened the case; older inputs plan it here.
                 plan = input.opening.effects if input.opening else self._book.open_case()
-                await self._carry_out(plan)
+                await self._effects.carry_out(plan)
             self._opened = True
         while True:
             await self._publish_search_attributes()
@@ -158,7 +118,7 @@ class CaseWorkflow:
             async with self._lock:
                 await self._on_clock()
             retention = self._book.retention_ends()
-            if retention is not None and retention <= self._now() and not self._deferred:
+            if retention is not None and retention <= self._now() and not self._effects.deferred:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 return CaseOutcome(
                     reference=self._book.facts.reference,
@@ -176,14 +136,6 @@ class CaseWorkflow:
         if self._clock_first is None:
             self._clock_first = self._input.clock_first or workflow.patched(CLOCK_FIRST)
         return self._clock_first
-
-    def _send_with_records(self) -> bool:
-        # Decided once, at the first send; a run started with the input flag records no marker.
-        if self._sends_recorded_together is None:
-            self._sends_recorded_together = self._input.send_and_record or workflow.patched(
-                SENDS_RECORDED_TOGETHER
-            )
-        return self._sends_recorded_together
 
     async def _wait_for_wake(self, wake: datetime | None) -> None:
         """Wait for the wake instant or an event, without cancelling a timer (see
@@ -206,15 +158,13 @@ class CaseWorkflow:
 
     def _next_wake(self) -> datetime | None:
         wakes = [w for w in (self._book.next_wake(), self._book.retention_ends()) if w]
-        wakes += [d.retry_at for d in self._deferred]
+        wakes += [d.retry_at for d in self._effects.deferred]
         return min(wakes) if wakes else None
 
     async def _on_clock(self) -> None:
         now = self._now()
-        due = [d for d in self._deferred if d.retry_at <= now]
-        self._deferred = [d for d in self._deferred if d.retry_at > now]
-        effects = self._book.advance(now)
-        await self._carry_out(effects, retries=due)
+        due = self._effects.take_due_retries(now)
+        await self._effects.carry_out(self._book.advance(now), retries=due)
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -227,8 +177,8 @@ class CaseWorkflow:
         return CaseWorkflowInput(
             facts=self._book.facts,
             state=self._book.state,
-            deferred=self._deferred,
-            awaiting_delivery=list(self._awaiting.values()),
+            deferred=self._effects.deferred,
+            awaiting_delivery=list(self._effects.awaiting.values()),
             clock_offset_seconds=self._input.clock_offset_seconds,
             history_event_limit=self._input.history_event_limit,
             publish_category=self._input.publish_category,
@@ -264,7 +214,7 @@ class CaseWorkflow:
             if earlier is not None:
                 changed = earlier.changed
             else:
-                changed = await self._carry_out(self._book.apply(event))
+                changed = await self._effects.carry_out(self._book.apply(event))
                 self._book.remember(event, changed)
                 self._woken = True
         return EventReceipt(
@@ -291,18 +241,12 @@ class CaseWorkflow:
                 ) from refused
             schedules: dict[str, Schedule] = {}
             if plan.effects.retimes:
-                result = await workflow.execute_local_activity(
-                    COMPUTE_SCHEDULES,
-                    ScheduleBatch(requests=plan.effects.schedule_requests),
-                    result_type=ScheduleBatchResult,
-                    start_to_close_timeout=timedelta(seconds=30),
-                )
-                schedules = {s.key: s for s in result.schedules}
+                schedules = await self._effects.compute_schedules(plan.effects.schedule_requests)
             if request.dry_run:
                 moves = deadline_moves(self._book, plan, schedules)
             else:
                 moves = apply_migration(self._book, plan, schedules, self._now())
-                await self._persist()
+                await self._effects.persist()
                 self._woken = True
         return PolicyMigrationReceipt(
             reference=self._book.facts.reference,
@@ -323,14 +267,14 @@ class CaseWorkflow:
     async def message_status(self, update: MessageStatusUpdate) -> None:
         await workflow.wait_condition(lambda: self._opened)
         async with self._lock:
-            intent = self._awaiting.get(update.key)
+            intent = self._effects.awaiting.get(update.key)
             if intent is None:
                 return
             effects = self._book.on_provider_status(
                 intent, update.status, update.at, update.channel, update.error
             )
             if effects.settled:
-                await self._carry_out(effects)
+                await self._effects.carry_out(effects)
             self._woken = True
 
     @workflow.query
@@ -347,170 +291,7 @@ class CaseWorkflow:
             obligations=self._book.state.obligations,
         )
 
-    # -- side effects --------------------------------------------------------
-
-    async def _carry_out(
-        self, effects: CaseEffects, retries: list[DeferredMessage] | None = None
-    ) -> list[str]:
-        """Do what the case book asked, and what that leads to, then persist once."""
-        sends = effects.sends + (retries or [])
-        while True:
-            self._hold(effects)
-            await self._schedule(effects)
-            self._pending_alerts += effects.alerts
-            if not sends:
-                break
-            if self._send_with_records():
-                effects = await self._send_and_record(sends)
-            else:
-                effects = CaseEffects()
-                for deferred in sends:
-                    effects.extend(await self._send(deferred))
-            sends = effects.sends
-        return await self._persist()
-
-    def _hold(self, effects: CaseEffects) -> None:
-        """Keep the messages the book says wait: for a later instant, or for a provider."""
-        for key in effects.settled:
-            self._awaiting.pop(key, None)
-        self._deferred += effects.deferrals
-        self._awaiting.update({intent.key: intent for intent in effects.awaiting})
-
-    async def _schedule(self, effects: CaseEffects) -> None:
-        requests = effects.schedule_requests
-        if not requests:
-            return
-        schedules: dict[str, Schedule] = {
-            r.key: self._intake_schedules[r.key]
-            for r in requests
-            if r.key in self._intake_schedules
-        }
-        self._intake_schedules = {}
-        if len(schedules) < len(requests):
-            result = await workflow.execute_local_activity(
-                COMPUTE_SCHEDULES,
-                ScheduleBatch(requests=requests),
-                result_type=ScheduleBatchResult,
-                start_to_close_timeout=timedelta(seconds=30),
-            )
-            schedules = {s.key: s for s in result.schedules}
-        self._pending_alerts += self._book.schedule(effects, schedules, self._now())
-
-    def _send_request(self, deferred: DeferredMessage, sent_at: datetime) -> SendMessage:
-        return SendMessage(
-            reference=self._book.facts.reference,
-            intent=deferred.intent,
-            at=sent_at,
-            contact_number=self._book.policy.contact_number,
-            excluded_channels=deferred.excluded_channels,
-        )
-
-    async def _send(self, deferred: DeferredMessage) -> CaseEffects:
-        sent_at = send_instant(deferred, self._now())
-        request = self._send_request(deferred, sent_at)
-        # A send is one short call; as a local activity it costs the case no round
-        # trip through the server and no second workflow task.
-        outcome: MessageOutcome
-        if self._input.local_sends or workflow.patched(SEND_AS_LOCAL_ACTIVITY):
-            outcome = await workflow.execute_local_activity(
-                SEND_MESSAGE,
-                request,
-                result_type=MessageOutcome,
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=SEND_RETRY,
-                local_retry_threshold=SEND_LOCAL_RETRY_THRESHOLD,
-            )
-        else:
-            outcome = await workflow.execute_activity(
-                SEND_MESSAGE,
-                request,
-                result_type=MessageOutcome,
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=SEND_RETRY,
-            )
-        return self._book.on_send_outcome(deferred, sent_at, outcome)
-
-    async def _send_and_record(self, sends: list[DeferredMessage]) -> CaseEffects:
-        """Send a wake's messages in the activity that records the changes so far, and the
-        book's reaction to each outcome as the book plans it (`delivery_meets`); then
-        the book reacts to the real outcomes, and `_persist` records only what the
-        activity did not."""
-        obligations, alerts = self._take_changes()
-        self._case_facts_changed()  # recorded with the sends, whether or not it changed
-        now = self._now()
-        planned = [
-            PlannedSend(
-                request=self._send_request(deferred, send_instant(deferred, now)),
-                on_delivery=self._book.delivery_meets(deferred.intent),
-            )
-            for deferred in sends
-        ]
-        taken = {o.key for o in obligations}
-        meets = {key for p in planned if p.on_delivery for key in p.on_delivery.obligation_keys}
-        result = await workflow.execute_local_activity(
-            SEND_AND_RECORD,
-            SendAndRecord(
-                changes=self._changes(obligations, alerts),
-                sends=planned,
-                may_meet=[o for o in self._book.state.obligations if o.key in meets - taken],
-            ),
-            result_type=SentAndRecorded,
-            start_to_close_timeout=timedelta(minutes=2),
-            retry_policy=SEND_RETRY,
-            local_retry_threshold=SEND_LOCAL_RETRY_THRESHOLD,
-        )
-        effects = CaseEffects()
-        for deferred, send, outcome in zip(sends, planned, result.outcomes, strict=True):
-            effects.extend(self._book.on_send_outcome(deferred, send.request.at, outcome))
-        # The activity worked out the same reaction with the book's rule, on the same
-        # obligations: what it recorded of it is not recorded again; the rest is.
-        self._book.recorded(result.reacted_obligations)
-        self._changed_since_persist.update(result.reacted_obligations)
-        reacted_alerts = set(result.reacted_alerts)
-        effects.alerts = [a for a in effects.alerts if alert_identity(a) not in reacted_alerts]
-        return effects
-
-    async def _persist(self) -> list[str]:
-        obligations, alerts = self._take_changes()
-        changed, self._changed_since_persist = self._changed_since_persist, set()
-        if obligations or alerts or self._case_facts_changed():
-            # A short, idempotent write to the case's own records: as a local
-            # activity it costs no extra round trip through the server per change.
-            await workflow.execute_local_activity(
-                RECORD_CASE_CHANGES,
-                self._changes(obligations, alerts),
-                result_type=RecordResult,
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=PERSIST_RETRY,
-            )
-        return [o.key for o in self._book.state.obligations if o.key in changed]
-
-    def _take_changes(self) -> tuple[list[Obligation], list[Alert]]:
-        """What the book changed since the last record, and the alerts it raised."""
-        obligations = self._book.take_dirty()
-        alerts, self._pending_alerts = self._pending_alerts, []
-        self._changed_since_persist.update(o.key for o in obligations)
-        return obligations, alerts
-
-    def _changes(self, obligations: list[Obligation], alerts: list[Alert]) -> CaseChanges:
-        state = self._book.state
-        return CaseChanges(
-            reference=self._book.facts.reference,
-            status=state.status,
-            closed_at=state.closed_at,
-            update_interval_days=state.update_interval_days,
-            updates_paused=state.updates_paused,
-            obligations=obligations,
-            alerts=alerts,
-        )
-
-    def _case_facts_changed(self) -> bool:
-        state = self._book.state
-        current = (state.status, state.closed_at, state.update_interval_days, state.updates_paused)
-        if self._published.get("case") == current:
-            return False
-        self._published["case"] = current
-        return True
+    # -- visibility ----------------------------------------------------------
 
     async def _publish_search_attributes(self) -> None:
         updates = []
