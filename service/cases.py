@@ -17,7 +17,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -192,21 +196,27 @@ async def open_case(
         corrections=force.holiday_corrections,
         publish_category=publish_category,
     )
-    start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
-        CASE_WORKFLOW,
-        input,
-        id=case_workflow_id(case.reference),
-        task_queue=task_queue,
-        # Set by the start: no upsert on the case's first workflow task, one visibility
-        # write fewer.
-        search_attributes=search_attributes.at_start(input, now or datetime.now(UTC)),
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    # Set by the start: no upsert on the case's first workflow task, one visibility
+    # write fewer.
+    start = _start_operation(
+        input, task_queue, search_attributes.at_start(input, now or datetime.now(UTC))
     )
     try:
-        await client.execute_update_with_start_workflow(
-            "intake_done", start_workflow_operation=start, result_type=CaseView
-        )
+        try:
+            await client.execute_update_with_start_workflow(
+                "intake_done", start_workflow_operation=start, result_type=CaseView
+            )
+        except RPCError as error:
+            if not _search_attributes_unregistered(error):
+                raise
+            # A namespace no worker has prepared yet (a bare server): the start is
+            # refused whole, so the case starts without them, and its workflow upserts
+            # them once a worker has registered them, as cases did before.
+            input.search_attributes_at_start = False
+            start = _start_operation(input, task_queue, TypedSearchAttributes.empty)
+            await client.execute_update_with_start_workflow(
+                "intake_done", start_workflow_operation=start, result_type=CaseView
+            )
     except BaseException as error:
         started = await _known_started(start)
         if not started and not isinstance(error, WorkflowAlreadyStartedError):
@@ -221,6 +231,29 @@ async def open_case(
         raise
     CASES_OPENED.inc()
     return case_workflow_id(case.reference)
+
+
+def _start_operation(
+    input: CaseWorkflowInput, task_queue: str, attributes: TypedSearchAttributes
+) -> WithStartWorkflowOperation[Any, Any]:
+    return WithStartWorkflowOperation(
+        CASE_WORKFLOW,
+        input,
+        id=case_workflow_id(input.facts.reference),
+        task_queue=task_queue,
+        search_attributes=attributes,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+
+
+def _search_attributes_unregistered(error: RPCError) -> bool:
+    # The server's wording ("Namespace X has no mapping defined for search attribute Y")
+    # is the only sign: the status is the general INVALID_ARGUMENT.
+    return (
+        error.status == RPCStatusCode.INVALID_ARGUMENT
+        and "no mapping defined for search attribute" in error.message
+    )
 
 
 async def _known_started(start: WithStartWorkflowOperation[Any, Any]) -> bool:
