@@ -25,7 +25,7 @@ from standards.case import (
     unaccepted_detail,
 )
 from standards.clock import NO_CORRECTIONS, HolidayCorrections
-from standards.delivery import DeferredMessage, MessageIntent, send_instant
+from standards.delivery import DeferredMessage, MessageIntent, due_by, send_instant
 from standards.obligations import Alert, AlertKind
 from standards.schedules import opening, schedule_for
 
@@ -122,9 +122,7 @@ class CaseDriver:
         return self.run
 
     def _next_wake(self) -> datetime | None:
-        wakes = [w for w in (self._book.next_wake(), self._book.retention_ends()) if w]
-        wakes += [d.retry_at for d in self._deferred]
-        return min(wakes) if wakes else None
+        return self._book.wake_with(self._deferred)
 
     def _run_clock_to(self, instant: datetime) -> None:
         while not self.run.finished:
@@ -137,8 +135,7 @@ class CaseDriver:
     def _after_step(self) -> None:
         """What the workflow does each time it wakes: run the clock, then maybe finish."""
         now = self._now
-        due = [d for d in self._deferred if d.retry_at <= now]
-        self._deferred = [d for d in self._deferred if d.retry_at > now]
+        due, self._deferred = due_by(self._deferred, now)
         self._carry_out(self._book.advance(now), retries=due)
         retention = self._book.retention_ends()
         if retention is not None and retention <= self._now and not self._deferred:

@@ -313,6 +313,13 @@ class CaseBook:
         wakes = [w for o in self.state.obligations if (w := o.next_wake()) is not None]
         return min(wakes) if wakes else None
 
+    def wake_with(self, deferred: list[DeferredMessage]) -> datetime | None:
+        """When a driver next wakes the case: the book's next wake, the end of its
+        retention, or the retry of a message waiting in `deferred`, whichever is first."""
+        wakes = [w for w in (self.next_wake(), self.retention_ends()) if w]
+        wakes += [d.retry_at for d in deferred]
+        return min(wakes) if wakes else None
+
     def retention_ends(self) -> datetime | None:
         """When a closed case with nothing left to do may finish its workflow."""
         if self.is_open or self.state.closed_at is None:

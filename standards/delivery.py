@@ -59,6 +59,13 @@ class DeferredMessage:
     excluded_channels: list[str] = field(default_factory=list)
 
 
+def due_by(
+    deferred: list[DeferredMessage], now: datetime
+) -> tuple[list[DeferredMessage], list[DeferredMessage]]:
+    """The waiting messages due by `now`, and those still waiting, each in order."""
+    return [d for d in deferred if d.retry_at <= now], [d for d in deferred if d.retry_at > now]
+
+
 def send_instant(deferred: DeferredMessage, now: datetime) -> datetime:
     """When a message goes out: as its trigger happens (or its safe hours open).
 

@@ -4,7 +4,7 @@ The case book reacts to every send's outcome (`CaseBook.on_send_outcome`) with t
 functions. The activity that sends a wake's messages applies the same functions to the
 book's own obligations as the book handed them over (`DeliveryMeets`), so it can record
 the reaction in the transaction that records the send, and the workflow need not record
-it again (workflows/case.py SEND_AND_RECORD).
+it again (workflows/side_effects.py, SENDS_RECORDED_TOGETHER).
 """
 
 from __future__ import annotations

@@ -157,9 +157,7 @@ class CaseWorkflow:
             self._wake_timer = self._wake_timer_at = None
 
     def _next_wake(self) -> datetime | None:
-        wakes = [w for w in (self._book.next_wake(), self._book.retention_ends()) if w]
-        wakes += [d.retry_at for d in self._effects.deferred]
-        return min(wakes) if wakes else None
+        return self._book.wake_with(self._effects.deferred)
 
     async def _on_clock(self) -> None:
         now = self._now()

@@ -152,8 +152,8 @@ class CaseWorkflowInput:
     # longer wanted is left to fire rather than cancelled (workflows/case.py
     # CLOCK_FIRST). Cases opened before this field decide by the patch marker.
     clock_first: bool = False
-    # A wake's sends and its changes are recorded by one activity (workflows/case.py
-    # SEND_AND_RECORD). Cases opened before this field decide by the patch marker.
+    # A wake's sends and its changes are recorded by one activity (SEND_AND_RECORD; see
+    # workflows/side_effects.py). Cases opened before this field decide by the patch marker.
     send_and_record: bool = False
     # The run started with its search attributes set (as a new case's start sets them,
     # see workflows/search_attributes.py at_start, and as continue-as-new carries them

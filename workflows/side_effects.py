@@ -17,7 +17,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from standards.case import CaseBook
     from standards.case import Effects as CaseEffects
-    from standards.delivery import send_instant
+    from standards.delivery import due_by, send_instant
     from standards.obligations import Alert, Obligation, Schedule, ScheduleRequest
     from standards.send_outcome import alert_identity
     from workflows.contracts import (
@@ -101,8 +101,7 @@ class CaseSideEffects:
 
     def take_due_retries(self, now: datetime) -> list[DeferredMessage]:
         """The waiting messages due by `now`, no longer held."""
-        due = [d for d in self.deferred if d.retry_at <= now]
-        self.deferred = [d for d in self.deferred if d.retry_at > now]
+        due, self.deferred = due_by(self.deferred, now)
         return due
 
     async def compute_schedules(self, requests: list[ScheduleRequest]) -> dict[str, Schedule]:

@@ -23,6 +23,7 @@ from standards.delivery import (
     DeliveryStatus,
     MessageIntent,
     MessageOutcome,
+    due_by,
     send_instant,
 )
 from standards.obligations import Alert, AlertKind, ObligationState
@@ -258,3 +259,23 @@ def test_a_message_held_up_by_a_moment_keeps_its_instant_and_a_long_hold_up_does
     assert send_instant(deferred, REPORTED + timedelta(seconds=40)) == REPORTED
     late = REPORTED + timedelta(minutes=5)
     assert send_instant(deferred, late) == late
+
+
+def test_a_case_wakes_for_the_earliest_of_its_clocks_and_its_waiting_retries() -> None:
+    case = opened()
+    own = case.next_wake()
+    assert own is not None and case.retention_ends() is None
+    assert case.wake_with([]) == own
+    soon = DeferredMessage(intent(), own - timedelta(hours=1))
+    later = DeferredMessage(intent(), own + timedelta(hours=1))
+    assert case.wake_with([later, soon]) == soon.retry_at
+    assert case.wake_with([later]) == own
+
+
+def test_the_retries_due_by_a_wake_are_taken_and_the_later_ones_keep_waiting_in_order() -> None:
+    first, second, third = (
+        DeferredMessage(intent(), REPORTED + timedelta(hours=h)) for h in (2, 1, 3)
+    )
+    due, waiting = due_by([first, second, third], REPORTED + timedelta(hours=2))
+    assert due == [first, second]
+    assert waiting == [third]
