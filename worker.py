@@ -26,19 +26,20 @@ from temporalio.worker import Worker
 import workflows.case
 import workflows.side_effects
 from activities.alerts import AlertMailer, AlertMailSettings, policy_titles, run_alert_mailer
-from activities.delivery import DeliveryBackend, LocalOutbox, SimulatedSms
-from activities.email import SmtpEmail
 from activities.messages import MessageActivities, MessageSettings
 from activities.records import CaseRecordActivities
-from activities.rendering import Channel, MessageRenderer
 from activities.retention import RetentionActivities
 from activities.schedules import ScheduleActivities
 from activities.send_and_record import SendAndRecordActivities
+from adapters.delivery import DeliveryBackend, LocalOutbox, SimulatedSms
+from adapters.smtp import SmtpEmail
+from messaging.rendering import MessageRenderer
 from service.backends import default_backends, smtp_settings, twilio_configured
 from service.configuration import configured_force
 from service.settings import Settings
 from service.worker_metrics import MetricsInterceptor
 from standards.force import Force
+from standards.vocabulary import Channel
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from workflows.case import CaseWorkflow
 from workflows.retention import RetentionWorkflow

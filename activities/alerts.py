@@ -26,13 +26,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.delivery import DeliveryBackend, Envelope, TransientDeliveryError
-from activities.rendering import AlertContext, Channel, MessageRenderer
+from adapters.delivery import DeliveryBackend, Envelope, TransientDeliveryError
+from messaging.rendering import AlertContext, MessageRenderer
 from standards.clock import to_utc_iso
 from standards.force import Force
 from standards.policy import Policy, PolicyError, load_policy, policy_path
+from standards.vocabulary import Channel, MessageStatus, RecipientRole
 from storage import models
-from storage.enums import MessageStatus, RecipientRole
 
 log = logging.getLogger("pledge.alerts")
 

@@ -13,20 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from activities.delivery import (
+from activities.records import find_case
+from adapters.delivery import (
     DeliveryBackend,
     DeliveryReceipt,
     Envelope,
     TransientDeliveryError,
     sends_in_house,
 )
-from activities.records import find_case
-from activities.rendering import Channel, MessageContext, MessageRenderer, RenderedMessage
+from messaging.rendering import MessageContext, MessageRenderer, RenderedMessage
 from standards.contact import ContactProfile, plan_channels
+from standards.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
 from standards.delivery import over_channels, retry_instant
+from standards.vocabulary import Channel, MessageStatus
 from storage import models
-from storage.enums import MessageStatus
-from workflows.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
 
 
 @dataclass(frozen=True)

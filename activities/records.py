@@ -23,11 +23,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from standards.contracts import RECORD_CASE_CHANGES, CaseChanges, RecordResult
 from standards.obligations import Alert, AlertKind, Obligation
+from standards.vocabulary import RecipientRole
 from storage import models
-from storage.enums import RecipientRole
 from storage.summary import apply_contribution_changes, contributions
-from workflows.contracts import RECORD_CASE_CHANGES, CaseChanges, RecordResult
 
 OBLIGATION_FIELDS = (
     "state",

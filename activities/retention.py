@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from standards.case import CaseStatus
+from standards.contracts import ERASE_EXPIRED_CONTACTS, ErasureBatch, ErasureBatchResult
 from storage import models, victim_models
-from workflows.retention import ERASE_EXPIRED_CONTACTS, ErasureBatch, ErasureBatchResult
 
 # What an erased message keeps in place of its recipient and text.
 ERASED = "[erased]"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from temporalio import activity
 
 from standards.clock import NO_CORRECTIONS, HolidayCorrections
+from standards.contracts import COMPUTE_SCHEDULES, ScheduleBatch, ScheduleBatchResult
 from standards.schedules import schedule_for
-from workflows.contracts import COMPUTE_SCHEDULES, ScheduleBatch, ScheduleBatchResult
 
 
 class ScheduleActivities:

@@ -16,14 +16,14 @@ from temporalio import activity
 
 from activities.messages import MessageActivities
 from activities.records import write_case_changes
-from standards.obligations import Alert, Obligation
-from standards.send_outcome import alert_identity, meet_on_delivery, outcome_alerts
-from workflows.contracts import (
+from standards.contracts import (
     SEND_AND_RECORD,
     DeliveryStatus,
     SendAndRecord,
     SentAndRecorded,
 )
+from standards.obligations import Alert, Obligation
+from standards.send_outcome import alert_identity, meet_on_delivery, outcome_alerts
 
 
 class SendAndRecordActivities:

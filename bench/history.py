@@ -32,9 +32,9 @@ from service.encryption import new_key_text
 from service.settings import Settings
 from service.simulate import Rehearsal, parse_scenario, plan_steps, time_skipping_environment
 from service.temporal import data_converter
+from standards.contracts import case_workflow_id
 from storage.database import make_engine, make_session_factory, upgrade_to_head
 from worker import WorkerParts, build_worker, simulation_backends
-from workflows.contracts import case_workflow_id
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "standards-examples.yaml"
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from activities.delivery import (
+from adapters.delivery import (
     DeliveryBackend,
     DeliveryReceipt,
     Envelope,
@@ -20,7 +20,7 @@ from activities.delivery import (
     SimulatedSms,
     TransientDeliveryError,
 )
-from activities.rendering import Channel, MessageContext, MessageRenderer, RenderedMessage
+from messaging.rendering import MessageContext, MessageRenderer, RenderedMessage
 from standards.contact import ContactProfile, plan_channels
 from standards.delivery import (
     DeliveryStatus,
@@ -29,7 +29,7 @@ from standards.delivery import (
     over_channels,
     retry_instant,
 )
-from storage.enums import MessageStatus
+from standards.vocabulary import Channel, MessageStatus
 
 
 @dataclass

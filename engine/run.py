@@ -20,20 +20,15 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from activities.rendering import (
-    Channel,
-    MessageRenderer,
-    message_template_names,
-    message_template_path,
-)
 from engine.delivery import CaseOutbox, MessageSetting, SimulatedDelivery, Victim
 from engine.driver import CaseDriver, CaseRun, PostedEvent
+from messaging.rendering import MessageRenderer, message_template_names, message_template_path
 from standards.case import CaseFacts
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, is_bank_holiday, to_utc_iso
 from standards.force import Force
 from standards.obligations import Obligation
 from standards.policy import Policy
-from storage.enums import MessageStatus
+from standards.vocabulary import Channel, MessageStatus
 
 # Cases per chunk handed to a worker process: big enough that sending a chunk costs
 # little next to running it, small enough that both cores stay busy to the end.

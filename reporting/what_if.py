@@ -41,10 +41,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from activities.rendering import Channel, MessageRenderer
 from engine.delivery import CaseOutbox, MessageSetting, SimulatedDelivery
 from engine.driver import CaseRun
 from engine.run import CaseInput, CaseRunner, EngineConfig, drive_case, run_chunks
+from messaging.rendering import MessageRenderer
 from reporting.compliance import ComplianceReport
 from reporting.what_if_history import (
     CaseRef,
@@ -59,6 +59,7 @@ from reporting.what_if_tally import Counting, Tally, count_obligations, report_o
 from standards.delivery import MessageIntent
 from standards.force import Force
 from standards.policy import Policy
+from standards.vocabulary import Channel
 
 __all__ = ["StoredHistory", "WhatIf", "WhatIfError", "replay_case", "what_if"]
 

@@ -28,8 +28,8 @@ from standards.staff import (
     borough_problem,
     password_problem,
 )
+from standards.vocabulary import AuthEvent
 from storage import models
-from storage.enums import AuthEvent
 
 log = logging.getLogger("pledge.auth")
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from activities.delivery import DeliveryBackend, LocalOutbox
-from activities.email import SmtpEmail, SmtpSettings
-from activities.rendering import Channel
+from adapters.delivery import DeliveryBackend, LocalOutbox
+from adapters.smtp import SmtpEmail, SmtpSettings
 from service.settings import Settings
+from standards.vocabulary import Channel
 
 
 def smtp_settings(settings: Settings) -> SmtpSettings | None:
@@ -45,7 +45,7 @@ def default_backends(settings: Settings) -> dict[Channel, DeliveryBackend]:
         backends[Channel.EMAIL] = SmtpEmail(smtp)
     if twilio_configured(settings):
         # Imported here: the twilio package is only needed when it is used.
-        from activities.sms import TwilioSettings, TwilioSms
+        from adapters.twilio_sms import TwilioSettings, TwilioSms
 
         assert settings.twilio_account_sid and settings.twilio_auth_token
         backends[Channel.SMS] = TwilioSms(

@@ -19,9 +19,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from service.cases import CaseError, CaseIn, EventIn, case_started, open_case, post_event
+from standards.contracts import EventReceipt
 from standards.force import Force
 from standards.policy import Policy
-from workflows.contracts import EventReceipt
 
 log = logging.getLogger("pledge.writes")
 

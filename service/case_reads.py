@@ -16,8 +16,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from standards.vocabulary import MessageStatus
 from storage import models
-from storage.enums import MessageStatus, ObligationState
+from storage.enums import ObligationState
 
 
 class ObligationOut(BaseModel):

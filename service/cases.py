@@ -48,19 +48,19 @@ from standards.case import (
     unaccepted_detail,
 )
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
-from standards.force import Force
-from standards.policy import Policy
-from standards.schedules import opening
-from storage import models
-from storage.enums import CaseStatus
-from workflows import search_attributes
-from workflows.contracts import (
+from standards.contracts import (
     CASE_WORKFLOW,
     CaseView,
     CaseWorkflowInput,
     EventReceipt,
     case_workflow_id,
 )
+from standards.force import Force
+from standards.policy import Policy
+from standards.schedules import opening
+from storage import models
+from storage.enums import CaseStatus
+from workflows import search_attributes
 
 
 def case_record(case: CaseIn, policy: Policy, nation: Nation | None = None) -> models.Case:

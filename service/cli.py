@@ -151,7 +151,7 @@ def case_open(
     from service.cases import CaseError, CaseIn, case_started, describe_validation_error, open_case
     from service.configuration import configured_force, configured_policy
     from service.temporal import run_with_client
-    from workflows.contracts import case_workflow_id
+    from standards.contracts import case_workflow_id
 
     settings = _settings()
     raw: dict[str, Any] = {

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
+from standards.contracts import CaseChanges, MessageOutcome
 from standards.obligations import AlertKind, ObligationState
-from workflows.contracts import CaseChanges, MessageOutcome
 
 CASES_OPENED = Counter("pledge_cases_opened", "Cases opened (their workflow started)")
 OBLIGATIONS_MET = Counter(

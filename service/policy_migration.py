@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from standards.contracts import case_workflow_id
 from standards.policy import Policy
 from standards.policy_migration import PolicyMigrationReceipt, PolicyMigrationRequest
 from storage.enums import CaseStatus
 from storage.models import Case
-from workflows.contracts import case_workflow_id
 
 
 @dataclass

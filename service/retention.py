@@ -17,7 +17,7 @@ from temporalio.client import (
 )
 
 from service.settings import Settings
-from workflows.retention import RETENTION_SCHEDULE_ID, RETENTION_WORKFLOW, RetentionRun
+from standards.contracts import RETENTION_SCHEDULE_ID, RETENTION_WORKFLOW, RetentionRun
 
 RETENTION_TIME_ZONE = "Europe/London"
 

@@ -49,11 +49,11 @@ from service.servers import time_skipping_server
 from service.settings import Settings
 from service.temporal import register_search_attributes
 from standards.clock import to_utc_iso
+from standards.contracts import CaseView
 from standards.force import Force
 from standards.policy import Policy
 from storage import models
 from storage.database import make_engine, make_session_factory, upgrade_to_head
-from workflows.contracts import CaseView
 
 
 @dataclass

@@ -33,8 +33,8 @@ from standards.staff import (
     retry_after,
     session_expiry,
 )
+from standards.vocabulary import AuthEvent
 from storage import models
-from storage.enums import AuthEvent
 
 # How long sign-in log rows and ended sessions are kept; older ones are pruned as new
 # sign-ins arrive.

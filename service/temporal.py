@@ -293,7 +293,7 @@ class ExpectedRetryFilter(logging.Filter):
     warning with a traceback: the retry is the plan, not a fault."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from activities.delivery import TransientDeliveryError
+        from adapters.delivery import TransientDeliveryError
 
         error = record.exc_info[1] if record.exc_info else None
         if not isinstance(error, TransientDeliveryError):

@@ -27,11 +27,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.delivery import DeliveryBackend, Envelope, LocalOutbox, TransientDeliveryError
 from activities.messages import profile_of
-from activities.rendering import (
+from adapters.delivery import DeliveryBackend, Envelope, LocalOutbox, TransientDeliveryError
+from messaging.rendering import (
     SIGN_IN_CODE_TEMPLATE,
-    Channel,
     MessageContext,
     MessageRenderer,
     RenderedMessage,
@@ -56,8 +55,8 @@ from standards.victim_sign_in import (
     reference_may_be_sent,
     session_active,
 )
+from standards.vocabulary import Channel, MessageStatus
 from storage import models
-from storage.enums import MessageStatus
 from storage.victim_models import (
     VictimCodeRequest,
     VictimSession,

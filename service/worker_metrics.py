@@ -31,7 +31,7 @@ from temporalio.worker import (
 )
 
 from service.metrics import ACTIVITY_FAILURES, count_case_changes, count_message
-from workflows.contracts import (
+from standards.contracts import (
     RECORD_CASE_CHANGES,
     SEND_AND_RECORD,
     SEND_MESSAGE,

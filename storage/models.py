@@ -26,20 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from standards.vocabulary import AuthEvent, Channel, MessageStatus, RecipientRole, TransitionEvent
 from storage.base import Base, utcnow
-from storage.enums import (
-    AlertKind,
-    AuthEvent,
-    CaseStatus,
-    Channel,
-    EventType,
-    MessageStatus,
-    ObligationState,
-    RecipientRole,
-    SessionEnd,
-    StaffRole,
-    TransitionEvent,
-)
+from storage.enums import AlertKind, CaseStatus, EventType, ObligationState, SessionEnd, StaffRole
 from storage.limits import (
     ACTOR_LENGTH,
     CODE_LENGTH,

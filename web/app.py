@@ -23,15 +23,16 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 
-from activities.delivery import TWILIO_OPTED_OUT
-from activities.sms import PERMANENT_CODES, TWILIO_STATUS
+from adapters.delivery import TWILIO_OPTED_OUT
+from adapters.twilio_sms import PERMANENT_CODES, TWILIO_STATUS
 from service.cases import CaseIn
 from service.configuration import configured_force, configured_policy
 from service.settings import Settings
+from standards.contracts import DeliveryStatus, MessageStatusUpdate, case_workflow_id
 from standards.force import Force
 from standards.policy import Policy
+from standards.vocabulary import MessageStatus
 from storage import models
-from storage.enums import MessageStatus
 from web.api import cases, health, obligations
 from web.api.context import ApiContext
 from web.api.docs import install_docs
@@ -40,7 +41,6 @@ from web.api.problems import install_problem_handlers, problem_response, problem
 from web.metrics import install_metrics
 from web.pages.install import install_pages
 from workflows.case import CaseWorkflow
-from workflows.contracts import DeliveryStatus, MessageStatusUpdate, case_workflow_id
 
 log = logging.getLogger("pledge.web")
 

@@ -25,6 +25,14 @@ with workflow.unsafe.imports_passed_through():
     # is loaded past the sandbox's import hook, so it was run again for every case.
     import workflows.search_attributes as sa
     from standards.case import CaseBook, CaseEvent, CaseState, EventRejected
+    from standards.contracts import (
+        CASE_WORKFLOW,
+        CaseOutcome,
+        CaseView,
+        CaseWorkflowInput,
+        EventReceipt,
+        MessageStatusUpdate,
+    )
     from standards.obligations import Schedule
     from standards.policy_migration import (
         MigrationRefused,
@@ -33,14 +41,6 @@ with workflow.unsafe.imports_passed_through():
         apply_migration,
         deadline_moves,
         plan_migration,
-    )
-    from workflows.contracts import (
-        CASE_WORKFLOW,
-        CaseOutcome,
-        CaseView,
-        CaseWorkflowInput,
-        EventReceipt,
-        MessageStatusUpdate,
     )
 
 # Workflow code too, so imported into the sandbox, not passed through.

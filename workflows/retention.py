@@ -7,47 +7,24 @@ run that stops half-way leaves only whole cases erased: the next run carries on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from standards.contracts import (
+        ERASE_EXPIRED_CONTACTS,
+        RETENTION_WORKFLOW,
+        ErasureBatch,
+        ErasureBatchResult,
+        RetentionOutcome,
+        RetentionRun,
+    )
     from standards.retention import erase_contacts_closed_before
 
-RETENTION_WORKFLOW = "RetentionWorkflow"
-ERASE_EXPIRED_CONTACTS = "erase_expired_contacts"
-RETENTION_SCHEDULE_ID = "pledge-retention"
 # A run erases at most this many batches; a larger backlog finishes on the next days.
 MAX_BATCHES_PER_RUN = 200
-
-
-@dataclass
-class RetentionRun:
-    retention_days: int
-    batch_size: int = 500
-
-
-@dataclass
-class ErasureBatch:
-    closed_before: datetime
-    retention_days: int
-    limit: int
-    erased_at: datetime
-
-
-@dataclass
-class ErasureBatchResult:
-    erased: int
-    more: bool
-
-
-@dataclass
-class RetentionOutcome:
-    erased: int
-    closed_before: datetime
-    backlog_left: bool
 
 
 @workflow.defn(name=RETENTION_WORKFLOW)

@@ -13,7 +13,7 @@ from typing import Any
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from standards.case import CaseBook
-from workflows.contracts import CaseWorkflowInput
+from standards.contracts import CaseWorkflowInput
 
 BOROUGH = SearchAttributeKey.for_keyword("PledgeBorough")
 CATEGORY = SearchAttributeKey.for_keyword("PledgeCategory")

@@ -17,10 +17,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from standards.case import CaseBook
     from standards.case import Effects as CaseEffects
-    from standards.delivery import due_by, send_instant
-    from standards.obligations import Alert, Obligation, Schedule, ScheduleRequest
-    from standards.send_outcome import alert_identity
-    from workflows.contracts import (
+    from standards.contracts import (
         COMPUTE_SCHEDULES,
         RECORD_CASE_CHANGES,
         SEND_AND_RECORD,
@@ -37,6 +34,9 @@ with workflow.unsafe.imports_passed_through():
         SendMessage,
         SentAndRecorded,
     )
+    from standards.delivery import due_by, send_instant
+    from standards.obligations import Alert, Obligation, Schedule, ScheduleRequest
+    from standards.send_outcome import alert_identity
 
 PERSIST_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)

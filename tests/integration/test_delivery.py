@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.delivery import DeliveryReceipt, LocalOutbox, TransientDeliveryError
-from activities.rendering import Channel
-from storage.enums import MessageStatus
+from adapters.delivery import DeliveryReceipt, LocalOutbox, TransientDeliveryError
+from standards.contracts import DeliveryStatus
+from standards.vocabulary import Channel, MessageStatus
 from tests.support.delivery import (
     CrashAfterFirstSend,
     FakeProvider,
@@ -20,7 +20,6 @@ from tests.support.delivery import (
     send_request,
     victim_of,
 )
-from workflows.contracts import DeliveryStatus
 
 
 def test_a_message_retried_after_a_crash_between_send_and_record_is_not_sent_again(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from activities.delivery import LocalOutbox
-from activities.email import SmtpEmail
-from activities.rendering import Channel
-from activities.sms import TwilioSms
+from adapters.delivery import LocalOutbox
+from adapters.smtp import SmtpEmail
+from adapters.twilio_sms import TwilioSms
 from service.backends import default_backends
 from service.settings import Settings
+from standards.vocabulary import Channel
 from worker import alert_mailer, status_callback_url
 
 

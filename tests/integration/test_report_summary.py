@@ -15,6 +15,7 @@ from activities.records import CaseRecordActivities
 from reporting.compliance import compliance_report, local_midnight
 from reporting.demo import generate
 from standards.clock import LONDON
+from standards.contracts import CaseChanges
 from standards.obligations import Obligation as DomainObligation
 from standards.obligations import ObligationState
 from storage import models
@@ -36,7 +37,6 @@ from tests.report_history import (
     run,
 )
 from tests.support.reports import demo_config
-from workflows.contracts import CaseChanges
 
 BYS = [(), ("standard",), ("month",), ("borough", "category"), ("standard", "month")]
 

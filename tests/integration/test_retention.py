@@ -23,16 +23,16 @@ from service.backends import default_backends
 from service.retention import RETENTION_TIME_ZONE, ensure_retention_schedule
 from service.settings import Settings
 from standards.case import CaseStatus
-from storage import models, victim_models
-from tests.support.api import temporal_dev_server
-from tests.support.reports import demo_config
-from worker import WorkerParts, build_worker
-from workflows.retention import (
+from standards.contracts import (
     RETENTION_SCHEDULE_ID,
     RETENTION_WORKFLOW,
     RetentionOutcome,
     RetentionRun,
 )
+from storage import models, victim_models
+from tests.support.api import temporal_dev_server
+from tests.support.reports import demo_config
+from worker import WorkerParts, build_worker
 
 T = TypeVar("T")
 NOW = datetime.now(UTC)

@@ -11,11 +11,18 @@ import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.delivery import DeliveryBackend, DeliveryReceipt, Envelope, LocalOutbox
-from activities.rendering import Channel
 from activities.send_and_record import SendAndRecordActivities
+from adapters.delivery import DeliveryBackend, DeliveryReceipt, Envelope, LocalOutbox
 from standards.case import CaseBook
+from standards.contracts import (
+    CaseChanges,
+    DeliveryStatus,
+    PlannedSend,
+    SendAndRecord,
+    SendMessage,
+)
 from standards.delivery import DeferredMessage
+from standards.vocabulary import Channel
 from storage import models
 from tests.support.delivery import (
     CrashAfterFirstSend,
@@ -25,13 +32,6 @@ from tests.support.delivery import (
     message_activities,
     outbox_rows,
     seed_case,
-)
-from workflows.contracts import (
-    CaseChanges,
-    DeliveryStatus,
-    PlannedSend,
-    SendAndRecord,
-    SendMessage,
 )
 
 

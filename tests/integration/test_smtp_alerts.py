@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.alerts import AlertMailer, AlertMailSettings, alert_recipient, borough_slug
-from activities.email import SmtpEmail, message_id_for
-from activities.rendering import DEFAULT_TEMPLATE_DIR, MessageRenderer
+from adapters.smtp import SmtpEmail, message_id_for
+from messaging.rendering import DEFAULT_TEMPLATE_DIR, MessageRenderer
 from service.settings import Settings
 from storage import models
 from tests.integration.test_smtp_email import HOST, Busy, Recorder, settings_for, smtp_server

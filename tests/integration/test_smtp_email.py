@@ -17,10 +17,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.delivery import Envelope, TransientDeliveryError
-from activities.email import SmtpEmail, SmtpSettings, message_id_for
-from activities.rendering import Channel, RenderedMessage
-from storage.enums import MessageStatus
+from adapters.delivery import Envelope, TransientDeliveryError
+from adapters.smtp import SmtpEmail, SmtpSettings, message_id_for
+from messaging.rendering import RenderedMessage
+from standards.contracts import DeliveryStatus
+from standards.vocabulary import Channel, MessageStatus
 from tests.support.delivery import (
     CrashAfterFirstSend,
     WorkerCrashed,
@@ -29,7 +30,6 @@ from tests.support.delivery import (
     seed_case,
     send_request,
 )
-from workflows.contracts import DeliveryStatus
 
 HOST = "127.0.0.1"
 SMTP_TIMEOUT = 5.0

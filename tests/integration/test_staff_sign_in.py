@@ -9,7 +9,7 @@ import pytest
 
 from service.accounts import disable_user
 from standards.staff import StaffRole
-from storage.enums import AuthEvent
+from standards.vocabulary import AuthEvent
 from tests.support.pages import (
     STAFF_PASSWORD,
     MovableClock,

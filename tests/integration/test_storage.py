@@ -19,8 +19,9 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from standards.vocabulary import RecipientRole, TransitionEvent
 from storage.database import alembic_config, make_engine, normalise_url
-from storage.enums import AlertKind, ObligationState, RecipientRole, TransitionEvent
+from storage.enums import AlertKind, ObligationState
 from storage.models import Alert, Base, Case, Obligation, ObligationTransition, Victim
 from storage.types import UTCDateTime
 

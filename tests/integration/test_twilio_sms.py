@@ -17,10 +17,11 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.delivery import Envelope, TransientDeliveryError
-from activities.rendering import Channel, RenderedMessage
-from activities.sms import TwilioSettings, TwilioSms
-from storage.enums import MessageStatus
+from adapters.delivery import Envelope, TransientDeliveryError
+from adapters.twilio_sms import TwilioSettings, TwilioSms
+from messaging.rendering import RenderedMessage
+from standards.contracts import DeliveryStatus
+from standards.vocabulary import Channel, MessageStatus
 from tests.support.delivery import (
     CrashAfterFirstSend,
     WorkerCrashed,
@@ -30,7 +31,6 @@ from tests.support.delivery import (
     send_request,
     victim_of,
 )
-from workflows.contracts import DeliveryStatus
 
 HOST = "127.0.0.1"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -266,7 +266,7 @@ def test_an_sms_activity_failing_after_twilio_created_the_message_sends_exactly_
 def test_an_opted_out_number_falls_back_to_email_and_marks_the_victim_opted_out(
     twilio: FakeTwilio, sessions: sessionmaker[Session]
 ) -> None:
-    from activities.delivery import LocalOutbox
+    from adapters.delivery import LocalOutbox
 
     reference = seed_case(sessions, phone="+447700900003", allowed_channels=["sms", "email"])
     activities = message_activities(

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.rendering import SIGN_IN_CODE_TEMPLATE
+from messaging.rendering import SIGN_IN_CODE_TEMPLATE
 from service.settings import Settings
 from storage import models
 from storage.victim_models import VictimSignInCode

@@ -17,11 +17,11 @@ from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
 from service.settings import Settings
+from standards.contracts import DeliveryStatus, MessageStatusUpdate
+from standards.vocabulary import MessageStatus
 from storage import models
-from storage.enums import MessageStatus
 from tests.support.delivery import outbox_rows, seed_case, victim_of
 from web.app import INBOUND_PATH, STATUS_PATH, create_app
-from workflows.contracts import DeliveryStatus, MessageStatusUpdate
 
 AUTH_TOKEN = "webhook-test-token"
 PUBLIC = "https://pledge.example.org"

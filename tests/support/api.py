@@ -23,13 +23,13 @@ from service.backends import default_backends
 from service.settings import Settings
 from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from service.tokens import Scope, create_token
+from standards.contracts import case_workflow_id
 from storage import models
 from storage.database import make_engine, make_session_factory
 from tests.support.dev import free_port
 from web.app import create_app
 from worker import WorkerParts, build_worker
 from workflows import search_attributes
-from workflows.contracts import case_workflow_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 CASES_URL = "/api/v1/cases"

@@ -12,16 +12,16 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.delivery import DeliveryBackend, DeliveryReceipt, Envelope
 from activities.messages import MessageActivities, MessageSettings
-from activities.rendering import DEFAULT_TEMPLATE_DIR, Channel, MessageRenderer
+from adapters.delivery import DeliveryBackend, DeliveryReceipt, Envelope
+from messaging.rendering import DEFAULT_TEMPLATE_DIR, MessageRenderer
 from standards.case import CaseBook, CaseFacts
+from standards.contracts import SendMessage
 from standards.delivery import DeferredMessage, MessageIntent
 from standards.policy import load_policy
 from standards.schedules import opening
+from standards.vocabulary import Channel, MessageStatus
 from storage import models
-from storage.enums import MessageStatus
-from workflows.contracts import SendMessage
 
 AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "met-pledge.toml")

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.rendering import SIGN_IN_CODE_TEMPLATE
+from messaging.rendering import SIGN_IN_CODE_TEMPLATE
 from storage import models
 from storage.victim_models import VictimCodeRequest
 from tests.support.api import Api, open_case_over_http

@@ -12,10 +12,10 @@ from activities.alerts import AlertMailSettings, alert_recipient, borough_name
 from activities.schedules import ScheduleActivities
 from service.cases import CaseError, CaseIn, case_record, check_unit, workflow_input
 from standards.clock import HolidayCorrections, Nation
+from standards.contracts import ScheduleBatch
 from standards.force import ForceError, Unit, UnknownUnit, load_force, parse_force
 from standards.obligations import ScheduleRequest
 from standards.policy import load_policy
-from workflows.contracts import ScheduleBatch
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 MET = load_force(POLICIES / "met.force.toml")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.rendering import DEFAULT_TEMPLATE_DIR, message_template_names
+from messaging.rendering import DEFAULT_TEMPLATE_DIR, message_template_names
 from standards.clock import WindowUnit
 from standards.policy import PolicyError, Trigger, load_policy, parse_policy, policy_path
 

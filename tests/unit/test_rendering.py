@@ -1,4 +1,4 @@
-"""Tests for activities.rendering: victim messages, staff alerts and SMS length.
+"""Tests for messaging.rendering: victim messages, staff alerts and SMS length.
 
 The forbidden-word list below is the brief's own, kept here rather than imported, so a
 weakened list in the module cannot weaken the test. SMS boundary values are worked out
@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from activities.rendering import (
+from messaging.rendering import (
     ALERT_KINDS,
     DEFAULT_TEMPLATE_DIR,
     MESSAGE_TEMPLATES,
     AlertContext,
-    Channel,
     MessageContext,
     MessageRenderer,
     RenderedMessage,
@@ -27,6 +26,7 @@ from activities.rendering import (
     sms_encoding,
     sms_segments,
 )
+from standards.vocabulary import Channel
 
 REFERENCE = "01/123456/26"
 CONTACT_NUMBER = "0300 123 1212"

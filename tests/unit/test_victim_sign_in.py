@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from activities.rendering import (
+from messaging.rendering import (
     DEFAULT_TEMPLATE_DIR,
     SIGN_IN_CODE_TEMPLATE,
-    Channel,
     MessageContext,
     MessageRenderer,
     discreet_problems,
@@ -34,6 +33,7 @@ from standards.victim_sign_in import (
     session_active,
     update_request_key,
 )
+from standards.vocabulary import Channel
 
 RULES = SignInRules()
 T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)

@@ -18,16 +18,15 @@ import pytest_asyncio
 from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
-from activities.delivery import (
+from adapters.delivery import (
     DeliveryBackend,
     DeliveryReceipt,
     Envelope,
     LocalOutbox,
     SimulatedSms,
 )
-from activities.rendering import Channel
 from service.settings import Settings
-from storage.enums import MessageStatus
+from standards.vocabulary import Channel, MessageStatus
 from tests.support.delivery import CrashAfterFirstSend, outbox_rows, victim_of
 from tests.workflows.conftest import RehearsalFactory
 from tests.workflows.test_case_workflow import alerts_of, case_in, event, only, reference

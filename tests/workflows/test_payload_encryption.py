@@ -22,10 +22,10 @@ from service.cases import CaseIn
 from service.encryption import ENCODING, KEY_ID_METADATA, new_key_text
 from service.settings import Settings
 from service.temporal import data_converter
+from standards.contracts import case_workflow_id
 from storage.database import make_engine, make_session_factory
 from tests.workflows.conftest import FORCE, POLICY
 from worker import WorkerParts, build_worker, simulation_backends
-from workflows.contracts import case_workflow_id
 
 NAME = "Ozymandias Quarterhouse"
 EMAIL = "ozymandias@example.org"

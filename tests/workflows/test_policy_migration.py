@@ -14,11 +14,11 @@ from temporalio.worker import Replayer
 from service.cases import CaseIn
 from service.policy_migration import migrate_cases
 from service.temporal import DATA_CONVERTER
+from standards.contracts import case_workflow_id
 from standards.policy import load_policy
 from tests.support.what_if import policy_with_window
 from tests.workflows.conftest import RehearsalFactory
 from workflows.case import CaseWorkflow
-from workflows.contracts import case_workflow_id
 
 START = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 
 from service.cases import CaseIn
+from standards.contracts import case_workflow_id
 from storage import models
 from tests.workflows.conftest import RehearsalFactory
-from workflows.contracts import case_workflow_id
 
 REPORTED = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 # The simulated provider fails this number twice, then delivers (README, rehearsals).

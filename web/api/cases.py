@@ -41,13 +41,13 @@ from service.cases import (
 )
 from service.tokens import Scope, TokenHolder
 from standards.case import STORED_DETAILS, EventType, in_the_future
+from standards.contracts import EventReceipt
 from storage import models
 from storage.models import CODE_LENGTH
 from web.api.auth import require
 from web.api.bodies import read_json_object
 from web.api.context import ApiContext, api_context
 from web.api.problems import FieldProblem, ProblemError, field_problems, problem_responses, summary
-from workflows.contracts import EventReceipt
 
 API_PREFIX = "/api/v1"
 CASES_PATH = "/cases"

@@ -12,10 +12,10 @@ from temporalio.client import Client
 
 from service.bounded_writes import SingleFlight
 from service.settings import Settings
+from standards.contracts import EventReceipt
 from standards.force import Force
 from standards.policy import Policy
 from web.api.limits import RateLimiter
-from workflows.contracts import EventReceipt
 
 
 @dataclass

@@ -32,7 +32,7 @@ from standards.staff import (
     borough_problem,
     password_problem,
 )
-from storage.enums import AuthEvent
+from standards.vocabulary import AuthEvent
 from web.api.context import ApiContext, api_context
 from web.pages.rendering import FieldError, render
 from web.pages.staff_auth import StaffForm, require_staff

@@ -23,6 +23,7 @@ from service.bounded_writes import TemporalUnavailable, post_event_within
 from service.case_page import ActionTarget, action_target, recorded_event_at
 from service.cases import CaseError, EventIn
 from standards.case import EventType
+from standards.contracts import EventReceipt
 from standards.obligations import BreachReason
 from standards.staff import StaffRole, StaffUser
 from web.api.context import api_context
@@ -38,7 +39,6 @@ from web.pages.case_views import (
 from web.pages.queue import BACK_TO_CASE, back_to_queue, queue_response
 from web.pages.rendering import FieldError
 from web.pages.staff_auth import PageNotFound, StaffForm, require_staff
-from workflows.contracts import EventReceipt
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CaseActor = Annotated[StaffUser, Depends(require_staff(StaffRole.VFU, StaffRole.MANAGER))]

@@ -17,7 +17,7 @@ from service.queue import QUEUE_STATE_LABELS, urgency_text
 from standards.force import Force, UnknownUnit
 from standards.obligations import BreachReason, ObligationState
 from standards.staff import StaffRole, StaffUser, can_see
-from storage.enums import MessageStatus
+from standards.vocabulary import MessageStatus
 from web.pages.rendering import templates
 
 CASES_PATH: Final = "/cases"

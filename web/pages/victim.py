@@ -22,8 +22,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from activities.delivery import DeliveryBackend
-from activities.rendering import Channel, MessageRenderer
+from adapters.delivery import DeliveryBackend
+from messaging.rendering import MessageRenderer
 from service.backends import default_backends
 from service.victim_case import london_time, read_victim_case, request_update
 from service.victim_sign_in import (
@@ -36,6 +36,7 @@ from service.victim_sign_in import (
     signed_in_case,
 )
 from standards.victim_sign_in import SignInRules, normalise_code
+from standards.vocabulary import Channel
 from web.api.context import ApiContext, api_context
 from web.pages.rendering import NO_STORE, FieldError, render
 

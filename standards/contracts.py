@@ -187,3 +187,37 @@ class CaseOutcome:
     reference: str
     status: CaseStatus
     obligations: int
+
+
+# -- the daily erasure of expired contact profiles (workflows.retention) --
+
+RETENTION_WORKFLOW = "RetentionWorkflow"
+ERASE_EXPIRED_CONTACTS = "erase_expired_contacts"
+RETENTION_SCHEDULE_ID = "pledge-retention"
+
+
+@dataclass
+class RetentionRun:
+    retention_days: int
+    batch_size: int = 500
+
+
+@dataclass
+class ErasureBatch:
+    closed_before: datetime
+    retention_days: int
+    limit: int
+    erased_at: datetime
+
+
+@dataclass
+class ErasureBatchResult:
+    erased: int
+    more: bool
+
+
+@dataclass
+class RetentionOutcome:
+    erased: int
+    closed_before: datetime
+    backlog_left: bool

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from activities.rendering import Channel, RenderedMessage
-from storage.enums import MessageStatus
+from messaging.rendering import RenderedMessage
+from standards.vocabulary import Channel, MessageStatus
 
 
 @dataclass(frozen=True)

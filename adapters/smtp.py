@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from activities.delivery import DeliveryReceipt, Envelope, TransientDeliveryError
-from storage.enums import MessageStatus
+from adapters.delivery import DeliveryReceipt, Envelope, TransientDeliveryError
+from standards.vocabulary import MessageStatus
 
 MESSAGE_ID_DOMAIN = "pledge-monitor"
 DEFAULT_TIMEOUT_SECONDS = 30.0

@@ -23,7 +23,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from activities.delivery import (
+from adapters.delivery import (
     TWILIO_INVALID_NUMBER,
     TWILIO_NOT_MOBILE,
     TWILIO_OPTED_OUT,
@@ -31,7 +31,7 @@ from activities.delivery import (
     Envelope,
     TransientDeliveryError,
 )
-from storage.enums import MessageStatus
+from standards.vocabulary import MessageStatus
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 # Twilio's clock and ours may differ a little; a recovered message may be this much "early".

@@ -31,12 +31,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+
+from standards.vocabulary import Channel
 
 DEFAULT_TEMPLATE_DIR: Path = Path(__file__).resolve().parents[1] / "templates"
 
@@ -184,11 +185,6 @@ _OPTIONAL_SMS_FIELDS: tuple[str, ...] = (
     "reason",
     "outcome",
 )
-
-
-class Channel(StrEnum):
-    SMS = "sms"
-    EMAIL = "email"
 
 
 class TemplateError(RuntimeError):

@@ -1,0 +1,1 @@
+"""Rendering: message templates, SMS segment counting, the discreet-wording check."""
