@@ -1,5 +1,10 @@
 """Victims' sign-in by one-time code: asking for a code, sending it, checking it, sessions.
 
+Nothing here tells the asker whether a reference exists, and nothing an asker does can
+keep the victim out: a code works only in the browser that asked for it (its device
+token), wrong codes lock only the device that typed them, and codes to one victim from
+many devices are spaced out, not refused (see standards.victim_sign_in).
+
 Nothing here tells the asker whether a reference exists. The page answers before any of
 this looks the reference up (`send_code` runs after the answer has gone), a wrong code for
 an unknown reference counts and locks exactly as one for a real case, and checking a code
@@ -49,10 +54,11 @@ from standards.victim_sign_in import (
     code_expires_at,
     code_matches,
     code_usable,
+    device_may_be_sent,
     hash_code,
     locked,
     new_code,
-    reference_may_be_sent,
+    reference_may_be_sent_at,
     session_active,
 )
 from standards.vocabulary import Channel, MessageStatus
@@ -111,10 +117,12 @@ def accept_code_request(
     sessions: sessionmaker[Session],
     reference: str,
     address: str,
+    device: str,
     now: datetime,
     rules: SignInRules,
 ) -> CodeRequestAnswer:
-    """Record a request for a code, unless this address has asked too often lately."""
+    """Record a request for a code from a device (the browser's random device token),
+    unless this address has asked too often lately."""
     address_hash = digest(address)
     with sessions.begin() as session:
         earlier = list(
@@ -127,7 +135,9 @@ def accept_code_request(
         )
         if not address_may_request(earlier, now, rules):
             return CodeRequestAnswer(retry_at=address_may_request_again_at(earlier, now, rules))
-        request = VictimCodeRequest(address_hash=address_hash, reference=reference, at=now)
+        request = VictimCodeRequest(
+            address_hash=address_hash, reference=reference, at=now, device_hash=digest(device)
+        )
         session.add(request)
         session.flush()
         return CodeRequestAnswer(request_id=request.id)
@@ -171,16 +181,20 @@ def _send_code(sender: CodeSender, request_id: int, now: datetime) -> CodeReques
             return CodeRequestOutcome.NO_SAFE_CHANNEL
         if plan.wait_until is not None:
             return CodeRequestOutcome.OUTSIDE_SAFE_HOURS
+        device_hash = request.device_hash
         sent_before = list(
-            session.scalars(
-                select(VictimSignInCode.issued_at).where(
+            session.execute(
+                select(VictimSignInCode.issued_at, VictimSignInCode.device_hash).where(
                     VictimSignInCode.case_id == case.id,
                     VictimSignInCode.issued_at > now - sender.rules.request_window,
                 )
             )
         )
-        if not reference_may_be_sent(sent_before, now, sender.rules):
+        to_device = [at for at, device in sent_before if device == device_hash]
+        if device_hash is None or not device_may_be_sent(to_device, now, sender.rules):
             return CodeRequestOutcome.REFERENCE_LIMIT
+        if reference_may_be_sent_at([at for at, _ in sent_before], now, sender.rules) > now:
+            return CodeRequestOutcome.REFERENCE_BACKOFF
         code = new_code()
         row = VictimSignInCode(
             case_id=case.id,
@@ -188,12 +202,15 @@ def _send_code(sender: CodeSender, request_id: int, now: datetime) -> CodeReques
             channel=plan.channels[0],
             issued_at=now,
             expires_at=code_expires_at(now, sender.rules),
+            device_hash=device_hash,
         )
-        # Only the newest code works: an older one still in a message is dead.
+        # Only the device's newest code works: an older one still in a message is dead.
+        # Another device's request never ends the victim's own code.
         session.execute(
             update(VictimSignInCode)
             .where(
                 VictimSignInCode.case_id == case.id,
+                VictimSignInCode.device_hash == device_hash,
                 VictimSignInCode.used_at.is_(None),
                 VictimSignInCode.expires_at > now,
             )
@@ -306,13 +323,16 @@ class CodeCheck:
 def check_code(
     sessions: sessionmaker[Session],
     reference: str,
+    device: str,
     code: str,
     now: datetime,
     rules: SignInRules,
 ) -> CodeCheck:
-    """Sign in with a code: the newest live code of the reference's case, used once."""
+    """Sign in with a code: the newest live code this device asked for of the reference's
+    case, used once. Wrong codes count, and lock, for this device alone."""
+    device_hash = digest(device)
     with sessions.begin() as session:
-        counter = _wrong_codes_row(session, reference)
+        counter = _wrong_codes_row(session, reference, device_hash)
         state = WrongCodes(counter.count, counter.last_at, counter.locked_until)
         if locked(state, now):
             return CodeCheck(locked_until=state.locked_until)
@@ -321,6 +341,7 @@ def check_code(
             .join(models.Case, models.Case.id == VictimSignInCode.case_id)
             .where(
                 models.Case.reference == reference,
+                VictimSignInCode.device_hash == device_hash,
                 VictimSignInCode.used_at.is_(None),
                 VictimSignInCode.expires_at > now,
             )
@@ -355,18 +376,20 @@ def check_code(
         return CodeCheck(locked_until=state.locked_until if locked(state, now) else None)
 
 
-def _wrong_codes_row(session: Session, reference: str) -> VictimWrongCodes:
-    """The reference's counter, created if new and held for this transaction (two checks
-    of the same reference at once must not both read the old count)."""
+def _wrong_codes_row(session: Session, reference: str, device_hash: str) -> VictimWrongCodes:
+    """The counter of the reference on this device, created if new and held for this
+    transaction (two checks at once must not both read the old count)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
         insert(VictimWrongCodes)
-        .values(reference=reference, count=0)
-        .on_conflict_do_nothing(index_elements=["reference"])
+        .values(reference=reference, device_hash=device_hash, count=0)
+        .on_conflict_do_nothing(index_elements=["reference", "device_hash"])
     )
     row = session.scalar(
-        select(VictimWrongCodes).where(VictimWrongCodes.reference == reference).with_for_update()
+        select(VictimWrongCodes)
+        .where(VictimWrongCodes.reference == reference, VictimWrongCodes.device_hash == device_hash)
+        .with_for_update()
     )
     assert row is not None
     return row

@@ -1,10 +1,18 @@
 """Victims' sign-in by one-time code: the pure rules.
 
 A code is six digits, single-use and short-lived; only a salted Argon2id digest of it is
-kept, and a typed code is compared with that digest in constant time. Wrong codes are
-counted per reference (whether or not a case has it, so the count says nothing about
-which references exist): enough of them lock the reference for a while. Every function
-takes the instant it decides at, so the rules are tested with a clock of the test's own.
+kept, and a typed code is compared with that digest in constant time.
+
+Nobody who knows a victim's reference can keep the victim out. A code is bound to the
+browser that asked for it (a random device token in a cookie, kept as a digest), so it
+works only there, and wrong codes are counted per reference *and device* (whether or not
+a case has the reference, so the count says nothing about which references exist):
+enough of them lock that device out of that reference for a while, never the victim's
+own browser. Codes sent to one victim are limited per device, and past a few in a window
+from all devices together they are spaced out (a back-off), not refused: an abuser asking
+from many browsers can neither flood the victim's phone nor stop a fresh code reaching
+the victim's safe channel for longer than the back-off's cap. Every function takes the
+instant it decides at, so the rules are tested with a clock of the test's own.
 """
 
 from __future__ import annotations
@@ -46,7 +54,10 @@ class CodeRequestOutcome(StrEnum):
     NO_SAFE_CHANNEL = "no_safe_channel"
     # Not sent, and not queued: by the time the safe hours open the code has expired.
     OUTSIDE_SAFE_HOURS = "outside_safe_hours"
+    # This device has had its share of codes for the reference in the window.
     REFERENCE_LIMIT = "reference_limit"
+    # Codes to the victim from all devices are being spaced out: not sent now.
+    REFERENCE_BACKOFF = "reference_backoff"
     FAILED = "failed"
 
 
@@ -112,7 +123,8 @@ def code_usable(expires_at: datetime, used_at: datetime | None, now: datetime) -
 
 @dataclass(frozen=True)
 class WrongCodes:
-    """The wrong codes typed for one reference since it last signed in or was unlocked."""
+    """The wrong codes typed for one reference from one device since that device last
+    signed in or was unlocked."""
 
     count: int = 0
     last_at: datetime | None = None
@@ -124,7 +136,8 @@ def locked(state: WrongCodes, now: datetime) -> bool:
 
 
 def after_wrong_code(state: WrongCodes, now: datetime, rules: SignInRules) -> WrongCodes:
-    """The count after one more wrong code; the last allowed one locks the reference.
+    """The count after one more wrong code; the last allowed one locks the device out of
+    the reference.
 
     A lock that has ended, or wrong codes older than a lock would last, start the count
     afresh: a victim who mistyped once last week is not one guess from a lock today.
@@ -165,11 +178,38 @@ def address_may_request_again_at(
     return recent[len(recent) - rules.requests_per_address] + rules.request_window
 
 
-def reference_may_be_sent(
-    earlier_codes: Sequence[datetime], now: datetime, rules: SignInRules
+def device_may_be_sent(
+    earlier_codes_to_device: Sequence[datetime], now: datetime, rules: SignInRules
 ) -> bool:
-    """At most `codes_per_reference` codes go to one victim in a request window."""
-    return len(within_window(earlier_codes, now, rules.request_window)) < rules.codes_per_reference
+    """At most `codes_per_reference` codes for one reference go to one device's requests
+    in a request window; other devices' requests never use up this device's share."""
+    recent = within_window(earlier_codes_to_device, now, rules.request_window)
+    return len(recent) < rules.codes_per_reference
+
+
+# The first spaced-out code waits this long after the one before; each later one twice
+# as long as the last, up to the rules' lock duration.
+FIRST_BACKOFF = timedelta(minutes=1)
+
+
+def reference_may_be_sent_at(
+    earlier_codes: Sequence[datetime], now: datetime, rules: SignInRules
+) -> datetime:
+    """When the next code may go to the victim, counting every device's codes.
+
+    Up to `codes_per_reference` in a window go at once; each one past that waits after
+    the newest: `FIRST_BACKOFF`, then twice as long each time, never longer than
+    `lock_duration`. A back-off, not a lock: the victim's own request is delayed by at
+    most `lock_duration`, whoever else is asking.
+    """
+    now = require_aware(now, "now")
+    recent = within_window(earlier_codes, now, rules.request_window)
+    extra = len(recent) - rules.codes_per_reference
+    if extra < 0:
+        return now
+    wait = min(FIRST_BACKOFF * (2 ** min(extra, 30)), rules.lock_duration)
+    next_at: datetime = recent[-1] + wait
+    return max(next_at, now)
 
 
 def session_active(

@@ -32,15 +32,20 @@ class VictimSignInCode(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The digest of the device token of the browser that asked: the code works only there.
+    # None for codes sent before codes were bound to a device (they work nowhere now).
+    device_hash: Mapped[str | None] = mapped_column(String(SHA256_HEX_LENGTH))
 
 
 class VictimWrongCodes(Base):
-    """Wrong codes typed for a reference, and its lock; by the reference as typed, whether
-    or not a case has it, so a lock says nothing about which references exist."""
+    """Wrong codes typed for a reference from one device, and that device's lock; by the
+    reference as typed, whether or not a case has it, so a lock says nothing about which
+    references exist, and by device, so nobody can lock the victim's own browser out."""
 
     __tablename__ = "victim_wrong_codes"
 
     reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), primary_key=True)
+    device_hash: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -61,6 +66,8 @@ class VictimCodeRequest(Base):
     address_hash: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
     reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The asking browser's device token, as a digest; None for requests made before it.
+    device_hash: Mapped[str | None] = mapped_column(String(SHA256_HEX_LENGTH))
     # None until the request has been dealt with (the code is sent after the page answers).
     outcome: Mapped[str | None] = mapped_column(String(VOCABULARY_LENGTH))
 

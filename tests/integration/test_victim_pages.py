@@ -154,6 +154,45 @@ async def test_five_wrong_codes_lock_the_reference_for_fifteen_minutes(
         assert unlocked.status_code == 303 and unlocked.headers["location"] == CASE
 
 
+async def test_someone_who_knows_the_reference_cannot_lock_the_victim_out_or_use_their_code(
+    app: tuple[Api, MovableClock],
+) -> None:
+    api, _ = app
+    reference, case_id = await open_victim_case(api)
+    async with browser(api) as victim, browser(api) as abuser:
+        code = await new_code(victim, api.sessions, reference, case_id)
+        # The abuser asks for a code too (it reaches the victim's phone, not them), then
+        # types wrong codes until their own browser is locked.
+        await new_code(abuser, api.sessions, reference, case_id)
+        for _ in range(5):
+            answer = await enter_code(abuser, "000000" if code != "000000" else "111111")
+        assert "too many times on this device" in answer.text
+        # The victim's code does not work in another browser, even with the reference.
+        stolen = await enter_code(abuser, code)
+        assert stolen.status_code == 400 and "updates_session" not in stolen.cookies
+        # The abuser's request did not end the victim's code, nor lock the victim's browser.
+        signed_in = await enter_code(victim, code)
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == CASE
+
+
+async def test_codes_asked_from_many_browsers_are_spaced_out_but_the_victim_still_gets_one(
+    app: tuple[Api, MovableClock],
+) -> None:
+    api, clock = app
+    reference, case_id = await open_victim_case(api)
+    for _ in range(3):
+        async with browser(api) as stranger:
+            await new_code(stranger, api.sessions, reference, case_id)
+    async with browser(api) as victim:
+        # A fourth code to the same victim within the hour waits (a back-off, not a lock).
+        await ask_for_code(victim, reference)
+        assert (await requests_dealt_with(api.sessions))[-1] == "reference_backoff"
+        clock.advance(timedelta(minutes=1))
+        code = await new_code(victim, api.sessions, reference, case_id)
+        signed_in = await enter_code(victim, code)
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == CASE
+
+
 async def test_an_unknown_reference_locks_exactly_as_a_real_one(
     app: tuple[Api, MovableClock],
 ) -> None:
@@ -299,13 +338,14 @@ async def test_a_request_for_an_update_raises_one_alert_a_day_and_moves_no_oblig
         await sign_in(http, api.sessions, reference, case_id)
         token = _form_token((await http.get(CASE)).text)
         first = await http.post(f"{CASE}/update", data={"csrf_token": token})
-        assert first.headers["location"] == f"{CASE}?update=asked"
-        assert (
-            "We have asked for someone to get in touch"
-            in (await http.get(CASE + "?update=asked")).text
-        )
+        # Back to the case page itself: nothing in the address for the history to keep.
+        assert first.headers["location"] == CASE
+        assert "We have asked for someone to get in touch" in (await http.get(CASE)).text
+        # Said once: a reload of the page does not say it again.
+        assert "We have asked for someone" not in (await http.get(CASE)).text
         second = await http.post(f"{CASE}/update", data={"csrf_token": token})
-        assert second.headers["location"] == f"{CASE}?update=already"
+        assert second.headers["location"] == CASE
+        assert "You have already asked today" in (await http.get(CASE)).text
         assert len(alerts()) == 1
         forged = await http.post(f"{CASE}/update", data={"csrf_token": "not-the-token"})
         assert forged.headers["location"] == TRACK
@@ -314,7 +354,8 @@ async def test_a_request_for_an_update_raises_one_alert_a_day_and_moves_no_oblig
         await sign_in(http, api.sessions, reference, case_id)
         token = _form_token((await http.get(CASE)).text)
         third = await http.post(f"{CASE}/update", data={"csrf_token": token})
-        assert third.headers["location"] == f"{CASE}?update=asked"
+        assert third.headers["location"] == CASE
+        assert "We have asked for someone to get in touch" in (await http.get(CASE)).text
     assert len(alerts()) == 2
     assert obligations() == before
 
@@ -337,6 +378,8 @@ async def test_a_session_ends_after_thirty_idle_minutes_and_at_exit(
         token = http.cookies.get("updates_session")
         left = await http.get(f"{TRACK}/exit")
         assert left.status_code == 303 and left.headers["location"] == EXIT_URL
+        # The browser is asked to drop the site's cookies, storage and cached pages too.
+        assert left.headers["clear-site-data"] == '"cache", "cookies", "storage"'
     async with browser(api) as replay:
         assert token is not None
         replay.cookies.set("updates_session", token, path=TRACK)
@@ -355,8 +398,15 @@ async def test_dev_outbox_lists_the_codes_with_the_local_outbox_only(
         await new_code(api.http, api.sessions, reference, case_id)
         page = await api.http.get("/dev/outbox")
         assert page.status_code == 200
+        assert "Development only, on this machine only" in page.text
         assert codes_sent(api.sessions, case_id)[0] in page.text
         assert page.headers["cache-control"] == "no-store"
+    # Served for development on this machine only: a public address that is not this
+    # machine's means a deployment, where the page does not exist.
+    async with victim_app(
+        api_temporal, database_url, public_base_url="https://updates.police.test", with_worker=False
+    ) as (api, _):
+        assert (await api.http.get("/dev/outbox")).status_code == 404
     # A mail server configured: messages really leave, and the page is not there.
     async with victim_app(
         api_temporal, database_url, smtp_host="127.0.0.1", smtp_port=9, with_worker=False

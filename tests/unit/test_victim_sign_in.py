@@ -16,6 +16,7 @@ from messaging.rendering import (
 )
 from service.victim_case import london_date, london_time
 from standards.victim_sign_in import (
+    FIRST_BACKOFF,
     SignInRules,
     WrongCodes,
     address_may_request,
@@ -25,11 +26,12 @@ from standards.victim_sign_in import (
     code_expires_at,
     code_matches,
     code_usable,
+    device_may_be_sent,
     hash_code,
     locked,
     new_code,
     normalise_code,
-    reference_may_be_sent,
+    reference_may_be_sent_at,
     session_active,
     update_request_key,
 )
@@ -116,11 +118,31 @@ def test_an_address_may_ask_ten_times_an_hour_and_is_told_when_it_may_again() ->
     assert address_may_request(asked, again, RULES)
 
 
-def test_a_reference_is_sent_at_most_three_codes_an_hour() -> None:
+def test_one_device_is_sent_at_most_three_codes_for_a_reference_an_hour() -> None:
     sent = [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)]
-    assert reference_may_be_sent(sent[:2], T0 + timedelta(minutes=3), RULES)
-    assert not reference_may_be_sent(sent, T0 + timedelta(minutes=3), RULES)
-    assert reference_may_be_sent(sent, T0 + timedelta(minutes=60), RULES)
+    assert device_may_be_sent(sent[:2], T0 + timedelta(minutes=3), RULES)
+    assert not device_may_be_sent(sent, T0 + timedelta(minutes=3), RULES)
+    assert device_may_be_sent(sent, T0 + timedelta(minutes=60), RULES)
+
+
+def test_three_codes_to_a_victim_go_at_once_and_later_ones_are_spaced_out_not_refused() -> None:
+    now = T0 + timedelta(minutes=3)
+    sent = [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)]
+    assert reference_may_be_sent_at(sent[:2], now, RULES) == now
+    # The fourth waits a minute after the third, the fifth two after the fourth...
+    assert reference_may_be_sent_at(sent, now, RULES) == sent[-1] + FIRST_BACKOFF
+    fourth = [*sent, T0 + timedelta(minutes=4)]
+    assert reference_may_be_sent_at(fourth, fourth[-1], RULES) == fourth[-1] + 2 * FIRST_BACKOFF
+
+
+def test_however_many_devices_ask_the_victims_next_code_waits_at_most_the_lock_duration() -> None:
+    flood = [T0 + timedelta(seconds=second) for second in range(0, 3000, 10)]
+    now = flood[-1]
+    may_at = reference_may_be_sent_at(flood, now, RULES)
+    assert now < may_at <= now + RULES.lock_duration
+    # Once the flood has aged out of the window, codes go at once again.
+    later = flood[-1] + RULES.request_window
+    assert reference_may_be_sent_at(flood, later, RULES) == later
 
 
 def test_a_session_ends_after_thirty_idle_minutes_or_when_ended() -> None:

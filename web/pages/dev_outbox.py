@@ -3,7 +3,10 @@
 Served only when the local outbox is the delivery backend of every channel, which is
 decided exactly as the worker decides it (`service.backends.default_backends`): no
 PLEDGE_SMTP_HOST, and no complete set of Twilio settings. With either configured,
-messages really leave, and this page answers 404 as if it did not exist.
+messages really leave, and this page answers 404 as if it did not exist. It lists live
+codes and victims' details, so it is also served only for development on this machine:
+the service's public address is a loopback one and the request comes from loopback;
+anything else gets the same 404.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from reporting.display import minute_text
 from service.backends import local_outbox_only
 from storage import models
 from web.pages.rendering import render
+from web.pages.staff_auth import served_for_development
 from web.pages.victim import VICTIM_HEADERS, victim_pages
 
 DEV_OUTBOX_PATH = "/dev/outbox"
@@ -39,7 +43,9 @@ class OutboxLine:
 @router.get(DEV_OUTBOX_PATH, response_class=HTMLResponse)
 def dev_outbox(request: Request) -> HTMLResponse:
     pages = victim_pages(request)
-    if not local_outbox_only(pages.backends):
+    if not (
+        local_outbox_only(pages.backends) and served_for_development(request, pages.api.settings)
+    ):
         raise HTTPException(status_code=404, detail="Not Found")
     with pages.api.sessions() as session:
         rows = session.execute(

@@ -101,13 +101,25 @@ def cookie_is_secure(settings: Settings) -> bool:
     url = urlsplit(settings.public_base_url)
     if url.scheme != "http":
         return True
-    host = url.hostname or ""
+    return not is_loopback_host(url.hostname or "")
+
+
+def is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback address (127.0.0.0/8, ::1): this machine only."""
     if host == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
         return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def served_for_development(request: Request, settings: Settings) -> bool:
+    """The service runs for development (its public address is this machine's) and the
+    request comes from this machine: what a page only for developers needs."""
+    public = urlsplit(settings.public_base_url).hostname or ""
+    client = request.client.host if request.client else ""
+    return is_loopback_host(public) and is_loopback_host(client)
 
 
 def set_session_cookie(response: Response, settings: Settings, name: str, value: str) -> None:

@@ -4,7 +4,9 @@ update, and leave quickly.
 Separate from staff sign-in: their own cookie (`updates_session`, a neutral name, sent
 only under /track), their own sessions table, a short idle lifetime. Every answer,
 redirects included, is `Cache-Control: no-store` with no referrer, and every page carries
-"Exit this page".
+"Exit this page", which also asks the browser to clear what the site left behind
+(`Clear-Site-Data`). A code works only in the browser that asked for it (the device
+cookie), so nobody who knows the reference can use or lock the victim's sign-in.
 The sign-in pages read the same whatever the reference: the code is sent after the
 answer has gone (a background task), so neither the words nor the timing say whether a
 case has the reference.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -50,6 +53,15 @@ EXIT_PATH = f"{TRACK_PATH}/exit"
 SESSION_COOKIE = "updates_session"
 # The reference a code was asked for, until the code is typed (not a secret: it was typed).
 PENDING_COOKIE = "updates_reference"
+# A random token for this browser, set when it asks for a code: the code is bound to it.
+DEVICE_COOKIE = "updates_device"
+# What the case page says once after a request for an update (kept out of the address,
+# so the browser's history shows only the case page).
+NOTICE_COOKIE = "updates_notice"
+UPDATE_NOTICES = ("asked", "already")
+_DEVICE_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+# On "Exit this page": the browser drops this site's cookies, storage and cached pages.
+CLEAR_SITE_DATA = {"Clear-Site-Data": '"cache", "cookies", "storage"'}
 
 # The same pattern as an API reference (service.cases.Reference), checked here as a form.
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{2,31}")
@@ -140,19 +152,27 @@ def _redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303, headers=VICTIM_HEADERS)
 
 
-def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+def _set_cookie(
+    request: Request, response: Response, name: str, value: str, max_age: int | None = None
+) -> None:
     response.set_cookie(
         name,
         value,
         path=TRACK_PATH,
+        max_age=max_age,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
     )
 
 
+def _device(request: Request) -> str | None:
+    token = request.cookies.get(DEVICE_COOKIE, "")
+    return token if _DEVICE_TOKEN.fullmatch(token) else None
+
+
 def _forget(response: Response) -> None:
-    for name in (SESSION_COOKIE, PENDING_COOKIE):
+    for name in (SESSION_COOKIE, PENDING_COOKIE, DEVICE_COOKIE, NOTICE_COOKIE):
         response.delete_cookie(name, path=TRACK_PATH, httponly=True, samesite="strict")
 
 
@@ -190,8 +210,9 @@ def ask_for_code(
             errors=[FieldError("reference", REFERENCE_ERROR)],
         )
     now = pages.now()
+    device = _device(request) or secrets.token_urlsafe(32)
     answer = accept_code_request(
-        pages.api.sessions, typed, _client_address(request), now, pages.rules
+        pages.api.sessions, typed, _client_address(request), device, now, pages.rules
     )
     if answer.request_id is None:
         assert answer.retry_at is not None
@@ -213,6 +234,7 @@ def ask_for_code(
     background.add_task(send_code, pages.sender, answer.request_id, now)
     response = _redirect(CODE_PATH)
     _set_cookie(request, response, PENDING_COOKIE, typed)
+    _set_cookie(request, response, DEVICE_COOKIE, device)
     return response
 
 
@@ -243,12 +265,13 @@ def code_page(request: Request) -> Response:
 def enter_code(request: Request, code: Annotated[str, Form()] = "") -> Response:
     pages = victim_pages(request)
     reference = request.cookies.get(PENDING_COOKIE, "")
-    if not _REFERENCE.fullmatch(reference):
+    device = _device(request)
+    if not _REFERENCE.fullmatch(reference) or device is None:
         return _redirect(TRACK_PATH)
     typed = normalise_code(code)
     if typed is None:
         return _code_page(request, pages, reference, [FieldError("code", CODE_FORMAT_ERROR)])
-    check = check_code(pages.api.sessions, reference, typed, pages.now(), pages.rules)
+    check = check_code(pages.api.sessions, reference, device, typed, pages.now(), pages.rules)
     if check.token is not None:
         response = _redirect(CASE_PATH)
         response.delete_cookie(PENDING_COOKIE, path=TRACK_PATH, httponly=True, samesite="strict")
@@ -256,8 +279,9 @@ def enter_code(request: Request, code: Annotated[str, Form()] = "") -> Response:
         return response
     if check.locked_until is not None:
         message = (
-            "You have entered a wrong code too many times. You can try again after "
-            f"{london_time(check.locked_until)}, or call {pages.contact_number}"
+            "You have entered a wrong code too many times on this device. You can try "
+            f"again after {london_time(check.locked_until)}, ask for a new code, or call "
+            f"{pages.contact_number}"
         )
         return _code_page(request, pages, reference, [FieldError("code", message)])
     return _code_page(request, pages, reference, [FieldError("code", WRONG_CODE_ERROR)])
@@ -272,7 +296,7 @@ def _signed_in(request: Request, pages: VictimPages) -> tuple[str, int] | None:
 
 
 @router.get(CASE_PATH, response_class=HTMLResponse)
-def case_page(request: Request, update: str | None = None) -> Response:
+def case_page(request: Request) -> Response:
     pages = victim_pages(request)
     signed_in = _signed_in(request, pages)
     if signed_in is None:
@@ -291,16 +315,20 @@ def case_page(request: Request, update: str | None = None) -> Response:
     )
     if view is None:
         return _redirect(TRACK_PATH)
-    return _page(
+    notice = request.cookies.get(NOTICE_COOKIE)
+    page = _page(
         request,
         "victim/case.html",
         pages,
         {
             "case": view,
             "csrf_token": csrf_token(token),
-            "update_notice": update if update in ("asked", "already") else None,
+            "update_notice": notice if notice in UPDATE_NOTICES else None,
         },
     )
+    if notice is not None:
+        page.delete_cookie(NOTICE_COOKIE, path=TRACK_PATH, httponly=True, samesite="strict")
+    return page
 
 
 def _form_token_ok(token: str, submitted: str) -> bool:
@@ -314,7 +342,9 @@ def ask_for_update(request: Request, csrf_token: Annotated[str, Form()] = "") ->
     if signed_in is None or not _form_token_ok(signed_in[0], csrf_token):
         return _redirect(TRACK_PATH)
     raised = request_update(pages.api.sessions, signed_in[1], pages.now())
-    return _redirect(f"{CASE_PATH}?update={'asked' if raised else 'already'}")
+    response = _redirect(CASE_PATH)
+    _set_cookie(request, response, NOTICE_COOKIE, "asked" if raised else "already", max_age=60)
+    return response
 
 
 @router.post(SIGN_OUT_PATH)
@@ -338,4 +368,5 @@ def exit_this_page(request: Request) -> Response:
         end_session(pages.api.sessions, token, pages.now())
     response = _redirect(pages.api.settings.victim_exit_url)
     _forget(response)
+    response.headers.update(CLEAR_SITE_DATA)
     return response
