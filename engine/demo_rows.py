@@ -181,6 +181,10 @@ def demo_rows(
                 {
                     **alert_values(facts.reference, facts.borough, alert),
                     "acknowledged_at": None,
+                    "acknowledged_by_id": None,
+                    "assigned_to_id": None,
+                    "assigned_by_id": None,
+                    "assigned_at": None,
                     # Emailed when raised: a worker started on demo data mails nothing old.
                     "emailed_at": alert.at,
                 }

@@ -301,6 +301,11 @@ class Alert(Base):
     recipient_role: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who acknowledged it, and who it is given to, by whom and when (the alerts page).
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # Widths of the API's own columns.

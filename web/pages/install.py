@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from web.pages import admin, case_actions, case_page, dashboard, dev_outbox, queue, sign_in, victim
+from web.pages import (
+    admin,
+    alerts,
+    case_actions,
+    case_page,
+    dashboard,
+    dev_outbox,
+    queue,
+    sign_in,
+    victim,
+)
 from web.pages.rendering import PAGES_DIR, STATIC_PATH
 from web.pages.staff_auth import install_staff_auth
 
@@ -19,6 +29,7 @@ def install_pages(app: FastAPI) -> None:
     # The VFU queue and the case page; the actions' POST routes before the case page's
     # GET, whose path takes the rest of the URL.
     app.include_router(queue.router)
+    app.include_router(alerts.router)
     app.include_router(case_actions.router)
     app.include_router(case_page.router)
 
