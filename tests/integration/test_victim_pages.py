@@ -105,6 +105,8 @@ async def test_a_code_signs_in_once_and_never_again(app: tuple[Api, MovableClock
         assert signed_in.status_code == 303 and signed_in.headers["location"] == CASE
         page = await first.get(CASE)
         assert page.status_code == 200 and reference in page.text
+        # Nobody assigned yet: said as that, not as a contact "not yet recorded".
+        assert "No one is named yet" in page.text and "Not yet recorded" not in page.text
     async with browser(api) as second:
         await ask_for_code(second, "01/999999/26")
         second.cookies.set("updates_reference", reference, path=TRACK)
