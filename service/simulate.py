@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from config import Settings
 from service.cases import (
     CaseError,
     CaseIn,
@@ -46,7 +47,6 @@ from service.scenario import is_json as is_json
 from service.scenario import load_scenario as load_scenario
 from service.scenario import parse_scenario as parse_scenario
 from service.servers import time_skipping_server
-from service.settings import Settings
 from service.temporal import register_search_attributes
 from standards.clock import to_utc_iso
 from standards.contracts import CaseView

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from temporalio.api.common.v1 import Payload
 
+from config import Settings
 from service.encryption import (
     ENCODING,
     KEY_ID_METADATA,
@@ -14,7 +15,6 @@ from service.encryption import (
     new_key_text,
     parse_keys,
 )
-from service.settings import Settings
 from service.temporal import DATA_CONVERTER, ConnectionSettingsError, data_converter
 
 CASE_DATA = b'{"reference":"01/123456/26","category":"domestic_abuse"}'

@@ -9,8 +9,8 @@ from pydantic import SecretStr
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from config import Settings
 from service.encryption import new_key_text
-from service.settings import Settings
 from service.temporal import DATA_CONVERTER, data_converter
 from workflows.case import CaseWorkflow
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from service.errors import print_error
-from service.settings import Settings
+from cli.errors import print_error
+from config import Settings
 from standards.datafile import DataFileError
 
 out = Console()
@@ -33,7 +33,7 @@ def policy_migrate(
     ] = None,
 ) -> None:
     """Move running cases to a newer policy version: each deadline that moves, and how."""
-    from reporting.display import minute_text
+    from messaging.display import minute_text
     from service.configuration import configured_force, configured_policy
     from service.policy_migration import migrate_cases
     from service.temporal import run_with_client

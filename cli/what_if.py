@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from reporting.cli import (
+from cli.reports import (
     AsOfInstant,
     ByDimensions,
     CsvPath,
@@ -22,7 +22,7 @@ from reporting.cli import (
     err,
     out,
 )
-from service.settings import Settings
+from config import Settings
 from standards.datafile import DataFileError
 
 

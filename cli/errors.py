@@ -7,7 +7,7 @@ import sys
 from rich.console import Console
 from rich.markup import escape
 
-from service.settings import Settings
+from config import Settings
 
 
 def print_error(console: Console, message: object) -> None:

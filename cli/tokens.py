@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from reporting.display import listing, minute_text, name_column, print_listing
-from service.errors import print_error
-from service.settings import Settings
+from cli.errors import print_error
+from config import Settings
+from messaging.display import listing, minute_text, name_column, print_listing
 from standards.datafile import DataFileError
 from standards.force import UnknownUnit
 

@@ -1,4 +1,4 @@
-"""The reporting commands, added to `pledge` by ``service.cli`` at import time."""
+"""The reporting commands, added to `pledge` by ``cli.main`` at import time."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from reporting.display import print_listing
-from service.errors import print_error
-from service.settings import Settings
+from cli.errors import print_error
+from config import Settings
+from messaging.display import print_listing
 from standards.clock import LONDON
 from standards.datafile import DataFileError
 from standards.force import Force, UnknownUnit, load_force
@@ -199,10 +199,10 @@ def breaches(
 
 def explain(reference: str) -> None:
     """The timeline of every obligation of a case, from its recorded transitions."""
-    from reporting.register import case_timeline
     from reporting.render import timeline_table
     from storage.database import existing_database
     from storage.models import UnknownCase
+    from storage.timeline import case_timeline
 
     settings = Settings()
     try:
@@ -265,15 +265,12 @@ def demo_data(
 
 
 def register(app: typer.Typer, case_app: typer.Typer) -> None:
-    """Add `report`, `breaches`, `demo-data`, `what-if` and `case explain` to `pledge`."""
+    """Add `report`, `breaches`, `demo-data` and `case explain` to `pledge` (cli.what_if
+    adds `what-if`, with this module's option helpers)."""
     app.command("report")(report)
     app.command("breaches")(breaches)
     app.command("demo-data")(demo_data)
     case_app.command("explain")(explain)
-    # Imported here: reporting.what_if_cli takes this module's option helpers.
-    from reporting.what_if_cli import register as register_what_if
-
-    register_what_if(app)
 
 
 __all__ = ["register"]
