@@ -18,16 +18,19 @@ import py_compile
 import signal
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
+import storage.database
 import workflows.case
 import workflows.side_effects
 from activities.alerts import AlertMailer, AlertMailSettings, policy_titles, run_alert_mailer
@@ -42,8 +45,8 @@ from config import Settings
 from messaging.rendering import MessageRenderer
 from service.backends import default_backends, smtp_settings, twilio_configured
 from service.configuration import configured_force, configured_policy
-from service.temporal import connect
-from service.worker_metrics import MetricsInterceptor
+from service.runtime.temporal import connect
+from service.runtime.worker_metrics import MetricsInterceptor
 from standards.force import Force
 from standards.policy import Policy
 from standards.vocabulary import Channel
@@ -68,6 +71,16 @@ def database(settings: Settings) -> sessionmaker[Session]:
     return make_session_factory(make_engine(settings.resolved_database_url))
 
 
+def engine_on_existing(settings: Settings) -> AbstractContextManager[Engine]:
+    """An engine on the configured database, which must exist; disposed on exit."""
+    return storage.database.existing_database(settings.resolved_database_url)
+
+
+def migrated_engine(settings: Settings, url: str | None = None) -> AbstractContextManager[Engine]:
+    """An engine on the configured database (or `url`), migrated first; disposed on exit."""
+    return storage.database.migrated_engine(url or settings.resolved_database_url)
+
+
 def existing_database(settings: Settings) -> sessionmaker[Session]:
     """Sessions on a database that already exists: a read-only command creates nothing."""
     return make_session_factory(existing_engine(settings.resolved_database_url))
@@ -76,7 +89,7 @@ def existing_database(settings: Settings) -> sessionmaker[Session]:
 async def temporal_client(
     settings: Settings, runtime: Runtime | None = None, *, lazy: bool = False
 ) -> Client:
-    """The client on the configured Temporal deployment (service.temporal.connect_options:
+    """The client on the configured Temporal deployment (service.runtime.temporal.connect_options:
     address, namespace, TLS or API key, the data converter). `lazy`: connect on first use,
     so the web app starts, and /readyz says so, while Temporal is still down."""
     return await connect(settings, runtime, lazy=lazy)
@@ -225,7 +238,7 @@ def build_worker(
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_cached_workflows=settings.worker_max_cached_workflows,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
-        # Counts what the activities did into the service's metrics (service/metrics.py).
+        # Counts what the activities did into the service's metrics (service/runtime/metrics.py).
         interceptors=[MetricsInterceptor()],
     )
 
@@ -247,14 +260,14 @@ async def run_worker(settings: Settings) -> None:
     """Poll the task queue until SIGTERM or SIGINT, then stop gracefully: polling stops at
     once, running activities have PLEDGE_WORKER_GRACEFUL_SHUTDOWN_SECONDS to finish (then
     they are cancelled), and the process exits 0."""
-    from service.logs import configure_logging
     from service.retention import ensure_retention_schedule
-    from service.temporal import (
+    from service.runtime.logs import configure_logging
+    from service.runtime.temporal import (
         frontend_address,
         log_expected_retries_briefly,
         register_search_attributes,
     )
-    from service.worker_metrics import serve_worker_metrics, worker_runtime
+    from service.runtime.worker_metrics import serve_worker_metrics, worker_runtime
 
     configure_logging(settings)
     log_expected_retries_briefly()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bootstrap import run_worker
 from config import Settings
-from service.temporal import run_to_end
+from service.runtime.temporal import run_to_end
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ def case_open(
 
     import bootstrap
     from service.cases import CaseError, CaseIn, case_started, describe_validation_error, open_case
-    from service.temporal import run_with_client
+    from service.runtime.temporal import run_with_client
     from standards.contracts import case_workflow_id
 
     settings = common.settings()
@@ -136,7 +136,7 @@ def case_event(
 
     import bootstrap
     from service.cases import CaseError, EventIn, describe_validation_error, post_event
-    from service.temporal import run_with_client
+    from service.runtime.temporal import run_with_client
 
     settings = common.settings()
     details: dict[str, Any] = {}
@@ -188,7 +188,7 @@ def case_show(
     from service.cases import CaseError, view_as_dict
     from service.cases import view_case as fetch_view
     from service.listings import case_table
-    from service.temporal import run_with_client
+    from service.runtime.temporal import run_with_client
 
     settings = common.settings()
 
@@ -212,7 +212,7 @@ def list_cases(
 ) -> None:
     """List open cases from Temporal visibility (search attributes)."""
     from service.listings import CaseRow, cases_table
-    from service.temporal import run_with_client
+    from service.runtime.temporal import run_with_client
     from standards import visibility as sa
 
     settings = common.settings()

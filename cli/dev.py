@@ -1,7 +1,7 @@
 """`pledge dev`: a Temporal dev server with its state on disk, migrations, the worker and
 the web app, in one process.
 
-An entry point: the server is started by service.servers, the worker and the web app's
+An entry point: the server is started by service.runtime.servers, the worker and the web app's
 parts are built by bootstrap; this module runs them side by side until Ctrl-C.
 """
 
@@ -16,8 +16,8 @@ from rich.console import Console
 
 from config import Settings
 from service.retention import ensure_retention_schedule
-from service.servers import ServerFailed, start_dev_server
-from service.temporal import data_converter, log_expected_retries_briefly
+from service.runtime.servers import ServerFailed, start_dev_server
+from service.runtime.temporal import data_converter, log_expected_retries_briefly
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker

@@ -20,7 +20,11 @@ def describe_error(error: Exception, settings: Settings | None) -> str | None:
     """One line for an error the commands leave to here (a part not answering, a database
     that is not there); None for one nobody expected."""
     if "temporalio" in sys.modules:
-        from service.temporal import BinaryNotFound, ConnectionSettingsError, TemporalUnavailable
+        from service.runtime.temporal import (
+            BinaryNotFound,
+            ConnectionSettingsError,
+            TemporalUnavailable,
+        )
 
         if isinstance(error, (BinaryNotFound, ConnectionSettingsError, TemporalUnavailable)):
             return str(error)

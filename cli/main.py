@@ -55,8 +55,8 @@ def dev(
 ) -> None:
     """Run everything locally: Temporal dev server (state on disk), migrations, the worker."""
     from cli.dev import run_dev
-    from service.servers import ServerFailed
-    from service.temporal import run_to_end
+    from service.runtime.servers import ServerFailed
+    from service.runtime.temporal import run_to_end
 
     settings = _settings()
     if port is not None:

@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         """Run the worker against PLEDGE_TEMPORAL_ADDRESS until SIGTERM (graceful stop)."""
         from bootstrap import run_worker
         from config import Settings
-        from service.temporal import run_to_end
+        from service.runtime.temporal import run_to_end
 
         run_to_end(run_worker(Settings()))
 
@@ -79,9 +79,9 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from config import Settings
-        from service.codec_server import CodecSettingsError, create_codec_app
-        from service.logs import configure_logging
-        from service.temporal import ConnectionSettingsError, payload_codec
+        from service.runtime.codec_server import CodecSettingsError, create_codec_app
+        from service.runtime.logs import configure_logging
+        from service.runtime.temporal import ConnectionSettingsError, payload_codec
 
         settings = Settings()
         configure_logging(settings)
@@ -110,7 +110,7 @@ def payload_key_new(
     key_id: Annotated[str, typer.Argument(help="a short id for the key, e.g. k2")],
 ) -> None:
     """Print a fresh key as `id:base64`, to put first in PLEDGE_PAYLOAD_KEYS."""
-    from service.encryption import new_key_text
+    from service.runtime.encryption import new_key_text
 
     if not key_id or any(c in key_id for c in ",: "):
         print_error(err, f"key id {key_id!r} may not be empty or hold ',', ':' or spaces")

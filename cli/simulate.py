@@ -85,8 +85,8 @@ def _simulate_on_temporal(
     from rich.progress import Progress
 
     from bootstrap import rehearsal_worker
+    from service.runtime.temporal import log_expected_retries_briefly, run_to_end
     from service.simulate import ScenarioError, parse_scenario, run_scenario
-    from service.temporal import log_expected_retries_briefly, run_to_end
 
     try:
         parsed = parse_scenario(text, origin)

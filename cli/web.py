@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         if port is not None:
             settings.web_port = port
         if settings.log_format == "json":
-            from service.logs import configure_logging
+            from service.runtime.logs import configure_logging
 
             configure_logging(settings)
         asyncio.run(serve(settings))

@@ -37,7 +37,7 @@ from service.case_input import VictimIn as VictimIn
 from service.case_input import check_category as check_category
 from service.case_input import check_unit as check_unit
 from service.case_input import describe_validation_error as describe_validation_error
-from service.metrics import CASES_OPENED
+from service.runtime.metrics import CASES_OPENED
 from standards import visibility
 from standards.case import (
     CASE_FINISHED,

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from service.temporal import dev_server_binary
+from service.runtime.temporal import dev_server_binary
 from tests.support.dev import (
     ROOT,
     case_open_args,

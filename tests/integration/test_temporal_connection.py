@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from bootstrap import WorkerParts, build_worker
 from config import Settings
 from service.backends import default_backends
-from service.temporal import (
+from service.runtime.temporal import (
     ConnectionSettingsError,
     TemporalUnavailable,
     connect,

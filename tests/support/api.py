@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from bootstrap import WorkerParts, build_worker
 from config import Settings
 from service.backends import default_backends
-from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
+from service.runtime.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from service.tokens import Scope, create_token
 from standards import visibility
 from standards.contracts import case_workflow_id

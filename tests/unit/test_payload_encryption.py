@@ -6,7 +6,7 @@ import pytest
 from temporalio.api.common.v1 import Payload
 
 from config import Settings
-from service.encryption import (
+from service.runtime.encryption import (
     ENCODING,
     KEY_ID_METADATA,
     EncryptionCodec,
@@ -15,7 +15,7 @@ from service.encryption import (
     new_key_text,
     parse_keys,
 )
-from service.temporal import DATA_CONVERTER, ConnectionSettingsError, data_converter
+from service.runtime.temporal import DATA_CONVERTER, ConnectionSettingsError, data_converter
 
 CASE_DATA = b'{"reference":"01/123456/26","category":"domestic_abuse"}'
 

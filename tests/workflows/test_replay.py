@@ -10,8 +10,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from config import Settings
-from service.encryption import new_key_text
-from service.temporal import DATA_CONVERTER, data_converter
+from service.runtime.encryption import new_key_text
+from service.runtime.temporal import DATA_CONVERTER, data_converter
 from workflows.case import CaseWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))

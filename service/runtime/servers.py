@@ -31,7 +31,7 @@ from temporalio.testing import WorkflowEnvironment
 # the test server's clock controls (sleep, current time, locking around results).
 from temporalio.testing._workflow import _V1WorkflowEnvironment
 
-from service.temporal import DATA_CONVERTER, dev_server_binary, test_server_binary
+from service.runtime.temporal import DATA_CONVERTER, dev_server_binary, test_server_binary
 from standards import visibility
 
 PR_SET_PDEATHSIG = 1

@@ -27,7 +27,7 @@ from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from config import Settings
-from service.encryption import EncryptionCodec, PayloadKeyError, parse_keys
+from service.runtime.encryption import EncryptionCodec, PayloadKeyError, parse_keys
 from standards import visibility
 
 T = TypeVar("T")
