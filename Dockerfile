@@ -6,14 +6,18 @@
 FROM python:3.11.14-slim-bookworm AS build
 WORKDIR /src
 RUN python -m pip install --no-cache-dir --upgrade pip build
-COPY pyproject.toml README.md worker.py ./
+COPY pyproject.toml README.md config.py bootstrap.py worker.py ./
 COPY standards standards
+COPY storage storage
+COPY messaging messaging
+COPY adapters adapters
+COPY engine engine
 COPY workflows workflows
 COPY activities activities
-COPY storage storage
 COPY service service
 COPY reporting reporting
 COPY web web
+COPY cli cli
 RUN python -m build --wheel --outdir /wheels . \
  && python -m pip wheel --no-cache-dir --wheel-dir /wheels /wheels/pledge_monitor-*.whl
 

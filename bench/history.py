@@ -26,15 +26,15 @@ from temporalio.testing import WorkflowEnvironment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import bootstrap
+from bootstrap import WorkerParts, build_worker, simulation_backends
+from config import Settings
 from service.cases import CaseIn
-from service.configuration import configured_force, configured_policy
-from service.encryption import new_key_text
-from service.settings import Settings
+from service.runtime.encryption import new_key_text
+from service.runtime.temporal import data_converter
 from service.simulate import Rehearsal, parse_scenario, plan_steps, time_skipping_environment
-from service.temporal import data_converter
 from standards.contracts import case_workflow_id
 from storage.database import make_engine, make_session_factory, upgrade_to_head
-from worker import WorkerParts, build_worker, simulation_backends
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "standards-examples.yaml"
 
@@ -52,8 +52,8 @@ class _WithClient:
 
 async def measure(scenario_text: str, settings: Settings) -> dict[str, tuple[int, int]]:
     scenario = parse_scenario(scenario_text)
-    policy = configured_policy(settings, scenario.policy)
-    force = configured_force(settings)
+    policy = bootstrap.policy(settings, scenario.policy)
+    force = bootstrap.force(settings)
     [steps] = plan_steps(scenario, 1)
     epoch = min([c.reported_at for c in scenario.cases] + [scenario.until])
     with tempfile.TemporaryDirectory(prefix="pledge-history-") as scratch:

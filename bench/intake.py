@@ -42,15 +42,15 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import bootstrap
+from bootstrap import WorkerParts, build_worker
+from config import Settings
 from service.backends import default_backends
 from service.cases import CaseIn, open_case
-from service.configuration import configured_force
-from service.settings import Settings
-from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
+from service.runtime.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
+from standards import visibility
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory, upgrade_to_head
-from worker import WorkerParts, build_worker
-from workflows import search_attributes
 from workflows.baseline import BaselineTimerWorkflow
 
 console = Console(stderr=True)
@@ -119,7 +119,7 @@ async def drive(args: argparse.Namespace) -> None:
     client = await Client.connect(args.target, data_converter=DATA_CONVERTER)
     settings = Settings()
     policy = load_policy(settings.policy_dir / "met-pledge.toml")
-    force = configured_force(settings)
+    force = bootstrap.force(settings)
     engine = make_engine(args.database)
     sessions = make_session_factory(engine)
 
@@ -215,7 +215,7 @@ async def run(args: argparse.Namespace) -> None:
     settings = Settings()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=dev_server_binary(),
-        search_attributes=search_attributes.ALL,
+        search_attributes=visibility.ALL,
         dev_server_log_level="error",
         data_converter=DATA_CONVERTER,
     )

@@ -31,9 +31,9 @@ from sqlalchemy.pool import NullPool
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from config import Settings  # noqa: E402
 from reporting.compliance import compliance_report, local_midnight  # noqa: E402
 from reporting.demo import generate  # noqa: E402
-from service.settings import Settings  # noqa: E402
 from service.simulate_in_process import engine_config  # noqa: E402
 from standards.force import load_force  # noqa: E402
 from standards.policy import load_policy, policy_path  # noqa: E402

@@ -42,7 +42,7 @@ def simulate(path: Path, output: Path, *args: str) -> tuple[float, float]:
     started = time.perf_counter()
     with output.open("w") as out:
         result = subprocess.run(
-            [sys.executable, "-m", "service.cli", "simulate", str(path), *args],
+            [sys.executable, "-m", "cli.main", "simulate", str(path), *args],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.PIPE,

@@ -154,7 +154,7 @@ def what_if(url: str, policy: Path) -> tuple[float, float, str, str]:
         [
             sys.executable,
             "-m",
-            "service.cli",
+            "cli.main",
             "what-if",
             "--policy",
             str(policy),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from reporting.display import exact_text
+from messaging.display import exact_text
 
 AS_OF_TERM: Final = "As of"
 DEFINITIONS: Final[tuple[tuple[str, str], ...]] = (

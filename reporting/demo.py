@@ -1,7 +1,7 @@
 """Realistic demo history in the database, made by the same rules as live cases.
 
 Cases and their events are generated (``engine.year.case_history``, over the period and
-the force's units) and run by the in-process engine (``engine.demo``: the case book's
+the force's units) and run by the in-process engine (``reporting.demo_cases``: the case book's
 driver, the rehearsal's delivery, the real renderer) on every core; what each run leaves
 behind is written as the service would have written it: cases and victims, obligations
 and their transitions, messages, alerts and every accepted event, then the report
@@ -25,9 +25,14 @@ from typing import Final
 
 from sqlalchemy import Connection, Engine, Table, func, select, text
 
-from engine.demo import generated_cases, report_instants, run_demo_cases, young_garbage_only
-from engine.demo_rows import Bound, DemoCase, DemoTables
 from engine.run import EngineConfig
+from reporting.demo_cases import (
+    generated_cases,
+    report_instants,
+    run_demo_cases,
+    young_garbage_only,
+)
+from reporting.demo_rows import Bound, DemoCase, DemoTables
 from storage.bulk import BulkTable, dialect_name
 from storage.summary import rebuild_report_summary
 

@@ -1,4 +1,5 @@
-"""The breach register and the per-case timeline, both read from recorded history."""
+"""The breach register, read from recorded history (the per-case timeline is
+storage.timeline's: the staff case page reads it too)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import Connection, case, select
 from sqlalchemy.orm import Session
 
 from storage.enums import ObligationState
-from storage.models import Case, Obligation, ObligationTransition, UnknownCase
+from storage.models import Case, Obligation
+from storage.timeline import as_connection
 
 # An unexplained breach older than this is the VFU's first job, so it heads the register.
 STALE_AFTER: Final = timedelta(hours=48)
@@ -28,21 +30,6 @@ class BreachEntry:
     explained: bool
     reason: str | None
     stale_unexplained: bool
-
-
-@dataclass(frozen=True)
-class TimelineStep:
-    obligation_key: str
-    standard: str
-    seq: int
-    event: str
-    state: str
-    at: datetime
-    cause: str
-
-
-def _connection(bind: Connection | Session) -> Connection:
-    return bind.connection() if isinstance(bind, Session) else bind
 
 
 def breach_register(
@@ -96,7 +83,7 @@ def breach_register(
     if limit is not None:
         query = query.limit(limit)
     entries = []
-    for row in _connection(bind).execute(query):
+    for row in as_connection(bind).execute(query):
         end = row.met_at if row.met_at is not None and row.met_at <= now else now
         entries.append(
             BreachEntry(
@@ -113,37 +100,3 @@ def breach_register(
             )
         )
     return entries
-
-
-def case_timeline(bind: Connection | Session, reference: str) -> list[TimelineStep]:
-    """Every recorded transition of every obligation of the case, in the order it happened."""
-    connection = _connection(bind)
-    case_id = connection.execute(select(Case.id).where(Case.reference == reference)).scalar()
-    if case_id is None:
-        raise UnknownCase(reference)
-    query = (
-        select(
-            Obligation.key,
-            Obligation.standard,
-            ObligationTransition.seq,
-            ObligationTransition.event,
-            ObligationTransition.state,
-            ObligationTransition.at,
-            ObligationTransition.cause,
-        )
-        .join(Obligation, Obligation.id == ObligationTransition.obligation_id)
-        .where(ObligationTransition.case_id == case_id)
-        .order_by(ObligationTransition.at, Obligation.id, ObligationTransition.seq)
-    )
-    return [
-        TimelineStep(
-            obligation_key=row.key,
-            standard=row.standard,
-            seq=row.seq,
-            event=row.event,
-            state=row.state,
-            at=row.at,
-            cause=row.cause,
-        )
-        for row in connection.execute(query)
-    ]

@@ -19,9 +19,7 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from reporting.chart_drawing import CHART_CSS, grid_table, rate_chart, trend_chart
-from reporting.compliance import ComplianceReport, GroupFigures, definitions
-from reporting.display import (
+from messaging.display import (
     Figure,
     Name,
     exact_text,
@@ -32,8 +30,11 @@ from reporting.display import (
     number_column,
     print_listing,
 )
-from reporting.register import BreachEntry, TimelineStep
+from reporting.chart_drawing import CHART_CSS, grid_table, rate_chart, trend_chart
+from reporting.compliance import ComplianceReport, GroupFigures, definitions
+from reporting.register import BreachEntry
 from reporting.views import ReportViews
+from storage.timeline import TimelineStep
 
 CSV_TAIL: Final = (
     "due",

@@ -14,8 +14,8 @@ from typing import Final
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rich.console import Console
 
+from messaging.display import Name, fit, listing, name_column, number_column
 from reporting.compliance import ComplianceReport, GroupFigures, definitions
-from reporting.display import Name, fit, listing, name_column, number_column
 from reporting.render import period_text
 from reporting.what_if import WhatIf
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from adapters.delivery import DeliveryBackend, LocalOutbox
 from adapters.smtp import SmtpEmail, SmtpSettings
-from service.settings import Settings
+from config import Settings
 from standards.vocabulary import Channel
 
 

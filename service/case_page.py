@@ -15,11 +15,11 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from reporting.register import TimelineStep, case_timeline
 from service.case_reads import MessageOut, message_out
 from storage import models
 from storage.enums import ObligationState
 from storage.models import UnknownCase
+from storage.timeline import TimelineStep, case_timeline
 
 # Bounds on what one page reads: a case has a handful of each; these stop a runaway one.
 MESSAGES_LIMIT: Final = 200

@@ -37,7 +37,8 @@ from service.case_input import VictimIn as VictimIn
 from service.case_input import check_category as check_category
 from service.case_input import check_unit as check_unit
 from service.case_input import describe_validation_error as describe_validation_error
-from service.metrics import CASES_OPENED
+from service.runtime.metrics import CASES_OPENED
+from standards import visibility
 from standards.case import (
     CASE_FINISHED,
     STORED_DETAILS,
@@ -60,7 +61,6 @@ from standards.policy import Policy
 from standards.schedules import opening
 from storage import models
 from storage.enums import CaseStatus
-from workflows import search_attributes
 
 
 def case_record(case: CaseIn, policy: Policy, nation: Nation | None = None) -> models.Case:
@@ -199,7 +199,7 @@ async def open_case(
     # Set by the start: no upsert on the case's first workflow task, one visibility
     # write fewer.
     start = _start_operation(
-        input, task_queue, search_attributes.at_start(input, now or datetime.now(UTC))
+        input, task_queue, visibility.at_start(input, now or datetime.now(UTC))
     )
     try:
         try:

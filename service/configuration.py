@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from config import Settings
 from messaging.rendering import message_template_names
-from service.settings import Settings
 from standards.force import Force, load_force
 from standards.policy import Policy, load_policy, policy_path
 

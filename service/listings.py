@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
-from reporting.display import Name, listing, minute_text, name_column, number_column
+from messaging.display import Name, listing, minute_text, name_column, number_column
 from storage.models import Alert
 
 

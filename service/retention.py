@@ -16,7 +16,7 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
-from service.settings import Settings
+from config import Settings
 from standards.contracts import RETENTION_SCHEDULE_ID, RETENTION_WORKFLOW, RetentionRun
 
 RETENTION_TIME_ZONE = "Europe/London"

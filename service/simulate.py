@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from config import Settings
 from service.cases import (
     CaseError,
     CaseIn,
@@ -36,6 +37,8 @@ from service.cases import (
     view_case,
 )
 from service.configuration import configured_force, configured_policy
+from service.runtime.servers import time_skipping_server
+from service.runtime.temporal import register_search_attributes
 
 # Reading and checking a scenario lives in service.scenario; the names stay importable here.
 from service.scenario import YAML_LOADER as YAML_LOADER
@@ -45,9 +48,6 @@ from service.scenario import checked_scenario as checked_scenario
 from service.scenario import is_json as is_json
 from service.scenario import load_scenario as load_scenario
 from service.scenario import parse_scenario as parse_scenario
-from service.servers import time_skipping_server
-from service.settings import Settings
-from service.temporal import register_search_attributes
 from standards.clock import to_utc_iso
 from standards.contracts import CaseView
 from standards.force import Force

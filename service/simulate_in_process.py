@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from config import Settings
 from engine.delivery import MessageSetting, Victim
 from engine.driver import PostedEvent
 from engine.run import (
@@ -37,7 +38,6 @@ from service.configuration import configured_force, configured_policy
 
 # ScenarioFrame: the cases are not checked here, each worker checks its own (`check_and_run`).
 from service.scenario import ScenarioError, ScenarioFrame, checked_scenario, load_scenario
-from service.settings import Settings
 from standards.clock import to_utc_iso
 from standards.datafile import DataFileError
 from standards.force import Force

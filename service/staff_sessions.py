@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
+from config import Settings
 from service.accounts import password_matches, record_event, rehashed
-from service.settings import Settings
 from standards.staff import (
     SessionEnd,
     SessionLimits,

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.records import record_alerts
 from messaging.rendering import SIGN_IN_CODE_TEMPLATE, discreet_problems
 from standards.case import CaseStatus
 from standards.clock import LONDON, require_aware
@@ -27,6 +26,7 @@ from standards.force import Force
 from standards.obligations import Alert, AlertKind, ObligationState
 from standards.victim_sign_in import update_request_key
 from storage import models
+from storage.case_records import record_alerts
 
 # The policy's standard for regular updates to the victim (policies/met-pledge.toml).
 VICTIM_UPDATE_STANDARD = "victim_update"

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from activities.messages import profile_of
 from adapters.delivery import DeliveryBackend, Envelope, LocalOutbox, TransientDeliveryError
+from config import Settings
 from messaging.rendering import (
     SIGN_IN_CODE_TEMPLATE,
     MessageContext,
@@ -41,7 +42,6 @@ from messaging.rendering import (
     RenderedMessage,
     TemplateError,
 )
-from service.settings import Settings
 from standards.contact import plan_channels
 from standards.victim_sign_in import (
     CodeRequestOutcome,

@@ -29,6 +29,9 @@ SEND_MESSAGE = "send_message"
 SEND_AND_RECORD = "send_and_record"
 
 CASE_WORKFLOW = "CaseWorkflow"
+# The case workflow's signal for a message's final delivery status (its method's name in
+# workflows/case.py): the web app's Twilio callback signals it by name.
+MESSAGE_STATUS_SIGNAL = "message_status"
 
 
 def case_workflow_id(reference: str) -> str:

@@ -427,8 +427,3 @@ class ContactErasure(Base):
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
     retention_days: Mapped[int] = mapped_column(Integer)
     messages_scrubbed: Mapped[int] = mapped_column(Integer)
-
-
-# The report summary tables join the same metadata (they refer to Obligation above).
-from storage import report_models as report_models  # noqa: E402
-from storage import victim_models as victim_models  # noqa: E402

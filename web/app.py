@@ -25,10 +25,15 @@ from twilio.request_validator import RequestValidator
 
 from adapters.delivery import TWILIO_OPTED_OUT
 from adapters.twilio_sms import PERMANENT_CODES, TWILIO_STATUS
+from config import Settings
 from service.cases import CaseIn
 from service.configuration import configured_force, configured_policy
-from service.settings import Settings
-from standards.contracts import DeliveryStatus, MessageStatusUpdate, case_workflow_id
+from standards.contracts import (
+    MESSAGE_STATUS_SIGNAL,
+    DeliveryStatus,
+    MessageStatusUpdate,
+    case_workflow_id,
+)
 from standards.force import Force
 from standards.policy import Policy
 from standards.vocabulary import MessageStatus
@@ -40,7 +45,6 @@ from web.api.limits import RateLimiter
 from web.api.problems import install_problem_handlers, problem_response, problem_responses
 from web.metrics import install_metrics
 from web.pages.install import install_pages
-from workflows.case import CaseWorkflow
 
 log = logging.getLogger("pledge.web")
 
@@ -167,7 +171,7 @@ def install_twilio_webhook(
         reference, message_update = update_
         try:
             handle = temporal_client.get_workflow_handle(case_workflow_id(reference))
-            await handle.signal(CaseWorkflow.message_status, message_update)
+            await handle.signal(MESSAGE_STATUS_SIGNAL, message_update)
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 # The case's workflow has finished: there is nobody left to tell.

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.routing import Match
 
-from service.metrics import API_REQUESTS
+from service.runtime.metrics import API_REQUESTS
 
 UNMATCHED_ROUTE = "unmatched"
 METRICS_PATH = "/metrics"

@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from config import Settings
 from service.cases import CaseIn, case_record
-from service.settings import Settings
 from standards.policy import load_policy, policy_path
 from storage import models
 from tests.support.api import (

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 # still start (nothing in it may wait on a lock a thread held at the fork).
 PARENT = """
 import sys, threading, time
-from service.servers import start_child
+from service.runtime.servers import start_child
 
 stop = threading.Event()
 def busy() -> None:

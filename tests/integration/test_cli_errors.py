@@ -118,8 +118,8 @@ def test_pledge_help_imports_neither_temporal_nor_sqlalchemy() -> None:
     probe = (
         "import sys\n"
         "sys.argv = ['pledge', '--help']\n"
-        "import service.cli\n"
-        "try:\n    service.cli.main()\nexcept SystemExit:\n    pass\n"
+        "import cli.main\n"
+        "try:\n    cli.main.main()\nexcept SystemExit:\n    pass\n"
         "heavy = ('temporalio', 'sqlalchemy', 'alembic', 'workflows.case', 'reporting.render')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from service.temporal import dev_server_binary
+from service.runtime.temporal import dev_server_binary
 from tests.support.dev import (
     ROOT,
     case_open_args,
@@ -138,7 +138,7 @@ SCENARIO = ("scenarios/standards-examples.yaml",)
 
 def test_a_killed_rehearsal_takes_its_time_skipping_servers_with_it(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "simulate", "--engine", "temporal", *SCENARIO],
+        [sys.executable, "-m", "cli.main", "simulate", "--engine", "temporal", *SCENARIO],
         env=dev_environment_in(tmp_path / "data"),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -212,9 +212,9 @@ def test_a_command_leaves_no_temporal_client_or_runtime_for_the_interpreter_to_f
     process = start_dev(environment)[0]
     # main() ends in sys.exit(1) on an error; typer's app ends in sys.exit(0) after a success.
     probe = (
-        "import gc, sys, service.cli, temporalio.client, temporalio.runtime\n"
+        "import gc, sys, cli.main, temporalio.client, temporalio.runtime\n"
         "sys.argv = ['pledge', *sys.argv[1:]]\n"
-        "try:\n    service.cli.main()\nexcept SystemExit as done:\n    code = done.code\n"
+        "try:\n    cli.main.main()\nexcept SystemExit as done:\n    code = done.code\n"
         "gc.collect()\n"
         "kinds = (temporalio.client.Client, temporalio.runtime.Runtime)\n"
         "alive = [type(o).__name__ for o in gc.get_objects() if isinstance(o, kinds)]\n"

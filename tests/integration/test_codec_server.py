@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 from temporalio.api.common.v1 import Payload
 
-from service.codec_server import CodecSettingsError, create_codec_app
-from service.encryption import EncryptionCodec, new_key_text, parse_keys
+from service.runtime.codec_server import CodecSettingsError, create_codec_app
+from service.runtime.encryption import EncryptionCodec, new_key_text, parse_keys
 from tests.support.api import serving
 
 TOKEN = "codec-test-token"

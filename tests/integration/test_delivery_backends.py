@@ -7,10 +7,10 @@ from pydantic import SecretStr
 from adapters.delivery import LocalOutbox
 from adapters.smtp import SmtpEmail
 from adapters.twilio_sms import TwilioSms
+from bootstrap import alert_mailer, status_callback_url
+from config import Settings
 from service.backends import default_backends
-from service.settings import Settings
 from standards.vocabulary import Channel
-from worker import alert_mailer, status_callback_url
 
 
 def settings(**values: object) -> Settings:

@@ -124,7 +124,7 @@ def test_pledge_demo_data_writes_history_the_report_reads(
     tmp_path: Path, database_url: str
 ) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "service.cli", "demo-data", "--cases", "60", "--days", "40"],
+        [sys.executable, "-m", "cli.main", "demo-data", "--cases", "60", "--days", "40"],
         cwd=tmp_path,  # away from any .env in the worktree
         env={"PATH": "/usr/bin", "DATABASE_URL": database_url, "COLUMNS": "200"},
         capture_output=True,

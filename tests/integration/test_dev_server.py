@@ -16,16 +16,16 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from bootstrap import WorkerParts, build_worker
+from config import Settings
 from service.backends import default_backends
 from service.cases import CaseError, CaseIn, EventIn, open_case, post_event, view_case
-from service.settings import Settings
+from standards import visibility as sa
 from standards.force import load_force
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
 from tests.support.api import temporal_dev_server
 from tests.support.dev import ROOT, case_open_args, dev_environment_in, pledge, start_dev, stop_dev
-from worker import WorkerParts, build_worker
-from workflows import search_attributes as sa
 
 POLICY = load_policy(ROOT / "policies" / "met-pledge.toml")
 FORCE = load_force(ROOT / "policies" / "met.force.toml")

@@ -79,7 +79,7 @@ def worker_process(
         "PLEDGE_WORKER_GRACEFUL_SHUTDOWN_SECONDS": "5",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "worker"],
+        [sys.executable, "-m", "cli.main", "worker"],
         env=environment,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -99,7 +99,7 @@ def worker_health(worker: WorkerProcess) -> subprocess.CompletedProcess[str]:
     """`pledge worker-health`, as the container's health check runs it."""
     port = worker.metrics_url.rsplit(":", 1)[1]
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", "worker-health"],
+        [sys.executable, "-m", "cli.main", "worker-health"],
         env={"PATH": str(Path(sys.executable).parent), "PLEDGE_WORKER_METRICS_PORT": port},
         cwd=ROOT,
         capture_output=True,

@@ -14,15 +14,16 @@ import pytest_asyncio
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from reporting.register import case_timeline
+from bootstrap import WorkerParts, build_worker
+from config import Settings
 from service.backends import default_backends
 from service.cases import CaseIn, open_case, view_case
 from service.policy_migration import migrate_cases
-from service.settings import Settings
 from standards.force import load_force
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory
 from storage.models import Case
+from storage.timeline import case_timeline
 from tests.support.api import temporal_dev_server
 from tests.support.dev import (
     ROOT,
@@ -33,7 +34,6 @@ from tests.support.dev import (
     stop_dev,
 )
 from tests.support.what_if import SHIPPED_POLICY, policy_with_window
-from worker import WorkerParts, build_worker
 
 POLICY = load_policy(SHIPPED_POLICY)
 FORCE = load_force(ROOT / "policies" / "met.force.toml")

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reporting.compliance import compliance_report, local_midnight
 from reporting.demo import generate
-from reporting.register import breach_register, case_timeline
+from reporting.register import breach_register
 from reporting.render import CSV_TAIL, write_csv
 from standards.force import load_force
 from storage import models
+from storage.timeline import case_timeline
 from tests.report_history import (
     AS_OF,
     HISTORY,

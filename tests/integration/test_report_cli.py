@@ -27,7 +27,7 @@ def pledge(
     if database_url is not None:
         environment["DATABASE_URL"] = database_url
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         cwd=tmp_path,  # away from any .env in the worktree
         env=environment,
         capture_output=True,

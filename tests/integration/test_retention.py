@@ -17,11 +17,12 @@ from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
 from temporalio.testing import WorkflowEnvironment
 
 from activities.retention import ERASED
+from bootstrap import WorkerParts, build_worker
+from config import Settings
 from reporting.compliance import compliance_report
 from reporting.demo import generate
 from service.backends import default_backends
 from service.retention import RETENTION_TIME_ZONE, ensure_retention_schedule
-from service.settings import Settings
 from standards.case import CaseStatus
 from standards.contracts import (
     RETENTION_SCHEDULE_ID,
@@ -32,7 +33,6 @@ from standards.contracts import (
 from storage import models, victim_models
 from tests.support.api import temporal_dev_server
 from tests.support.reports import demo_config
-from worker import WorkerParts, build_worker
 
 T = TypeVar("T")
 NOW = datetime.now(UTC)

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from activities.alerts import AlertMailer, AlertMailSettings, alert_recipient, borough_slug
 from adapters.smtp import SmtpEmail, message_id_for
+from bootstrap import alert_mailer
+from config import Settings
 from messaging.rendering import DEFAULT_TEMPLATE_DIR, MessageRenderer
-from service.settings import Settings
 from storage import models
 from tests.integration.test_smtp_email import HOST, Busy, Recorder, settings_for, smtp_server
 from tests.support.delivery import seed_case
-from worker import alert_mailer
 
 __all__ = ["smtp_server"]  # the fixture, shared with the SMTP delivery tests
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from devserver import FIRST_ADMIN_COMMAND, first_admin_lines
+from cli.dev import FIRST_ADMIN_COMMAND, first_admin_lines
 from service.accounts import add_user, disable_user
 from standards.staff import StaffRole
 from tests.support.dev import dev_environment_in, pledge, start_dev, stop_dev

@@ -16,9 +16,10 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
+from bootstrap import WorkerParts, build_worker
+from config import Settings
 from service.backends import default_backends
-from service.settings import Settings
-from service.temporal import (
+from service.runtime.temporal import (
     ConnectionSettingsError,
     TemporalUnavailable,
     connect,
@@ -28,7 +29,6 @@ from service.temporal import (
 from storage.database import make_engine, make_session_factory
 from tests.support.api import temporal_dev_server
 from tests.support.tls import SERVER_NAME, Certificates, make_certificates, mutual_tls_front
-from worker import WorkerParts, build_worker
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from service.cli import app
+from cli.main import app
 from storage import models
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

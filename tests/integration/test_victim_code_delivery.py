@@ -15,8 +15,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
+from bootstrap import alert_mailer
+from config import Settings
 from messaging.rendering import SIGN_IN_CODE_TEMPLATE
-from service.settings import Settings
 from storage import models
 from storage.victim_models import VictimSignInCode
 from tests.support.api import running_api
@@ -27,7 +28,6 @@ from tests.support.victim import (
     open_victim_case,
     requests_dealt_with,
 )
-from worker import alert_mailer
 
 HOST = "127.0.0.1"
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
-from service.settings import Settings
+from config import Settings
 from standards.contracts import DeliveryStatus, MessageStatusUpdate
 from standards.vocabulary import MessageStatus
 from storage import models

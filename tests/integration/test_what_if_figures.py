@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
+from config import Settings
 from engine.run import EngineConfig
 from reporting.compliance import ComplianceReport, compliance_report, local_midnight
 from reporting.what_if import StoredHistory, replay_case, what_if
 from reporting.what_if_history import History, Period, case_refs, read_history
 from reporting.what_if_tally import Counting, Tally, count_obligations, report_of
-from service.settings import Settings
 from service.simulate_in_process import engine_config
 from standards.force import load_force
 from standards.policy import load_policy

@@ -13,12 +13,13 @@ from typing import Any
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from bootstrap import WorkerParts, build_worker
+from config import Settings
 from reporting.compliance import compliance_report, local_midnight
 from reporting.what_if import what_if
 from reporting.what_if_history import read_history
 from service.backends import default_backends
 from service.cases import CaseIn, EventIn, open_case, post_event
-from service.settings import Settings
 from service.simulate_in_process import engine_config
 from standards.clock import LONDON
 from standards.force import load_force
@@ -27,7 +28,6 @@ from storage.database import make_engine, make_session_factory
 from tests.support.api import temporal_dev_server
 from tests.support.dev import ROOT
 from tests.support.what_if import figures
-from worker import WorkerParts, build_worker
 
 POLICY = load_policy(ROOT / "policies" / "met-pledge.toml")
 FORCE = load_force(ROOT / "policies" / "met.force.toml")

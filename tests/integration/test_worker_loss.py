@@ -21,8 +21,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.servers import ServerProcess, start_dev_server
-from service.temporal import register_search_attributes
+from service.runtime.servers import ServerProcess, start_dev_server
+from service.runtime.temporal import register_search_attributes
 from storage.database import make_engine, make_session_factory
 from tests.support.api import Api, case_body, new_reference, running_api
 from tests.support.dev import free_port

@@ -79,7 +79,7 @@ def slow_mail() -> Iterator[tuple[SlowMailServer, int]]:
 
 def start_worker(environment: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "worker"],
+        [sys.executable, "-m", "cli.main", "worker"],
         env=environment,
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -19,17 +19,17 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from bootstrap import WorkerParts, build_worker
+from config import Settings
 from service.backends import default_backends
-from service.settings import Settings
-from service.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
+from service.runtime.temporal import DATA_CONVERTER, dev_server_binary, register_search_attributes
 from service.tokens import Scope, create_token
+from standards import visibility
 from standards.contracts import case_workflow_id
 from storage import models
 from storage.database import make_engine, make_session_factory
 from tests.support.dev import free_port
 from web.app import create_app
-from worker import WorkerParts, build_worker
-from workflows import search_attributes
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 CASES_URL = "/api/v1/cases"
@@ -58,7 +58,7 @@ TOKENS: dict[str, tuple[list[Scope], str | None]] = {
 async def temporal_dev_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=dev_server_binary(),
-        search_attributes=search_attributes.ALL,
+        search_attributes=visibility.ALL,
         data_converter=DATA_CONVERTER,
     )
     try:

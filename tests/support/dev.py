@@ -36,7 +36,7 @@ def dev_environment_in(data_dir: Path, **overrides: str) -> dict[str, str]:
 def start_pledge(environment: dict[str, str], *args: str) -> subprocess.Popen[str]:
     """A long-running `pledge` command, its output (stdout and stderr) on a pipe."""
     return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=environment,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -81,7 +81,7 @@ def pledge(
 ) -> subprocess.CompletedProcess[str]:
     """Run a `pledge` command to its end; `stdin`, if given, is what it reads."""
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=environment,
         cwd=ROOT,
         capture_output=True,

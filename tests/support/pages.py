@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from config import Settings
 from service.accounts import add_user
-from service.settings import Settings
 from standards.staff import StaffRole, StaffUser
 from storage import models
 from storage.database import make_engine, make_session_factory

@@ -10,9 +10,9 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from config import Settings
 from engine.run import EngineConfig
 from reporting.demo import generate
-from service.settings import Settings
 from service.simulate_in_process import engine_config
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
@@ -57,7 +57,7 @@ def pledge_report(workdir: Path, database_url: str, *args: str) -> subprocess.Co
     """`pledge report ARGS` against the database, run where `workdir` is (away from any
     .env), as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", "report", *args],
+        [sys.executable, "-m", "cli.main", "report", *args],
         cwd=workdir,
         env={
             "COLUMNS": "200",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app
+from cli.main import app
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SOURCE = (POLICIES / "met-pledge.toml").read_text()

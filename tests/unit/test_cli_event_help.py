@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from service.cli import app
+from cli.main import app
 
 
 def test_event_help_names_the_details_each_event_accepts_officer_details_included() -> None:

@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 import yaml
 
-from workflows import search_attributes
+from standards import visibility
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -164,7 +164,7 @@ def test_the_namespace_job_registers_exactly_the_workflow_search_attributes() ->
     script = NAMESPACE_SCRIPT.read_text()
     block = script.split("<<'ATTRIBUTES'\n", 1)[1].split("ATTRIBUTES", 1)[0]
     registered = dict(line.split() for line in block.strip().splitlines())
-    expected = {key.name: key._metadata_type for key in search_attributes.ALL}
+    expected = {key.name: key._metadata_type for key in visibility.ALL}
     assert registered == expected
 
 

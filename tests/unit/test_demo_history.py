@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import Table
 
 from engine.delivery import MessageSetting
-from engine.demo import (
+from engine.run import EngineConfig
+from engine.year import YEAR_END, YEAR_START, case_history, generated_year
+from reporting.demo_cases import (
     DemoCaseInput,
     DemoRunner,
     demo_categories,
@@ -21,9 +23,7 @@ from engine.demo import (
     posted_events,
     report_instants,
 )
-from engine.demo_rows import DemoTables
-from engine.run import EngineConfig
-from engine.year import YEAR_END, YEAR_START, case_history, generated_year
+from reporting.demo_rows import DemoTables
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
 from storage import models

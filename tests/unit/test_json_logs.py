@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from service.logs import CaseJsonFormatter
+from service.runtime.logs import CaseJsonFormatter
 
 
 def record(message: str, *args: object, **extra: object) -> logging.LogRecord:

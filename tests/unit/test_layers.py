@@ -1,64 +1,93 @@
-"""No import runs upward: each layer imports only the layers below it.
+"""No import runs the wrong way between the layers, and no imports go round in a circle.
 
-Read from the source (every import statement, those inside functions too), so a lazy
-import cannot hide an upward dependency. Entry points (the CLI modules) and the
-composition root may import anything.
+Read from the source by tests/support/layers.py: every import statement of ours, those
+inside functions and under `if TYPE_CHECKING` too, in every file of every layer (the
+commands, worker.py, bootstrap.py and the benches included). The table is the one in
+docs/architecture.md.
 """
 
 from __future__ import annotations
 
-import ast
+import subprocess
+import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.layers import (
+    ROOT,
+    all_imports,
+    describe,
+    file_cycles,
+    imports_of,
+    package_cycles,
+    wrong_way_imports,
+)
 
-# Each package and what it may import (itself always). Bottom first.
-ALLOWED: dict[str, set[str]] = {
-    "standards": set(),
-    "storage": {"standards"},
-    "workflows": {"standards"},
-    "activities": {"standards", "storage", "workflows"},
-    # The pure driver uses the renderer and the delivery conventions (activities/).
-    "engine": {"standards", "storage", "activities"},
-    "reporting": {"standards", "storage", "engine", "activities", "workflows"},
-    "service": {"standards", "storage", "workflows", "activities", "engine", "reporting"},
-    "web": {"standards", "storage", "workflows", "activities", "engine", "reporting", "service"},
-}
-# Composition roots: they build clients and wire everything.
-COMPOSITION = {"worker", "devserver"}
-OURS = set(ALLOWED) | COMPOSITION
+# The send path of a victim's sign-in code still borrows the send activity's contact
+# profile; helper "driver" moves the send path below both, and the lead removes this set
+# when that branch is merged. Nothing else may be added here.
+KNOWN_UNTIL_DRIVER_MERGES = {("service.victim_sign_in", "activities.messages")}
 
 
-def _is_entry_point(path: Path) -> bool:
-    return path.stem == "cli" or path.stem.endswith("_cli")
+def test_no_module_imports_a_layer_it_may_not() -> None:
+    wrong = [
+        describe(i)
+        for i in wrong_way_imports()
+        if (i.source, i.target) not in KNOWN_UNTIL_DRIVER_MERGES
+    ]
+    assert wrong == []
 
 
-def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
-    return found & OURS
+def test_the_known_exception_is_still_there_until_the_driver_branch_removes_it() -> None:
+    # Once it is gone, the set above must go too: an exemption nobody needs hides the next.
+    pairs = {(i.source, i.target) for i in wrong_way_imports()}
+    assert pairs >= KNOWN_UNTIL_DRIVER_MERGES
 
 
-def upward_imports() -> list[str]:
-    problems = []
-    for package, allowed in ALLOWED.items():
-        for path in sorted((ROOT / package).rglob("*.py")):
-            if _is_entry_point(path):
-                continue
-            for imported in sorted(_imports(path) - allowed - {package}):
-                problems.append(f"{path.relative_to(ROOT)} imports {imported}")
-    return problems
+def test_no_two_packages_import_each_other_even_through_others() -> None:
+    found = package_cycles(all_imports())
+    assert found == [], "package cycles: " + "; ".join(" -> ".join(c) for c in found)
 
 
-def test_no_module_imports_a_layer_above_its_own() -> None:
-    assert upward_imports() == []
+def test_no_two_modules_import_each_other_even_through_others() -> None:
+    found = file_cycles(all_imports())
+    assert found == [], "module cycles: " + "; ".join(" -> ".join(c) for c in found)
 
 
 def test_the_check_sees_an_import_hidden_inside_a_function(tmp_path: Path) -> None:
+    (tmp_path / "worker.py").write_text("")
     module = tmp_path / "example.py"
-    module.write_text("def later():\n    from worker import build_worker\n")
-    assert _imports(module) == {"worker"}
+    module.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    import config\n"
+        "def later():\n    from worker import build_worker\n"
+    )
+    (tmp_path / "config.py").write_text("")
+    found = imports_of(module, tmp_path, {"worker", "config", "example"})
+    assert {i.target for i in found} == {"worker", "config"}
+
+
+def test_the_check_finds_a_cycle_in_a_small_tree(tmp_path: Path) -> None:
+    for package in ("low", "high"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "low" / "a.py").write_text("def later():\n    from high.b import thing\n")
+    (tmp_path / "high" / "b.py").write_text("from low import a\nthing = 1\n")
+    allowed = {"low": set[str](), "high": {"low"}}
+    found = all_imports(tmp_path, allowed)
+    assert package_cycles(found) == [["high", "low", "high"]]
+    assert file_cycles(found) == [["high.b", "low.a", "high.b"]]
+    assert [describe(i) for i in wrong_way_imports(tmp_path, allowed)] == [
+        "low.a (line 2) imports high.b"
+    ]
+
+
+def test_the_in_process_engine_loads_neither_temporal_nor_sqlalchemy() -> None:
+    # The rehearsal's speed and determinism rest on it; a subprocess starts clean.
+    probe = (
+        "import sys, engine.run, engine.driver, engine.delivery, engine.year\n"
+        "print(sorted(m for m in ('temporalio', 'sqlalchemy') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

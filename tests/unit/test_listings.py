@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 from rich.console import Console
 from rich.table import Table
 
-from reporting.compliance import ComplianceReport, GroupFigures
-from reporting.display import (
+from messaging.display import (
     Name,
     fit,
     listing,
@@ -17,7 +16,8 @@ from reporting.display import (
     number_column,
     print_listing,
 )
-from reporting.register import BreachEntry, TimelineStep
+from reporting.compliance import ComplianceReport, GroupFigures
+from reporting.register import BreachEntry
 from reporting.render import (
     breaches_table,
     counts_table,
@@ -27,6 +27,7 @@ from reporting.render import (
 )
 from service.listings import CaseRow, alerts_table, case_table, cases_table
 from storage import models
+from storage.timeline import TimelineStep
 
 WINTER = datetime(2026, 3, 28, 11, 30, 42, 123456, tzinfo=UTC)
 SUMMER = datetime(2026, 3, 29, 11, 30, tzinfo=UTC)  # the first day of BST

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from service.encryption import (
+from config import Settings
+from service.runtime.encryption import (
     ENCODING,
     KEY_ID_METADATA,
     EncryptionCodec,
@@ -14,8 +15,7 @@ from service.encryption import (
     new_key_text,
     parse_keys,
 )
-from service.settings import Settings
-from service.temporal import DATA_CONVERTER, ConnectionSettingsError, data_converter
+from service.runtime.temporal import DATA_CONVERTER, ConnectionSettingsError, data_converter
 
 CASE_DATA = b'{"reference":"01/123456/26","category":"domestic_abuse"}'
 

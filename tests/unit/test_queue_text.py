@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from config import PROJECT_ROOT
 from service.queue import duration_text, met_by_contact, met_by_text, urgency_text, what_meets
-from service.settings import PROJECT_ROOT
 from standards.policy import load_policy
 
 POLICY = load_policy(PROJECT_ROOT / "policies" / "met-pledge.toml")

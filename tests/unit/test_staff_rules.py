@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from config import Settings
 from service.accounts import (
     normalise_email,
     parse_role,
@@ -14,7 +15,6 @@ from service.accounts import (
     rehashed,
     resolve_borough,
 )
-from service.settings import Settings
 from standards.force import load_force
 from standards.staff import (
     MIN_PASSWORD_LENGTH,

@@ -13,13 +13,13 @@ import pytest_asyncio
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from service.settings import Settings
+from bootstrap import WorkerParts, build_worker, simulation_backends
+from config import Settings
 from service.simulate import Rehearsal, time_skipping_environment
 from standards.contracts import case_workflow_id
 from standards.force import Force, load_force
 from standards.policy import Policy, load_policy
 from storage.database import make_engine, make_session_factory
-from worker import WorkerParts, build_worker, simulation_backends
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 POLICY = load_policy(POLICIES / "met-pledge.toml")

@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import service.cases
+from bootstrap import WorkerParts, build_worker, simulation_backends
+from config import Settings
 from service.cases import CaseIn, EventIn
 from service.configuration import configured_force
-from service.settings import Settings
 from service.simulate import Rehearsal, time_skipping_environment
 from standards.contracts import CaseWorkflowInput, case_workflow_id
 from standards.policy import load_policy
 from storage.database import make_engine, make_session_factory, upgrade_to_head
-from worker import WorkerParts, build_worker, simulation_backends
 
 HERE = Path(__file__).resolve().parent
 START = datetime(2026, 3, 27, 17, 30, tzinfo=UTC)

@@ -17,13 +17,13 @@ from temporalio.service import RPCError
 import service.cases
 from service.cases import CaseError, CaseIn, EventIn
 from service.simulate import Rehearsal
+from standards import visibility as sa
 from standards.case import FUTURE_TOLERANCE, CaseEvent
 from standards.case import EventType as CaseEventType
 from standards.contracts import CaseView, CaseWorkflowInput, EventReceipt, case_workflow_id
 from standards.policy import Policy
 from storage import models
 from tests.workflows.conftest import FORCE, POLICY, RehearsalFactory
-from workflows import search_attributes as sa
 
 REPORTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, before the clocks change
 

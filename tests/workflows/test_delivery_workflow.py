@@ -25,13 +25,13 @@ from adapters.delivery import (
     LocalOutbox,
     SimulatedSms,
 )
-from service.settings import Settings
+from bootstrap import WorkerParts, build_worker
+from config import Settings
 from standards.vocabulary import Channel, MessageStatus
 from tests.support.delivery import CrashAfterFirstSend, outbox_rows, victim_of
 from tests.workflows.conftest import RehearsalFactory
 from tests.workflows.test_case_workflow import alerts_of, case_in, event, only, reference
 from web.app import STATUS_PATH, create_app
-from worker import WorkerParts, build_worker
 
 LATE_EVENING = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)  # GMT: 23:30 in London too
 PUBLIC = "https://pledge.example.org"

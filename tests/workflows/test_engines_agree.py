@@ -23,7 +23,7 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 def simulate(path: Path, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "service.cli", "simulate", str(path), *args],
+        [sys.executable, "-m", "cli.main", "simulate", str(path), *args],
         capture_output=True,
         text=True,
         timeout=600,

@@ -18,14 +18,14 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 import service.cases
+from bootstrap import WorkerParts, build_worker, simulation_backends
+from config import Settings
 from service.cases import CaseIn
-from service.encryption import ENCODING, KEY_ID_METADATA, new_key_text
-from service.settings import Settings
-from service.temporal import data_converter
+from service.runtime.encryption import ENCODING, KEY_ID_METADATA, new_key_text
+from service.runtime.temporal import data_converter
 from standards.contracts import case_workflow_id
 from storage.database import make_engine, make_session_factory
 from tests.workflows.conftest import FORCE, POLICY
-from worker import WorkerParts, build_worker, simulation_backends
 
 NAME = "Ozymandias Quarterhouse"
 EMAIL = "ozymandias@example.org"

@@ -13,7 +13,7 @@ from temporalio.worker import Replayer
 
 from service.cases import CaseIn
 from service.policy_migration import migrate_cases
-from service.temporal import DATA_CONVERTER
+from service.runtime.temporal import DATA_CONVERTER
 from standards.contracts import case_workflow_id
 from standards.policy import load_policy
 from tests.support.what_if import policy_with_window

@@ -9,9 +9,9 @@ from pydantic import SecretStr
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from service.encryption import new_key_text
-from service.settings import Settings
-from service.temporal import DATA_CONVERTER, data_converter
+from config import Settings
+from service.runtime.encryption import new_key_text
+from service.runtime.temporal import DATA_CONVERTER, data_converter
 from workflows.case import CaseWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from temporalio.api.enums.v1 import EventType
 
 from service.cases import CaseIn
+from standards import visibility as sa
 from standards.contracts import case_workflow_id
 from tests.workflows.conftest import RehearsalFactory
-from workflows import search_attributes as sa
 
 REPORTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ EXAMPLES = ROOT / "scenarios" / "standards-examples.yaml"
 
 def simulate(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", "simulate", str(path), *args],
+        [sys.executable, "-m", "cli.main", "simulate", str(path), *args],
         capture_output=True,
         text=True,
         timeout=240,

@@ -10,8 +10,8 @@ from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from config import Settings
 from service.bounded_writes import SingleFlight
-from service.settings import Settings
 from standards.contracts import EventReceipt
 from standards.force import Force
 from standards.policy import Policy

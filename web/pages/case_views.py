@@ -11,7 +11,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from pydantic import TypeAdapter, ValidationError
 
-from reporting.display import minute_text
+from messaging.display import minute_text
 from service.cases import Reference
 from service.queue import QUEUE_STATE_LABELS, urgency_text
 from standards.force import Force, UnknownUnit

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from messaging.display import minute_text
 from reporting.chart_drawing import CHART_CSS, grid_table
 from reporting.charts import percent_text
 from reporting.compliance import (
@@ -34,7 +35,6 @@ from reporting.compliance import (
     compliance_report,
     parse_dimensions,
 )
-from reporting.display import minute_text
 from reporting.register import breach_register
 from reporting.render import (
     COUNT_HEADERS,

@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from reporting.display import minute_text
+from messaging.display import minute_text
 from service.backends import local_outbox_only
 from storage import models
 from web.pages.rendering import render

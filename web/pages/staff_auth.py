@@ -32,7 +32,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from service.settings import Settings
+from config import Settings
 from service.staff_sessions import (
     ActiveSession,
     SignInRules,

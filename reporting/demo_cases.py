@@ -29,11 +29,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.delivery import CaseOutbox, SimulatedDelivery, Victim
-from engine.demo_rows import DemoCase, DemoTables, demo_rows
 from engine.driver import CaseDriver, CaseRun, PostedEvent
 from engine.run import CHUNK_CASES, CaseRunner, EngineConfig, run_chunks
 from engine.year import CATEGORIES, GeneratedCase, case_history
 from messaging.rendering import MessageRenderer
+from reporting.demo_rows import DemoCase, DemoTables, demo_rows
 from standards.case import CaseFacts, EventType
 from standards.force import Force
 from standards.obligations import BreachReason

@@ -16,7 +16,7 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-from service.settings import Settings
+from config import Settings
 
 CASE_WORKFLOW_PREFIX = "case:"
 FIELDS = ("time", "level", "logger", "message")

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from reporting.display import listing, minute_text, name_column, print_listing
-from service.errors import print_error
-from service.settings import Settings
+from cli.errors import print_error
+from config import Settings
+from messaging.display import listing, minute_text, name_column, print_listing
 from standards.datafile import DataFileError
 from standards.force import UnknownUnit
 
@@ -24,11 +24,9 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _sessions() -> sessionmaker[Session]:
-    from storage.database import make_engine, make_session_factory, upgrade_to_head
+    import bootstrap
 
-    url = Settings().resolved_database_url
-    upgrade_to_head(url)
-    return make_session_factory(make_engine(url))
+    return bootstrap.database(Settings())
 
 
 def _fail(error: Exception) -> typer.Exit:
@@ -48,13 +46,13 @@ def token_create(
     ] = None,
 ) -> None:
     """Create a token and print it, once: only its digest is kept."""
-    from service.configuration import configured_force
+    import bootstrap
     from service.tokens import TokenError, create_token, parse_scopes
 
     settings = Settings()
     try:
         # Kept as the unit's id, as cases are, so the limit matches however it was spelt.
-        unit_id = None if borough is None else configured_force(settings).resolve_unit(borough).id
+        unit_id = None if borough is None else bootstrap.force(settings).resolve_unit(borough).id
         secret = create_token(_sessions(), name, parse_scopes(scope), unit_id)
     except (TokenError, UnknownUnit, DataFileError) as error:
         raise _fail(error) from error

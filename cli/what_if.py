@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from reporting.cli import (
+from cli.reports import (
     AsOfInstant,
     ByDimensions,
     CsvPath,
@@ -22,7 +22,7 @@ from reporting.cli import (
     err,
     out,
 )
-from service.settings import Settings
+from config import Settings
 from standards.datafile import DataFileError
 
 
@@ -39,14 +39,14 @@ def what_if(
     ] = None,
 ) -> None:
     """Replay the cases reported in a period under a proposed policy; compare the reports."""
+    import bootstrap
     from reporting.compliance import ReportError, local_midnight, parse_dimensions
     from reporting.what_if import StoredHistory, WhatIfError
     from reporting.what_if import what_if as run_what_if
     from reporting.what_if_history import Period, case_refs
     from reporting.what_if_render import print_what_if, render_html, write_csv
-    from service.configuration import checked_policy, configured_force, configured_policy
+    from service.configuration import checked_policy
     from service.simulate_in_process import engine_config
-    from storage.database import existing_database
 
     settings = Settings()
     start = local_midnight(_day(from_, "--from"))
@@ -63,13 +63,13 @@ def what_if(
         raise _fail(f"--policy {policy_file}: no such file; give a policy file (TOML)", code=2)
     try:
         proposed = checked_policy(policy_file, settings)
-        force = configured_force(settings)
+        force = bootstrap.force(settings)
     except DataFileError as error:
         raise _fail(f"--policy {policy_file}: {error}", code=2) from error
     try:
         url = settings.resolved_database_url
         period = Period(start, end, borough)
-        with existing_database(url) as engine, engine.connect() as connection:
+        with bootstrap.engine_on_existing(settings) as engine, engine.connect() as connection:
             refs = case_refs(connection, period)
         if not refs:
             raise WhatIfError(
@@ -78,7 +78,7 @@ def what_if(
         current = {}
         for policy_id in sorted({ref.policy_id for ref in refs}):
             try:
-                policy = configured_policy(settings, policy_id)
+                policy = bootstrap.policy(settings, policy_id)
             except DataFileError as error:
                 raise WhatIfError(
                     f"the cases' current policy {policy_id!r} cannot be loaded: {error}"

@@ -16,12 +16,12 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 
-from activities.records import OBLIGATION_FIELDS, alert_values
 from engine.driver import CaseRun, PostedEvent
 from standards.case import STORED_DETAILS
 from standards.vocabulary import MessageStatus
 from storage import models
 from storage.bulk import BulkTable
+from storage.case_records import OBLIGATION_FIELDS, alert_values
 
 Bound = tuple[Any, ...]
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from service.errors import print_error
-from service.settings import Settings
+from cli.errors import print_error
+from config import Settings
 from standards.datafile import DataFileError
 
 out = Console()
@@ -33,17 +33,17 @@ def policy_migrate(
     ] = None,
 ) -> None:
     """Move running cases to a newer policy version: each deadline that moves, and how."""
-    from reporting.display import minute_text
-    from service.configuration import configured_force, configured_policy
+    import bootstrap
+    from messaging.display import minute_text
     from service.policy_migration import migrate_cases
-    from service.temporal import run_with_client
+    from service.runtime.temporal import run_with_client
     from standards.force import UnknownUnit
-    from storage.database import make_engine, make_session_factory, upgrade_to_head
+    from storage.database import make_session_factory
 
     settings = Settings()
     try:
-        policy = configured_policy(settings, policy_id)
-        unit = None if borough is None else configured_force(settings).resolve_unit(borough).id
+        policy = bootstrap.policy(settings, policy_id)
+        unit = None if borough is None else bootstrap.force(settings).resolve_unit(borough).id
     except (DataFileError, UnknownUnit) as error:
         raise _fail(str(error), code=2) from error
     if policy.version != to:
@@ -52,16 +52,11 @@ def policy_migrate(
             f"{to} there first (cases move only to the version the service runs)",
             code=2,
         )
-    url = settings.resolved_database_url
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    try:
+    with bootstrap.migrated_engine(settings) as engine:
         sessions = make_session_factory(engine)
         outcomes = run_with_client(
             settings, lambda client: migrate_cases(client, sessions, policy, unit, dry_run)
         )
-    finally:
-        engine.dispose()
     if not outcomes:
         out.print(f"no open case runs on an older version of {policy.id}", highlight=False)
         return

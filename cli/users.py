@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from reporting.display import listing, minute_text, name_column, print_listing
-from service.errors import print_error
-from service.settings import Settings
+from cli.errors import print_error
+from config import Settings
+from messaging.display import listing, minute_text, name_column, print_listing
 from standards.datafile import DataFileError
 
 if TYPE_CHECKING:
@@ -27,11 +27,9 @@ CLI_ACTOR = "cli"
 
 
 def _sessions() -> sessionmaker[Session]:
-    from storage.database import make_engine, make_session_factory, upgrade_to_head
+    import bootstrap
 
-    url = Settings().resolved_database_url
-    upgrade_to_head(url)
-    return make_session_factory(make_engine(url))
+    return bootstrap.database(Settings())
 
 
 def _fail(error: Exception | str) -> typer.Exit:
@@ -61,15 +59,15 @@ def user_add(
     ] = None,
 ) -> None:
     """Add an account; the password is read from stdin, or asked for twice at a terminal."""
+    import bootstrap
     from service.accounts import add_user, normalise_email, parse_role, resolve_borough
-    from service.configuration import configured_force
     from standards.staff import AccountRuleError, borough_problem, password_problem
 
     try:
         # Everything but the password is checked before it is asked for.
         address = normalise_email(email)
         parsed_role = parse_role(role)
-        unit_id = resolve_borough(configured_force(Settings()), borough)
+        unit_id = resolve_borough(bootstrap.force(Settings()), borough)
         problem = borough_problem(parsed_role, unit_id)
         if problem is not None:
             raise AccountRuleError(problem)

@@ -31,8 +31,8 @@ from temporalio.testing import WorkflowEnvironment
 # the test server's clock controls (sleep, current time, locking around results).
 from temporalio.testing._workflow import _V1WorkflowEnvironment
 
-from service.temporal import DATA_CONVERTER, dev_server_binary, test_server_binary
-from workflows import search_attributes
+from service.runtime.temporal import DATA_CONVERTER, dev_server_binary, test_server_binary
+from standards import visibility
 
 PR_SET_PDEATHSIG = 1
 STARTUP_TIMEOUT_SECONDS = 60.0
@@ -212,7 +212,7 @@ async def start_dev_server(
         "--dynamic-config-value",
         "frontend.enableServerVersionCheck=false",
     ]
-    for key in search_attributes.ALL:
+    for key in visibility.ALL:
         args += ["--search-attribute", f"{key.name}={key._metadata_type}"]
     return await _serve(args, f"127.0.0.1:{port}", namespace, data_converter=data_converter)
 

@@ -1,4 +1,4 @@
-"""The reporting commands, added to `pledge` by ``service.cli`` at import time."""
+"""The reporting commands, added to `pledge` by ``cli.main`` at import time."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from reporting.display import print_listing
-from service.errors import print_error
-from service.settings import Settings
+from cli.errors import print_error
+from config import Settings
+from messaging.display import print_listing
 from standards.clock import LONDON
 from standards.datafile import DataFileError
 from standards.force import Force, UnknownUnit, load_force
@@ -121,6 +121,7 @@ def report(
     standard: Annotated[str | None, typer.Option(help="only this standard (its id)")] = None,
 ) -> None:
     """Compliance for a period: due, met on time, late, breached, rates and times to meet."""
+    import bootstrap
     from reporting.compliance import (
         ReportError,
         compliance_report,
@@ -129,7 +130,6 @@ def report(
     )
     from reporting.render import print_report, render_html, write_csv
     from reporting.views import Names, report_views
-    from storage.database import existing_database
 
     settings = Settings()
     start = local_midnight(_day(from_, "--from"))
@@ -142,7 +142,7 @@ def report(
     try:
         dims = parse_dimensions(by)
         with (
-            existing_database(settings.resolved_database_url) as engine,
+            bootstrap.engine_on_existing(settings) as engine,
             engine.connect() as connection,
         ):
             figures = compliance_report(
@@ -182,15 +182,15 @@ def breaches(
     as_of_raw: AsOfInstant = None,
 ) -> None:
     """The breach register: unexplained breaches older than 48 hours first."""
+    import bootstrap
     from reporting.register import breach_register
     from reporting.render import breaches_table
-    from storage.database import existing_database
 
     settings = Settings()
     as_of = _instant(as_of_raw, "--as-of")
     borough = _borough_option(settings, borough)
     with (
-        existing_database(settings.resolved_database_url) as engine,
+        bootstrap.engine_on_existing(settings) as engine,
         engine.connect() as connection,
     ):
         entries = breach_register(connection, borough=borough, limit=limit, as_of=as_of)
@@ -199,15 +199,15 @@ def breaches(
 
 def explain(reference: str) -> None:
     """The timeline of every obligation of a case, from its recorded transitions."""
-    from reporting.register import case_timeline
+    import bootstrap
     from reporting.render import timeline_table
-    from storage.database import existing_database
     from storage.models import UnknownCase
+    from storage.timeline import case_timeline
 
     settings = Settings()
     try:
         with (
-            existing_database(settings.resolved_database_url) as engine,
+            bootstrap.engine_on_existing(settings) as engine,
             engine.connect() as connection,
         ):
             steps = case_timeline(connection, reference)
@@ -226,10 +226,10 @@ def demo_data(
     engine (the same rules as live cases), with their obligations, messages and alerts."""
     from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    import bootstrap
     from reporting.compliance import local_midnight
     from reporting.demo import generate
     from service.simulate_in_process import engine_config
-    from storage.database import migrated_engine
 
     settings = Settings()
     first = _day(start, "--start") if start else datetime.now(LONDON).date() - timedelta(days=days)
@@ -241,7 +241,7 @@ def demo_data(
     columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
     try:
         with (
-            migrated_engine(settings.resolved_database_url) as engine,
+            bootstrap.migrated_engine(settings) as engine,
             Progress(*columns, console=err) as progress,
         ):
             task = progress.add_task("writing cases", total=cases)
@@ -265,15 +265,12 @@ def demo_data(
 
 
 def register(app: typer.Typer, case_app: typer.Typer) -> None:
-    """Add `report`, `breaches`, `demo-data`, `what-if` and `case explain` to `pledge`."""
+    """Add `report`, `breaches`, `demo-data` and `case explain` to `pledge` (cli.what_if
+    adds `what-if`, with this module's option helpers)."""
     app.command("report")(report)
     app.command("breaches")(breaches)
     app.command("demo-data")(demo_data)
     case_app.command("explain")(explain)
-    # Imported here: reporting.what_if_cli takes this module's option helpers.
-    from reporting.what_if_cli import register as register_what_if
-
-    register_what_if(app)
 
 
 __all__ = ["register"]

@@ -26,9 +26,9 @@ from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
-from service.encryption import EncryptionCodec, PayloadKeyError, parse_keys
-from service.settings import Settings
-from workflows import search_attributes
+from config import Settings
+from service.runtime.encryption import EncryptionCodec, PayloadKeyError, parse_keys
+from standards import visibility
 
 T = TypeVar("T")
 
@@ -164,7 +164,7 @@ async def register_search_attributes(client: Client, namespace: str = "default")
     One at a time, tolerating "already exists": the time-skipping server cannot
     list search attributes, so asking first is not an option.
     """
-    for key in search_attributes.ALL:
+    for key in visibility.ALL:
         value_type = IndexedValueType.ValueType(
             SearchAttributeIndexedValueType(key.indexed_value_type).value
         )
@@ -188,12 +188,17 @@ def frontend_address(settings: Settings) -> str:
     return settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
-    """A client on the configured frontend, or TemporalUnavailable within the timeout."""
+async def connect(
+    settings: Settings, runtime: Runtime | None = None, *, lazy: bool = False
+) -> Client:
+    """A client on the configured frontend, or TemporalUnavailable within the timeout.
+
+    The one place a client on the configured deployment is made (bootstrap.temporal_client
+    and run_with_client call it). `lazy`: connect on first use instead."""
     address = frontend_address(settings)
     try:
         return await asyncio.wait_for(
-            Client.connect(**connect_options(settings), runtime=runtime),
+            Client.connect(**connect_options(settings), runtime=runtime, lazy=lazy),
             settings.temporal_timeout_seconds,
         )
     except (RuntimeError, TimeoutError) as error:

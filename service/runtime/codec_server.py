@@ -21,7 +21,7 @@ from google.protobuf import json_format
 from pydantic import BaseModel
 from temporalio.api.common.v1 import Payloads
 
-from service.encryption import EncryptionCodec, PayloadDecryptionError
+from service.runtime.encryption import EncryptionCodec, PayloadDecryptionError
 
 log = logging.getLogger("pledge.codec")
 

@@ -1,7 +1,7 @@
 """The worker's side of the metrics: the interceptor that counts what activities did,
 the SDK runtime with its Prometheus endpoint, and the worker's metrics and health port.
 
-Apart from service/metrics.py (the counters) so that a `pledge` command that only counts
+Apart from service/runtime/metrics.py (the counters) so that a `pledge` command that only counts
 a case opened does not import the SDK's worker machinery.
 """
 
@@ -30,7 +30,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from service.metrics import ACTIVITY_FAILURES, count_case_changes, count_message
+from service.runtime.metrics import ACTIVITY_FAILURES, count_case_changes, count_message
 from standards.contracts import (
     RECORD_CASE_CHANGES,
     SEND_AND_RECORD,

@@ -7,7 +7,7 @@ import sys
 from rich.console import Console
 from rich.markup import escape
 
-from service.settings import Settings
+from config import Settings
 
 
 def print_error(console: Console, message: object) -> None:
@@ -20,7 +20,11 @@ def describe_error(error: Exception, settings: Settings | None) -> str | None:
     """One line for an error the commands leave to here (a part not answering, a database
     that is not there); None for one nobody expected."""
     if "temporalio" in sys.modules:
-        from service.temporal import BinaryNotFound, ConnectionSettingsError, TemporalUnavailable
+        from service.runtime.temporal import (
+            BinaryNotFound,
+            ConnectionSettingsError,
+            TemporalUnavailable,
+        )
 
         if isinstance(error, (BinaryNotFound, ConnectionSettingsError, TemporalUnavailable)):
             return str(error)

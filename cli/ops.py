@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from service.errors import print_error
+from cli.errors import print_error
 
 PROBE_TIMEOUT_SECONDS = 3.0
 
@@ -39,15 +39,16 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def worker() -> None:
         """Run the worker against PLEDGE_TEMPORAL_ADDRESS until SIGTERM (graceful stop)."""
-        import worker as worker_module
-        from service.temporal import run_to_end
+        from bootstrap import run_worker
+        from config import Settings
+        from service.runtime.temporal import run_to_end
 
-        run_to_end(worker_module.main())
+        run_to_end(run_worker(Settings()))
 
     @app.command("worker-health")
     def worker_health() -> None:
         """Exit 0 if this host's worker is polling (its PLEDGE_WORKER_METRICS_PORT /healthz)."""
-        from service.settings import Settings
+        from config import Settings
 
         settings = Settings()
         if settings.worker_metrics_port is None:
@@ -77,10 +78,10 @@ def register(app: typer.Typer) -> None:
         """Serve /codec/decode and /codec/encode for the Temporal UI (token and origin checked)."""
         import uvicorn
 
-        from service.codec_server import CodecSettingsError, create_codec_app
-        from service.logs import configure_logging
-        from service.settings import Settings
-        from service.temporal import ConnectionSettingsError, payload_codec
+        from config import Settings
+        from service.runtime.codec_server import CodecSettingsError, create_codec_app
+        from service.runtime.logs import configure_logging
+        from service.runtime.temporal import ConnectionSettingsError, payload_codec
 
         settings = Settings()
         configure_logging(settings)
@@ -109,7 +110,7 @@ def payload_key_new(
     key_id: Annotated[str, typer.Argument(help="a short id for the key, e.g. k2")],
 ) -> None:
     """Print a fresh key as `id:base64`, to put first in PLEDGE_PAYLOAD_KEYS."""
-    from service.encryption import new_key_text
+    from service.runtime.encryption import new_key_text
 
     if not key_id or any(c in key_id for c in ",: "):
         print_error(err, f"key id {key_id!r} may not be empty or hold ',', ':' or spaces")

@@ -1,8 +1,8 @@
 """`pledge dev`: a Temporal dev server with its state on disk, migrations, the worker and
 the web app, in one process.
 
-A composition root beside `worker.py`: it builds the server, the worker and the web app
-and wires them together, so it may import every layer (the service layer may not).
+An entry point: the server is started by service.runtime.servers, the worker and the web app's
+parts are built by bootstrap; this module runs them side by side until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from config import Settings
 from service.retention import ensure_retention_schedule
-from service.servers import ServerFailed, start_dev_server
-from service.settings import Settings
-from service.temporal import data_converter, log_expected_retries_briefly
+from service.runtime.servers import ServerFailed, start_dev_server
+from service.runtime.temporal import data_converter, log_expected_retries_briefly
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -51,8 +51,8 @@ def first_admin_lines(sessions: sessionmaker[Session]) -> list[str]:
 
 async def run_dev(settings: Settings, console: Console) -> None:
     from activities.alerts import run_alert_mailer
-    from web.cli import web_server, web_url
-    from worker import alert_mailer, build_worker, parts_from_settings
+    from bootstrap import alert_mailer, build_worker, parts_from_settings, web_server
+    from cli.web import web_url
 
     log_expected_retries_briefly()
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""The `pledge` commands: each parses its arguments, calls the service, prints the answer."""
