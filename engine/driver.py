@@ -25,7 +25,15 @@ from standards.case import (
     unaccepted_detail,
 )
 from standards.clock import NO_CORRECTIONS, HolidayCorrections
-from standards.delivery import DeferredMessage, MessageIntent, due_by, send_instant
+from standards.delivery import DeferredMessage
+from standards.driving import (
+    CaseSteps,
+    Command,
+    ComputeSchedules,
+    Record,
+    Send,
+    run_steps,
+)
 from standards.obligations import Alert, AlertKind
 from standards.schedules import opening, schedule_for
 
@@ -90,10 +98,10 @@ class CaseDriver:
         self._book = self.run.book
         self._delivery = delivery
         self._corrections = corrections
-        self._opening_schedules = {s.key: s for s in self._opening.schedules}
-        self._deferred: list[DeferredMessage] = []
-        self._awaiting: dict[str, MessageIntent] = {}
-        self._pending_alerts: list[Alert] = []
+        # The book's own protocol carries out its effects; this executes its commands.
+        self._steps = CaseSteps(
+            self._book, lambda: self._now, intake_schedules=self._opening.schedules
+        )
         self._alerted: set[tuple[str, str]] = set()
         self._now = facts.reported_at
 
@@ -102,7 +110,6 @@ class CaseDriver:
     def drive(self, events: list[PostedEvent], until: datetime) -> CaseRun:
         """Open the case, then play its events (in posting order) and its clocks to `until`."""
         self._carry_out(self._opening.effects)
-        self._opening_schedules = {}
         self._after_step()
         for event in events:
             self._run_clock_to(event.posted_at)
@@ -122,7 +129,7 @@ class CaseDriver:
         return self.run
 
     def _next_wake(self) -> datetime | None:
-        return self._book.wake_with(self._deferred)
+        return self._book.wake_with(self._steps.deferred)
 
     def _run_clock_to(self, instant: datetime) -> None:
         while not self.run.finished:
@@ -135,10 +142,10 @@ class CaseDriver:
     def _after_step(self) -> None:
         """What the workflow does each time it wakes: run the clock, then maybe finish."""
         now = self._now
-        due, self._deferred = due_by(self._deferred, now)
+        due = self._steps.take_due_retries(now)
         self._carry_out(self._book.advance(now), retries=due)
         retention = self._book.retention_ends()
-        if retention is not None and retention <= self._now and not self._deferred:
+        if retention is not None and retention <= self._now and not self._steps.deferred:
             self.run.finished = True
 
     # -- events ----------------------------------------------------------------
@@ -181,47 +188,24 @@ class CaseDriver:
     def _carry_out(
         self, effects: Effects, retries: list[DeferredMessage] | None = None
     ) -> list[str]:
-        sends = effects.sends + (retries or [])
-        while True:
-            self._hold(effects)
-            self._schedule(effects)
-            self._pending_alerts += effects.alerts
-            if not sends:
-                break
-            effects = Effects()
-            for deferred in sends:
-                effects.extend(self._send(deferred))
-            sends = effects.sends
-        return self._persist()
+        return run_steps(self._steps.carry_out(effects, retries), self._execute)
 
-    def _hold(self, effects: Effects) -> None:
-        for key in effects.settled:
-            self._awaiting.pop(key, None)
-        self._deferred += effects.deferrals
-        self._awaiting.update({intent.key: intent for intent in effects.awaiting})
+    def _execute(self, command: Command) -> object:
+        if isinstance(command, ComputeSchedules):
+            return {r.key: schedule_for(r, self._corrections) for r in command.requests}
+        if isinstance(command, Send):
+            # A temporary failure comes back DEFERRED: the book has it tried again later,
+            # on the case's clock, as the workflow does.
+            request = command.request
+            return self._delivery.send(
+                self.run.outbox, request.intent, request.at, request.excluded_channels
+            )
+        # The in-process engine's sends record nothing themselves (never SendWithRecords).
+        assert isinstance(command, Record)
+        self._record(command.changes.alerts)
+        return None
 
-    def _schedule(self, effects: Effects) -> None:
-        requests = effects.schedule_requests
-        if not requests:
-            return
-        schedules = {
-            r.key: self._opening_schedules.get(r.key) or schedule_for(r, self._corrections)
-            for r in requests
-        }
-        self._pending_alerts += self._book.schedule(effects, schedules, self._now)
-
-    def _send(self, deferred: DeferredMessage) -> Effects:
-        sent_at = send_instant(deferred, self._now)
-        # A temporary failure comes back DEFERRED: the book has it tried again later, on
-        # the case's clock, as the workflow does.
-        outcome = self._delivery.send(
-            self.run.outbox, deferred.intent, sent_at, deferred.excluded_channels
-        )
-        return self._book.on_send_outcome(deferred, sent_at, outcome)
-
-    def _persist(self) -> list[str]:
-        obligations = self._book.take_dirty()
-        alerts, self._pending_alerts = self._pending_alerts, []
+    def _record(self, alerts: list[Alert]) -> None:
         for alert in alerts:
             identity = (alert.obligation_key, alert.kind.value)
             if identity in self._alerted:
@@ -239,4 +223,3 @@ class CaseDriver:
             )
         # The victim's row follows the case, so later messages read the new interval.
         self.run.outbox.victim.update_interval_days = self._book.state.update_interval_days
-        return [o.key for o in obligations]

@@ -19,7 +19,9 @@ with workflow.unsafe.imports_passed_through():
     # Every module whose types cross the data converter is passed through, so
     # type hints resolve against the same modules inside the sandbox.
     import standards.clock
-    import standards.policy  # noqa: F401
+    import standards.delivery
+    import standards.policy
+    import standards.send_outcome  # noqa: F401
 
     # Not `from workflows import search_attributes`: a submodule named in a from-list
     # is loaded past the sandbox's import hook, so it was run again for every case.
@@ -44,20 +46,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 # Workflow code too, so imported into the sandbox, not passed through.
-from workflows.side_effects import CaseSideEffects
-
-# Cases opened before the rule that an obligation overdue when it starts, or when it is
-# met, is breached at once: their histories replay without it.
-BREACH_OVERDUE_AT_ONCE = "breach-overdue-at-once"
-# Cases opened before this change cancel their wake timer when an event wakes them,
-# and apply an event before a clock step due at the same instant if the event's
-# workflow task comes first. A timer that fires while the event's workflow task runs
-# and is then cancelled in that task stalls the time-skipping test server ("invalid
-# history builder state for action"): the rehearsal of an event exactly at a warning,
-# breach or retry instant hung. Now a timer no longer wanted is left to fire (its wake
-# finds nothing due), and what is due by an event's arrival happens first, so the
-# outcome never depends on which of the two the server delivers first.
-CLOCK_FIRST = "clock-first-timers-kept"
+from workflows.side_effects import CaseSideEffects, CodeVersion
 
 
 @workflow.defn(name=CASE_WORKFLOW)
@@ -70,7 +59,8 @@ class CaseWorkflow:
             input.facts, input.state or (opening.state if opening else None) or CaseState()
         )
         self._offset = timedelta(seconds=input.clock_offset_seconds)
-        self._effects = CaseSideEffects(self._book, input, self._now)
+        self._version = CodeVersion(input)
+        self._effects = CaseSideEffects(self._book, input, self._now, self._version)
         self._lock = asyncio.Lock()
         self._woken = False
         self._opened = input.state is not None
@@ -80,7 +70,6 @@ class CaseWorkflow:
             started = workflow.info().typed_search_attributes
             self._published.update({key.name: started.get(key) for key in sa.ALL})
         self._wake_timer: asyncio.Task[None] | None = None
-        self._clock_first: bool | None = None
         self._wake_timer_at: datetime | None = None
 
     # -- time ----------------------------------------------------------------
@@ -93,9 +82,7 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, input: CaseWorkflowInput) -> CaseOutcome:
         # Decided before the book changes anything; handlers wait for the intake.
-        self._book.breach_overdue_at_once = input.breach_overdue_at_once or workflow.patched(
-            BREACH_OVERDUE_AT_ONCE
-        )
+        self._book.breach_overdue_at_once = self._version.breach_overdue_at_once()
         if input.state is None:
             async with self._lock:
                 # Planned by the service as it opened the case; older inputs plan it here.
@@ -131,15 +118,11 @@ class CaseWorkflow:
                 workflow.continue_as_new(self._carry_over())
 
     def _clock_goes_first(self) -> bool:
-        # Decided once, by whichever of the run and a handler asks first (the same
-        # order on replay); a run started with the input flag records no marker.
-        if self._clock_first is None:
-            self._clock_first = self._input.clock_first or workflow.patched(CLOCK_FIRST)
-        return self._clock_first
+        return self._version.clock_first()
 
     async def _wait_for_wake(self, wake: datetime | None) -> None:
         """Wait for the wake instant or an event, without cancelling a timer (see
-        CLOCK_FIRST): a timer is started only for an instant not already timed."""
+        side_effects.CLOCK_FIRST): a timer is started only for an instant not already timed."""
         if wake is not None and wake > self._now() and wake != self._wake_timer_at:
             self._wake_timer_at = wake
             self._wake_timer = asyncio.create_task(

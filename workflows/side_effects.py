@@ -1,15 +1,17 @@
 """What the case workflow does for its book: deadlines, sends and records, as activities.
 
-Workflow code (it runs in the case workflow's sandbox): the case book decides, and this
-carries out what it asked, and what the outcomes lead to, through local activities,
-then records the changes. It holds the messages that wait (for a later instant, or for
-a provider's report), which the workflow carries over on continue-as-new.
+Workflow code (it runs in the case workflow's sandbox). The loop that carries out the
+book's effects is the book's own protocol (standards.driving): this only executes its
+commands, as local activities (or, for cases opened before SEND_AS_LOCAL_ACTIVITY, a
+regular activity), and holds the protocol's state, the messages that wait (for a later
+instant, or for a provider's report), which the workflow carries over on continue-as-new.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -22,32 +24,29 @@ with workflow.unsafe.imports_passed_through():
         RECORD_CASE_CHANGES,
         SEND_AND_RECORD,
         SEND_MESSAGE,
-        CaseChanges,
         CaseWorkflowInput,
         DeferredMessage,
+        MessageIntent,
         MessageOutcome,
-        PlannedSend,
         RecordResult,
         ScheduleBatch,
         ScheduleBatchResult,
-        SendAndRecord,
-        SendMessage,
         SentAndRecorded,
     )
-    from standards.delivery import due_by, send_instant
-    from standards.obligations import Alert, Obligation, Schedule, ScheduleRequest
-    from standards.send_outcome import alert_identity
+    from standards.driving import (
+        CaseSteps,
+        Command,
+        ComputeSchedules,
+        Record,
+        Send,
+        SendWithRecords,
+        Steps,
+    )
+    from standards.obligations import Schedule, ScheduleRequest
 
 PERSIST_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
-# Cases opened before this change send through a regular activity; replaying their
-# history must schedule the same command, so the switch is a patch.
-SEND_AS_LOCAL_ACTIVITY = "send-as-local-activity"
-# Cases opened before this change send each message in a local activity of its own and
-# record the wake's changes in another. Now one activity sends a wake's messages and
-# records its changes with the book's reaction to each outcome (activities.send_and_record).
-SENDS_RECORDED_TOGETHER = "sends-recorded-with-changes"
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)
 )
@@ -56,208 +55,174 @@ SEND_RETRY = RetryPolicy(
 # Replay-safe: a replayed send resolves from its marker and never backs off again.
 SEND_LOCAL_RETRY_THRESHOLD = timedelta(seconds=1)
 
+T = TypeVar("T")
+
+# -- the code versions -------------------------------------------------------------
+# Each change that would break replay is decided here, once per run, by the input's
+# flag (a run started under the change records no marker) or the patch marker (cases
+# opened before the flag). None can be collapsed yet: every old branch is taken by a
+# saved history (tests/workflows/histories; see CodeVersion).
+
+# Cases opened before this change send through a regular activity; replaying their
+# history must schedule the same command, so the switch is a patch.
+SEND_AS_LOCAL_ACTIVITY = "send-as-local-activity"
+# Cases opened before this change send each message in a local activity of its own and
+# record the wake's changes in another. Now one activity sends a wake's messages and
+# records its changes with the book's reaction to each outcome (activities.send_and_record).
+SENDS_RECORDED_TOGETHER = "sends-recorded-with-changes"
+# Cases opened before the rule that an obligation overdue when it starts, or when it is
+# met, is breached at once: their histories replay without it.
+BREACH_OVERDUE_AT_ONCE = "breach-overdue-at-once"
+# Cases opened before this change cancel their wake timer when an event wakes them,
+# and apply an event before a clock step due at the same instant if the event's
+# workflow task comes first. A timer that fires while the event's workflow task runs
+# and is then cancelled in that task stalls the time-skipping test server ("invalid
+# history builder state for action"): the rehearsal of an event exactly at a warning,
+# breach or retry instant hung. Now a timer no longer wanted is left to fire (its wake
+# finds nothing due), and what is due by an event's arrival happens first, so the
+# outcome never depends on which of the two the server delivers first.
+CLOCK_FIRST = "clock-first-timers-kept"
+
+
+class CodeVersion:
+    """Which side of each replay-breaking change a case's run is on.
+
+    Each is asked where the workflow first needs it (a patch marker is recorded at that
+    point of the history, so the points must not move), and `patched` is asked only when
+    the input's flag is off. The old branches are still taken by saved histories:
+    closed-reopened.json and da-breached-met.json send through a regular activity (no
+    flag, no marker); *-planned-intake.json run without breach-at-once (no flag, no
+    marker); *-event-ids.json and *-opening-plan.json run before clock-first;
+    *-clock-first.json and *-start-sas.json send and record apart (no flag, no marker),
+    and *-sends-patch.json decide it by the marker. So none is deprecated
+    (`workflow.deprecate_patch` is for a patch whose old branch no history takes).
+    """
+
+    def __init__(self, input: CaseWorkflowInput) -> None:
+        self._input = input
+        self._clock_first: bool | None = None
+
+    def breach_overdue_at_once(self) -> bool:
+        return self._input.breach_overdue_at_once or workflow.patched(BREACH_OVERDUE_AT_ONCE)
+
+    def clock_first(self) -> bool:
+        # Decided once, by whichever of the run and a handler asks first (the same
+        # order on replay).
+        if self._clock_first is None:
+            self._clock_first = self._input.clock_first or workflow.patched(CLOCK_FIRST)
+        return self._clock_first
+
+    def local_sends(self) -> bool:
+        return self._input.local_sends or workflow.patched(SEND_AS_LOCAL_ACTIVITY)
+
+    def sends_recorded_together(self) -> bool:
+        # Asked once, at the case's first send (standards.driving).
+        return self._input.send_and_record or workflow.patched(SENDS_RECORDED_TOGETHER)
+
 
 class CaseSideEffects:
     """Carries out the case book's effects for one run of a case's workflow."""
 
     def __init__(
-        self, book: CaseBook, input: CaseWorkflowInput, now: Callable[[], datetime]
+        self,
+        book: CaseBook,
+        input: CaseWorkflowInput,
+        now: Callable[[], datetime],
+        version: CodeVersion,
     ) -> None:
-        self._book = book
-        self._input = input
-        self._now = now
-        self.deferred = list(input.deferred)
-        self.awaiting = {intent.key: intent for intent in input.awaiting_delivery}
-        self.pending_alerts: list[Alert] = []
+        self._version = version
         opening = input.opening if input.state is None else None
-        self._intake_schedules = {
-            s.key: s for s in (opening.schedules if opening else input.intake_schedules)
-        }
-        self._sends_recorded_together: bool | None = None
-        # Obligations changed since the last `persist` returned (for an event's receipt),
-        # including those a send's activity recorded.
-        self._changed_since_persist: set[str] = set()
-        self._recorded_case_facts: tuple[object, ...] | None = None
+        self._steps = CaseSteps(
+            book,
+            now,
+            deferred=input.deferred,
+            awaiting=input.awaiting_delivery,
+            intake_schedules=opening.schedules if opening else input.intake_schedules,
+            sends_recorded_together=version.sends_recorded_together,
+        )
+
+    @property
+    def deferred(self) -> list[DeferredMessage]:
+        return self._steps.deferred
+
+    @property
+    def awaiting(self) -> dict[str, MessageIntent]:
+        return self._steps.awaiting
 
     async def carry_out(
         self, effects: CaseEffects, retries: list[DeferredMessage] | None = None
     ) -> list[str]:
         """Do what the case book asked, and what that leads to, then persist once."""
-        sends = effects.sends + (retries or [])
-        while True:
-            self._hold(effects)
-            await self._schedule(effects)
-            self.pending_alerts += effects.alerts
-            if not sends:
-                break
-            if self._send_with_records():
-                effects = await self._send_and_record(sends)
-            else:
-                effects = CaseEffects()
-                for deferred in sends:
-                    effects.extend(await self._send(deferred))
-            sends = effects.sends
-        return await self.persist()
+        return await self._run(self._steps.carry_out(effects, retries))
 
     def take_due_retries(self, now: datetime) -> list[DeferredMessage]:
         """The waiting messages due by `now`, no longer held."""
-        due, self.deferred = due_by(self.deferred, now)
-        return due
+        return self._steps.take_due_retries(now)
 
     async def compute_schedules(self, requests: list[ScheduleRequest]) -> dict[str, Schedule]:
         """Deadlines, worked out outside workflow code (bank-holiday data must not change
         a deadline on replay)."""
-        result = await workflow.execute_local_activity(
-            COMPUTE_SCHEDULES,
-            ScheduleBatch(requests=requests),
-            result_type=ScheduleBatchResult,
-            start_to_close_timeout=timedelta(seconds=30),
-        )
-        return {s.key: s for s in result.schedules}
-
-    def _send_with_records(self) -> bool:
-        # Decided once, at the first send; a run started with the input flag records no marker.
-        if self._sends_recorded_together is None:
-            self._sends_recorded_together = self._input.send_and_record or workflow.patched(
-                SENDS_RECORDED_TOGETHER
-            )
-        return self._sends_recorded_together
-
-    def _hold(self, effects: CaseEffects) -> None:
-        """Keep the messages the book says wait: for a later instant, or for a provider."""
-        for key in effects.settled:
-            self.awaiting.pop(key, None)
-        self.deferred += effects.deferrals
-        self.awaiting.update({intent.key: intent for intent in effects.awaiting})
-
-    async def _schedule(self, effects: CaseEffects) -> None:
-        requests = effects.schedule_requests
-        if not requests:
-            return
-        schedules: dict[str, Schedule] = {
-            r.key: self._intake_schedules[r.key]
-            for r in requests
-            if r.key in self._intake_schedules
-        }
-        self._intake_schedules = {}
-        if len(schedules) < len(requests):
-            schedules = await self.compute_schedules(requests)
-        self.pending_alerts += self._book.schedule(effects, schedules, self._now())
-
-    def _send_request(self, deferred: DeferredMessage, sent_at: datetime) -> SendMessage:
-        return SendMessage(
-            reference=self._book.facts.reference,
-            intent=deferred.intent,
-            at=sent_at,
-            contact_number=self._book.policy.contact_number,
-            excluded_channels=deferred.excluded_channels,
-        )
-
-    async def _send(self, deferred: DeferredMessage) -> CaseEffects:
-        sent_at = send_instant(deferred, self._now())
-        request = self._send_request(deferred, sent_at)
-        # A send is one short call; as a local activity it costs the case no round
-        # trip through the server and no second workflow task.
-        outcome: MessageOutcome
-        if self._input.local_sends or workflow.patched(SEND_AS_LOCAL_ACTIVITY):
-            outcome = await workflow.execute_local_activity(
-                SEND_MESSAGE,
-                request,
-                result_type=MessageOutcome,
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=SEND_RETRY,
-                local_retry_threshold=SEND_LOCAL_RETRY_THRESHOLD,
-            )
-        else:
-            outcome = await workflow.execute_activity(
-                SEND_MESSAGE,
-                request,
-                result_type=MessageOutcome,
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=SEND_RETRY,
-            )
-        return self._book.on_send_outcome(deferred, sent_at, outcome)
-
-    async def _send_and_record(self, sends: list[DeferredMessage]) -> CaseEffects:
-        """Send a wake's messages in the activity that records the changes so far, and the
-        book's reaction to each outcome as the book plans it (`delivery_meets`); then
-        the book reacts to the real outcomes, and `persist` records only what the
-        activity did not."""
-        obligations, alerts = self._take_changes()
-        self._case_facts_changed()  # recorded with the sends, whether or not it changed
-        now = self._now()
-        planned = [
-            PlannedSend(
-                request=self._send_request(deferred, send_instant(deferred, now)),
-                on_delivery=self._book.delivery_meets(deferred.intent),
-            )
-            for deferred in sends
-        ]
-        taken = {o.key for o in obligations}
-        meets = {key for p in planned if p.on_delivery for key in p.on_delivery.obligation_keys}
-        result = await workflow.execute_local_activity(
-            SEND_AND_RECORD,
-            SendAndRecord(
-                changes=self._changes(obligations, alerts),
-                sends=planned,
-                may_meet=[o for o in self._book.state.obligations if o.key in meets - taken],
-            ),
-            result_type=SentAndRecorded,
-            start_to_close_timeout=timedelta(minutes=2),
-            retry_policy=SEND_RETRY,
-            local_retry_threshold=SEND_LOCAL_RETRY_THRESHOLD,
-        )
-        effects = CaseEffects()
-        for deferred, send, outcome in zip(sends, planned, result.outcomes, strict=True):
-            effects.extend(self._book.on_send_outcome(deferred, send.request.at, outcome))
-        # The activity worked out the same reaction with the book's rule, on the same
-        # obligations: what it recorded of it is not recorded again; the rest is.
-        self._book.recorded(result.reacted_obligations)
-        self._changed_since_persist.update(result.reacted_obligations)
-        reacted_alerts = set(result.reacted_alerts)
-        effects.alerts = [a for a in effects.alerts if alert_identity(a) not in reacted_alerts]
-        return effects
+        schedules: dict[str, Schedule] = await self._execute(ComputeSchedules(requests))
+        return schedules
 
     async def persist(self) -> list[str]:
         """Record what changed since the last record; the keys of the obligations changed
         since the last call."""
-        obligations, alerts = self._take_changes()
-        changed, self._changed_since_persist = self._changed_since_persist, set()
-        if obligations or alerts or self._case_facts_changed():
-            # A short, idempotent write to the case's own records: as a local
-            # activity it costs no extra round trip through the server per change.
-            await workflow.execute_local_activity(
-                RECORD_CASE_CHANGES,
-                self._changes(obligations, alerts),
-                result_type=RecordResult,
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=PERSIST_RETRY,
+        return await self._run(self._steps.persist())
+
+    async def _run(self, steps: Steps[T]) -> T:
+        try:
+            command = next(steps)
+            while True:
+                command = steps.send(await self._execute(command))
+        except StopIteration as finished:
+            value: T = finished.value
+            return value
+
+    async def _execute(self, command: Command) -> Any:
+        if isinstance(command, ComputeSchedules):
+            batch = await workflow.execute_local_activity(
+                COMPUTE_SCHEDULES,
+                ScheduleBatch(requests=command.requests),
+                result_type=ScheduleBatchResult,
+                start_to_close_timeout=timedelta(seconds=30),
             )
-        return [o.key for o in self._book.state.obligations if o.key in changed]
-
-    def _take_changes(self) -> tuple[list[Obligation], list[Alert]]:
-        """What the book changed since the last record, and the alerts it raised."""
-        obligations = self._book.take_dirty()
-        alerts, self.pending_alerts = self.pending_alerts, []
-        self._changed_since_persist.update(o.key for o in obligations)
-        return obligations, alerts
-
-    def _changes(self, obligations: list[Obligation], alerts: list[Alert]) -> CaseChanges:
-        state = self._book.state
-        return CaseChanges(
-            reference=self._book.facts.reference,
-            status=state.status,
-            closed_at=state.closed_at,
-            update_interval_days=state.update_interval_days,
-            updates_paused=state.updates_paused,
-            obligations=obligations,
-            alerts=alerts,
+            return {s.key: s for s in batch.schedules}
+        if isinstance(command, Send):
+            # A send is one short call; as a local activity it costs the case no round
+            # trip through the server and no second workflow task.
+            if self._version.local_sends():
+                return await workflow.execute_local_activity(
+                    SEND_MESSAGE,
+                    command.request,
+                    result_type=MessageOutcome,
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=SEND_RETRY,
+                    local_retry_threshold=SEND_LOCAL_RETRY_THRESHOLD,
+                )
+            return await workflow.execute_activity(
+                SEND_MESSAGE,
+                command.request,
+                result_type=MessageOutcome,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=SEND_RETRY,
+            )
+        if isinstance(command, SendWithRecords):
+            return await workflow.execute_local_activity(
+                SEND_AND_RECORD,
+                command.wake,
+                result_type=SentAndRecorded,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=SEND_RETRY,
+                local_retry_threshold=SEND_LOCAL_RETRY_THRESHOLD,
+            )
+        assert isinstance(command, Record)
+        # A short, idempotent write to the case's own records: as a local
+        # activity it costs no extra round trip through the server per change.
+        return await workflow.execute_local_activity(
+            RECORD_CASE_CHANGES,
+            command.changes,
+            result_type=RecordResult,
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=PERSIST_RETRY,
         )
-
-    def _case_facts_changed(self) -> bool:
-        state = self._book.state
-        current = (state.status, state.closed_at, state.update_interval_days, state.updates_paused)
-        if self._recorded_case_facts == current:
-            return False
-        self._recorded_case_facts = current
-        return True

@@ -20,6 +20,7 @@ from standards.case import (
 from standards.obligations import Alert, ObligationState
 from standards.policy import load_policy
 from standards.schedules import schedule_for
+from tests.support.book import carry_out
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "met-pledge.toml")
 REPORTED = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -37,23 +38,8 @@ def book(category: str = "general", vulnerable: bool = False, now: datetime = RE
         ),
         CaseState(),
     )
-    run(case, case.open_case(), now)
+    carry_out(case, case.open_case(), now)
     return case
-
-
-def run(case: CaseBook, effects: Effects, now: datetime = REPORTED) -> list[Alert]:
-    """Do what the workflow would at `now`: work out deadlines, deliver every message at
-    once (a message for an earlier instant goes out now); returns the alerts raised."""
-    alerts = list(effects.alerts)
-    while effects.starts or effects.retimes or effects.messages:
-        schedules = {r.key: schedule_for(r) for r in effects.schedule_requests}
-        alerts += case.begin(effects.starts, schedules, now)
-        case.apply_retimes(effects.retimes, schedules, now)
-        messages, effects = effects.messages, Effects()
-        for message in messages:
-            effects.extend(case.message_delivered(message, max(message.at, now)))
-        alerts += effects.alerts
-    return alerts
 
 
 def post(
@@ -72,7 +58,7 @@ def post(
     )
     now = REPORTED + timedelta(hours=now_hours if now_hours is not None else hours)
     case.check(event, now)
-    run(case, case.apply(event), now)
+    carry_out(case, case.apply(event), now)
 
 
 def states(case: CaseBook) -> dict[str, str]:
@@ -213,7 +199,7 @@ def test_an_obligation_already_overdue_when_the_case_is_entered_is_breached_at_o
 def test_an_overdue_obligation_met_in_the_same_step_is_met_late_with_its_breach_alert() -> None:
     case = unopened("general")
     three_days_on = REPORTED + timedelta(days=3)
-    alerts = run(case, case.open_case(), three_days_on)
+    alerts = carry_out(case, case.open_case(), three_days_on)
     ack = case.state.obligations[0]
     assert (ack.state, ack.met_at) == ("met_late", three_days_on)
     assert [t.event for t in ack.history] == ["started", "breached", "met_late"]
@@ -226,7 +212,7 @@ def test_a_backdated_event_starting_an_overdue_obligation_breaches_it_before_mee
     arrest = CaseEvent(type=EventType.ARREST, at=REPORTED + timedelta(hours=1))
     two_weeks_on = REPORTED + timedelta(days=14)
     case.check(arrest, two_weeks_on)
-    alerts = run(case, case.apply(arrest), two_weeks_on)
+    alerts = carry_out(case, case.apply(arrest), two_weeks_on)
     update = next(o for o in case.state.obligations if o.standard == "arrest_charge_update")
     assert [t.event for t in update.history] == ["started", "breached", "met_late"]
     assert [(a.standard, a.kind.value) for a in alerts] == [("arrest_charge_update", "breach")]
@@ -234,7 +220,7 @@ def test_a_backdated_event_starting_an_overdue_obligation_breaches_it_before_mee
 
 def test_a_pending_obligation_met_after_its_deadline_has_its_breach_recorded_first() -> None:
     case = book("domestic_abuse")
-    alerts = run(
+    alerts = carry_out(
         case,
         case.apply(CaseEvent(type=EventType.CONTACT_RECORDED, at=REPORTED + timedelta(hours=30))),
         REPORTED + timedelta(hours=30),
@@ -282,7 +268,7 @@ def test_an_event_id_used_again_for_another_event_is_refused() -> None:
     case = book("road_traffic_collision")
     first = CaseEvent(type=EventType.ARREST, at=REPORTED + timedelta(hours=1), event_id="crs-2")
     case.check(first, REPORTED + timedelta(hours=1))
-    run(case, case.apply(first), REPORTED + timedelta(hours=1))
+    carry_out(case, case.apply(first), REPORTED + timedelta(hours=1))
     case.remember(first, [])
     other = CaseEvent(type=EventType.CHARGE, at=REPORTED + timedelta(hours=2), event_id="crs-2")
     with pytest.raises(EventRejected, match=r"'crs-2' was already used .* \(arrest at "):

@@ -29,25 +29,10 @@ from standards.delivery import (
 from standards.obligations import Alert, AlertKind, ObligationState
 from standards.policy import load_policy
 from standards.schedules import schedule_for
+from tests.support.book import carry_out
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "met-pledge.toml")
 REPORTED = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-
-
-def carry_out(case: CaseBook, effects: Effects, now: datetime) -> list[Alert]:
-    """What any driver does: deadlines for what the book planned, then every message
-    delivered at once, handing each outcome back to the book; returns the alerts."""
-    alerts: list[Alert] = []
-    while True:
-        schedules = {r.key: schedule_for(r) for r in effects.schedule_requests}
-        alerts += case.schedule(effects, schedules, now)
-        alerts += effects.alerts
-        sends, effects = effects.sends, Effects()
-        if not sends:
-            return alerts
-        for deferred in sends:
-            delivered = MessageOutcome(status=DeliveryStatus.DELIVERED, channel="email")
-            effects.extend(case.on_send_outcome(deferred, send_instant(deferred, now), delivered))
 
 
 def opened(category: str = "burglary") -> CaseBook:
