@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.records import record_alerts
-from messaging.rendering import SIGN_IN_CODE_TEMPLATE, discreet_problems
+from messaging.discreet import discreet_problems
+from messaging.rendering import SIGN_IN_CODE_TEMPLATE
 from standards.case import CaseStatus
 from standards.clock import LONDON, require_aware
 from standards.force import Force
