@@ -1,1 +1,2 @@
-"""Rendering: message templates, SMS segment counting, the discreet-wording check."""
+"""Messages: rendering templates (rendering), SMS text and segments (sms_text), the
+discreet-wording check (discreet)."""

@@ -28,15 +28,15 @@ SMS length policy (two segments at most, `MAX_SMS_SEGMENTS`):
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jinja2
 
+from messaging.discreet import forbidden_words_in, terms_named_in
+from messaging.sms_text import fold_to_gsm, is_gsm, plain_sms_text, sms_segments
 from standards.vocabulary import Channel
 
 DEFAULT_TEMPLATE_DIR: Path = Path(__file__).resolve().parents[1] / "templates"
@@ -71,111 +71,8 @@ ALERT_TEMPLATE = "alert"
 
 MAX_SMS_SEGMENTS = 2
 
-# Words that would tell someone else reading the phone what a discreet message is about.
-# The brief's list, their inflections, and the crime types and investigation vocabulary.
-DISCREET_FORBIDDEN_WORDS: frozenset[str] = frozenset(
-    {
-        "police",
-        "policing",
-        "crime",
-        "crimes",
-        "criminal",
-        "officer",
-        "officers",
-        "victim",
-        "victims",
-        "court",
-        "courts",
-        "arrest",
-        "arrested",
-        "arrests",
-        "charge",
-        "charged",
-        "charges",
-        "abuse",
-        "abused",
-        "abuser",
-        "investigation",
-        "investigating",
-        "detective",
-        "constable",
-        "offence",
-        "offender",
-        "suspect",
-        "assault",
-        "assaulted",
-        "burglary",
-        "domestic",
-        "sexual",
-        "hate",
-        "violence",
-        "collision",
-        "traffic",
-    }
-)
-
 _TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]*")
-_WORD = re.compile(r"[^\W\d_]+")
 _EXTRA_BLANK_LINES = re.compile(r"\n{3,}")
-
-# GSM 03.38 default alphabet (without ESC, which only introduces the extension table).
-_GSM_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-# Sent as ESC + character, so each costs two septets.
-_GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
-_GSM_ALPHABET = _GSM_BASIC | _GSM_EXTENSION
-
-_GSM_SINGLE_SEPTETS = 160
-_GSM_PART_SEPTETS = 153
-_UCS2_SINGLE_UNITS = 70
-_UCS2_PART_UNITS = 67
-
-_PLAIN_PUNCTUATION = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2015": "-",
-        "\u2212": "-",
-        "\u2026": "...",
-        "\u00a0": " ",
-        "\u2007": " ",
-        "\u2009": " ",
-        "\u202f": " ",
-    }
-)
-# Letters that Unicode does not decompose into a base letter plus accents.
-_FOLD_SPECIAL = str.maketrans(
-    {
-        "Ł": "L",
-        "ł": "l",
-        "Đ": "D",
-        "đ": "d",
-        "Ħ": "H",
-        "ħ": "h",
-        "\u0131": "i",  # Turkish dotless i
-        "Œ": "OE",
-        "œ": "oe",
-        "Þ": "Th",
-        "þ": "th",
-        "Ð": "D",
-        "ð": "d",
-    }
-)
 
 # Left out of an SMS in this order (after any that need UCS-2) when it is too long.
 _OPTIONAL_SMS_FIELDS: tuple[str, ...] = (
@@ -234,70 +131,6 @@ class RenderedMessage:
     omitted_fields: tuple[str, ...] = ()
 
 
-def is_gsm(text: str) -> bool:
-    return _GSM_ALPHABET.issuperset(text)
-
-
-def sms_encoding(text: str) -> Literal["GSM-7", "UCS-2"]:
-    return "GSM-7" if is_gsm(text) else "UCS-2"
-
-
-def sms_segments(text: str) -> int:
-    """How many SMS parts `text` is sent as; an empty text is still one message."""
-    if is_gsm(text):
-        if _GSM_EXTENSION.isdisjoint(text):
-            # One septet a character: no escape to keep whole across parts.
-            return _count_even_parts(len(text), _GSM_SINGLE_SEPTETS, _GSM_PART_SEPTETS)
-        sizes = [2 if char in _GSM_EXTENSION else 1 for char in text]
-        return _count_parts(sizes, _GSM_SINGLE_SEPTETS, _GSM_PART_SEPTETS)
-    sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
-    return _count_parts(sizes, _UCS2_SINGLE_UNITS, _UCS2_PART_UNITS)
-
-
-def _count_even_parts(length: int, single: int, per_part: int) -> int:
-    """`_count_parts` for `length` characters of one unit each."""
-    return 1 if length <= single else -(-length // per_part)
-
-
-def _count_parts(sizes: list[int], single: int, per_part: int) -> int:
-    if sum(sizes) <= single:
-        return 1
-    # Encoders never split an escape sequence or a surrogate pair across parts (handsets
-    # would show garbage), so such a character that does not fit starts the next part.
-    parts, used = 1, 0
-    for size in sizes:
-        if used + size > per_part:
-            parts += 1
-            used = 0
-        used += size
-    return parts
-
-
-def fold_to_gsm(value: str) -> str:
-    """`value` with letters outside GSM-7 replaced by their base letters where possible."""
-    folded: list[str] = []
-    for char in unicodedata.normalize("NFC", value):
-        if is_gsm(char):
-            folded.append(char)
-            continue
-        special = char.translate(_FOLD_SPECIAL)
-        if special != char:
-            folded.append(special)
-            continue
-        base = "".join(
-            part for part in unicodedata.normalize("NFKD", char) if not unicodedata.combining(part)
-        )
-        folded.append(base if base and is_gsm(base) else char)
-    return "".join(folded)
-
-
-def _plain_sms_text(text: str) -> str:
-    # Templates may wrap SMS wording over several lines for readability; an SMS is one
-    # paragraph. NFC first so that "e" + combining accent counts as the GSM letter "é".
-    normalised = unicodedata.normalize("NFC", text).translate(_PLAIN_PUNCTUATION)
-    return " ".join(normalised.split())
-
-
 def _plain_email_text(text: str) -> str:
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return _EXTRA_BLANK_LINES.sub("\n\n", "\n".join(lines))
@@ -334,33 +167,12 @@ def _revealing_terms(context: MessageContext) -> list[str]:
     return [term for term in terms if term.strip()]
 
 
-def _forbidden_words_in(text: str) -> list[str]:
-    return sorted({word.lower() for word in _WORD.findall(text)} & DISCREET_FORBIDDEN_WORDS)
-
-
-@lru_cache(maxsize=1024)
-def _term_pattern(term: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
-
-
-def _terms_named_in(text: str, terms: Iterable[str]) -> list[str]:
-    return [term for term in terms if term.strip() and _term_pattern(term).search(text)]
-
-
-def discreet_problems(text: str, revealing_terms: Iterable[str] = ()) -> list[str]:
-    """What in `text` would tell someone else what it is about: the forbidden words it says
-    and the revealing terms (a crime type, a borough, a unit) it names; empty if none."""
-    return [f"says {word}" for word in _forbidden_words_in(text)] + [
-        f"names {term!r}" for term in _terms_named_in(text, revealing_terms)
-    ]
-
-
 def _check_discreet(name: str, context: MessageContext, *texts: str) -> None:
     for text in texts:
-        found = _forbidden_words_in(text)
+        found = forbidden_words_in(text)
         if found:
             raise TemplateError(f"{name}: discreet wording must not say {', '.join(found)}")
-        for term in _terms_named_in(text, _revealing_terms(context)):
+        for term in terms_named_in(text, _revealing_terms(context)):
             raise TemplateError(f"{name}: discreet wording must not name {term!r}")
 
 
@@ -490,7 +302,7 @@ class MessageRenderer:
 
     def _render_sms_text(self, name: str, context: MessageContext) -> str:
         template = self._load(name)
-        return _plain_sms_text(self._run(name, lambda: template.render(_variables(context))))
+        return plain_sms_text(self._run(name, lambda: template.render(_variables(context))))
 
     def _render_subject_and_text(self, name: str, variables: Mapping[str, Any]) -> tuple[str, str]:
         template = self._load(name)

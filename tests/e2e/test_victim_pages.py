@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from messaging.rendering import discreet_problems
+from messaging.discreet import discreet_problems
 from storage.victim_models import VictimSession
 from tests.support.api import Api, running_api, temporal_dev_server
 from tests.support.dev import free_port

@@ -22,10 +22,8 @@ from messaging.rendering import (
     MessageRenderer,
     RenderedMessage,
     TemplateError,
-    fold_to_gsm,
-    sms_encoding,
-    sms_segments,
 )
+from messaging.sms_text import fold_to_gsm, sms_encoding, sms_segments
 from standards.vocabulary import Channel
 
 REFERENCE = "01/123456/26"

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from messaging.discreet import discreet_problems
 from messaging.rendering import (
     DEFAULT_TEMPLATE_DIR,
     SIGN_IN_CODE_TEMPLATE,
     MessageContext,
     MessageRenderer,
-    discreet_problems,
 )
 from service.victim_case import london_date, london_time
 from standards.victim_sign_in import (
