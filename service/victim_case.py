@@ -19,13 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-<<<<<<< HEAD
-from messaging.rendering import SIGN_IN_CODE_TEMPLATE, discreet_problems
-=======
-from activities.records import record_alerts
 from messaging.discreet import discreet_problems
 from messaging.rendering import SIGN_IN_CODE_TEMPLATE
->>>>>>> h-docs
 from standards.case import CaseStatus
 from standards.clock import LONDON, require_aware
 from standards.force import Force
