@@ -100,9 +100,10 @@ BOUNDARIES: tuple[Boundary, ...] = (
     Boundary("cancelled, due exactly now", ObligationState.CANCELLED, NOW, NOW - 6 * HOUR),
 )
 
-# The report's period for the counted-in-a-period boundaries: [START, END), as of NOW.
-START = NOW - timedelta(days=3)
-END = NOW - timedelta(days=1)
+# The report's period for the counted-in-a-period boundaries: [START, END), London
+# midnights (GMT then, so UTC ones) that the dashboard's days name too.
+START = datetime(2026, 2, 27, tzinfo=UTC)
+END = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
