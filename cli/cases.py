@@ -21,8 +21,6 @@ from standards.force import UnknownUnit
 if TYPE_CHECKING:
     from temporalio.client import Client
 
-    from service.listings import CaseRow
-
 
 def case_open(
     reference: Annotated[str, typer.Option(help="crime reference number, e.g. 01/123456/26")],
@@ -206,42 +204,30 @@ def case_show(
 
 
 def list_cases(
-    overdue: Annotated[bool, typer.Option(help="only cases with a breached obligation")] = False,
+    overdue: Annotated[
+        bool, typer.Option(help="only cases with an obligation overdue: open and due by now")
+    ] = False,
+    due_soon: Annotated[
+        bool, typer.Option(help="only cases with an obligation past its warning point, not due")
+    ] = False,
     borough: Annotated[str | None, typer.Option(help=BOROUGH_HELP)] = None,
     limit: Annotated[int, typer.Option()] = 100,
 ) -> None:
-    """List open cases from Temporal visibility (search attributes)."""
-    from service.listings import CaseRow, cases_table
-    from service.runtime.temporal import run_with_client
-    from standards import visibility as sa
+    """List open cases from the database, earliest next deadline first."""
+    import bootstrap
+    from service.listings import cases_table, open_cases
 
     settings = common.settings()
-    query = f"WorkflowType = 'CaseWorkflow' AND {sa.CASE_STATUS.name} = 'open'"
-    if overdue:
-        query += f" AND {sa.BREACHED_COUNT.name} > 0"
-    if borough:
-        spellings = ", ".join(f"'{s.replace(chr(39), '')}'" for s in _borough_spellings(borough))
-        query += f" AND {sa.BOROUGH.name} IN ({spellings})"
-
-    async def go(client: Client) -> list[CaseRow]:
-        rows = []
-        async for wf in client.list_workflows(query, limit=limit):
-            attrs = wf.typed_search_attributes
-            rows.append(
-                CaseRow(
-                    reference=wf.id.removeprefix("case:"),
-                    borough=attrs.get(sa.BOROUGH) or "",
-                    category=attrs.get(sa.CATEGORY) or "",
-                    breached=attrs.get(sa.BREACHED_COUNT) or 0,
-                    next_deadline=attrs.get(sa.NEXT_DEADLINE),
-                )
-            )
-        return rows
-
-    rows = run_with_client(settings, go)
-    print_listing(
-        out, cases_table(rows, overdue=overdue), "none (visibility may take a second to catch up)"
+    spellings = _borough_spellings(borough) if borough else None
+    rows = open_cases(
+        bootstrap.existing_database(settings),
+        datetime.now(UTC),
+        overdue=overdue,
+        due_soon=due_soon,
+        boroughs=spellings,
+        limit=limit,
     )
+    print_listing(out, cases_table(rows, overdue=overdue, due_soon=due_soon), "none")
 
 
 def _borough_spellings(borough: str) -> list[str]:

@@ -66,6 +66,7 @@ from reporting.periods import DayRun, month_boundaries, split_period
 from standards.clock import require_aware
 from storage.enums import ObligationState
 from storage.models import Obligation
+from storage.read_rules import is_counted_in_periods
 from storage.report_models import ReportDaySummary, ReportMonthSummary
 from storage.summary import (
     LATE_STATES,
@@ -171,14 +172,6 @@ def _dimension_column(name: str, month: ColumnElement[Any]) -> ColumnElement[Any
         return month
     column: ColumnElement[Any] = getattr(Obligation, name)
     return column
-
-
-def _due_filter(ranges: Sequence[tuple[datetime, datetime]], as_of: datetime) -> Any:
-    return and_(
-        or_(*(and_(Obligation.due_at >= low, Obligation.due_at < high) for low, high in ranges)),
-        Obligation.due_at <= as_of,
-        Obligation.state != ObligationState.CANCELLED.value,
-    )
 
 
 def _connection(bind: Connection | Session) -> Connection:
@@ -383,7 +376,7 @@ def _read_raw_times(
 ) -> None:
     ttm, share = time_to_meet(connection.dialect.name)
     query = select(*keys, ttm, share).where(
-        _due_filter(raw, as_of), Obligation.state.in_(MET_STATES), *only.where(Obligation)
+        is_counted_in_periods(raw, as_of), Obligation.state.in_(MET_STATES), *only.where(Obligation)
     )
     seconds: dict[tuple[str, ...], list[int]] = {}
     shares: dict[tuple[str, ...], list[float]] = {}
@@ -441,6 +434,6 @@ def _counts_query(
     ).label("reason")
     return (
         select(*keys, Obligation.state, reason, func.count().label("n"))
-        .where(_due_filter(ranges, as_of), *only.where(Obligation))
+        .where(is_counted_in_periods(ranges, as_of), *only.where(Obligation))
         .group_by(*keys, Obligation.state, reason)
     )

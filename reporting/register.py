@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage.enums import ObligationState
 from storage.models import Case, Obligation
+from storage.read_rules import needs_explanation
 from storage.timeline import as_connection
 
 # An unexplained breach older than this is the VFU's first job, so it heads the register.
@@ -42,7 +43,8 @@ def breach_register(
     due_from: datetime | None = None,
     due_before: datetime | None = None,
 ) -> list[BreachEntry]:
-    """Breached and met-late obligations; unexplained breaches older than 48 hours first.
+    """Breached and met-late obligations; breaches needing an explanation
+    (standards.read_rules.needs_explanation) older than 48 hours first.
 
     Only deadlines at or before as_of (default now) are listed, so a history that runs
     past today can be read as it stood at an earlier instant. How late: met_at - due_at
@@ -52,7 +54,7 @@ def breach_register(
     """
     now = (as_of or datetime.now(UTC)).astimezone(UTC)
     stale_before = now - STALE_AFTER
-    unexplained = Obligation.explanation_reason.is_(None)
+    unexplained = needs_explanation()
     stale = case((unexplained & (Obligation.due_at <= stale_before), 0), else_=1)
     query = (
         select(
@@ -64,6 +66,7 @@ def breach_register(
             Obligation.due_at,
             Obligation.met_at,
             Obligation.explanation_reason,
+            unexplained.label("unexplained"),
         )
         .join(Case, Case.id == Obligation.case_id)
         .where(
@@ -96,7 +99,7 @@ def breach_register(
                 late_by=end - row.due_at,
                 explained=row.explanation_reason is not None,
                 reason=row.explanation_reason,
-                stale_unexplained=row.explanation_reason is None and row.due_at <= stale_before,
+                stale_unexplained=bool(row.unexplained) and row.due_at <= stale_before,
             )
         )
     return entries

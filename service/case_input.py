@@ -7,7 +7,7 @@ a scenario's cases without loading either.
 from __future__ import annotations
 
 from datetime import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AwareDatetime,
@@ -26,6 +26,7 @@ from service.contacts import normalise_email, normalise_phone, parse_safe_hours
 from standards.case import EventType
 from standards.force import Force, Unit, UnknownUnit
 from standards.policy import Policy, dotted_location
+from standards.vocabulary import Channel
 from storage.limits import ACTOR_LENGTH, EVENT_ID_LENGTH
 
 
@@ -60,7 +61,6 @@ EventId = Annotated[
         "starting with a letter or digit, e.g. crs-000123"
     ),
 ]
-ChannelName = Literal["sms", "email"]
 
 
 FRIENDLY_ERRORS = {
@@ -90,8 +90,8 @@ class VictimIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     email: str | None = None
     phone: str | None = None
-    preferred_channel: ChannelName = "email"
-    allowed_channels: list[ChannelName] | None = None
+    preferred_channel: Channel = Channel.EMAIL
+    allowed_channels: list[Channel] | None = None
     safe_hours: str | None = None
     discreet: bool | None = None
     do_not_contact: bool = False
@@ -118,11 +118,12 @@ class VictimIn(BaseModel):
         channels = self.allowed_channels or [self.preferred_channel]
         if self.preferred_channel not in channels:
             raise ValueError(
-                f"preferred_channel {self.preferred_channel} is not in allowed_channels {channels}"
+                f"preferred_channel {self.preferred_channel} is not in allowed_channels "
+                f"{[channel.value for channel in channels]}"
             )
-        if self.preferred_channel == "sms" and not self.phone:
+        if self.preferred_channel == Channel.SMS and not self.phone:
             raise ValueError("preferred_channel is sms but no phone number was given")
-        if self.preferred_channel == "email" and not self.email:
+        if self.preferred_channel == Channel.EMAIL and not self.email:
             raise ValueError("preferred_channel is email but no email address was given")
         return self
 

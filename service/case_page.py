@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.case_reads import MessageOut, message_out
+from standards.read_rules import is_open, needs_explanation
 from storage import models
 from storage.enums import ObligationState
 from storage.models import UnknownCase
@@ -81,7 +82,7 @@ class ObligationEntry:
 
     @property
     def is_open(self) -> bool:
-        return self.state in (ObligationState.PENDING, ObligationState.BREACHED)
+        return is_open(self)
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def read_case_page(
                 breached_at=row.breached_at,
                 explanation_reason=row.explanation_reason,
                 explanation_text=row.explanation_text,
-                explainable=row.breached_at is not None and row.explained_at is None,
+                explainable=needs_explanation(row),
                 timeline=by_key.get(row.key, []),
             )
             for row in obligations
@@ -260,7 +261,7 @@ class ActionTarget:
 
     @property
     def is_open(self) -> bool:
-        return self.state in (ObligationState.PENDING, ObligationState.BREACHED)
+        return is_open(self)
 
 
 def action_target(
@@ -280,7 +281,7 @@ def action_target(
             key=row.key,
             standard=row.standard,
             state=ObligationState(row.state),
-            explainable=row.breached_at is not None and row.explained_at is None,
+            explainable=needs_explanation(row),
         )
 
 

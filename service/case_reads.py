@@ -16,8 +16,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from standards.vocabulary import MessageStatus
+from standards.vocabulary import Channel, MessageStatus
 from storage import models
+from storage import read_rules as rules
 from storage.enums import ObligationState
 
 
@@ -38,7 +39,7 @@ class PolicyRef(BaseModel):
 
 class MessageOut(BaseModel):
     template: str
-    channel: str
+    channel: Channel
     status: MessageStatus
     created_at: datetime
     sent_at: datetime | None
@@ -50,8 +51,8 @@ class VictimOut(BaseModel):
     name: str
     email: str | None
     phone: str | None
-    preferred_channel: str
-    allowed_channels: list[str]
+    preferred_channel: Channel
+    allowed_channels: list[Channel]
     do_not_contact: bool
     sms_opted_out: bool
 
@@ -111,8 +112,8 @@ def read_case(sessions: sessionmaker[Session], reference: str, with_victim: bool
                 name=victim.name,
                 email=victim.email,
                 phone=victim.phone,
-                preferred_channel=victim.preferred_channel,
-                allowed_channels=list(victim.allowed_channels),
+                preferred_channel=Channel(victim.preferred_channel),
+                allowed_channels=[Channel(c) for c in victim.allowed_channels],
                 do_not_contact=victim.do_not_contact,
                 sms_opted_out=victim.sms_opted_out,
             )
@@ -125,7 +126,7 @@ def message_out(row: models.OutboxMessage) -> MessageOut:
     """A message as staff read it (the API and the case page): never its text."""
     return MessageOut(
         template=row.template,
-        channel=row.channel,
+        channel=Channel(row.channel),
         status=MessageStatus(row.status),
         created_at=row.created_at,
         sent_at=row.sent_at,
@@ -154,9 +155,9 @@ class ObligationFilter(StrEnum):
     MET_LATE = ObligationState.MET_LATE.value
     BREACHED = ObligationState.BREACHED.value
     CANCELLED = ObligationState.CANCELLED.value
-    # Pending and past its deadline (the workflow has not yet marked the breach).
+    # standards.read_rules.is_overdue: open (pending or breached) and due at or before now.
     OVERDUE = "overdue"
-    # Pending and past its warning point.
+    # standards.read_rules.is_due_soon: pending, past its warning point, not yet overdue.
     DUE_SOON = "due_soon"
 
 
@@ -218,12 +219,10 @@ def list_obligations(
     statement: Select[models.Obligation, str] = select(Obligation, models.Case.reference).join(
         models.Case, models.Case.id == Obligation.case_id
     )
-    if query.state in (ObligationFilter.OVERDUE, ObligationFilter.DUE_SOON):
-        statement = statement.where(Obligation.state == ObligationState.PENDING)
-        if query.state == ObligationFilter.OVERDUE:
-            statement = statement.where(Obligation.due_at < now)
-        else:
-            statement = statement.where(Obligation.warn_at < now)
+    if query.state == ObligationFilter.OVERDUE:
+        statement = statement.where(rules.is_overdue(now))
+    elif query.state == ObligationFilter.DUE_SOON:
+        statement = statement.where(rules.is_due_soon(now))
     elif query.state is not None:
         statement = statement.where(Obligation.state == query.state.value)
     for borough in (query.borough, borough_limit):

@@ -29,7 +29,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from service.case_input import FRIENDLY_ERRORS as FRIENDLY_ERRORS
 from service.case_input import CaseError as CaseError
 from service.case_input import CaseIn as CaseIn
-from service.case_input import ChannelName as ChannelName
 from service.case_input import EventId as EventId
 from service.case_input import EventIn as EventIn
 from service.case_input import Reference as Reference

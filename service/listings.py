@@ -8,20 +8,72 @@ from datetime import datetime
 from typing import Any
 
 from rich.table import Table
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.display import Name, listing, minute_text, name_column, number_column
-from storage.models import Alert
+from standards.case import CaseStatus
+from storage import read_rules as rules
+from storage.enums import ObligationState
+from storage.models import Alert, Case, Obligation
 
 
 @dataclass(frozen=True)
 class CaseRow:
-    """One open case as Temporal visibility reports it."""
+    """One open case as its recorded obligations show it."""
 
     reference: str
     borough: str
     category: str
     breached: int
     next_deadline: datetime | None
+
+
+def open_cases(
+    sessions: sessionmaker[Session],
+    now: datetime,
+    *,
+    overdue: bool = False,
+    due_soon: bool = False,
+    boroughs: Sequence[str] | None = None,
+    limit: int = 100,
+) -> list[CaseRow]:
+    """Open cases, earliest next deadline first, from the database the workflows record
+    into; with `overdue` or `due_soon`, only those with an obligation overdue or due soon
+    at `now`, by the rules every surface reads (storage.read_rules)."""
+    statement = (
+        select(
+            Case.reference,
+            Case.borough,
+            Case.category,
+            func.count(Obligation.id).filter(Obligation.state == ObligationState.BREACHED),
+            func.min(Obligation.due_at).filter(Obligation.state == ObligationState.PENDING),
+        )
+        .outerjoin(Obligation, Obligation.case_id == Case.id)
+        .where(Case.status == CaseStatus.OPEN)
+        .group_by(Case.id, Case.reference, Case.borough, Case.category)
+    )
+    wanted = [
+        rule(now) for on, rule in ((overdue, rules.is_overdue), (due_soon, rules.is_due_soon)) if on
+    ]
+    if wanted:
+        # Either kind: a case with one overdue obligation and another due soon is both.
+        statement = statement.where(Case.id.in_(select(Obligation.case_id).where(or_(*wanted))))
+    if boroughs is not None:
+        statement = statement.where(Case.borough.in_(boroughs))
+    earliest = func.min(Obligation.due_at).filter(Obligation.state == ObligationState.PENDING)
+    statement = statement.order_by(earliest.is_(None), earliest, Case.reference).limit(limit)
+    with sessions() as session:
+        return [
+            CaseRow(
+                reference=reference,
+                borough=borough,
+                category=category,
+                breached=count,
+                next_deadline=deadline,
+            )
+            for reference, borough, category, count, deadline in session.execute(statement)
+        ]
 
 
 def _instant(iso: str | None) -> str:
@@ -50,9 +102,10 @@ def case_table(view: dict[str, Any]) -> Table:
     return table
 
 
-def cases_table(rows: Sequence[CaseRow], *, overdue: bool) -> Table:
+def cases_table(rows: Sequence[CaseRow], *, overdue: bool, due_soon: bool = False) -> Table:
+    kinds = [kind for kind, wanted in (("overdue", overdue), ("due soon", due_soon)) if wanted]
     table = listing(
-        "overdue cases" if overdue else "open cases",
+        f"{', '.join(kinds)} cases" if kinds else "open cases",
         name_column("reference"),
         name_column("borough"),
         name_column("category"),
@@ -91,4 +144,4 @@ def alerts_table(alerts: Iterable[Alert]) -> Table:
     return table
 
 
-__all__ = ["CaseRow", "alerts_table", "case_table", "cases_table"]
+__all__ = ["CaseRow", "alerts_table", "case_table", "cases_table", "open_cases"]

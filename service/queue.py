@@ -18,11 +18,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import CTE, Select, and_, or_, select
+from sqlalchemy import CTE, ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from standards.policy import Policy, StandardRule
+from standards.read_rules import is_overdue, needs_explanation
 from storage import models
+from storage import read_rules as rules
 from storage.enums import ObligationState
 
 # The most rows one page shows; the rest are reached by narrowing the filters.
@@ -66,13 +68,11 @@ class QueueRow:
     due_at: datetime
     # Negative once the deadline has passed.
     time_left: timedelta
-    # Breached (by the workflow) and not yet explained: an explanation is accepted.
+    # standards.read_rules.is_overdue as of the page's instant (due exactly now: overdue).
+    overdue: bool
+    # standards.read_rules.needs_explanation: an explanation is accepted.
     explainable: bool
     officer_name: str | None
-
-    @property
-    def overdue(self) -> bool:
-        return self.time_left <= timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -83,26 +83,20 @@ class QueuePage:
     now: datetime
 
 
-def _needs_someone(now: datetime) -> object:
-    """Open obligations a VFU should act on: due soon, overdue, or breached unexplained."""
-    Obligation = models.Obligation
+def _needs_someone(now: datetime) -> ColumnElement[bool]:
+    """Open obligations a VFU should act on: due soon, overdue and not yet breached, or
+    breached and unexplained (an explained breach waits for its meeting elsewhere)."""
     return or_(
-        and_(
-            Obligation.state == ObligationState.PENDING,
-            or_(Obligation.warn_at <= now, Obligation.due_at <= now),
-        ),
-        and_(Obligation.state == ObligationState.BREACHED, Obligation.explained_at.is_(None)),
+        rules.is_due_soon(now),
+        and_(models.Obligation.state == ObligationState.PENDING, rules.is_overdue(now)),
+        and_(rules.is_open(), rules.needs_explanation()),
     )
 
 
-def _in_state(state: QueueState, now: datetime) -> object:
-    Obligation = models.Obligation
+def _in_state(state: QueueState, now: datetime) -> ColumnElement[bool]:
     if state == QueueState.DUE_SOON:
-        return and_(Obligation.state == ObligationState.PENDING, Obligation.due_at > now)
-    return Obligation.due_at <= now
-
-
-OPEN_STATES: Final = (ObligationState.PENDING, ObligationState.BREACHED)
+        return rules.is_due_soon(now)
+    return rules.is_overdue(now)
 
 
 def _open_in(boroughs: list[str]) -> CTE:
@@ -114,7 +108,7 @@ def _open_in(boroughs: list[str]) -> CTE:
     """
     return (
         select(models.Obligation.id)
-        .where(models.Obligation.borough.in_(boroughs), models.Obligation.state.in_(OPEN_STATES))
+        .where(models.Obligation.borough.in_(boroughs), rules.is_open())
         .cte("open_obligations")
         .prefix_with("MATERIALIZED")
     )
@@ -128,8 +122,8 @@ def _scoped(
 ) -> Select[models.Obligation, str, str | None]:
     Obligation = models.Obligation
     statement = statement.where(
-        Obligation.state.in_(OPEN_STATES),
-        _needs_someone(now),  # type: ignore[arg-type]
+        rules.is_open(),
+        _needs_someone(now),
     )
     if boroughs is not None:
         open_ids = _open_in(boroughs)
@@ -137,7 +131,7 @@ def _scoped(
     if filters.standard is not None:
         statement = statement.where(Obligation.standard == filters.standard)
     if filters.state is not None:
-        statement = statement.where(_in_state(filters.state, now))  # type: ignore[arg-type]
+        statement = statement.where(_in_state(filters.state, now))
     if filters.officer is not None:
         statement = statement.where(models.Case.officer_name == filters.officer)
     return statement
@@ -183,7 +177,8 @@ def read_queue(
             state=ObligationState(row.state),
             due_at=row.due_at,
             time_left=row.due_at - now,
-            explainable=row.breached_at is not None and row.explained_at is None,
+            overdue=is_overdue(row, now),
+            explainable=needs_explanation(row),
             officer_name=officer,
         )
         for row, reference, officer in found[:limit]
@@ -200,8 +195,8 @@ def queue_officers(
         .join(models.Obligation, models.Obligation.case_id == models.Case.id)
         .where(
             models.Case.officer_name.is_not(None),
-            models.Obligation.state.in_(OPEN_STATES),
-            _needs_someone(now),  # type: ignore[arg-type]
+            rules.is_open(),
+            _needs_someone(now),
         )
         .distinct()
         .order_by(models.Case.officer_name)

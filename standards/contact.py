@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from standards.clock import LONDON, require_aware
-
-CHANNELS = ("sms", "email")
+from standards.vocabulary import Channel
 
 
 @dataclass(frozen=True)
@@ -42,9 +41,9 @@ def usable_channels(profile: ContactProfile, excluded: list[str]) -> list[str]:
     for channel in ordered:
         if channel not in allowed or channel in excluded or channel in usable:
             continue
-        if channel == "sms" and (not profile.has_phone or profile.sms_opted_out):
+        if channel == Channel.SMS and (not profile.has_phone or profile.sms_opted_out):
             continue
-        if channel == "email" and not profile.has_email:
+        if channel == Channel.EMAIL and not profile.has_email:
             continue
         usable.append(channel)
     return usable

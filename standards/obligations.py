@@ -12,16 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-
-class ObligationState(StrEnum):
-    PENDING = "pending"
-    MET = "met"
-    MET_LATE = "met_late"
-    BREACHED = "breached"
-    CANCELLED = "cancelled"
-
-
-OPEN_STATES = (ObligationState.PENDING, ObligationState.BREACHED)
+# The book decides by the read-side rules, so every reader agrees with it at the boundary.
+from standards.read_rules import is_due_soon, is_open, is_overdue
+from standards.read_rules import needs_explanation as needs_explanation
+from standards.vocabulary import ObligationState as ObligationState
 
 
 class AlertKind(StrEnum):
@@ -102,7 +96,7 @@ class Obligation:
 
     @property
     def is_open(self) -> bool:
-        return self.state in OPEN_STATES
+        return is_open(self)
 
     def record(self, event: str, at: datetime, cause: str) -> None:
         self.history.append(Transition(event=event, state=self.state, at=at, cause=cause))
@@ -156,7 +150,7 @@ def advance_clock(obligation: Obligation, now: datetime) -> list[Alert]:
     alerts: list[Alert] = []
     if obligation.state == ObligationState.PENDING:
         alerts += breach_if_overdue(obligation, now)
-        if not alerts and obligation.warned_at is None and obligation.warn_at <= now:
+        if not alerts and obligation.warned_at is None and is_due_soon(obligation, now):
             # A warning whose deadline has already gone is noise: the breach says it.
             obligation.warned_at = obligation.warn_at
             obligation.record("warned", obligation.warn_at, "warning point reached")
@@ -188,7 +182,7 @@ def breach_if_overdue(obligation: Obligation, now: datetime) -> list[Alert]:
     obligation starts, or is met, after its deadline (a case or event entered late),
     so every missed deadline has its breach and its alert.
     """
-    if obligation.state != ObligationState.PENDING or obligation.due_at > now:
+    if obligation.state != ObligationState.PENDING or not is_overdue(obligation, now):
         return []
     obligation.state = ObligationState.BREACHED
     obligation.breached_at = obligation.due_at
@@ -239,10 +233,6 @@ def explain(
     obligation.explanation_text = text
     obligation.explained_at = at
     obligation.record("explained", at, cause)
-
-
-def needs_explanation(obligation: Obligation) -> bool:
-    return obligation.breached_at is not None and obligation.explained_at is None
 
 
 def _alert(obligation: Obligation, kind: AlertKind, at: datetime, detail: str) -> Alert:

@@ -15,6 +15,14 @@ class Channel(StrEnum):
     EMAIL = "email"
 
 
+class ObligationState(StrEnum):
+    PENDING = "pending"
+    MET = "met"
+    MET_LATE = "met_late"
+    BREACHED = "breached"
+    CANCELLED = "cancelled"
+
+
 class TransitionEvent(StrEnum):
     STARTED = "started"
     WARNED = "warned"

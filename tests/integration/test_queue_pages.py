@@ -21,7 +21,14 @@ from standards.staff import StaffRole
 from storage import models
 from storage.enums import ObligationState
 from tests.support.case_rows import ObligationSpec, add_case
-from tests.support.pages import Pages, create_staff_user, csrf_token_of, running_pages, sign_in
+from tests.support.pages import (
+    Pages,
+    create_staff_user,
+    csrf_token_of,
+    listed_references,
+    running_pages,
+    sign_in,
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 HOUR = timedelta(hours=1)
@@ -102,11 +109,6 @@ async def site(database_url: str) -> AsyncIterator[QueueSite]:
 def events_recorded(sessions: sessionmaker[Session]) -> int:
     with sessions() as session:
         return session.scalar(select(func.count()).select_from(models.CaseEventRecord)) or 0
-
-
-def listed_references(html: str) -> list[str]:
-    """The case references the queue lists, in its order."""
-    return re.findall(r'<h2 class="queue__title">\s*<a href="/cases/([^"]+)"', html)
 
 
 def error_links(html: str) -> list[str]:

@@ -21,6 +21,8 @@ class ObligationSpec:
     warning_fraction: float = 0.75
     explained: bool = False
     occurrence: int = 0
+    # Relative to `now` too; by default the window's warning fraction after its start.
+    warn_in: timedelta | None = None
 
 
 def add_case(
@@ -74,7 +76,9 @@ def add_case(
                     category=category,
                     started_at=started_at,
                     due_at=due_at,
-                    warn_at=started_at + spec.window * spec.warning_fraction,
+                    warn_at=started_at + spec.window * spec.warning_fraction
+                    if spec.warn_in is None
+                    else now + spec.warn_in,
                     escalate_at=due_at + timedelta(hours=24),
                     breached_at=due_at if breached else None,
                     met_at=now

@@ -178,3 +178,8 @@ def cookie_attributes(response: httpx.Response, name: str) -> dict[str, str]:
                 attributes[attribute.lower()] = setting
             return attributes
     raise AssertionError(f"no Set-Cookie for {name}: {response.headers.get_list('set-cookie')}")
+
+
+def listed_references(html: str) -> list[str]:
+    """The case references the VFU queue lists, in its order."""
+    return re.findall(r'<h2 class="queue__title">\s*<a href="/cases/([^"]+)"', html)

@@ -56,8 +56,13 @@ def write_demo_history(database_url: str, cases: int = 250, seed: int = 7) -> No
 def pledge_report(workdir: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """`pledge report ARGS` against the database, run where `workdir` is (away from any
     .env), as a user would."""
+    return pledge_on(workdir, database_url, "report", *args)
+
+
+def pledge_on(workdir: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`pledge ARGS` against the database, run where `workdir` is, as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", "report", *args],
+        [sys.executable, "-m", "cli.main", *args],
         cwd=workdir,
         env={
             "COLUMNS": "200",

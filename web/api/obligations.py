@@ -38,7 +38,10 @@ async def list_obligations_route(
     holder: Annotated[TokenHolder, Depends(require(Scope.CASES_READ))],
     state: Annotated[
         ObligationFilter | None,
-        Query(description="overdue: pending and past due; due_soon: pending and past warning"),
+        Query(
+            description="overdue: open (pending or breached) and due at or before now; "
+            "due_soon: pending, at or past its warning point and not yet overdue"
+        ),
     ] = None,
     borough: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     standard: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,

@@ -1,0 +1,64 @@
+"""The read-side rules of standards.read_rules, compiled to SQL over the obligations table.
+
+Each function here is the SQL twin of the predicate of the same name there, comparison
+for comparison (`<=` where it says `<=`), so a row the database selects is one the book
+would say the same of. Plain column comparisons: SQLite and PostgreSQL read them alike,
+and the indexes on (borough, state, due_at) and due_at still serve them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, false, or_
+
+from standards.read_rules import OPEN_STATES
+from standards.vocabulary import ObligationState
+from storage.models import Obligation
+
+
+def is_open() -> ColumnElement[bool]:
+    """standards.read_rules.is_open: neither met nor cancelled."""
+    return Obligation.state.in_([state.value for state in OPEN_STATES])
+
+
+def is_overdue(now: datetime) -> ColumnElement[bool]:
+    """standards.read_rules.is_overdue: open, deadline at or before `now`."""
+    return and_(is_open(), Obligation.due_at <= now)
+
+
+def is_due_soon(now: datetime) -> ColumnElement[bool]:
+    """standards.read_rules.is_due_soon: pending, warning point reached, deadline not."""
+    return and_(
+        Obligation.state == ObligationState.PENDING.value,
+        Obligation.warn_at <= now,
+        Obligation.due_at > now,
+    )
+
+
+def needs_explanation() -> ColumnElement[bool]:
+    """standards.read_rules.needs_explanation: breached at some point, not explained."""
+    return and_(Obligation.breached_at.is_not(None), Obligation.explained_at.is_(None))
+
+
+def is_counted_in_periods(
+    periods: Sequence[tuple[datetime, datetime]], as_of: datetime
+) -> ColumnElement[bool]:
+    """standards.read_rules.is_counted_in_period over any of the half-open `periods`
+    (the report reads a period in pieces): due in one, not after `as_of`, not cancelled."""
+    within = [and_(Obligation.due_at >= start, Obligation.due_at < end) for start, end in periods]
+    return and_(
+        or_(*within) if within else false(),
+        Obligation.due_at <= as_of,
+        Obligation.state != ObligationState.CANCELLED.value,
+    )
+
+
+__all__ = [
+    "is_counted_in_periods",
+    "is_due_soon",
+    "is_open",
+    "is_overdue",
+    "needs_explanation",
+]
