@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 
 from activities.records import OBLIGATION_FIELDS, alert_values
 from engine.driver import CaseRun, PostedEvent
-from standards.case import STORED_DETAILS
+from standards.events import STORED_DETAILS
 from standards.vocabulary import MessageStatus
 from storage import models
 from storage.bulk import BulkTable

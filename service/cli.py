@@ -20,8 +20,8 @@ from rich.console import Console
 from reporting.display import listing, name_column, print_listing
 from service.errors import describe_error, print_error
 from service.settings import Settings
-from standards.case import EventType, accepted_details
 from standards.datafile import DataFileError
+from standards.events import EventType, accepted_details
 from standards.force import FORCE_FILE_SUFFIX, Force, UnknownUnit
 
 # Temporal, SQLAlchemy, the workflow module and the reports are imported inside the
