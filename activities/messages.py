@@ -24,7 +24,7 @@ from adapters.delivery import (
 from messaging.rendering import MessageContext, MessageRenderer, RenderedMessage
 from standards.contact import ContactProfile, plan_channels
 from standards.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
-from standards.delivery import over_channels, retry_instant
+from standards.delivery import outbox_key, outcome_of_row, over_channels, retry_instant
 from standards.vocabulary import Channel, MessageStatus
 from storage import models
 
@@ -109,7 +109,7 @@ class MessageActivities:
         raises `TransientDeliveryError` knows it was *not* accepted, so the
         mark is cleared and the case retries later on its own clock (DEFERRED).
         """
-        key = f"{request.intent.key}|{channel.value}"
+        key = outbox_key(request.intent.key, channel.value)
         row = session.scalar(
             select(models.OutboxMessage).where(models.OutboxMessage.idempotency_key == key)
         )
@@ -239,8 +239,4 @@ def _retry_later(row: models.OutboxMessage, request: SendMessage) -> MessageOutc
 
 
 def _outcome_of(row: models.OutboxMessage) -> MessageOutcome:
-    if row.status == MessageStatus.DELIVERED:
-        return MessageOutcome(status=DeliveryStatus.DELIVERED, channel=row.channel)
-    if row.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
-        return MessageOutcome(status=DeliveryStatus.FAILED, channel=row.channel, error=row.error)
-    return MessageOutcome(status=DeliveryStatus.PENDING, channel=row.channel)
+    return outcome_of_row(row.status, row.channel, row.error)
