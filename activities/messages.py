@@ -22,7 +22,7 @@ from adapters.delivery import (
     sends_in_house,
 )
 from messaging.rendering import MessageContext, MessageRenderer, RenderedMessage
-from standards.contact import ContactProfile, plan_channels
+from standards.contact import plan_channels, profile_of
 from standards.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
 from standards.delivery import outbox_key, outcome_of_row, over_channels, retry_instant
 from standards.vocabulary import Channel, MessageStatus
@@ -36,19 +36,6 @@ class MessageSettings:
     status_callback_url: str | None = None
     # Unit id -> the name victims read (from the force file); an id not here is shown as stored.
     unit_names: Mapping[str, str] = field(default_factory=dict)
-
-
-def profile_of(victim: models.Victim) -> ContactProfile:
-    return ContactProfile(
-        preferred_channel=victim.preferred_channel,
-        allowed_channels=list(victim.allowed_channels or []),
-        has_email=bool(victim.email),
-        has_phone=bool(victim.phone),
-        sms_opted_out=victim.sms_opted_out,
-        do_not_contact=victim.do_not_contact,
-        safe_hours_start=victim.safe_hours_start,
-        safe_hours_end=victim.safe_hours_end,
-    )
 
 
 class MessageActivities:

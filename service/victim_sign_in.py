@@ -27,7 +27,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.messages import profile_of
 from adapters.delivery import DeliveryBackend, Envelope, LocalOutbox, TransientDeliveryError
 from messaging.rendering import (
     SIGN_IN_CODE_TEMPLATE,
@@ -37,7 +36,7 @@ from messaging.rendering import (
     TemplateError,
 )
 from service.settings import Settings
-from standards.contact import plan_channels
+from standards.contact import plan_channels, profile_of
 from standards.victim_sign_in import (
     CodeRequestOutcome,
     SignInRules,
