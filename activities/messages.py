@@ -22,9 +22,9 @@ from adapters.delivery import (
     sends_in_house,
 )
 from messaging.rendering import MessageContext, MessageRenderer, RenderedMessage
-from standards.contact import ContactProfile, plan_channels
+from standards.contact import plan_channels, profile_of
 from standards.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, SendMessage
-from standards.delivery import over_channels, retry_instant
+from standards.delivery import outbox_key, outcome_of_row, over_channels, retry_instant
 from standards.vocabulary import Channel, MessageStatus
 from storage import models
 
@@ -36,19 +36,6 @@ class MessageSettings:
     status_callback_url: str | None = None
     # Unit id -> the name victims read (from the force file); an id not here is shown as stored.
     unit_names: Mapping[str, str] = field(default_factory=dict)
-
-
-def profile_of(victim: models.Victim) -> ContactProfile:
-    return ContactProfile(
-        preferred_channel=victim.preferred_channel,
-        allowed_channels=list(victim.allowed_channels or []),
-        has_email=bool(victim.email),
-        has_phone=bool(victim.phone),
-        sms_opted_out=victim.sms_opted_out,
-        do_not_contact=victim.do_not_contact,
-        safe_hours_start=victim.safe_hours_start,
-        safe_hours_end=victim.safe_hours_end,
-    )
 
 
 class MessageActivities:
@@ -109,7 +96,7 @@ class MessageActivities:
         raises `TransientDeliveryError` knows it was *not* accepted, so the
         mark is cleared and the case retries later on its own clock (DEFERRED).
         """
-        key = f"{request.intent.key}|{channel.value}"
+        key = outbox_key(request.intent.key, channel.value)
         row = session.scalar(
             select(models.OutboxMessage).where(models.OutboxMessage.idempotency_key == key)
         )
@@ -239,8 +226,4 @@ def _retry_later(row: models.OutboxMessage, request: SendMessage) -> MessageOutc
 
 
 def _outcome_of(row: models.OutboxMessage) -> MessageOutcome:
-    if row.status == MessageStatus.DELIVERED:
-        return MessageOutcome(status=DeliveryStatus.DELIVERED, channel=row.channel)
-    if row.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
-        return MessageOutcome(status=DeliveryStatus.FAILED, channel=row.channel, error=row.error)
-    return MessageOutcome(status=DeliveryStatus.PENDING, channel=row.channel)
+    return outcome_of_row(row.status, row.channel, row.error)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from standards.case import CaseStatus
+from standards.case_state import CaseStatus
 from standards.contracts import ERASE_EXPIRED_CONTACTS, ErasureBatch, ErasureBatchResult
 from storage import models, victim_models
 

@@ -12,8 +12,8 @@ import typer
 from cli import common
 from cli.common import BOROUGH_HELP, fail, force_or_fail, out
 from messaging.display import print_listing
-from standards.case import EventType, accepted_details
 from standards.datafile import DataFileError
+from standards.events import EventType, accepted_details
 from standards.force import UnknownUnit
 
 # Temporal and SQLAlchemy are imported inside the commands that need them: `pledge

@@ -26,6 +26,8 @@ from standards.delivery import (
     DeliveryStatus,
     MessageIntent,
     MessageOutcome,
+    outbox_key,
+    outcome_of_row,
     over_channels,
     retry_instant,
 )
@@ -150,7 +152,7 @@ class SimulatedDelivery:
     def _deliver(
         self, outbox: CaseOutbox, intent: MessageIntent, at: datetime, channel: Channel
     ) -> MessageOutcome:
-        key = f"{intent.key}|{channel.value}"
+        key = outbox_key(intent.key, channel.value)
         row = outbox.rows.get(key)
         if row is not None and row.status != MessageStatus.QUEUED:
             return _outcome_of(row)
@@ -231,8 +233,4 @@ class SimulatedDelivery:
 
 
 def _outcome_of(row: OutboxRow) -> MessageOutcome:
-    if row.status == MessageStatus.DELIVERED:
-        return MessageOutcome(status=DeliveryStatus.DELIVERED, channel=row.channel)
-    if row.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
-        return MessageOutcome(status=DeliveryStatus.FAILED, channel=row.channel, error=row.error)
-    return MessageOutcome(status=DeliveryStatus.PENDING, channel=row.channel)
+    return outcome_of_row(row.status, row.channel, row.error)

@@ -13,17 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from engine.delivery import CaseOutbox, SimulatedDelivery
-from standards.case import (
-    STORED_DETAILS,
-    CaseBook,
-    CaseEvent,
-    CaseFacts,
-    Effects,
-    EventRejected,
-    EventType,
-    not_running,
-    unaccepted_detail,
-)
+from standards.case import CaseBook
+from standards.case_state import CaseFacts, Effects
 from standards.clock import NO_CORRECTIONS, HolidayCorrections
 from standards.delivery import DeferredMessage
 from standards.driving import (
@@ -33,6 +24,14 @@ from standards.driving import (
     Record,
     Send,
     run_steps,
+)
+from standards.events import (
+    STORED_DETAILS,
+    CaseEvent,
+    EventRejected,
+    EventType,
+    not_running,
+    unaccepted_detail,
 )
 from standards.obligations import Alert, AlertKind
 from standards.schedules import opening, schedule_for

@@ -23,7 +23,7 @@ from typing import IO, Any, TypeVar
 from engine.delivery import CaseOutbox, MessageSetting, SimulatedDelivery, Victim
 from engine.driver import CaseDriver, CaseRun, PostedEvent
 from messaging.rendering import MessageRenderer, message_template_names, message_template_path
-from standards.case import CaseFacts
+from standards.case_state import CaseFacts
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, is_bank_holiday, to_utc_iso
 from standards.force import Force
 from standards.obligations import Obligation

@@ -34,7 +34,8 @@ from engine.run import CHUNK_CASES, CaseRunner, EngineConfig, run_chunks
 from engine.year import CATEGORIES, GeneratedCase, case_history
 from messaging.rendering import MessageRenderer
 from reporting.demo_rows import DemoCase, DemoTables, demo_rows
-from standards.case import CaseFacts, EventType
+from standards.case_state import CaseFacts
+from standards.events import EventType
 from standards.force import Force
 from standards.obligations import BreachReason
 from standards.policy import Policy

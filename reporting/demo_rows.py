@@ -17,7 +17,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 
 from engine.driver import CaseRun, PostedEvent
-from standards.case import STORED_DETAILS
+from standards.events import STORED_DETAILS
 from standards.vocabulary import MessageStatus
 from storage import models
 from storage.bulk import BulkTable

@@ -28,9 +28,9 @@ from sqlalchemy import ColumnElement, Connection, Engine, create_engine, make_ur
 from engine.delivery import Victim
 from engine.driver import PostedEvent
 from engine.run import CaseInput
-from standards.case import EventType
 from standards.clock import Nation
 from standards.contact import ContactProfile
+from standards.events import EventType
 from standards.force import Force, UnknownUnit
 from storage.database import normalise_url
 from storage.models import Case, CaseEventRecord

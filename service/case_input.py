@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from service.contacts import normalise_email, normalise_phone, parse_safe_hours
-from standards.case import EventType
+from standards.events import EventType
 from standards.force import Force, Unit, UnknownUnit
 from standards.policy import Policy, dotted_location
 from standards.vocabulary import Channel

@@ -38,15 +38,7 @@ from service.case_input import check_unit as check_unit
 from service.case_input import describe_validation_error as describe_validation_error
 from service.runtime.metrics import CASES_OPENED
 from standards import visibility
-from standards.case import (
-    CASE_FINISHED,
-    STORED_DETAILS,
-    CaseEvent,
-    CaseFacts,
-    in_the_future,
-    not_running,
-    unaccepted_detail,
-)
+from standards.case_state import CaseFacts
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
 from standards.contracts import (
     CASE_WORKFLOW,
@@ -54,6 +46,14 @@ from standards.contracts import (
     CaseWorkflowInput,
     EventReceipt,
     case_workflow_id,
+)
+from standards.events import (
+    CASE_FINISHED,
+    STORED_DETAILS,
+    CaseEvent,
+    in_the_future,
+    not_running,
+    unaccepted_detail,
 )
 from standards.force import Force
 from standards.policy import Policy

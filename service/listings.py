@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.display import Name, listing, minute_text, name_column, number_column
-from standards.case import CaseStatus
+from standards.case_state import CaseStatus
 from storage import read_rules as rules
 from storage.enums import ObligationState
 from storage.models import Alert, Case, Obligation

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.discreet import discreet_problems
 from messaging.rendering import SIGN_IN_CODE_TEMPLATE
-from standards.case import CaseStatus
+from standards.case_state import CaseStatus
 from standards.clock import LONDON, require_aware
 from standards.force import Force
 from standards.obligations import Alert, AlertKind, ObligationState

@@ -32,7 +32,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.messages import profile_of
 from adapters.delivery import DeliveryBackend, Envelope, LocalOutbox, TransientDeliveryError
 from config import Settings
 from messaging.rendering import (
@@ -42,7 +41,7 @@ from messaging.rendering import (
     RenderedMessage,
     TemplateError,
 )
-from standards.contact import plan_channels
+from standards.contact import plan_channels, profile_of
 from standards.victim_sign_in import (
     CodeRequestOutcome,
     SignInRules,

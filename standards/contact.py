@@ -6,8 +6,10 @@ do-not-contact victim, and nothing is sent outside the victim's safe hours.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Protocol
 
 from standards.clock import LONDON, require_aware
 from standards.vocabulary import Channel
@@ -82,3 +84,38 @@ def plan_channels(profile: ContactProfile, at: datetime, excluded: list[str]) ->
     if not within_safe_hours(profile, at):
         return ChannelPlan(channels, wait_until=next_safe_instant(profile, at))
     return ChannelPlan(channels)
+
+
+class VictimContacts(Protocol):
+    """What a victim's record says of how the victim may be reached (the victim's row)."""
+
+    @property
+    def preferred_channel(self) -> str: ...
+    @property
+    def allowed_channels(self) -> Sequence[str] | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def sms_opted_out(self) -> bool: ...
+    @property
+    def do_not_contact(self) -> bool: ...
+    @property
+    def safe_hours_start(self) -> time | None: ...
+    @property
+    def safe_hours_end(self) -> time | None: ...
+
+
+def profile_of(victim: VictimContacts) -> ContactProfile:
+    """The contact profile of a victim's record: every sender plans its channels from it."""
+    return ContactProfile(
+        preferred_channel=victim.preferred_channel,
+        allowed_channels=list(victim.allowed_channels or []),
+        has_email=bool(victim.email),
+        has_phone=bool(victim.phone),
+        sms_opted_out=victim.sms_opted_out,
+        do_not_contact=victim.do_not_contact,
+        safe_hours_start=victim.safe_hours_start,
+        safe_hours_end=victim.safe_hours_end,
+    )

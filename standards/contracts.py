@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from standards.case import CaseFacts, CaseState, CaseStatus, Opening
+from standards.case_state import CaseFacts, CaseState, CaseStatus, Opening
 
 # Defined with the case book's delivery rules, named here too because they are activity
 # inputs and outputs.

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from standards.vocabulary import MessageStatus
+
 # A message held up by less than this (the milliseconds a driver takes to get to it)
 # is recorded at its trigger's instant; one held up longer carries the real instant.
 SEND_PUNCTUALITY = timedelta(minutes=1)
@@ -112,3 +114,17 @@ def retry_instant(at: datetime, attempts: int) -> datetime:
     """When a copy that has failed `attempts` times for now is tried again (doubling)."""
     wait: timedelta = FIRST_RETRY_AFTER * 2 ** max(0, min(attempts - 1, 16))
     return at + min(wait, LONGEST_RETRY_WAIT)
+
+
+def outbox_key(intent_key: str, channel: str) -> str:
+    """The idempotency key of one channel's copy of a message: its outbox row's key."""
+    return f"{intent_key}|{channel}"
+
+
+def outcome_of_row(status: str, channel: str, error: str | None) -> MessageOutcome:
+    """What an outbox row's status means to the case book (the one mapping)."""
+    if status == MessageStatus.DELIVERED:
+        return MessageOutcome(status=DeliveryStatus.DELIVERED, channel=channel)
+    if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
+        return MessageOutcome(status=DeliveryStatus.FAILED, channel=channel, error=error)
+    return MessageOutcome(status=DeliveryStatus.PENDING, channel=channel)

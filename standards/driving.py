@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from standards.case import CaseBook, Effects
+from standards.case import CaseBook
+from standards.case_state import Effects
 from standards.contracts import (
     CaseChanges,
     PlannedSend,

@@ -15,7 +15,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from standards.case import CaseBook, Effects, PendingRetime
+from standards.case import CaseBook
+from standards.case_state import Effects, PendingRetime
 from standards.obligations import Obligation, ObligationState, Schedule, retime
 from standards.policy import Policy
 

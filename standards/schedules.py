@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from standards.case import CaseBook, CaseFacts, CaseState, Opening
+from standards.case import CaseBook
+from standards.case_state import CaseFacts, CaseState, Opening
 from standards.clock import (
     NO_CORRECTIONS,
     HolidayCorrections,

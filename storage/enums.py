@@ -8,7 +8,8 @@ matching CHECK constraint: autogenerate does not notice CHECK changes.
 
 from __future__ import annotations
 
-from standards.case import CaseStatus, EventType
+from standards.case_state import CaseStatus
+from standards.events import EventType
 from standards.obligations import AlertKind, ObligationState
 from standards.staff import SessionEnd, StaffRole
 from standards.vocabulary import (

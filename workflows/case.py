@@ -18,15 +18,18 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     # Every module whose types cross the data converter is passed through, so
     # type hints resolve against the same modules inside the sandbox.
+    import standards.case_reading
     import standards.clock
     import standards.delivery
+    import standards.events
     import standards.policy
     import standards.send_outcome  # noqa: F401
 
     # Not `from workflows import search_attributes`: a submodule named in a from-list
     # is loaded past the sandbox's import hook, so it was run again for every case.
     import workflows.search_attributes as sa
-    from standards.case import CaseBook, CaseEvent, CaseState, EventRejected
+    from standards.case import CaseBook
+    from standards.case_state import CaseState
     from standards.contracts import (
         CASE_WORKFLOW,
         CaseOutcome,
@@ -35,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         EventReceipt,
         MessageStatusUpdate,
     )
+    from standards.events import CaseEvent, EventRejected
     from standards.obligations import Schedule
     from standards.policy_migration import (
         MigrationRefused,

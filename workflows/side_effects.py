@@ -18,7 +18,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from standards.case import CaseBook
-    from standards.case import Effects as CaseEffects
+    from standards.case_state import Effects as CaseEffects
     from standards.contracts import (
         COMPUTE_SCHEDULES,
         RECORD_CASE_CHANGES,

@@ -23,7 +23,7 @@ from reporting.compliance import compliance_report
 from reporting.demo import generate
 from service.backends import default_backends
 from service.retention import RETENTION_TIME_ZONE, ensure_retention_schedule
-from standards.case import CaseStatus
+from standards.case_state import CaseStatus
 from standards.contracts import (
     RETENTION_SCHEDULE_ID,
     RETENTION_WORKFLOW,

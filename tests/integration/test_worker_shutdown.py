@@ -32,7 +32,7 @@ from sqlalchemy import select, text
 from temporalio.testing import WorkflowEnvironment
 
 from service.cases import CaseIn, EventIn, open_case, post_event
-from standards.case import EventType
+from standards.events import EventType
 from standards.force import load_force
 from standards.policy import load_policy
 from storage import models

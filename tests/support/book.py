@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from standards.case import CaseBook, Effects
+from standards.case import CaseBook
+from standards.case_state import Effects
 from standards.delivery import DeliveryStatus, MessageOutcome
 from standards.driving import CaseSteps, Command, ComputeSchedules, Record, Send, run_steps
 from standards.obligations import Alert

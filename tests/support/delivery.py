@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from activities.messages import MessageActivities, MessageSettings
 from adapters.delivery import DeliveryBackend, DeliveryReceipt, Envelope
 from messaging.rendering import DEFAULT_TEMPLATE_DIR, MessageRenderer
-from standards.case import CaseBook, CaseFacts
+from standards.case import CaseBook
+from standards.case_state import CaseFacts
 from standards.contracts import SendMessage
 from standards.delivery import DeferredMessage, MessageIntent
 from standards.policy import load_policy

@@ -8,15 +8,9 @@ from typing import Any
 
 import pytest
 
-from standards.case import (
-    CaseBook,
-    CaseEvent,
-    CaseFacts,
-    CaseState,
-    Effects,
-    EventRejected,
-    EventType,
-)
+from standards.case import CaseBook
+from standards.case_state import CaseFacts, CaseState, Effects
+from standards.events import CaseEvent, EventRejected, EventType
 from standards.obligations import Alert, ObligationState
 from standards.policy import load_policy
 from standards.schedules import schedule_for

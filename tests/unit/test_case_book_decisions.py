@@ -9,15 +9,8 @@ from typing import Any
 
 import pytest
 
-from standards.case import (
-    CaseBook,
-    CaseEvent,
-    CaseFacts,
-    CaseState,
-    Effects,
-    EventRejected,
-    EventType,
-)
+from standards.case import CaseBook
+from standards.case_state import CaseFacts, CaseState, Effects
 from standards.delivery import (
     DeferredMessage,
     DeliveryStatus,
@@ -26,6 +19,7 @@ from standards.delivery import (
     due_by,
     send_instant,
 )
+from standards.events import CaseEvent, EventRejected, EventType
 from standards.obligations import Alert, AlertKind, ObligationState
 from standards.policy import load_policy
 from standards.schedules import schedule_for

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from standards.case import CaseBook, CaseFacts, CaseState
+from standards.case import CaseBook
+from standards.case_state import CaseFacts, CaseState
 from standards.contracts import SentAndRecorded
 from standards.delivery import DeliveryStatus, MessageOutcome
 from standards.driving import (

@@ -22,25 +22,10 @@ from tests.support.layers import (
     wrong_way_imports,
 )
 
-# The send path of a victim's sign-in code still borrows the send activity's contact
-# profile; helper "driver" moves the send path below both, and the lead removes this set
-# when that branch is merged. Nothing else may be added here.
-KNOWN_UNTIL_DRIVER_MERGES = {("service.victim_sign_in", "activities.messages")}
-
 
 def test_no_module_imports_a_layer_it_may_not() -> None:
-    wrong = [
-        describe(i)
-        for i in wrong_way_imports()
-        if (i.source, i.target) not in KNOWN_UNTIL_DRIVER_MERGES
-    ]
+    wrong = [describe(i) for i in wrong_way_imports()]
     assert wrong == []
-
-
-def test_the_known_exception_is_still_there_until_the_driver_branch_removes_it() -> None:
-    # Once it is gone, the set above must go too: an exemption nobody needs hides the next.
-    pairs = {(i.source, i.target) for i in wrong_way_imports()}
-    assert pairs >= KNOWN_UNTIL_DRIVER_MERGES
 
 
 def test_no_two_packages_import_each_other_even_through_others() -> None:

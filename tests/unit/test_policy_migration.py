@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from standards.case import CaseBook, CaseFacts, CaseState, Effects
+from standards.case import CaseBook
+from standards.case_state import CaseFacts, CaseState, Effects
 from standards.obligations import ObligationState
 from standards.policy import Policy, load_policy
 from standards.policy_migration import (

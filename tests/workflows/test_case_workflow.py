@@ -18,9 +18,9 @@ import service.cases
 from service.cases import CaseError, CaseIn, EventIn
 from service.simulate import Rehearsal
 from standards import visibility as sa
-from standards.case import FUTURE_TOLERANCE, CaseEvent
-from standards.case import EventType as CaseEventType
 from standards.contracts import CaseView, CaseWorkflowInput, EventReceipt, case_workflow_id
+from standards.events import FUTURE_TOLERANCE, CaseEvent
+from standards.events import EventType as CaseEventType
 from standards.policy import Policy
 from storage import models
 from tests.workflows.conftest import FORCE, POLICY, RehearsalFactory

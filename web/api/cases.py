@@ -40,8 +40,8 @@ from service.cases import (
     check_unit,
 )
 from service.tokens import Scope, TokenHolder
-from standards.case import STORED_DETAILS, EventType, in_the_future
 from standards.contracts import EventReceipt
+from standards.events import STORED_DETAILS, EventType, in_the_future
 from storage import models
 from storage.models import CODE_LENGTH
 from web.api.auth import require

@@ -22,8 +22,8 @@ from starlette.datastructures import FormData
 from service.bounded_writes import TemporalUnavailable, post_event_within
 from service.case_page import ActionTarget, action_target, recorded_event_at
 from service.cases import CaseError, EventIn
-from standards.case import EventType
 from standards.contracts import EventReceipt
+from standards.events import EventType
 from standards.obligations import BreachReason
 from standards.staff import StaffRole, StaffUser
 from web.api.context import api_context

@@ -1,0 +1,149 @@
+"""The events a case takes: their types, the details each may carry, and an event's identity.
+
+Part of the case book (standards.case): what a caller may post to a case, and the
+refusals that need no case to decide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from standards.policy import Trigger
+
+# Events may be entered a little after they happened, never before they happen.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def in_the_future(name: str, at: datetime, now: datetime) -> str | None:
+    """Why an instant given as `name` is refused as not having happened yet, if it is.
+
+    The one rule for every instant a caller says something happened at: an event's
+    `at` and a report's `reported_at` alike (clocks may differ by a few minutes).
+    """
+    if at > now + FUTURE_TOLERANCE:
+        return f"{name!r} {at.isoformat()} is in the future"
+    return None
+
+
+# Why an event cannot reach a case whose run has finished (its retention ended).
+CASE_FINISHED = "its workflow has finished"
+
+
+def not_running(reference: str, reason: str = CASE_FINISHED) -> str:
+    """The refusal of an event for a case that is not running, whoever finds it so."""
+    return (
+        f"case {reference} is not running ({reason}); "
+        "is the reference right, or has the case been archived?"
+    )
+
+
+class EventType(StrEnum):
+    CONTACT_RECORDED = "contact_recorded"
+    REVIEW_RECORDED = "review_recorded"
+    UPDATE_DELIVERED = "update_delivered"
+    OFFICER_ASSIGNED = "officer_assigned"
+    ARREST = "arrest"
+    CHARGE = "charge"
+    COURT_OUTCOME = "court_outcome"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    PREFERENCES_CHANGED = "preferences_changed"
+    BREACH_EXPLAINED = "breach_explained"
+
+
+# The details each event may carry to the case's clocks.
+ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
+    EventType.CONTACT_RECORDED: {"method": str},
+    EventType.REVIEW_RECORDED: {},
+    EventType.UPDATE_DELIVERED: {"channel": str},
+    EventType.OFFICER_ASSIGNED: {},
+    EventType.ARREST: {},
+    EventType.CHARGE: {},
+    EventType.COURT_OUTCOME: {"outcome": str},
+    EventType.CLOSED: {"reason": str},
+    EventType.REOPENED: {"reason": str},
+    EventType.PREFERENCES_CHANGED: {"update_interval_days": (int, type(None)), "no_updates": bool},
+    EventType.BREACH_EXPLAINED: {"reason": str, "text": str},
+}
+
+# Details an event may also carry that the service stores in its database and never
+# passes to the case: staff contact details are personal data.
+STORED_DETAILS: dict[EventType, tuple[str, ...]] = {
+    EventType.OFFICER_ASSIGNED: ("officer_name", "officer_contact"),
+}
+
+
+def accepted_details(event_type: EventType) -> list[str]:
+    """Every detail a caller may give with this event: what the case uses, what is stored."""
+    return [*ALLOWED_DETAILS[event_type], *STORED_DETAILS.get(event_type, ())]
+
+
+def unaccepted_detail(event_type: EventType, name: str) -> str | None:
+    """Why a detail is refused with this event, naming those accepted; None if it is accepted."""
+    accepted = accepted_details(event_type)
+    if name in accepted:
+        return None
+    return (
+        f"{event_type.value} does not take detail {name!r}; "
+        f"accepted: {', '.join(accepted) or 'none'}"
+    )
+
+
+TRIGGER_OF_EVENT = {
+    EventType.OFFICER_ASSIGNED: Trigger.OFFICER_ASSIGNED,
+    EventType.ARREST: Trigger.ARREST,
+    EventType.CHARGE: Trigger.CHARGE,
+    EventType.COURT_OUTCOME: Trigger.COURT_OUTCOME,
+    EventType.CLOSED: Trigger.CLOSED,
+    EventType.REOPENED: Trigger.REOPENED,
+}
+ALLOWED_WHEN_CLOSED = {
+    EventType.CONTACT_RECORDED,
+    EventType.REVIEW_RECORDED,
+    EventType.UPDATE_DELIVERED,
+    EventType.REOPENED,
+    EventType.PREFERENCES_CHANGED,
+    EventType.BREACH_EXPLAINED,
+}
+
+
+class EventRejected(ValueError):
+    """An event that does not fit the case; nothing was changed."""
+
+
+@dataclass
+class CaseEvent:
+    type: EventType
+    at: datetime
+    standard: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    # Who recorded it, as an opaque reference or a role: names stay in the database.
+    actor: str = "crime recording system"
+    # The caller's idempotency key: an event whose id the case has applied is a repeat.
+    event_id: str | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two events with one id the same event (the actor may differ)."""
+        content = [
+            self.type.value,
+            self.at.astimezone(UTC).isoformat(),
+            self.standard,
+            self.details,
+        ]
+        canonical = json.dumps(content, sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass
+class AppliedEvent:
+    """An event with an id the case has applied, and the receipt it was given."""
+
+    type: EventType
+    at: datetime
+    fingerprint: str
+    changed: list[str] = field(default_factory=list)
