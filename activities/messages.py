@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from activities.records import find_case
 from adapters.delivery import (
     DeliveryBackend,
     DeliveryReceipt,
@@ -27,6 +26,7 @@ from standards.contracts import SEND_MESSAGE, DeliveryStatus, MessageOutcome, Se
 from standards.delivery import outbox_key, outcome_of_row, over_channels, retry_instant
 from standards.vocabulary import Channel, MessageStatus
 from storage import models
+from storage.case_records import find_case
 
 
 @dataclass(frozen=True)

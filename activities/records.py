@@ -10,12 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from standards.contracts import RECORD_CASE_CHANGES, CaseChanges, RecordResult
-
-# The send activity (activities/messages.py, activities/send_and_record.py) imports these
-# two from here; they are storage's, and named here only until those files import them
-# from storage.case_records.
-from storage.case_records import find_case as find_case
-from storage.case_records import write_case_changes as write_case_changes
+from storage.case_records import write_case_changes
 
 
 class CaseRecordActivities:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from activities.messages import MessageActivities
-from activities.records import write_case_changes
 from standards.contracts import (
     SEND_AND_RECORD,
     DeliveryStatus,
@@ -24,6 +23,7 @@ from standards.contracts import (
 )
 from standards.obligations import Alert, Obligation
 from standards.send_outcome import alert_identity, meet_on_delivery, outcome_alerts
+from storage.case_records import write_case_changes
 
 
 class SendAndRecordActivities:

@@ -159,7 +159,7 @@ class CaseWorkflowInput:
     # workflows/side_effects.py). Cases opened before this field decide by the patch marker.
     send_and_record: bool = False
     # The run started with its search attributes set (as a new case's start sets them,
-    # see workflows/search_attributes.py at_start, and as continue-as-new carries them
+    # see standards/visibility.py at_start, and as continue-as-new carries them
     # over): the workflow counts them as published and upserts only what differs. Runs
     # started before this field upserted every attribute on their first workflow task.
     search_attributes_at_start: bool = False

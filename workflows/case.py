@@ -25,9 +25,9 @@ with workflow.unsafe.imports_passed_through():
     import standards.policy
     import standards.send_outcome  # noqa: F401
 
-    # Not `from workflows import search_attributes`: a submodule named in a from-list
-    # is loaded past the sandbox's import hook, so it was run again for every case.
-    import workflows.search_attributes as sa
+    # Imported as a module, not through a package's from-list: a submodule named in a
+    # from-list is loaded past the sandbox's import hook, so it was run again per case.
+    import standards.visibility as sa
     from standards.case import CaseBook
     from standards.case_state import CaseState
     from standards.contracts import (

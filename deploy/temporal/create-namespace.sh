@@ -1,6 +1,6 @@
 #!/bin/sh
 # One-shot: create the namespace (with its retention) and register the custom search
-# attributes a case workflow upserts (workflows/search_attributes.py; the tests check
+# attributes a case workflow upserts (standards/visibility.py; the tests check
 # that this list matches it). A workflow that upserts an unregistered attribute fails
 # its workflow tasks in a loop, so the worker waits for this job.
 set -eu
@@ -26,7 +26,7 @@ else
     --address "$TEMPORAL_ADDRESS"
 fi
 
-# name type - one per line, as in workflows/search_attributes.py.
+# name type - one per line, as in standards/visibility.py.
 while read -r name type; do
   [ -n "$name" ] || continue
   if temporal operator search-attribute create -n "$NAMESPACE" --address "$TEMPORAL_ADDRESS" \

@@ -62,7 +62,10 @@ async def test_a_relabelled_or_altered_payload_does_not_open() -> None:
     relabelled = Payload(metadata={**sealed.metadata, KEY_ID_METADATA: b"k1"}, data=sealed.data)
     with pytest.raises(PayloadDecryptionError, match="does not open with that key"):
         await codec.decode([relabelled])
-    altered = Payload(metadata=sealed.metadata, data=sealed.data[:-1] + b"\x00")
+    # One bit flipped (setting the last byte to 0 left it unaltered one time in 256).
+    altered = Payload(
+        metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
+    )
     with pytest.raises(PayloadDecryptionError, match="does not open with that key"):
         await codec.decode([altered])
 
