@@ -5,10 +5,7 @@ AA violation on either page; both fit 320 px; nothing loads from another host.""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,27 +15,19 @@ from standards.staff import StaffRole
 from storage import models
 from storage.enums import ObligationState
 from tests.support.api import Api, open_case_over_http, running_api
+from tests.support.browser import (
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    axe_violations,
+    chromium_path,
+    page_width,
+)
 from tests.support.pages import STAFF_PASSWORD, create_staff_user
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-# Every rule axe-core tags for WCAG 2.0, 2.1 and 2.2 at levels A and AA.
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 VFU_EMAIL = "vfu-camden@met.example"
 
 pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
 pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is not installed")
-
-
-def _chromium() -> Path:
-    if CHROMIUM.exists():
-        return CHROMIUM
-    found = shutil.which("chromium")
-    if found is None:
-        pytest.skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium)")
-    return Path(found)
 
 
 def dv_contact_of(api: Api, reference: str) -> models.Obligation:
@@ -52,31 +41,10 @@ def dv_contact_of(api: Api, reference: str) -> models.Obligation:
     return row
 
 
-async def wcag_violations(page: Any) -> list[str]:
-    """axe-core's WCAG 2.2 AA violations on the page, one line each."""
-    from axe_playwright_python.async_playwright import Axe
-
-    results = await Axe().run(
-        page,
-        options={"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]},
-    )
-    return [
-        f"{v['id']}: {v['help']} ({', '.join(str(n['target']) for n in v['nodes'])})"
-        for v in results.response["violations"]
-    ]
-
-
-async def fits(page: Any, width: int) -> bool:
-    """Whether the page, at `width` px, needs no sideways scrolling."""
-    await page.set_viewport_size({"width": width, "height": 800})
-    scroll_width: int = await page.evaluate("document.documentElement.scrollWidth")
-    return scroll_width <= width
-
-
 async def test_a_vfu_records_a_contact_and_the_obligation_leaves_the_queue(
     e2e_temporal: WorkflowEnvironment, sqlite_url: str
 ) -> None:
-    chromium = _chromium()
+    chromium = chromium_path()
     from playwright.async_api import async_playwright
 
     create_staff_user(sqlite_url, VFU_EMAIL, StaffRole.VFU, "camden")
@@ -93,7 +61,9 @@ async def test_a_vfu_records_a_contact_and_the_obligation_leaves_the_queue(
         base_url = str(api.http.base_url).rstrip("/")
         requests: list[str] = []
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=str(chromium), args=ARGS)
+            browser = await playwright.chromium.launch(
+                executable_path=str(chromium), args=CHROMIUM_ARGS
+            )
             try:
                 page = await browser.new_page(viewport={"width": 1024, "height": 900})
                 page.on("request", lambda request: requests.append(request.url))
@@ -109,11 +79,11 @@ async def test_a_vfu_records_a_contact_and_the_obligation_leaves_the_queue(
                 assert overdue in await row.inner_text()
                 assert "late" in await row.inner_text()
                 assert await page.locator(f"h2 a[href='/cases/{due_soon}']").count() >= 1
-                assert await wcag_violations(page) == []
+                assert await axe_violations(page) == []
                 # The pause control the refresh script adds (a meta refresh could not pause).
                 assert await page.locator("#queue-refresh-pause").count() == 1
                 await page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
-                assert await fits(page, 320)
+                assert await page_width(page, 320) <= 320
                 await page.set_viewport_size({"width": 1024, "height": 900})
 
                 # The queue refreshes by itself: a contact recorded elsewhere (the API) on the
@@ -145,9 +115,9 @@ async def test_a_vfu_records_a_contact_and_the_obligation_leaves_the_queue(
                 assert heading.endswith(f"Case {overdue}"), heading
                 assert "Met late" in await page.locator(f"#obligation-{dv.id}").inner_text()
                 assert "Alex Smith" in await page.content()
-                assert await wcag_violations(page) == []
+                assert await axe_violations(page) == []
                 await page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
-                assert await fits(page, 320)
+                assert await page_width(page, 320) <= 320
             finally:
                 await browser.close()
     # The pages, their stylesheets and script: all from the app itself.
