@@ -25,6 +25,7 @@ from engine.driver import CaseDriver, CaseRun, PostedEvent
 from messaging.rendering import MessageRenderer, message_template_names, message_template_path
 from standards.case_state import CaseFacts
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, is_bank_holiday, to_utc_iso
+from standards.delivery import FINAL_STATUS
 from standards.force import Force
 from standards.obligations import Obligation
 from standards.policy import Policy
@@ -189,11 +190,9 @@ def _indented_json(value: Any, level: int) -> str:
 
 
 def message_status(status: MessageStatus) -> str:
-    if status == MessageStatus.DELIVERED:
-        return "delivered"
-    if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
-        return "failed"
-    return str(status.value)
+    """A message's status as the rehearsal prints it: the book's word once final."""
+    final = FINAL_STATUS.get(status)
+    return str((final or status).value)
 
 
 def _text(value: str | None) -> str:

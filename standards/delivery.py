@@ -121,10 +121,19 @@ def outbox_key(intent_key: str, channel: str) -> str:
     return f"{intent_key}|{channel}"
 
 
+# What a message's final status means to the case book (the one mapping); a status not
+# here (queued, sent) is not final: the provider reports later.
+FINAL_STATUS: dict[MessageStatus, DeliveryStatus] = {
+    MessageStatus.DELIVERED: DeliveryStatus.DELIVERED,
+    MessageStatus.UNDELIVERED: DeliveryStatus.FAILED,
+    MessageStatus.FAILED: DeliveryStatus.FAILED,
+}
+
+
 def outcome_of_row(status: str, channel: str, error: str | None) -> MessageOutcome:
-    """What an outbox row's status means to the case book (the one mapping)."""
-    if status == MessageStatus.DELIVERED:
-        return MessageOutcome(status=DeliveryStatus.DELIVERED, channel=channel)
-    if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
-        return MessageOutcome(status=DeliveryStatus.FAILED, channel=channel, error=error)
-    return MessageOutcome(status=DeliveryStatus.PENDING, channel=channel)
+    """What an outbox row's status means to the case book."""
+    final = FINAL_STATUS.get(MessageStatus(status))
+    if final is None:
+        return MessageOutcome(status=DeliveryStatus.PENDING, channel=channel)
+    failed = final == DeliveryStatus.FAILED
+    return MessageOutcome(status=final, channel=channel, error=error if failed else None)

@@ -34,6 +34,7 @@ from standards.contracts import (
     MessageStatusUpdate,
     case_workflow_id,
 )
+from standards.delivery import FINAL_STATUS
 from standards.force import Force
 from standards.policy import Policy
 from standards.vocabulary import MessageStatus
@@ -65,11 +66,6 @@ _RANK = {
     MessageStatus.DELIVERED: 2,
     MessageStatus.UNDELIVERED: 2,
     MessageStatus.FAILED: 2,
-}
-_FINAL = {
-    MessageStatus.DELIVERED: DeliveryStatus.DELIVERED,
-    MessageStatus.UNDELIVERED: DeliveryStatus.FAILED,
-    MessageStatus.FAILED: DeliveryStatus.FAILED,
 }
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -233,7 +229,7 @@ def _apply_status(
                 row.error = f"{code}: {PERMANENT_CODES.get(number or 0, 'Twilio error')}"
                 if number == TWILIO_OPTED_OUT:
                     _mark_opted_out(session, row.case_id)
-        final = _FINAL.get(MessageStatus(row.status))
+        final = FINAL_STATUS.get(MessageStatus(row.status))
         if final is None:
             return None
         reference = session.scalar(
