@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from standards.vocabulary import Channel
+
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
 YEAR_END = YEAR_START + timedelta(days=365)
 CATEGORIES = [
@@ -76,7 +78,7 @@ def case_history(
         name=f"Victim {number}",
         email=f"victim{number}@example.org",
         phone=f"+447700900{number % 1000:03d}" if sms else None,
-        preferred_channel="sms" if sms else "email",
+        preferred_channel=(Channel.SMS if sms else Channel.EMAIL).value,
     )
     if category == "feedback":
         return case

@@ -39,6 +39,7 @@ from standards.events import EventType
 from standards.force import Force
 from standards.obligations import BreachReason
 from standards.policy import Policy
+from standards.vocabulary import Channel
 from storage.bulk import dialect_named
 
 ACTOR = "crime recording system"
@@ -116,8 +117,8 @@ def generated_cases(
 def victim_of(case: DemoCaseInput, policy: Policy) -> Victim:
     generated = case.generated
     allowed = [generated.preferred_channel]
-    if generated.phone and generated.preferred_channel == "sms":
-        allowed.append("email")
+    if generated.phone and generated.preferred_channel == Channel.SMS:
+        allowed.append(Channel.EMAIL.value)
     return Victim.reached_by(
         name=generated.name,
         email=generated.email,

@@ -32,6 +32,7 @@ from standards.clock import Nation
 from standards.contact import ContactProfile
 from standards.events import EventType
 from standards.force import Force, UnknownUnit
+from standards.vocabulary import Channel
 from storage.database import normalise_url
 from storage.models import Case, CaseEventRecord
 from storage.models import Victim as VictimRecord
@@ -234,7 +235,9 @@ def _victim(row: Any | None) -> Victim:
             email=ERASED_EMAIL,
             phone=None,
             profile=ContactProfile(
-                preferred_channel="email", allowed_channels=["email"], has_email=True
+                preferred_channel=Channel.EMAIL.value,
+                allowed_channels=[Channel.EMAIL.value],
+                has_email=True,
             ),
             discreet=True,
         )

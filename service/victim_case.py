@@ -26,6 +26,7 @@ from standards.clock import LONDON, require_aware
 from standards.force import Force
 from standards.obligations import Alert, AlertKind, ObligationState
 from standards.victim_sign_in import update_request_key
+from standards.vocabulary import Channel
 from storage import models
 from storage.case_records import record_alerts
 
@@ -163,7 +164,7 @@ def _shown(row: models.OutboxMessage, discreet: bool, terms: list[str]) -> Messa
         subject, text = None, None
     return MessageShown(
         sent_on=f"{london_date(sent)} at {london_time(sent)}",
-        channel="Text message" if row.channel == "sms" else "Email",
+        channel="Text message" if row.channel == Channel.SMS else "Email",
         subject=subject,
         text=text,
     )
