@@ -11,7 +11,6 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -58,8 +57,29 @@ class AlertStatus(StrEnum):
     ALL = "all"
 
 
+class Refusal(StrEnum):
+    """Why an action was refused, by a fixed key (a page may carry it in a link)."""
+
+    ALREADY_ACKNOWLEDGED = "already_acknowledged"
+    ALREADY_GIVEN = "already_given"
+    NOT_GIVEN = "not_given"
+    NOT_ASSIGNABLE = "not_assignable"
+
+
+REFUSAL_TEXT: dict[Refusal, str] = {
+    Refusal.ALREADY_ACKNOWLEDGED: "This alert was already acknowledged",
+    Refusal.ALREADY_GIVEN: "This alert is already given to that person",
+    Refusal.NOT_GIVEN: "This alert is not given to anyone",
+    Refusal.NOT_ASSIGNABLE: "Choose someone from the list who works on these cases",
+}
+
+
 class AlertRefused(ValueError):
     """An action the alert does not take; one line for the page, nothing changed."""
+
+    def __init__(self, reason: Refusal) -> None:
+        super().__init__(REFUSAL_TEXT[reason])
+        self.reason = reason
 
 
 class NoSuchAlert(LookupError):
@@ -243,14 +263,12 @@ def _desk_row(session: Session, user: StaffUser, force: Force, alert_id: int) ->
 def acknowledge(
     sessions: sessionmaker[Session], user: StaffUser, force: Force, alert_id: int, now: datetime
 ) -> str:
-    """Acknowledge an alert on the user's desk; its reference. Acknowledged already: refused
-    with who did it, nothing changed."""
+    """Acknowledge an alert on the user's desk; its reference. Acknowledged already:
+    refused, nothing changed (the desk shows who acknowledged it)."""
     with sessions.begin() as session:
         row = _desk_row(session, user, force, alert_id)
         if row.acknowledged_at is not None:
-            by = session.get(models.StaffUserRecord, row.acknowledged_by_id or -1)
-            who = f" by {by.email}" if by is not None else ""
-            raise AlertRefused(f"This alert was already acknowledged{who}")
+            raise AlertRefused(Refusal.ALREADY_ACKNOWLEDGED)
         row.acknowledged_at = now
         row.acknowledged_by_id = user.id
         return row.reference
@@ -292,19 +310,17 @@ def assign(
     alert_id: int,
     assignee_id: int | None,
     now: datetime,
-    allowed: Sequence[Assignee],
 ) -> str:
-    """Give an alert on the user's desk to one of `allowed` (None: to nobody); its
+    """Give an alert on the user's desk to one of its `assignees` (None: to nobody); its
     reference. Anyone else is refused, nothing changed."""
-    if assignee_id is not None and assignee_id not in {a.id for a in allowed}:
-        raise AlertRefused("Choose someone from the list who works on these cases")
+    allowed = {a.id for a in assignees(sessions, user, force)}
+    if assignee_id is not None and assignee_id not in allowed:
+        raise AlertRefused(Refusal.NOT_ASSIGNABLE)
     with sessions.begin() as session:
         row = _desk_row(session, user, force, alert_id)
         if row.assigned_to_id == assignee_id:
             raise AlertRefused(
-                "This alert is already given to that person"
-                if assignee_id is not None
-                else "This alert is not given to anyone"
+                Refusal.ALREADY_GIVEN if assignee_id is not None else Refusal.NOT_GIVEN
             )
         row.assigned_to_id = assignee_id
         row.assigned_by_id = user.id

@@ -19,10 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.alert_desk import (
     KIND_LABELS,
+    REFUSAL_TEXT,
     AlertRefused,
     AlertStatus,
     DeskFilters,
     NoSuchAlert,
+    Refusal,
     acknowledge,
     assign,
     assignees,
@@ -85,8 +87,10 @@ async def alerts_page(request: Request, user: DeskUser) -> Response:
     desk = await asyncio.to_thread(read_desk, context.sessions, user, context.force, filters)
     people = await asyncio.to_thread(assignees, context.sessions, user, context.force)
     done = DONE.get(request.query_params.get("done", ""))
-    refused = request.query_params.get("refused")
-    refusal = [FieldError("alerts", refused)] if refused in REFUSALS else []
+    refused = request.query_params.get("refused", "")
+    refusal = (
+        [FieldError("alerts", REFUSAL_TEXT[Refusal(refused)])] if refused in set(Refusal) else []
+    )
     raw_page = {**raw, "page": str(desk.page) if desk.page > 1 else ""}
     return render(
         request,
@@ -119,29 +123,12 @@ async def alerts_page(request: Request, user: DeskUser) -> Response:
     )
 
 
-# The one-line reasons a refused action gives, as the page shows them.
-REFUSALS: Final = frozenset(
-    {
-        "This alert was already acknowledged",
-        "This alert is already given to that person",
-        "This alert is not given to anyone",
-        "Choose someone from the list who works on these cases",
-    }
-)
-
-
 def _back(form: StaffForm, **outcome: str) -> RedirectResponse:
     back = form.get("back")
     query = back if isinstance(back, str) and "\n" not in back else ""
     extra = urlencode(outcome)
     joined = "&".join(part for part in (query, extra) if part)
     return RedirectResponse(f"{ALERTS_PATH}?{joined}", status_code=303)
-
-
-def _refusal(error: AlertRefused) -> str:
-    text = str(error)
-    # "already acknowledged by someone@..." keeps the fixed part for the link.
-    return next((reason for reason in REFUSALS if text.startswith(reason)), text)
 
 
 @router.post(ALERTS_PATH + "/{alert_id}/acknowledge")
@@ -156,7 +143,7 @@ async def acknowledge_alert(
     except NoSuchAlert as missing:
         raise PageNotFound() from missing
     except AlertRefused as refused:
-        return _back(form, refused=_refusal(refused))
+        return _back(form, refused=refused.reason.value)
     return _back(form, done="acknowledged")
 
 
@@ -167,7 +154,7 @@ async def assign_alert(
     context = api_context(request)
     chosen = form.get("assignee")
     chosen = chosen.strip() if isinstance(chosen, str) else ""
-    people = await asyncio.to_thread(assignees, context.sessions, user, context.force)
+    # Not "nobody" and not an account id: an id no account has, refused as not assignable.
     assignee_id = None if chosen == NOBODY else int(chosen) if chosen.isdigit() else -1
     try:
         await asyncio.to_thread(
@@ -178,10 +165,9 @@ async def assign_alert(
             alert_id,
             assignee_id,
             context.clock(),
-            people,
         )
     except NoSuchAlert as missing:
         raise PageNotFound() from missing
     except AlertRefused as refused:
-        return _back(form, refused=_refusal(refused))
+        return _back(form, refused=refused.reason.value)
     return _back(form, done="assigned")
