@@ -4,7 +4,6 @@ finds no accessibility violations. Saves tests/e2e/screenshots/dashboard.png."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from standards.staff import StaffRole
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.pages import (
     STAFF_PASSWORD,
     MovableClock,
@@ -21,12 +21,7 @@ from tests.support.pages import (
 )
 from tests.support.reports import NOW, csv_of, pledge_report_csv, write_demo_history
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parent / "screenshots" / "dashboard.png"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
 MANAGER = "chief@met.example"
 
 pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
@@ -35,8 +30,7 @@ pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is no
 
 @pytest_asyncio.fixture
 async def pages(sqlite_url: str) -> AsyncIterator[Pages]:
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
-        pytest.skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium)")
+    chromium_path()  # skips the test, saying how to install it, if it is missing
     write_demo_history(sqlite_url, cases=400)
     create_staff_user(sqlite_url, MANAGER, StaffRole.MANAGER)
     async with running_pages(sqlite_url, clock=MovableClock(NOW)) as running:
@@ -51,7 +45,9 @@ async def test_a_manager_downloads_the_dashboards_csv_and_it_is_pledge_reports(
 
     requests: list[str] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=str(chromium_path()), args=CHROMIUM_ARGS
+        )
         try:
             context = await browser.new_context(
                 accept_downloads=True, viewport={"width": 1280, "height": 900}

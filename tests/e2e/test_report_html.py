@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,13 +14,9 @@ from reporting.views import Names, report_views
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
 from tests.report_history import AS_OF, END, POLICIES, START, build_history
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
 
-CHROMIUM = Path("/usr/bin/chromium")
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
@@ -54,13 +49,12 @@ def report_html(sqlite_url: str, tmp_path: Path) -> Path:
 
 
 def test_the_html_report_draws_its_charts_offline_in_chromium(report_html: Path) -> None:
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
-        pytest.skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium)")
+    chromium = chromium_path()
     from playwright.sync_api import sync_playwright
 
     requests: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.on("request", lambda request: requests.append(request.url))

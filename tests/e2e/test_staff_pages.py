@@ -3,20 +3,15 @@ loaded from another host, and no accessibility violations that axe-core finds.""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from standards.staff import StaffRole
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.pages import STAFF_PASSWORD, create_staff_user, running_pages
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
 ADMIN = "admin@force.example.org"
 
 pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
@@ -24,9 +19,7 @@ pytest.importorskip("playwright.async_api", reason="the playwright package is no
 
 @pytest.fixture
 def chromium() -> Path:
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
-        pytest.skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium)")
-    return CHROMIUM
+    return chromium_path()
 
 
 async def test_an_admin_signs_in_adds_an_account_and_signs_out_without_javascript(
@@ -36,7 +29,9 @@ async def test_an_admin_signs_in_adds_an_account_and_signs_out_without_javascrip
 
     create_staff_user(sqlite_url, ADMIN, StaffRole.ADMIN)
     async with running_pages(sqlite_url) as pages, async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(chromium), args=ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS
+        )
         try:
             context = await browser.new_context(java_script_enabled=False)
             page = await context.new_page()
@@ -80,7 +75,9 @@ async def test_the_sign_in_and_admin_pages_have_no_axe_violations(
     create_staff_user(sqlite_url, ADMIN, StaffRole.ADMIN)
     axe = Axe()
     async with running_pages(sqlite_url) as pages, async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(chromium), args=ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS
+        )
         try:
             page = await browser.new_page()
             reports: dict[str, str] = {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
 import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from messaging.discreet import discreet_problems
 from storage.victim_models import VictimSession
 from tests.support.api import Api, running_api, temporal_dev_server
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.dev import free_port
 from tests.support.victim import open_victim_case
 
@@ -29,11 +29,6 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 NEUTRAL_TITLE = "Weather forecast"
 # WCAG 2.2 A and AA, as axe-core tags them.
@@ -75,8 +70,7 @@ def neutral_site() -> Iterator[str]:
 
 @pytest_asyncio.fixture
 async def site(sqlite_url: str) -> AsyncIterator[tuple[Api, str]]:
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
-        pytest.skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium)")
+    chromium_path()  # skips the test, saying how to install it, if it is missing
     with neutral_site() as exit_url:
         async with (
             temporal_dev_server() as env,
@@ -88,7 +82,9 @@ async def site(sqlite_url: str) -> AsyncIterator[tuple[Api, str]]:
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium_path()), args=CHROMIUM_ARGS
+        )
         try:
             yield launched
         finally:
