@@ -1,7 +1,8 @@
 """Renders victim messages and staff alerts from the Jinja2 templates in `templates/`.
 
 Templates are data a force may edit, so the renderer does not trust them: every victim
-message must name the reference and a contact number, and a discreet message must not
+message must name the reference and a contact number (a sign-in code only the number: it
+must not name the reference), and a discreet message must not
 reveal what it is about. A template that breaks either rule fails loudly here rather than
 reaching someone's phone.
 
@@ -178,10 +179,16 @@ def _check_discreet(name: str, context: MessageContext, *texts: str) -> None:
 
 def _check_contains_reference_and_number(name: str, context: MessageContext, text: str) -> None:
     flat = " ".join(text.split())
-    for label, value in (
-        ("reference", context.reference),
-        ("contact number", context.contact_number),
-    ):
+    reference = " ".join(context.reference.split())
+    if context.sign_in_code is not None:
+        # A sign-in code reaches whoever has the phone: with the reference beside it, the
+        # message would be all anyone needs to find the case. It gives the number only.
+        if reference in flat:
+            raise TemplateError(f"{name}: a sign-in code must not give the reference")
+        required = [("contact number", context.contact_number)]
+    else:
+        required = [("reference", context.reference), ("contact number", context.contact_number)]
+    for label, value in required:
         if " ".join(value.split()) not in flat:
             raise TemplateError(f"{name}: the message must give the {label} {value!r}")
 

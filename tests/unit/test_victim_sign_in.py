@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from messaging.rendering import (
     SIGN_IN_CODE_TEMPLATE,
     MessageContext,
     MessageRenderer,
+    TemplateError,
 )
 from service.victim_case import london_date, london_time
 from standards.victim_sign_in import (
@@ -190,15 +192,16 @@ def code_context(category: str, discreet: bool) -> MessageContext:
 
 @pytest.mark.parametrize("channel", list(Channel))
 @pytest.mark.parametrize("category", CATEGORIES)
-def test_the_code_message_never_names_a_crime_type_and_discreetly_says_nothing_revealing(
+def test_the_code_message_never_names_a_crime_type_nor_the_reference_and_says_to_delete_it(
     channel: Channel, category: str
 ) -> None:
     terms = [category, category.replace("_", " "), "Camden", "Camden Victim Focus Unit"]
     discreet = RENDERER.render(SIGN_IN_CODE_TEMPLATE, channel, code_context(category, True))
     plain = RENDERER.render(SIGN_IN_CODE_TEMPLATE, channel, code_context(category, False))
     for message in (discreet, plain):
-        assert "042424" in message.text and "01/123456/26" in message.text
-        assert "101" in message.text
+        assert "042424" in message.text and "01/123456/26" not in message.text
+        assert "01/123456/26" not in (message.subject or "")
+        assert "101" in message.text and "delete this" in message.text
         words = set(re.findall(r"[a-z]+", f"{message.subject or ''} {message.text}".lower()))
         assert not words & CRIME_WORDS
         assert category.replace("_", " ") not in message.text.lower()
@@ -215,3 +218,15 @@ def test_the_discreet_check_finds_forbidden_words_and_revealing_terms() -> None:
         "names 'Camden'",
     ]
     assert discreet_problems("Your reference 01/123456/26", ["Camden"]) == []
+
+
+def test_a_sign_in_code_template_that_names_the_reference_is_refused(tmp_path: Path) -> None:
+    messages = tmp_path / "messages"
+    messages.mkdir()
+    (messages / "sign_in_code.sms.j2").write_text(
+        "Code {{ sign_in_code }} for {{ reference }}. Call {{ contact_number }}.", "utf-8"
+    )
+    with pytest.raises(TemplateError, match="must not give the reference"):
+        MessageRenderer(tmp_path).render(
+            SIGN_IN_CODE_TEMPLATE, Channel.SMS, code_context("burglary", False)
+        )
