@@ -124,6 +124,8 @@ async def web_server(settings: Settings) -> uvicorn.Server:
         await temporal_client(settings, lazy=True),
         policy=policy(settings),
         force=force(settings),
+        backends=default_backends(settings),
+        renderer=renderer(settings),
     )
     # JSON logs: uvicorn's loggers go through the root logger's JSON handler instead of
     # uvicorn's own console format.

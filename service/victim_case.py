@@ -6,25 +6,40 @@ words pass the same discreet check the message renderer applies.
 
 "Request an update" raises an alert for the borough's VFU through the same alert
 recording as the case workflow's (at most one a Europe/London day, by the alert's key),
-and does nothing else: no obligation is met, moved or started, and the workflow is not
-told.
+and posts `update_requested` to the case: the policy's reply standard (the one it starts
+on `update_requested`) becomes an obligation with its own deadline, on the VFU's queue
+and in the compliance report like any other. The page promises the day that deadline
+gives, worked out from the policy.
+
+"Your preferences" writes the victim's channel, "do not text me" and safe hours to their
+record (every send reads them there as it sends) and tells the case they changed
+(`preferences_changed` with `contact_changed`, by the victim), never the values.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
 
 from messaging.discreet import discreet_problems
 from messaging.rendering import SIGN_IN_CODE_TEMPLATE
+from service.bounded_writes import TemporalUnavailable, post_event_within
+from service.case_input import EventIn
+from service.cases import CaseError
 from standards.case_state import CaseStatus
-from standards.clock import LONDON, require_aware
+from standards.clock import LONDON, Nation, WindowUnit, add_window, require_aware
+from standards.contact import ContactChoice
+from standards.contracts import EventReceipt
+from standards.events import EventType
 from standards.force import Force
 from standards.obligations import Alert, AlertKind, ObligationState
+from standards.policy import Policy, StandardRule, Trigger
 from standards.victim_sign_in import update_request_key
 from standards.vocabulary import Channel
 from storage import models
@@ -34,6 +49,16 @@ from storage.case_records import record_alerts
 VICTIM_UPDATE_STANDARD = "victim_update"
 # The alert's "standard" column for a victim's request (not a standard of any policy).
 UPDATE_REQUEST_STANDARD = "update_request"
+# Who the case hears a victim's own request or change from (case_events.actor).
+VICTIM_ACTOR = "the victim"
+OPEN_STATES = (ObligationState.PENDING, ObligationState.BREACHED)
+_UNIT_WORDS = {
+    WindowUnit.MINUTES: "minute",
+    WindowUnit.HOURS: "hour",
+    WindowUnit.DAYS: "day",
+    WindowUnit.WEEKS: "week",
+    WindowUnit.WORKING_DAYS: "working day",
+}
 
 
 def london_date(instant: datetime) -> str:
@@ -47,6 +72,57 @@ def london_time(instant: datetime) -> str:
     local = require_aware(instant, "instant").astimezone(LONDON)
     hour = local.hour % 12 or 12
     return f"{hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def reply_rule(policy: Policy, category: str) -> StandardRule | None:
+    """The policy's standard a victim's request for an update starts, if it has one."""
+    rules = policy.started_by(Trigger.UPDATE_REQUESTED, category)
+    return rules[0] if rules else None
+
+
+def window_words(amount: int, unit: WindowUnit) -> str:
+    """ "2 working days", "24 hours": a window as the victim reads it."""
+    word = _UNIT_WORDS[WindowUnit(unit)]
+    return f"{amount} {word}" if amount == 1 else f"{amount} {word}s"
+
+
+def promised_day(due: datetime) -> str:
+    """The last London day a deadline allows: one at local midnight ends the day before."""
+    local = require_aware(due, "due").astimezone(LONDON)
+    if local.time() == time(0):
+        local -= timedelta(microseconds=1)
+    return f"{local:%A} {local.day} {local:%B}"
+
+
+def reply_due(
+    rule: StandardRule, policy: Policy, requested_at: datetime, nation: Nation
+) -> datetime:
+    """When the reply to a request made at `requested_at` is due, as the case will set it
+    (the force's bank-holiday corrections aside: the recorded obligation, once there, is
+    what the page shows)."""
+    return add_window(requested_at, policy.window_for(rule, False), rule.unit, nation)
+
+
+@dataclass(frozen=True)
+class ReplyPromise:
+    """What the page promises about a request for an update."""
+
+    # "2 working days": how long a reply may take, from the policy.
+    within: str
+    # "Tuesday 8 December": the day the open request's reply is due by, if one is open.
+    by: str | None
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """The victim's contact choice as their page shows it: no address is shown."""
+
+    channel: str
+    no_texts: bool
+    safe_from: str
+    safe_until: str
+    has_email: bool
+    has_phone: bool
 
 
 @dataclass(frozen=True)
@@ -72,6 +148,9 @@ class VictimCaseView:
     next_update_due: str | None
     messages: list[MessageShown]
     update_requested_today: bool
+    # None when the case's policy has no standard for replying to a request.
+    reply: ReplyPromise | None
+    preferences: Preferences
 
 
 def revealing_terms(
@@ -100,7 +179,10 @@ def read_victim_case(
     force: Force,
     force_name: str,
     unit_name_pattern: str,
+    policy: Policy,
 ) -> VictimCaseView | None:
+    """The victim's view of their case; `policy` is the one new cases open under (the
+    reply's promise comes from it only if the case runs under that very version)."""
     with sessions() as session:
         case = session.get(models.Case, case_id)
         if case is None or case.victim is None:
@@ -134,6 +216,32 @@ def read_victim_case(
             )
         )
         unit = unit_name_pattern.format(borough=force.display_name(case.borough))
+        same_policy = (case.policy_id, case.policy_version) == (policy.id, policy.version)
+        rule = reply_rule(policy, case.category) if same_policy else None
+        reply = None
+        if rule is not None:
+            reply_due_at = session.scalar(
+                select(models.Obligation.due_at)
+                .where(
+                    models.Obligation.case_id == case.id,
+                    models.Obligation.standard == rule.id,
+                    models.Obligation.state.in_(OPEN_STATES),
+                )
+                .order_by(models.Obligation.due_at.desc())
+                .limit(1)
+            )
+            window = window_words(policy.window_for(rule, False), rule.unit)
+            by = promised_day(reply_due_at) if reply_due_at is not None else None
+            reply = ReplyPromise(within=window, by=by)
+        victim = case.victim
+        preferences = Preferences(
+            channel=victim.preferred_channel,
+            no_texts=Channel.SMS not in (victim.allowed_channels or [victim.preferred_channel]),
+            safe_from=_clock(victim.safe_hours_start),
+            safe_until=_clock(victim.safe_hours_end),
+            has_email=bool(victim.email),
+            has_phone=bool(victim.phone),
+        )
         return VictimCaseView(
             reference=case.reference,
             discreet=discreet,
@@ -146,7 +254,13 @@ def read_victim_case(
             next_update_due=london_date(due) if due is not None else None,
             messages=messages,
             update_requested_today=requested is not None,
+            reply=reply,
+            preferences=preferences,
         )
+
+
+def _clock(value: time | None) -> str:
+    return "" if value is None else f"{value:%H:%M}"
 
 
 def _discreetly(value: str | None, discreet: bool, terms: list[str]) -> str | None:
@@ -170,12 +284,15 @@ def _shown(row: models.OutboxMessage, discreet: bool, terms: list[str]) -> Messa
     )
 
 
-def request_update(sessions: sessionmaker[Session], case_id: int, now: datetime) -> bool:
-    """Ask the VFU for an update; False if this case has already asked today."""
+def _raise_request_alert(
+    sessions: sessionmaker[Session], case_id: int, now: datetime
+) -> str | None:
+    """The case's reference if this request raised the VFU's alert; None if the case
+    already asked today (or there is no such case)."""
     with sessions() as session:
         reference = session.scalar(select(models.Case.reference).where(models.Case.id == case_id))
     if reference is None:
-        return False
+        return None
     alert = Alert(
         kind=AlertKind.UPDATE_REQUESTED,
         obligation_key=update_request_key(now),
@@ -184,11 +301,107 @@ def request_update(sessions: sessionmaker[Session], case_id: int, now: datetime)
         due_at=None,
         detail=(
             f"the victim asked for an update from their page on {london_date(now)} at "
-            f"{london_time(now)}; get in touch safely (this meets no promise by itself)"
+            f"{london_time(now)}; get in touch safely (a recorded contact or an update "
+            "delivered answers the request)"
         ),
     )
     try:
-        return record_alerts(sessions, reference, [alert]) == 1
+        return reference if record_alerts(sessions, reference, [alert]) == 1 else None
     except IntegrityError:
         # Another request for the same case on the same day got there first.
+        return None
+
+
+async def _tell_case(
+    client: Client, sessions: sessionmaker[Session], event: EventIn, timeout: float
+) -> bool:
+    """Post a victim's event to their case; False if the case did not take it in time."""
+
+    async def nothing_more(_receipt: EventReceipt) -> None:
+        # case_events keeps the event with its actor, "the victim".
+        return None
+
+    try:
+        await post_event_within(client, sessions, event, timeout, nothing_more)
+    except (TemporalUnavailable, CaseError):
         return False
+    return True
+
+
+async def request_update(
+    client: Client,
+    sessions: sessionmaker[Session],
+    case_id: int,
+    now: datetime,
+    timeout: float,
+) -> bool:
+    """Ask the VFU for an update and start the reply's clock; False if this case has
+    already asked today. The alert stands even if the case's clocks do not answer in
+    time (the event, with its id for the day, can be posted again)."""
+    reference = await asyncio.to_thread(_raise_request_alert, sessions, case_id, now)
+    if reference is None:
+        return False
+    event = EventIn(
+        reference=reference,
+        type=EventType.UPDATE_REQUESTED,
+        at=now,
+        actor=VICTIM_ACTOR,
+        event_id=f"victim-{update_request_key(now)}",
+    )
+    await _tell_case(client, sessions, event, timeout)
+    return True
+
+
+def _write_choice(
+    sessions: sessionmaker[Session], case_id: int, choice: ContactChoice
+) -> str | None:
+    """Write the victim's choice to their record; the case's reference, or None if it
+    changed nothing."""
+    with sessions.begin() as session:
+        case = session.get(models.Case, case_id)
+        if case is None or case.victim is None:
+            return None
+        victim = case.victim
+        before = (
+            victim.preferred_channel,
+            list(victim.allowed_channels or []),
+            victim.safe_hours_start,
+            victim.safe_hours_end,
+        )
+        after = (
+            choice.preferred_channel,
+            list(choice.allowed_channels),
+            choice.safe_hours_start,
+            choice.safe_hours_end,
+        )
+        if before == after:
+            return None
+        victim.preferred_channel = choice.preferred_channel
+        # Reassigned, never mutated: the JSON column tracks only a new list.
+        victim.allowed_channels = list(choice.allowed_channels)
+        victim.safe_hours_start = choice.safe_hours_start
+        victim.safe_hours_end = choice.safe_hours_end
+        return case.reference
+
+
+async def change_preferences(
+    client: Client,
+    sessions: sessionmaker[Session],
+    case_id: int,
+    choice: ContactChoice,
+    now: datetime,
+    timeout: float,
+) -> bool:
+    """Write the victim's new choice and tell the case it changed; False if nothing did."""
+    reference = await asyncio.to_thread(_write_choice, sessions, case_id, choice)
+    if reference is None:
+        return False
+    event = EventIn(
+        reference=reference,
+        type=EventType.PREFERENCES_CHANGED,
+        at=now,
+        details={"contact_changed": True},
+        actor=VICTIM_ACTOR,
+    )
+    await _tell_case(client, sessions, event, timeout)
+    return True

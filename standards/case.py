@@ -306,6 +306,8 @@ class CaseBook(CaseRecord):
     def _may_start(self, rule: StandardRule) -> bool:
         if rule.recurs and (not self.is_open or self.open_obligations(rule.id)):
             return False
+        if rule.one_open and self.open_obligations(rule.id):
+            return False
         return not (rule.victim_interval and self.state.updates_paused)
 
     def _window(self, rule: StandardRule) -> tuple[int, WindowUnit]:
@@ -345,6 +347,8 @@ class CaseBook(CaseRecord):
                 self._touch(obligation)
 
     def _change_preferences(self, event: CaseEvent, cause: str) -> Effects:
+        """A new interval retimes, "no updates" suspends; a new channel or safe hours
+        (`contact_changed`) changes no clock: each send reads them from the victim's record."""
         effects = Effects()
         details = event.details
         interval_rules = [

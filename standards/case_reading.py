@@ -228,7 +228,9 @@ class CaseRecord:
 
     def _check_preferences(self, details: dict[str, Any]) -> None:
         if not details:
-            raise EventRejected("preferences_changed needs update_interval_days or no_updates")
+            raise EventRejected(
+                "preferences_changed needs update_interval_days, no_updates or contact_changed"
+            )
         interval = details.get("update_interval_days")
         if interval is None:
             return

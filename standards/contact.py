@@ -6,6 +6,7 @@ do-not-contact victim, and nothing is sent outside the victim's safe hours.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -118,4 +119,95 @@ def profile_of(victim: VictimContacts) -> ContactProfile:
         do_not_contact=victim.do_not_contact,
         safe_hours_start=victim.safe_hours_start,
         safe_hours_end=victim.safe_hours_end,
+    )
+
+
+# -- the victim's own choice, from their page -----------------------------------------
+
+_CLOCK_TIME = re.compile(r"([01]?\d|2[0-3])[:.]([0-5]\d)")
+
+
+@dataclass(frozen=True)
+class ContactChoice:
+    """How the victim says they may be reached: written to their record, read by every send."""
+
+    preferred_channel: str
+    allowed_channels: list[str]
+    safe_hours_start: time | None
+    safe_hours_end: time | None
+
+
+@dataclass(frozen=True)
+class ChoiceProblem:
+    """A field of the preferences form that cannot be used, and what to do instead."""
+
+    field: str
+    message: str
+
+
+def parse_clock_time(text: str) -> time | None:
+    """ "09:30" or "9.30" as a time of day (24-hour clock); None if it is not one."""
+    match = _CLOCK_TIME.fullmatch(text.strip())
+    if match is None:
+        return None
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def contact_choice(
+    channel: str,
+    no_texts: bool,
+    safe_from: str,
+    safe_until: str,
+    has_email: bool,
+    has_phone: bool,
+    contact_number: str,
+) -> ContactChoice | list[ChoiceProblem]:
+    """The victim's choice from their form, or every field that is wrong with it.
+
+    Only a channel we hold an address for can be chosen; "do not text me" takes text
+    messages out of the allowed channels altogether. Safe hours are both given (a window
+    that may wrap past midnight) or both left empty (any time).
+    """
+    problems: list[ChoiceProblem] = []
+    addresses = {Channel.EMAIL: has_email, Channel.SMS: has_phone and not no_texts}
+    if channel not in (Channel.EMAIL, Channel.SMS):
+        problems.append(ChoiceProblem("channel", "Choose how we should contact you"))
+    elif channel == Channel.SMS and no_texts:
+        problems.append(
+            ChoiceProblem("channel", "Choose email, or untick 'Do not send me text messages'")
+        )
+    elif not addresses[Channel(channel)]:
+        what = "an email address" if channel == Channel.EMAIL else "a mobile number"
+        problems.append(
+            ChoiceProblem(
+                "channel",
+                f"We do not have {what} for you. Choose another way, or call "
+                f"{contact_number} to give us one",
+            )
+        )
+    start, end = parse_clock_time(safe_from), parse_clock_time(safe_until)
+    for name, text, parsed in (("safe_from", safe_from, start), ("safe_until", safe_until, end)):
+        if text.strip() and parsed is None:
+            problems.append(
+                ChoiceProblem(name, "Enter a time on the 24-hour clock, for example 09:00 or 18:30")
+            )
+    if not problems:
+        if (start is None) != (end is None):
+            missing = "safe_until" if end is None else "safe_from"
+            problems.append(
+                ChoiceProblem(missing, "Enter both times, or leave both empty if any time is safe")
+            )
+        elif start is not None and start == end:
+            problems.append(
+                ChoiceProblem("safe_until", "The safe time must end at a different time")
+            )
+    if problems:
+        return problems
+    preferred = Channel(channel)
+    others = [c for c in (Channel.EMAIL, Channel.SMS) if c != preferred and addresses[c]]
+    return ContactChoice(
+        preferred_channel=preferred,
+        allowed_channels=[preferred, *others],
+        safe_hours_start=start,
+        safe_hours_end=end,
     )

@@ -54,6 +54,7 @@ class EventType(StrEnum):
     REOPENED = "reopened"
     PREFERENCES_CHANGED = "preferences_changed"
     BREACH_EXPLAINED = "breach_explained"
+    UPDATE_REQUESTED = "update_requested"
 
 
 # The details each event may carry to the case's clocks.
@@ -67,8 +68,16 @@ ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
     EventType.COURT_OUTCOME: {"outcome": str},
     EventType.CLOSED: {"reason": str},
     EventType.REOPENED: {"reason": str},
-    EventType.PREFERENCES_CHANGED: {"update_interval_days": (int, type(None)), "no_updates": bool},
+    # `contact_changed`: the victim's channel or safe hours changed. The choice itself is
+    # in the victim's record, which every send reads as it sends: the case needs only
+    # to know that it changed (and by whom), never the phone, email or hours.
+    EventType.PREFERENCES_CHANGED: {
+        "update_interval_days": (int, type(None)),
+        "no_updates": bool,
+        "contact_changed": bool,
+    },
     EventType.BREACH_EXPLAINED: {"reason": str, "text": str},
+    EventType.UPDATE_REQUESTED: {},
 }
 
 # Details an event may also carry that the service stores in its database and never
@@ -101,6 +110,7 @@ TRIGGER_OF_EVENT = {
     EventType.COURT_OUTCOME: Trigger.COURT_OUTCOME,
     EventType.CLOSED: Trigger.CLOSED,
     EventType.REOPENED: Trigger.REOPENED,
+    EventType.UPDATE_REQUESTED: Trigger.UPDATE_REQUESTED,
 }
 ALLOWED_WHEN_CLOSED = {
     EventType.CONTACT_RECORDED,
@@ -109,6 +119,7 @@ ALLOWED_WHEN_CLOSED = {
     EventType.REOPENED,
     EventType.PREFERENCES_CHANGED,
     EventType.BREACH_EXPLAINED,
+    EventType.UPDATE_REQUESTED,
 }
 
 

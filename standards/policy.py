@@ -41,6 +41,8 @@ class Trigger(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     OFFICER_ASSIGNED = "officer_assigned"
+    # The victim asked for an update (their page, or by phone through the API).
+    UPDATE_REQUESTED = "update_requested"
 
 
 class OnCaseChange(StrEnum):
@@ -69,6 +71,9 @@ class StandardRule:
     victim_interval: bool = False
     on_close: OnCaseChange = OnCaseChange.KEEP
     on_reopen: OnCaseChange = OnCaseChange.KEEP
+    # At most one open at a time: a start while one is still open starts nothing (a victim
+    # asking again before the first request is answered is still owed the one reply).
+    one_open: bool = False
     auto_update: bool = False
     auto_update_at: Fraction = 0.9
     description: str = ""

@@ -12,7 +12,7 @@ PLEDGE_TWILIO_AUTH_TOKEN (the local outbox) its routes are not served: they answ
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -23,9 +23,11 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 
-from adapters.delivery import TWILIO_OPTED_OUT
+from adapters.delivery import TWILIO_OPTED_OUT, DeliveryBackend
 from adapters.twilio_sms import PERMANENT_CODES, TWILIO_STATUS
 from config import Settings
+from messaging.rendering import MessageRenderer
+from service.backends import default_backends
 from service.cases import CaseIn
 from service.configuration import configured_force, configured_policy
 from standards.contracts import (
@@ -37,7 +39,7 @@ from standards.contracts import (
 from standards.delivery import FINAL_STATUS
 from standards.force import Force
 from standards.policy import Policy
-from standards.vocabulary import MessageStatus
+from standards.vocabulary import Channel, MessageStatus
 from storage import models
 from web.api import cases, health, obligations
 from web.api.context import ApiContext
@@ -87,9 +89,12 @@ def create_app(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     policy: Policy | None = None,
     force: Force | None = None,
+    backends: Mapping[Channel, DeliveryBackend] | None = None,
+    renderer: MessageRenderer | None = None,
 ) -> FastAPI:
     """The whole web app; `policy` is the one new cases open under and `force` the units
-    they may be opened in (default: the settings')."""
+    they may be opened in, `backends` and `renderer` what the pages send a victim's
+    sign-in code with (default: the settings')."""
     app = FastAPI(
         title="Pledge Monitor",
         version="1",
@@ -108,6 +113,9 @@ def create_app(
         clock=clock,
         limiter=RateLimiter(settings.api_rate_per_minute, settings.api_rate_burst),
     )
+    # The victim pages send sign-in codes with what the composition root hands over.
+    app.state.message_backends = backends or default_backends(settings)
+    app.state.message_renderer = renderer or MessageRenderer(settings.template_dir)
     app.include_router(health.router)
     app.include_router(cases.router)
     app.include_router(obligations.router)

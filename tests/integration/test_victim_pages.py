@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +14,8 @@ import pytest_asyncio
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from service.victim_case import VICTIM_UPDATE_STANDARD
+from service.victim_case import VICTIM_ACTOR, VICTIM_UPDATE_STANDARD, promised_day
+from standards.events import EventType
 from standards.staff import StaffRole
 from storage import models
 from storage.enums import AlertKind
@@ -39,6 +40,8 @@ from tests.support.victim import (
 )
 
 EXIT_URL = "http://127.0.0.1:9/neutral"
+# The met-pledge policy's standard for replying to a victim's request for an update.
+REPLY_STANDARD = "update_request_reply"
 
 
 @contextlib.asynccontextmanager
@@ -306,22 +309,21 @@ async def test_the_case_page_shows_status_contact_next_update_and_messages(
     assert "your code is" not in page.lower()
 
 
-async def test_a_request_for_an_update_raises_one_alert_a_day_and_moves_no_obligation(
+async def test_a_request_for_an_update_raises_one_alert_a_day_and_starts_one_reply_obligation(
     app: tuple[Api, MovableClock],
 ) -> None:
-    api, clock = app
+    api, _ = app
     reference, case_id = await open_victim_case(api)
     await wait_for_obligation(api.sessions, case_id, VICTIM_UPDATE_STANDARD)
 
-    def obligations() -> list[tuple[Any, ...]]:
+    def obligations(standard: str | None = None) -> list[tuple[Any, ...]]:
         with api.sessions() as session:
+            query = select(models.Obligation).where(models.Obligation.case_id == case_id)
+            if standard is not None:
+                query = query.where(models.Obligation.standard == standard)
             return [
                 (o.key, o.state, o.due_at, o.met_at, o.warn_at)
-                for o in session.scalars(
-                    select(models.Obligation)
-                    .where(models.Obligation.case_id == case_id)
-                    .order_by(models.Obligation.key)
-                )
+                for o in session.scalars(query.order_by(models.Obligation.key))
             ]
 
     def alerts() -> list[str]:
@@ -338,11 +340,20 @@ async def test_a_request_for_an_update_raises_one_alert_a_day_and_moves_no_oblig
     before = obligations()
     async with browser(api) as http:
         await sign_in(http, api.sessions, reference, case_id)
-        token = _form_token((await http.get(CASE)).text)
+        page = (await http.get(CASE)).text
+        # The promise is the policy's window, before anything is asked.
+        assert "We will reply within 2 working days" in page
+        token = _form_token(page)
         first = await http.post(f"{CASE}/update", data={"csrf_token": token})
         # Back to the case page itself: nothing in the address for the history to keep.
         assert first.headers["location"] == CASE
-        assert "We have asked for someone to get in touch" in (await http.get(CASE)).text
+        replies = obligations(REPLY_STANDARD)
+        assert [key for key, *_ in replies] == [f"{REPLY_STANDARD}#1"]
+        _key, state, due, _met, _warn = replies[0]
+        assert state == "pending"
+        page = (await http.get(CASE)).text
+        assert "We have asked for someone to get in touch" in page
+        assert f"We will reply by {promised_day(due)}" in page
         # Said once: a reload of the page does not say it again.
         assert "We have asked for someone" not in (await http.get(CASE)).text
         second = await http.post(f"{CASE}/update", data={"csrf_token": token})
@@ -351,15 +362,68 @@ async def test_a_request_for_an_update_raises_one_alert_a_day_and_moves_no_oblig
         assert len(alerts()) == 1
         forged = await http.post(f"{CASE}/update", data={"csrf_token": "not-the-token"})
         assert forged.headers["location"] == TRACK
-        clock.advance(timedelta(days=1))
-        # A day on, the session has long been idle: sign in again, then ask again.
+    assert len(alerts()) == 1
+    # The other obligations are as they were; the one reply is all that was added.
+    assert [o for o in obligations() if not o[0].startswith(REPLY_STANDARD)] == before
+    assert len(obligations(REPLY_STANDARD)) == 1
+    with api.sessions() as session:
+        actors = list(
+            session.scalars(
+                select(models.CaseEventRecord.actor).where(
+                    models.CaseEventRecord.case_id == case_id,
+                    models.CaseEventRecord.type == EventType.UPDATE_REQUESTED,
+                )
+            )
+        )
+    assert actors == [VICTIM_ACTOR]
+
+
+async def test_the_victim_changes_channel_safe_hours_and_texts_and_the_case_hears_of_it(
+    app: tuple[Api, MovableClock],
+) -> None:
+    api, _ = app
+    reference, case_id = await open_victim_case(api, phone="+447700900123")
+    await wait_for_obligation(api.sessions, case_id, VICTIM_UPDATE_STANDARD)
+    async with browser(api) as http:
         await sign_in(http, api.sessions, reference, case_id)
         token = _form_token((await http.get(CASE)).text)
-        third = await http.post(f"{CASE}/update", data={"csrf_token": token})
-        assert third.headers["location"] == CASE
-        assert "We have asked for someone to get in touch" in (await http.get(CASE)).text
-    assert len(alerts()) == 2
-    assert obligations() == before
+        wrong = await http.post(
+            f"{CASE}/preferences",
+            data={"csrf_token": token, "channel": "sms", "no_texts": "yes", "safe_from": "9"},
+        )
+        assert wrong.status_code == 400
+        assert wrong.headers["cache-control"] == "no-store"
+        assert "There is a problem" in wrong.text
+        assert 'href="#channel"' in wrong.text and 'href="#safe_from"' in wrong.text
+        with api.sessions() as session:
+            victim = session.scalar(select(models.Victim).where(models.Victim.case_id == case_id))
+            assert victim is not None and victim.safe_hours_start is None
+        done = await http.post(
+            f"{CASE}/preferences",
+            data={
+                "csrf_token": token,
+                "channel": "email",
+                "no_texts": "yes",
+                "safe_from": "09:00",
+                "safe_until": "18:30",
+            },
+        )
+        assert done.status_code == 303 and done.headers["location"] == CASE
+        page = (await http.get(CASE)).text
+        assert "Your preferences have been saved" in page
+        assert 'value="18:30"' in page
+    with api.sessions() as session:
+        victim = session.scalar(select(models.Victim).where(models.Victim.case_id == case_id))
+        assert victim is not None
+        assert victim.preferred_channel == "email" and victim.allowed_channels == ["email"]
+        assert (victim.safe_hours_start, victim.safe_hours_end) == (time(9), time(18, 30))
+        recorded = session.scalars(
+            select(models.CaseEventRecord).where(
+                models.CaseEventRecord.case_id == case_id,
+                models.CaseEventRecord.type == EventType.PREFERENCES_CHANGED,
+            )
+        ).all()
+    assert [(r.actor, r.details) for r in recorded] == [(VICTIM_ACTOR, {"contact_changed": True})]
 
 
 async def test_a_session_ends_after_thirty_idle_minutes_and_at_exit(

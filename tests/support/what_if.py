@@ -21,7 +21,13 @@ def policy_with_window(folder: Path, standard: str, window: int) -> Path:
         r"^window = \d+$", f"window = {window}", blocks[position], count=1, flags=re.M
     )
     assert changes == 1, f"{standard} has no window line"
-    text = "[[standards]]".join(blocks).replace("version = 1", "version = 2", 1)
+    text = re.sub(
+        r"^version = (\d+)$",
+        lambda found: f"version = {int(found.group(1)) + 1}",
+        "[[standards]]".join(blocks),
+        count=1,
+        flags=re.M,
+    )
     path = folder / f"proposed-{standard}-{window}.toml"
     path.write_text(text)
     return path

@@ -29,10 +29,11 @@ def test_the_met_pledge_policy_encodes_every_standard_in_the_brief() -> None:
         "arrest_charge_update": (5, WindowUnit.WORKING_DAYS, 1),
         "court_outcome_update": (1, WindowUnit.WORKING_DAYS, None),
         "closure_explanation": (5, WindowUnit.WORKING_DAYS, None),
+        "update_request_reply": (2, WindowUnit.WORKING_DAYS, None),
     }
     assert (policy.id, policy.version, policy.warning_at, policy.escalate_after_hours) == (
         "met-pledge",
-        1,
+        2,
         0.75,
         24,
     )
@@ -110,7 +111,7 @@ def test_a_duplicate_standard_is_refused() -> None:
 
 
 def test_broken_toml_is_reported_as_such() -> None:
-    assert "not valid TOML" in broken("version = 1", "version = = 1")
+    assert "not valid TOML" in broken("version = 2", "version = = 2")
 
 
 def test_an_unknown_policy_id_lists_the_available_ones() -> None:

@@ -79,11 +79,13 @@ def test_applying_it_records_the_old_and_new_deadline_and_puts_the_case_on_the_n
     assert (update.window_amount, update.window_unit) == (21, "days")
     last = update.history[-1]
     assert (last.event, last.at) == ("retimed", at)
-    assert "v1 to v2" in last.cause and "28 days -> 21 days" in last.cause
+    assert f"v{POLICY.version} to v{POLICY.version + 1}" in last.cause
+    assert "28 days -> 21 days" in last.cause
     assert (REPORTED + timedelta(days=28)).isoformat() in last.cause
     assert (REPORTED + timedelta(days=21)).isoformat() in last.cause
     assert [o.key for o in book.take_dirty()] == [update.key]
-    assert book.policy.version == 2 and book.facts.policy.version == 2
+    newer = POLICY.version + 1
+    assert book.policy.version == newer and book.facts.policy.version == newer
 
 
 def test_a_met_obligation_never_changes(tmp_path: Path) -> None:

@@ -14,10 +14,12 @@ case has the reference.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -26,9 +28,12 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from adapters.delivery import DeliveryBackend
-from messaging.rendering import MessageRenderer
-from service.backends import default_backends
-from service.victim_case import london_time, read_victim_case, request_update
+from service.victim_case import (
+    change_preferences,
+    london_time,
+    read_victim_case,
+    request_update,
+)
 from service.victim_sign_in import (
     CodeSender,
     accept_code_request,
@@ -38,6 +43,7 @@ from service.victim_sign_in import (
     send_code,
     signed_in_case,
 )
+from standards.contact import contact_choice
 from standards.victim_sign_in import SignInRules, normalise_code
 from standards.vocabulary import Channel
 from web.api.context import ApiContext, api_context
@@ -47,6 +53,7 @@ TRACK_PATH = "/track"
 CODE_PATH = f"{TRACK_PATH}/code"
 CASE_PATH = f"{TRACK_PATH}/case"
 UPDATE_PATH = f"{CASE_PATH}/update"
+PREFERENCES_PATH = f"{CASE_PATH}/preferences"
 SIGN_OUT_PATH = f"{TRACK_PATH}/sign-out"
 EXIT_PATH = f"{TRACK_PATH}/exit"
 
@@ -58,7 +65,7 @@ DEVICE_COOKIE = "updates_device"
 # What the case page says once after a request for an update (kept out of the address,
 # so the browser's history shows only the case page).
 NOTICE_COOKIE = "updates_notice"
-UPDATE_NOTICES = ("asked", "already")
+UPDATE_NOTICES = ("asked", "already", "preferences", "unchanged")
 _DEVICE_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 # On "Exit this page": the browser drops this site's cookies, storage and cached pages.
 CLEAR_SITE_DATA = {"Clear-Site-Data": '"cache", "cookies", "storage"'}
@@ -92,7 +99,7 @@ class VictimPages:
     api: ApiContext
     rules: SignInRules
     sender: CodeSender
-    backends: dict[Channel, DeliveryBackend]
+    backends: Mapping[Channel, DeliveryBackend]
 
     @property
     def contact_number(self) -> str:
@@ -108,10 +115,11 @@ def victim_pages(request: Request) -> VictimPages:
     if pages is None:
         api = api_context(request)
         rules = rules_from(api.settings)
-        backends = default_backends(api.settings)
+        # Handed to the app by its composition root (web.app.create_app, bootstrap).
+        backends = state.message_backends
         sender = CodeSender(
             sessions=api.sessions,
-            renderer=MessageRenderer(api.settings.template_dir),
+            renderer=state.message_renderer,
             backends=backends,
             rules=rules,
             force_name=api.settings.force_name,
@@ -138,6 +146,7 @@ def _page(
         "sign_in_path": TRACK_PATH,
         "code_path": CODE_PATH,
         "update_path": UPDATE_PATH,
+        "preferences_path": PREFERENCES_PATH,
         "sign_out_path": SIGN_OUT_PATH,
         **(context or {}),
     }
@@ -295,6 +304,43 @@ def _signed_in(request: Request, pages: VictimPages) -> tuple[str, int] | None:
     return (token, case_id) if case_id is not None else None
 
 
+def _case_page(
+    request: Request,
+    pages: VictimPages,
+    token: str,
+    case_id: int,
+    *,
+    notice: str | None = None,
+    errors: list[FieldError] | None = None,
+    submitted: dict[str, Any] | None = None,
+) -> Response:
+    settings = pages.api.settings
+    view = read_victim_case(
+        pages.api.sessions,
+        case_id,
+        pages.now(),
+        pages.api.force,
+        settings.force_name,
+        settings.unit_name_pattern,
+        pages.api.policy,
+    )
+    if view is None:
+        return _redirect(TRACK_PATH)
+    return _page(
+        request,
+        "victim/case.html",
+        pages,
+        {
+            "case": view,
+            "csrf_token": csrf_token(token),
+            "update_notice": notice if notice in UPDATE_NOTICES else None,
+            "submitted": submitted,
+        },
+        status_code=400 if errors else 200,
+        errors=errors,
+    )
+
+
 @router.get(CASE_PATH, response_class=HTMLResponse)
 def case_page(request: Request) -> Response:
     pages = victim_pages(request)
@@ -304,28 +350,8 @@ def case_page(request: Request) -> Response:
         _forget(response)
         return response
     token, case_id = signed_in
-    settings = pages.api.settings
-    view = read_victim_case(
-        pages.api.sessions,
-        case_id,
-        pages.now(),
-        pages.api.force,
-        settings.force_name,
-        settings.unit_name_pattern,
-    )
-    if view is None:
-        return _redirect(TRACK_PATH)
     notice = request.cookies.get(NOTICE_COOKIE)
-    page = _page(
-        request,
-        "victim/case.html",
-        pages,
-        {
-            "case": view,
-            "csrf_token": csrf_token(token),
-            "update_notice": notice if notice in UPDATE_NOTICES else None,
-        },
-    )
+    page = _case_page(request, pages, token, case_id, notice=notice)
     if notice is not None:
         page.delete_cookie(NOTICE_COOKIE, path=TRACK_PATH, httponly=True, samesite="strict")
     return page
@@ -335,16 +361,85 @@ def _form_token_ok(token: str, submitted: str) -> bool:
     return hmac.compare_digest(csrf_token(token), submitted)
 
 
+def _with_notice(request: Request, notice: str) -> Response:
+    response = _redirect(CASE_PATH)
+    _set_cookie(request, response, NOTICE_COOKIE, notice, max_age=60)
+    return response
+
+
 @router.post(UPDATE_PATH)
-def ask_for_update(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+async def ask_for_update(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     pages = victim_pages(request)
-    signed_in = _signed_in(request, pages)
+    signed_in = await asyncio.to_thread(_signed_in, request, pages)
     if signed_in is None or not _form_token_ok(signed_in[0], csrf_token):
         return _redirect(TRACK_PATH)
-    raised = request_update(pages.api.sessions, signed_in[1], pages.now())
-    response = _redirect(CASE_PATH)
-    _set_cookie(request, response, NOTICE_COOKIE, "asked" if raised else "already", max_age=60)
-    return response
+    api = pages.api
+    raised = await request_update(
+        api.temporal,
+        api.sessions,
+        signed_in[1],
+        pages.now(),
+        api.settings.api_write_timeout_seconds,
+    )
+    return _with_notice(request, "asked" if raised else "already")
+
+
+@router.post(PREFERENCES_PATH)
+async def change_contact_preferences(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    channel: Annotated[str, Form()] = "",
+    no_texts: Annotated[str, Form()] = "",
+    safe_from: Annotated[str, Form()] = "",
+    safe_until: Annotated[str, Form()] = "",
+) -> Response:
+    pages = victim_pages(request)
+    signed_in = await asyncio.to_thread(_signed_in, request, pages)
+    if signed_in is None or not _form_token_ok(signed_in[0], csrf_token):
+        return _redirect(TRACK_PATH)
+    token, case_id = signed_in
+    api = pages.api
+    view = await asyncio.to_thread(
+        read_victim_case,
+        api.sessions,
+        case_id,
+        pages.now(),
+        api.force,
+        api.settings.force_name,
+        api.settings.unit_name_pattern,
+        api.policy,
+    )
+    if view is None:
+        return _redirect(TRACK_PATH)
+    choice = contact_choice(
+        channel,
+        no_texts == "yes",
+        safe_from,
+        safe_until,
+        view.preferences.has_email,
+        view.preferences.has_phone,
+        pages.contact_number,
+    )
+    if isinstance(choice, list):
+        submitted = {
+            "channel": channel,
+            "no_texts": no_texts == "yes",
+            "safe_from": safe_from,
+            "safe_until": safe_until,
+        }
+        errors = [FieldError(problem.field, problem.message) for problem in choice]
+        return await asyncio.to_thread(
+            _case_page, request, pages, token, case_id, errors=errors, submitted=submitted
+        )
+    changed = await change_preferences(
+        api.temporal,
+        api.sessions,
+        case_id,
+        choice,
+        pages.now(),
+        api.settings.api_write_timeout_seconds,
+    )
+    return _with_notice(request, "preferences" if changed else "unchanged")
 
 
 @router.post(SIGN_OUT_PATH)
