@@ -9,7 +9,6 @@ import re
 import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,25 +18,23 @@ from sqlalchemy import select
 from messaging.discreet import discreet_problems
 from storage.victim_models import VictimSession
 from tests.support.api import Api, running_api, temporal_dev_server
-from tests.support.browser import CHROMIUM_ARGS, chromium_path
+from tests.support.browser import (
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    WIDTHS,
+    axe_violations,
+    chromium_path,
+    page_width,
+)
 from tests.support.dev import free_port
 from tests.support.victim import open_victim_case
 
 pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
 
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 NEUTRAL_TITLE = "Weather forecast"
-# WCAG 2.2 A and AA, as axe-core tags them.
-WCAG_22_AA = {
-    "runOnly": {
-        "type": "tag",
-        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"],
-    }
-}
 WAIT_MS = 30_000
 
 
@@ -92,8 +89,9 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def assert_accessible(page: Page) -> None:
-    results = await Axe().run(page, options=WCAG_22_AA)
-    assert results.violations_count == 0, f"{page.url}: {results.generate_report()}"
+    """axe-core's WCAG 2.2 AA and best-practice rules, of every impact (tests/support)."""
+    violations = await axe_violations(page)
+    assert violations == [], f"{page.url}: {violations}"
 
 
 async def assert_fits_320_pixels(page: Page) -> None:
@@ -237,6 +235,44 @@ async def test_a_discreet_case_page_names_no_crime_type_unit_or_department(
     assert discreet_problems(await page.content(), terms) == []
     await assert_accessible(page)
     # The button, as well as the keys: straight to the neutral site, session ended.
+    await page.get_by_role("link", name="Exit this page").click()
+    await page.wait_for_url(exit_url, timeout=WAIT_MS)
+    assert ended_sessions(api) == 1
+    await context.close()
+
+
+async def test_a_victim_asks_for_an_update_changes_their_preferences_and_leaves(
+    site: tuple[Api, str], browser: Browser
+) -> None:
+    api, exit_url = site
+    base_url = str(api.http.base_url).rstrip("/")
+    reference, _ = await open_victim_case(api, category="burglary", phone="+447700900123")
+    context = await browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
+    page, outbox = await context.new_page(), await context.new_page()
+    await sign_in(page, outbox, base_url, reference)
+    assert "We will reply within 2 working days" in await page.inner_text("main")
+    await page.get_by_role("button", name="Request an update").click()
+    await page.get_by_text("We have asked for someone to get in touch").wait_for()
+    assert "We will reply by" in await page.inner_text("main")
+    await assert_accessible(page)
+    # The error summary links to the wrong field of the preferences form.
+    await page.get_by_label("Safe from").fill("nine")
+    await page.get_by_role("button", name="Save preferences").click()
+    summary = page.locator(".error-summary")
+    await summary.wait_for()
+    links = [await a.get_attribute("href") for a in await summary.get_by_role("link").all()]
+    assert links == ["#safe_from"]
+    await assert_accessible(page)
+    await page.get_by_role("radio", name="Text message").check()
+    await page.get_by_role("checkbox", name="Do not send me text messages").uncheck()
+    await page.get_by_label("Safe from").fill("09:00")
+    await page.get_by_label("Safe until").fill("18:30")
+    await page.get_by_role("button", name="Save preferences").click()
+    await page.get_by_text("Your preferences have been saved").wait_for()
+    for width in WIDTHS:
+        assert await page_width(page, width) <= width
+        await assert_accessible(page)
+        await page.screenshot(path=str(SCREENSHOTS / f"victim-{width}.png"), full_page=True)
     await page.get_by_role("link", name="Exit this page").click()
     await page.wait_for_url(exit_url, timeout=WAIT_MS)
     assert ended_sessions(api) == 1
