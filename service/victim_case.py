@@ -4,53 +4,34 @@ A discreet case's view carries nothing that names the crime type, the unit or th
 department: no category, no unit, the contact without a rank, and only messages whose
 words pass the same discreet check the message renderer applies.
 
-"Request an update" raises an alert for the borough's VFU through the same alert
-recording as the case workflow's (at most one a Europe/London day, by the alert's key),
-and posts `update_requested` to the case: the policy's reply standard (the one it starts
-on `update_requested`) becomes an obligation with its own deadline, on the VFU's queue
-and in the compliance report like any other. The page promises the day that deadline
-gives, worked out from the policy.
-
-"Your preferences" writes the victim's channel, "do not text me" and safe hours to their
-record (every send reads them there as it sends) and tells the case they changed
-(`preferences_changed` with `contact_changed`, by the victim), never the values.
+The page promises what the policy's reply standard (the one `update_requested` starts)
+gives: its window before the victim asks, the recorded obligation's day after. What the
+page posts to the case is in service.victim_requests.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
 
 from messaging.discreet import discreet_problems
 from messaging.rendering import SIGN_IN_CODE_TEMPLATE
-from service.bounded_writes import TemporalUnavailable, post_event_within
-from service.case_input import EventIn
-from service.cases import CaseError
 from standards.case_state import CaseStatus
 from standards.clock import LONDON, Nation, WindowUnit, add_window, require_aware
-from standards.contact import ContactChoice
-from standards.contracts import EventReceipt
-from standards.events import EventType
 from standards.force import Force
-from standards.obligations import Alert, AlertKind, ObligationState
+from standards.obligations import AlertKind, ObligationState
 from standards.policy import Policy, StandardRule, Trigger
 from standards.victim_sign_in import update_request_key
 from standards.vocabulary import Channel
 from storage import models
-from storage.case_records import record_alerts
 
 # The policy's standard for regular updates to the victim (policies/met-pledge.toml).
 VICTIM_UPDATE_STANDARD = "victim_update"
 # The alert's "standard" column for a victim's request (not a standard of any policy).
 UPDATE_REQUEST_STANDARD = "update_request"
-# Who the case hears a victim's own request or change from (case_events.actor).
-VICTIM_ACTOR = "the victim"
 OPEN_STATES = (ObligationState.PENDING, ObligationState.BREACHED)
 _UNIT_WORDS = {
     WindowUnit.MINUTES: "minute",
@@ -282,126 +263,3 @@ def _shown(row: models.OutboxMessage, discreet: bool, terms: list[str]) -> Messa
         subject=subject,
         text=text,
     )
-
-
-def _raise_request_alert(
-    sessions: sessionmaker[Session], case_id: int, now: datetime
-) -> str | None:
-    """The case's reference if this request raised the VFU's alert; None if the case
-    already asked today (or there is no such case)."""
-    with sessions() as session:
-        reference = session.scalar(select(models.Case.reference).where(models.Case.id == case_id))
-    if reference is None:
-        return None
-    alert = Alert(
-        kind=AlertKind.UPDATE_REQUESTED,
-        obligation_key=update_request_key(now),
-        standard=UPDATE_REQUEST_STANDARD,
-        at=now,
-        due_at=None,
-        detail=(
-            f"the victim asked for an update from their page on {london_date(now)} at "
-            f"{london_time(now)}; get in touch safely (a recorded contact or an update "
-            "delivered answers the request)"
-        ),
-    )
-    try:
-        return reference if record_alerts(sessions, reference, [alert]) == 1 else None
-    except IntegrityError:
-        # Another request for the same case on the same day got there first.
-        return None
-
-
-async def _tell_case(
-    client: Client, sessions: sessionmaker[Session], event: EventIn, timeout: float
-) -> bool:
-    """Post a victim's event to their case; False if the case did not take it in time."""
-
-    async def nothing_more(_receipt: EventReceipt) -> None:
-        # case_events keeps the event with its actor, "the victim".
-        return None
-
-    try:
-        await post_event_within(client, sessions, event, timeout, nothing_more)
-    except (TemporalUnavailable, CaseError):
-        return False
-    return True
-
-
-async def request_update(
-    client: Client,
-    sessions: sessionmaker[Session],
-    case_id: int,
-    now: datetime,
-    timeout: float,
-) -> bool:
-    """Ask the VFU for an update and start the reply's clock; False if this case has
-    already asked today. The alert stands even if the case's clocks do not answer in
-    time (the event, with its id for the day, can be posted again)."""
-    reference = await asyncio.to_thread(_raise_request_alert, sessions, case_id, now)
-    if reference is None:
-        return False
-    event = EventIn(
-        reference=reference,
-        type=EventType.UPDATE_REQUESTED,
-        at=now,
-        actor=VICTIM_ACTOR,
-        event_id=f"victim-{update_request_key(now)}",
-    )
-    await _tell_case(client, sessions, event, timeout)
-    return True
-
-
-def _write_choice(
-    sessions: sessionmaker[Session], case_id: int, choice: ContactChoice
-) -> str | None:
-    """Write the victim's choice to their record; the case's reference, or None if it
-    changed nothing."""
-    with sessions.begin() as session:
-        case = session.get(models.Case, case_id)
-        if case is None or case.victim is None:
-            return None
-        victim = case.victim
-        before = (
-            victim.preferred_channel,
-            list(victim.allowed_channels or []),
-            victim.safe_hours_start,
-            victim.safe_hours_end,
-        )
-        after = (
-            choice.preferred_channel,
-            list(choice.allowed_channels),
-            choice.safe_hours_start,
-            choice.safe_hours_end,
-        )
-        if before == after:
-            return None
-        victim.preferred_channel = choice.preferred_channel
-        # Reassigned, never mutated: the JSON column tracks only a new list.
-        victim.allowed_channels = list(choice.allowed_channels)
-        victim.safe_hours_start = choice.safe_hours_start
-        victim.safe_hours_end = choice.safe_hours_end
-        return case.reference
-
-
-async def change_preferences(
-    client: Client,
-    sessions: sessionmaker[Session],
-    case_id: int,
-    choice: ContactChoice,
-    now: datetime,
-    timeout: float,
-) -> bool:
-    """Write the victim's new choice and tell the case it changed; False if nothing did."""
-    reference = await asyncio.to_thread(_write_choice, sessions, case_id, choice)
-    if reference is None:
-        return False
-    event = EventIn(
-        reference=reference,
-        type=EventType.PREFERENCES_CHANGED,
-        at=now,
-        details={"contact_changed": True},
-        actor=VICTIM_ACTOR,
-    )
-    await _tell_case(client, sessions, event, timeout)
-    return True

@@ -14,7 +14,8 @@ import pytest_asyncio
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from service.victim_case import VICTIM_ACTOR, VICTIM_UPDATE_STANDARD, promised_day
+from service.victim_case import VICTIM_UPDATE_STANDARD, promised_day
+from service.victim_requests import VICTIM_ACTOR
 from standards.events import EventType
 from standards.staff import StaffRole
 from storage import models

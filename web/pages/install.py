@@ -15,6 +15,7 @@ from web.pages import (
     queue,
     sign_in,
     victim,
+    victim_case,
 )
 from web.pages.rendering import PAGES_DIR, STATIC_PATH
 from web.pages.staff_auth import install_staff_auth
@@ -35,4 +36,5 @@ def install_pages(app: FastAPI) -> None:
 
     # Victims' "track my report" pages, and the development outbox they sign in with.
     app.include_router(victim.router)
+    app.include_router(victim_case.router)
     app.include_router(dev_outbox.router)

@@ -1,5 +1,7 @@
-"""The victims' pages, "track my report": sign in by one-time code, see the case, ask for an
-update, and leave quickly.
+"""The victims' pages, "track my report": sign in by one-time code, sign out, and leave
+quickly; and what every victim page shares (headers, cookies, the session, the form token).
+The case page itself, with "Request an update" and "Your preferences", is
+web.pages.victim_case.
 
 Separate from staff sign-in: their own cookie (`updates_session`, a neutral name, sent
 only under /track), their own sessions table, a short idle lifetime. Every answer,
@@ -14,7 +16,6 @@ case has the reference.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import re
@@ -28,12 +29,8 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from adapters.delivery import DeliveryBackend
-from service.victim_case import (
-    change_preferences,
-    london_time,
-    read_victim_case,
-    request_update,
-)
+from service.victim_case import VictimCaseView, london_time, read_victim_case
+from service.victim_requests import CaseLine
 from service.victim_sign_in import (
     CodeSender,
     accept_code_request,
@@ -43,7 +40,6 @@ from service.victim_sign_in import (
     send_code,
     signed_in_case,
 )
-from standards.contact import contact_choice
 from standards.victim_sign_in import SignInRules, normalise_code
 from standards.vocabulary import Channel
 from web.api.context import ApiContext, api_context
@@ -108,6 +104,23 @@ class VictimPages:
     def now(self) -> datetime:
         return self.api.clock()
 
+    @property
+    def line(self) -> CaseLine:
+        api = self.api
+        return CaseLine(api.temporal, api.sessions, api.settings.api_write_timeout_seconds)
+
+    def read_case(self, case_id: int) -> VictimCaseView | None:
+        settings = self.api.settings
+        return read_victim_case(
+            self.api.sessions,
+            case_id,
+            self.now(),
+            self.api.force,
+            settings.force_name,
+            settings.unit_name_pattern,
+            self.api.policy,
+        )
+
 
 def victim_pages(request: Request) -> VictimPages:
     state = request.app.state
@@ -130,7 +143,7 @@ def victim_pages(request: Request) -> VictimPages:
     return pages
 
 
-def _page(
+def victim_page(
     request: Request,
     template: str,
     pages: VictimPages,
@@ -157,11 +170,11 @@ def _page(
     return response
 
 
-def _redirect(path: str) -> RedirectResponse:
+def redirect_to(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303, headers=VICTIM_HEADERS)
 
 
-def _set_cookie(
+def set_cookie(
     request: Request, response: Response, name: str, value: str, max_age: int | None = None
 ) -> None:
     response.set_cookie(
@@ -180,7 +193,7 @@ def _device(request: Request) -> str | None:
     return token if _DEVICE_TOKEN.fullmatch(token) else None
 
 
-def _forget(response: Response) -> None:
+def forget_all(response: Response) -> None:
     for name in (SESSION_COOKIE, PENDING_COOKIE, DEVICE_COOKIE, NOTICE_COOKIE):
         response.delete_cookie(name, path=TRACK_PATH, httponly=True, samesite="strict")
 
@@ -197,7 +210,7 @@ def _client_address(request: Request) -> str:
 @router.get(TRACK_PATH, response_class=HTMLResponse)
 def sign_in_page(request: Request, signed_out: bool = False) -> HTMLResponse:
     pages = victim_pages(request)
-    return _page(request, "victim/sign_in.html", pages, {"signed_out": signed_out})
+    return victim_page(request, "victim/sign_in.html", pages, {"signed_out": signed_out})
 
 
 @router.post(TRACK_PATH, response_class=HTMLResponse)
@@ -210,7 +223,7 @@ def ask_for_code(
     # Spaces a victim may copy around it are dropped; the letters stay as issued.
     typed = "".join(reference.split())
     if not _REFERENCE.fullmatch(typed):
-        return _page(
+        return victim_page(
             request,
             "victim/sign_in.html",
             pages,
@@ -225,7 +238,7 @@ def ask_for_code(
     )
     if answer.request_id is None:
         assert answer.retry_at is not None
-        return _page(
+        return victim_page(
             request,
             "victim/sign_in.html",
             pages,
@@ -241,9 +254,9 @@ def ask_for_code(
         )
     # After the answer has gone: the asker learns nothing from how long it took.
     background.add_task(send_code, pages.sender, answer.request_id, now)
-    response = _redirect(CODE_PATH)
-    _set_cookie(request, response, PENDING_COOKIE, typed)
-    _set_cookie(request, response, DEVICE_COOKIE, device)
+    response = redirect_to(CODE_PATH)
+    set_cookie(request, response, PENDING_COOKIE, typed)
+    set_cookie(request, response, DEVICE_COOKIE, device)
     return response
 
 
@@ -251,7 +264,7 @@ def _code_page(
     request: Request, pages: VictimPages, reference: str, errors: list[FieldError] | None = None
 ) -> HTMLResponse:
     minutes = int(pages.rules.code_lifetime.total_seconds() // 60)
-    return _page(
+    return victim_page(
         request,
         "victim/code.html",
         pages,
@@ -266,7 +279,7 @@ def code_page(request: Request) -> Response:
     pages = victim_pages(request)
     reference = request.cookies.get(PENDING_COOKIE, "")
     if not _REFERENCE.fullmatch(reference):
-        return _redirect(TRACK_PATH)
+        return redirect_to(TRACK_PATH)
     return _code_page(request, pages, reference)
 
 
@@ -276,15 +289,15 @@ def enter_code(request: Request, code: Annotated[str, Form()] = "") -> Response:
     reference = request.cookies.get(PENDING_COOKIE, "")
     device = _device(request)
     if not _REFERENCE.fullmatch(reference) or device is None:
-        return _redirect(TRACK_PATH)
+        return redirect_to(TRACK_PATH)
     typed = normalise_code(code)
     if typed is None:
         return _code_page(request, pages, reference, [FieldError("code", CODE_FORMAT_ERROR)])
     check = check_code(pages.api.sessions, reference, device, typed, pages.now(), pages.rules)
     if check.token is not None:
-        response = _redirect(CASE_PATH)
+        response = redirect_to(CASE_PATH)
         response.delete_cookie(PENDING_COOKIE, path=TRACK_PATH, httponly=True, samesite="strict")
-        _set_cookie(request, response, SESSION_COOKIE, check.token)
+        set_cookie(request, response, SESSION_COOKIE, check.token)
         return response
     if check.locked_until is not None:
         message = (
@@ -296,7 +309,7 @@ def enter_code(request: Request, code: Annotated[str, Form()] = "") -> Response:
     return _code_page(request, pages, reference, [FieldError("code", WRONG_CODE_ERROR)])
 
 
-def _signed_in(request: Request, pages: VictimPages) -> tuple[str, int] | None:
+def signed_in_as(request: Request, pages: VictimPages) -> tuple[str, int] | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -304,152 +317,18 @@ def _signed_in(request: Request, pages: VictimPages) -> tuple[str, int] | None:
     return (token, case_id) if case_id is not None else None
 
 
-def _case_page(
-    request: Request,
-    pages: VictimPages,
-    token: str,
-    case_id: int,
-    *,
-    notice: str | None = None,
-    errors: list[FieldError] | None = None,
-    submitted: dict[str, Any] | None = None,
-) -> Response:
-    settings = pages.api.settings
-    view = read_victim_case(
-        pages.api.sessions,
-        case_id,
-        pages.now(),
-        pages.api.force,
-        settings.force_name,
-        settings.unit_name_pattern,
-        pages.api.policy,
-    )
-    if view is None:
-        return _redirect(TRACK_PATH)
-    return _page(
-        request,
-        "victim/case.html",
-        pages,
-        {
-            "case": view,
-            "csrf_token": csrf_token(token),
-            "update_notice": notice if notice in UPDATE_NOTICES else None,
-            "submitted": submitted,
-        },
-        status_code=400 if errors else 200,
-        errors=errors,
-    )
-
-
-@router.get(CASE_PATH, response_class=HTMLResponse)
-def case_page(request: Request) -> Response:
-    pages = victim_pages(request)
-    signed_in = _signed_in(request, pages)
-    if signed_in is None:
-        response = _redirect(TRACK_PATH)
-        _forget(response)
-        return response
-    token, case_id = signed_in
-    notice = request.cookies.get(NOTICE_COOKIE)
-    page = _case_page(request, pages, token, case_id, notice=notice)
-    if notice is not None:
-        page.delete_cookie(NOTICE_COOKIE, path=TRACK_PATH, httponly=True, samesite="strict")
-    return page
-
-
-def _form_token_ok(token: str, submitted: str) -> bool:
+def form_token_ok(token: str, submitted: str) -> bool:
     return hmac.compare_digest(csrf_token(token), submitted)
-
-
-def _with_notice(request: Request, notice: str) -> Response:
-    response = _redirect(CASE_PATH)
-    _set_cookie(request, response, NOTICE_COOKIE, notice, max_age=60)
-    return response
-
-
-@router.post(UPDATE_PATH)
-async def ask_for_update(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    pages = victim_pages(request)
-    signed_in = await asyncio.to_thread(_signed_in, request, pages)
-    if signed_in is None or not _form_token_ok(signed_in[0], csrf_token):
-        return _redirect(TRACK_PATH)
-    api = pages.api
-    raised = await request_update(
-        api.temporal,
-        api.sessions,
-        signed_in[1],
-        pages.now(),
-        api.settings.api_write_timeout_seconds,
-    )
-    return _with_notice(request, "asked" if raised else "already")
-
-
-@router.post(PREFERENCES_PATH)
-async def change_contact_preferences(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    channel: Annotated[str, Form()] = "",
-    no_texts: Annotated[str, Form()] = "",
-    safe_from: Annotated[str, Form()] = "",
-    safe_until: Annotated[str, Form()] = "",
-) -> Response:
-    pages = victim_pages(request)
-    signed_in = await asyncio.to_thread(_signed_in, request, pages)
-    if signed_in is None or not _form_token_ok(signed_in[0], csrf_token):
-        return _redirect(TRACK_PATH)
-    token, case_id = signed_in
-    api = pages.api
-    view = await asyncio.to_thread(
-        read_victim_case,
-        api.sessions,
-        case_id,
-        pages.now(),
-        api.force,
-        api.settings.force_name,
-        api.settings.unit_name_pattern,
-        api.policy,
-    )
-    if view is None:
-        return _redirect(TRACK_PATH)
-    choice = contact_choice(
-        channel,
-        no_texts == "yes",
-        safe_from,
-        safe_until,
-        view.preferences.has_email,
-        view.preferences.has_phone,
-        pages.contact_number,
-    )
-    if isinstance(choice, list):
-        submitted = {
-            "channel": channel,
-            "no_texts": no_texts == "yes",
-            "safe_from": safe_from,
-            "safe_until": safe_until,
-        }
-        errors = [FieldError(problem.field, problem.message) for problem in choice]
-        return await asyncio.to_thread(
-            _case_page, request, pages, token, case_id, errors=errors, submitted=submitted
-        )
-    changed = await change_preferences(
-        api.temporal,
-        api.sessions,
-        case_id,
-        choice,
-        pages.now(),
-        api.settings.api_write_timeout_seconds,
-    )
-    return _with_notice(request, "preferences" if changed else "unchanged")
 
 
 @router.post(SIGN_OUT_PATH)
 def sign_out(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     pages = victim_pages(request)
     token = request.cookies.get(SESSION_COOKIE)
-    if token and _form_token_ok(token, csrf_token):
+    if token and form_token_ok(token, csrf_token):
         end_session(pages.api.sessions, token, pages.now())
-    response = _redirect(f"{TRACK_PATH}?signed_out=true")
-    _forget(response)
+    response = redirect_to(f"{TRACK_PATH}?signed_out=true")
+    forget_all(response)
     return response
 
 
@@ -461,7 +340,7 @@ def exit_this_page(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         end_session(pages.api.sessions, token, pages.now())
-    response = _redirect(pages.api.settings.victim_exit_url)
-    _forget(response)
+    response = redirect_to(pages.api.settings.victim_exit_url)
+    forget_all(response)
     response.headers.update(CLEAR_SITE_DATA)
     return response
