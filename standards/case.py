@@ -348,9 +348,12 @@ class CaseBook(CaseRecord):
 
     def _change_preferences(self, event: CaseEvent, cause: str) -> Effects:
         """A new interval retimes, "no updates" suspends; a new channel or safe hours
-        (`contact_changed`) changes no clock: each send reads them from the victim's record."""
+        (`contact_changed`) changes no clock (each send reads them from the victim's
+        record as it sends), but what waits for the old safe hours is planned again."""
         effects = Effects()
         details = event.details
+        if details.get("contact_changed") is True:
+            effects.replan_waiting = True
         interval_rules = [
             r for r in self.policy.standards_for(self.facts.category) if r.victim_interval
         ]

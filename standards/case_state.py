@@ -76,6 +76,9 @@ class Effects:
     # Messages handed to a provider that reports on them later, and those it has.
     awaiting: list[MessageIntent] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)
+    # The victim's channel or safe hours changed: every message waiting for the old safe
+    # hours is planned again now (sent if the new ones allow, waiting again if not).
+    replan_waiting: bool = False
 
     def extend(self, other: Effects) -> None:
         self.starts += other.starts
@@ -86,6 +89,7 @@ class Effects:
         self.deferrals += other.deferrals
         self.awaiting += other.awaiting
         self.settled += other.settled
+        self.replan_waiting = self.replan_waiting or other.replan_waiting
 
     @property
     def sends(self) -> list[DeferredMessage]:

@@ -130,6 +130,11 @@ class CaseSteps:
         """Do what the case book asked, and what that leads to, then record once; returns
         the keys of the obligations changed since the last record."""
         sends = effects.sends + (retries or [])
+        if effects.replan_waiting:
+            # Sent now, each send planning its channels and hours from the victim's record
+            # afresh; a message still outside the new safe hours waits again.
+            sends += self.deferred
+            self.deferred = []
         while True:
             self._hold(effects)
             yield from self._schedule(effects)

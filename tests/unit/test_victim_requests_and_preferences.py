@@ -15,9 +15,12 @@ from standards.case import CaseBook
 from standards.case_state import CaseFacts, CaseState
 from standards.clock import Nation, WindowUnit
 from standards.contact import ChoiceProblem, ContactChoice, contact_choice, parse_clock_time
+from standards.delivery import DeferredMessage, DeliveryStatus, MessageIntent, MessageOutcome
+from standards.driving import CaseSteps, Command, ComputeSchedules, Send, run_steps
 from standards.events import CaseEvent, EventType
 from standards.obligations import ObligationState
 from standards.policy import load_policy
+from standards.schedules import schedule_for
 from standards.vocabulary import Channel
 from tests.support.book import carry_out
 
@@ -191,3 +194,32 @@ def test_a_clock_time_is_on_the_24_hour_clock() -> None:
     assert parse_clock_time("23.59") == time(23, 59)
     assert parse_clock_time("24:00") is None
     assert parse_clock_time("noon") is None
+
+
+def test_a_message_waiting_for_the_old_safe_hours_is_planned_again_when_they_change() -> None:
+    book = opened()
+    intent = MessageIntent(key="01/8/26|arrest|9", template="arrest", at=SUNDAY)
+    waiting = DeferredMessage(intent=intent, retry_at=SUNDAY + timedelta(hours=10))
+    steps = CaseSteps(book, lambda: SUNDAY + timedelta(hours=1), deferred=[waiting])
+    sent: list[Command] = []
+
+    def execute(command: Command) -> object:
+        sent.append(command)
+        if isinstance(command, ComputeSchedules):
+            return {r.key: schedule_for(r) for r in command.requests}
+        if isinstance(command, Send):
+            return MessageOutcome(status=DeliveryStatus.DELIVERED, channel="sms")
+        return None
+
+    other = CaseEvent(type=EventType.PREFERENCES_CHANGED, at=SUNDAY, details={"no_updates": False})
+    run_steps(steps.carry_out(book.apply(other)), execute)
+    assert steps.deferred == [waiting] and not any(isinstance(c, Send) for c in sent)
+    changed = CaseEvent(
+        type=EventType.PREFERENCES_CHANGED, at=SUNDAY, details={"contact_changed": True}
+    )
+    run_steps(steps.carry_out(book.apply(changed)), execute)
+    sends = [c for c in sent if isinstance(c, Send)]
+    assert [s.request.intent.key for s in sends] == [intent.key]
+    # Sent as planned now, not at the old hours' opening.
+    assert sends[0].request.at == SUNDAY + timedelta(hours=1)
+    assert steps.deferred == []

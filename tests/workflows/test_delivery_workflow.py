@@ -28,6 +28,7 @@ from adapters.delivery import (
 from bootstrap import WorkerParts, build_worker
 from config import Settings
 from standards.vocabulary import Channel, MessageStatus
+from storage import models
 from tests.support.delivery import CrashAfterFirstSend, outbox_rows, victim_of
 from tests.workflows.conftest import RehearsalFactory
 from tests.workflows.test_case_workflow import alerts_of, case_in, event, only, reference
@@ -142,6 +143,26 @@ async def test_a_message_due_late_at_night_waits_until_safe_hours_open_the_next_
     assert (row.template, row.created_at, row.status) == ("acknowledgement", opening, "delivered")
     ack = only(await rehearsal.view(ref), "acknowledgement")
     assert (ack.state, ack.met_at) == ("met", opening)
+
+
+async def test_a_message_waiting_for_safe_hours_goes_at_once_when_the_victim_widens_them(
+    delivery: Delivery,
+) -> None:
+    cases = delivery.cases
+    rehearsal, ref = await open_case(cases, safe_hours="08:00-20:00")
+    assert outbox_rows(cases.sessions, ref) == []
+    # The victim says any time is safe now (their page writes it to their record).
+    with cases.sessions.begin() as session:
+        victim = session.get(models.Victim, victim_of(cases.sessions, ref).id)
+        assert victim is not None
+        victim.safe_hours_start, victim.safe_hours_end = None, None
+    changed_at = LATE_EVENING + timedelta(minutes=5)
+    await rehearsal.advance_to(changed_at)
+    await rehearsal.post(event(ref, "preferences_changed", changed_at, contact_changed=True))
+    (row,) = outbox_rows(cases.sessions, ref)
+    assert (row.template, row.status) == ("acknowledgement", "delivered")
+    assert row.created_at < datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    assert only(await rehearsal.view(ref), "acknowledgement").state == "met"
 
 
 async def test_a_window_that_wraps_past_midnight_holds_a_morning_message_until_the_evening(
