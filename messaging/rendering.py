@@ -2,9 +2,8 @@
 
 Templates are data a force may edit, so the renderer does not trust them: every victim
 message must name the reference and a contact number (a sign-in code only the number: it
-must not name the reference), and a discreet message must not
-reveal what it is about. A template that breaks either rule fails loudly here rather than
-reaching someone's phone.
+must not name the reference), and a discreet message must not reveal what it is about.
+A template that breaks either rule fails loudly here rather than reaching someone's phone.
 
 SMS length policy (two segments at most, `MAX_SMS_SEGMENTS`):
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from messaging.discreet import discreet_problems
 from messaging.rendering import SIGN_IN_CODE_TEMPLATE
 from standards.case_state import CaseStatus
-from standards.clock import LONDON, Nation, WindowUnit, add_window, require_aware
+from standards.clock import LONDON, WindowUnit, require_aware
 from standards.force import Force
 from standards.obligations import AlertKind, ObligationState
 from standards.policy import Policy, StandardRule, Trigger
@@ -32,7 +32,6 @@ from storage import models
 VICTIM_UPDATE_STANDARD = "victim_update"
 # The alert's "standard" column for a victim's request (not a standard of any policy).
 UPDATE_REQUEST_STANDARD = "update_request"
-OPEN_STATES = (ObligationState.PENDING, ObligationState.BREACHED)
 _UNIT_WORDS = {
     WindowUnit.MINUTES: "minute",
     WindowUnit.HOURS: "hour",
@@ -73,15 +72,6 @@ def promised_day(due: datetime) -> str:
     if local.time() == time(0):
         local -= timedelta(microseconds=1)
     return f"{local:%A} {local.day} {local:%B}"
-
-
-def reply_due(
-    rule: StandardRule, policy: Policy, requested_at: datetime, nation: Nation
-) -> datetime:
-    """When the reply to a request made at `requested_at` is due, as the case will set it
-    (the force's bank-holiday corrections aside: the recorded obligation, once there, is
-    what the page shows)."""
-    return add_window(requested_at, policy.window_for(rule, False), rule.unit, nation)
 
 
 @dataclass(frozen=True)
@@ -197,23 +187,7 @@ def read_victim_case(
             )
         )
         unit = unit_name_pattern.format(borough=force.display_name(case.borough))
-        same_policy = (case.policy_id, case.policy_version) == (policy.id, policy.version)
-        rule = reply_rule(policy, case.category) if same_policy else None
-        reply = None
-        if rule is not None:
-            reply_due_at = session.scalar(
-                select(models.Obligation.due_at)
-                .where(
-                    models.Obligation.case_id == case.id,
-                    models.Obligation.standard == rule.id,
-                    models.Obligation.state.in_(OPEN_STATES),
-                )
-                .order_by(models.Obligation.due_at.desc())
-                .limit(1)
-            )
-            window = window_words(policy.window_for(rule, False), rule.unit)
-            by = promised_day(reply_due_at) if reply_due_at is not None else None
-            reply = ReplyPromise(within=window, by=by)
+        reply = _reply_promise(session, case, policy)
         victim = case.victim
         preferences = Preferences(
             channel=victim.preferred_channel,
@@ -238,6 +212,32 @@ def read_victim_case(
             reply=reply,
             preferences=preferences,
         )
+
+
+def _reply_promise(session: Session, case: models.Case, policy: Policy) -> ReplyPromise | None:
+    """The reply standard's window, and the day a pending reply is due by; None if the
+    case does not run under `policy` or the policy has no reply standard."""
+    if (case.policy_id, case.policy_version) != (policy.id, policy.version):
+        return None
+    rule = reply_rule(policy, case.category)
+    if rule is None:
+        return None
+    due = session.scalar(
+        select(models.Obligation.due_at)
+        .where(
+            models.Obligation.case_id == case.id,
+            models.Obligation.standard == rule.id,
+            # A breached reply is the VFU's to explain: the page promises no day gone by.
+            models.Obligation.state == ObligationState.PENDING,
+        )
+        .order_by(models.Obligation.due_at.desc())
+        .limit(1)
+    )
+    enhanced = policy.has_enhanced_rights(case.category, case.vulnerable)
+    return ReplyPromise(
+        within=window_words(policy.window_for(rule, enhanced), rule.unit),
+        by=promised_day(due) if due is not None else None,
+    )
 
 
 def _clock(value: time | None) -> str:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from service.victim_case import promised_day, reply_due, reply_rule, window_words
+from service.victim_case import promised_day, reply_rule, window_words
 from standards.case import CaseBook
 from standards.case_state import CaseFacts, CaseState
-from standards.clock import Nation, WindowUnit
+from standards.clock import WindowUnit
 from standards.contact import ChoiceProblem, ContactChoice, contact_choice, parse_clock_time
 from standards.delivery import DeferredMessage, DeliveryStatus, MessageIntent, MessageOutcome
 from standards.driving import CaseSteps, Command, ComputeSchedules, Send, run_steps
@@ -126,7 +126,9 @@ def test_the_page_promises_the_day_the_policy_gives() -> None:
     rule = reply_rule(POLICY, "burglary")
     assert rule is not None and rule.id == REPLY
     assert window_words(rule.window, rule.unit) == "2 working days"
-    due = reply_due(rule, POLICY, SUNDAY, Nation.ENGLAND_AND_WALES)
+    case = opened()
+    post(case, EventType.UPDATE_REQUESTED, SUNDAY)
+    ((_key, _state, due),) = replies(case)
     assert promised_day(due) == "Tuesday 8 December"
     assert window_words(1, WindowUnit.HOURS) == "1 hour"
     # A deadline in the middle of a day is that day.
