@@ -36,6 +36,8 @@ from tests.support.dev import (
 from tests.support.what_if import SHIPPED_POLICY, policy_with_window
 
 POLICY = load_policy(SHIPPED_POLICY)
+# The shipped version, and the one policy_with_window writes from it.
+OLD, NEW = POLICY.version, POLICY.version + 1
 FORCE = load_force(ROOT / "policies" / "met.force.toml")
 
 
@@ -81,7 +83,7 @@ async def test_a_dry_run_lists_the_move_and_the_migration_makes_it_with_its_reas
             assert move.due_before == reported + timedelta(days=28)
             assert move.due_after == reported + timedelta(days=21)
             unchanged = await view_case(client, case.reference)
-            assert unchanged.policy_version == 1
+            assert unchanged.policy_version == OLD
             assert {o.key: o.due_at for o in unchanged.obligations} == {
                 k: o.due_at for k, o in before.items()
             }
@@ -89,7 +91,7 @@ async def test_a_dry_run_lists_the_move_and_the_migration_makes_it_with_its_reas
             (done,) = await migrate_cases(client, sessions, newer)
             assert done.receipt is not None and done.receipt.applied
             after = await view_case(client, case.reference)
-            assert after.policy_version == 2
+            assert after.policy_version == NEW
             dues = {o.key: o for o in after.obligations}
             assert dues["victim_update#1"].due_at == reported + timedelta(days=21)
             met = [k for k, o in before.items() if o.state == "met"]
@@ -97,7 +99,7 @@ async def test_a_dry_run_lists_the_move_and_the_migration_makes_it_with_its_reas
             for key in met:
                 assert dues[key].due_at == before[key].due_at
                 assert dues[key].state == "met"
-            # Already on v2: nothing left to move.
+            # Already on the newer version: nothing left to move.
             assert await migrate_cases(client, sessions, newer) == []
             await client.get_workflow_handle(f"case:{case.reference}").terminate("done")
         with engine.connect() as connection:
@@ -107,10 +109,10 @@ async def test_a_dry_run_lists_the_move_and_the_migration_makes_it_with_its_reas
             steps = case_timeline(connection, case.reference)
     finally:
         engine.dispose()
-    assert version == 2
+    assert version == NEW
     retimed = [s for s in steps if s.obligation_key == "victim_update#1" and s.event == "retimed"]
     assert len(retimed) == 1
-    assert "v1 to v2" in retimed[0].cause and "28 days -> 21 days" in retimed[0].cause
+    assert f"v{OLD} to v{NEW}" in retimed[0].cause and "28 days -> 21 days" in retimed[0].cause
     assert (reported + timedelta(days=21)).isoformat() in retimed[0].cause
 
 
@@ -119,8 +121,8 @@ def test_migrating_to_a_version_the_policy_folder_does_not_hold_gets_one_line(
 ) -> None:
     environment = dev_environment_in(tmp_path / "data")
     for arguments, said in (
-        (("--to", "5"), "the policy folder holds met-pledge v1"),
-        (("--to", "2", "--borough", "Atlantis"), "Atlantis"),
+        (("--to", "5"), f"the policy folder holds met-pledge v{OLD}"),
+        (("--to", str(NEW), "--borough", "Atlantis"), "Atlantis"),
     ):
         result = pledge(environment, "policy", "migrate", *arguments, "--dry-run")
         assert result.returncode == 2, result
@@ -145,20 +147,20 @@ def test_pledge_policy_migrate_lists_then_moves_a_running_deadline_and_case_expl
         opened = pledge(environment, *case_open_args(reference))
         assert opened.returncode == 0, opened
 
-        dry = pledge(newer, "policy", "migrate", "--to", "2", "--dry-run")
+        dry = pledge(newer, "policy", "migrate", "--to", str(NEW), "--dry-run")
         assert dry.returncode == 0, dry
-        assert f"{reference}: v1 -> v2: victim_update#1 would move from" in dry.stdout
+        assert f"{reference}: v{OLD} -> v{NEW}: victim_update#1 would move from" in dry.stdout
         assert "(window 28 days -> 21 days)" in dry.stdout
         assert "dry run: nothing was changed" in dry.stdout
 
-        moved = pledge(newer, "policy", "migrate", "--to", "2")
+        moved = pledge(newer, "policy", "migrate", "--to", str(NEW))
         assert moved.returncode == 0, moved
-        assert f"{reference}: v1 -> v2: victim_update#1 moved from" in moved.stdout
-        again = pledge(newer, "policy", "migrate", "--to", "2")
+        assert f"{reference}: v{OLD} -> v{NEW}: victim_update#1 moved from" in moved.stdout
+        again = pledge(newer, "policy", "migrate", "--to", str(NEW))
         assert "no open case runs on an older version of met-pledge" in again.stdout
 
         explained = pledge({**environment, "COLUMNS": "250"}, "case", "explain", reference)
         assert explained.returncode == 0, explained
-        assert "migrated from met-pledge v1 to v2" in explained.stdout
+        assert f"migrated from met-pledge v{OLD} to v{NEW}" in explained.stdout
     finally:
         stop_dev(process)
