@@ -29,6 +29,8 @@ from standards.delivery import (
     MessageOutcome,
 )
 from standards.events import (
+    CASE_LIFE,
+    RECORDED_EVENTS,
     TRIGGER_OF_EVENT,
     CaseEvent,
     EventType,
@@ -48,7 +50,7 @@ from standards.obligations import (
     retime,
     start_obligation,
 )
-from standards.policy import OnCaseChange, StandardRule, Trigger
+from standards.policy import EVENT_TOKEN, OnCaseChange, StandardRule, Trigger
 from standards.send_outcome import DeliveryMeets, manual_contact_alert, meet_one, outcome_alerts
 
 PERIODIC_UPDATE_TEMPLATE = "periodic_update"
@@ -124,6 +126,8 @@ class CaseBook(CaseRecord):
             effects.extend(self._change_preferences(event, cause))
         elif event.type == EventType.BREACH_EXPLAINED:
             self._explain(event, cause)
+        elif event.type in RECORDED_EVENTS:
+            effects.extend(self._code_event(event, cause))
         else:
             effects.extend(self._case_event(event, cause))
         return effects
@@ -255,11 +259,79 @@ class CaseBook(CaseRecord):
             self._cancel_where(
                 lambda rule: rule.on_reopen == OnCaseChange.CANCEL, event.at, "case reopened"
             )
+        elif trigger not in CASE_LIFE:
+            effects.extend(self._code_decision(event, cause))
         for rule in self.policy.started_by(trigger, self.facts.category):
             if self._may_start(rule):
                 effects.starts.append(self._plan(rule, event.at, cause))
         facts = {k: str(v) for k, v in event.details.items() if k in ("reason", "outcome")}
         effects.messages += self._message_for(trigger, event.at, facts)
+        return effects
+
+    # -- the Victims' Code (2021), issue 21 ------------------------------------
+
+    def _code_decision(self, event: CaseEvent, cause: str) -> Effects:
+        """A decision or step the Code's rights follow: it meets what names it, and a
+        decision not to prosecute opens the Right to Review window (a review's request
+        and decision close it)."""
+        effects = self._meet({EVENT_TOKEN + event.type.value}, event.at, cause)
+        if event.type == EventType.NOT_PROSECUTED:
+            self.state.not_prosecuted_at = event.at
+            self.state.review_requested_at = None
+        elif event.type == EventType.VRR_REQUESTED:
+            self.state.review_requested_at = event.at
+        elif event.type == EventType.VRR_DECIDED:
+            self.state.review_requested_at = None
+            self.state.not_prosecuted_at = None
+        return effects
+
+    def _code_event(self, event: CaseEvent, cause: str) -> Effects:
+        """What a needs assessment, the victim's answer on support, a referral or a VPS
+        offer means: it meets what names it; a refusal of consent or a declined referral
+        makes the referral not applicable, with its reason; an assessment sets the tier."""
+        effects = self._meet({EVENT_TOKEN + event.type.value}, event.at, cause)
+        details = event.details
+        if event.type == EventType.SUPPORT_CONSENT:
+            self.state.support_consent = bool(details["given"])
+            if not self.state.support_consent:
+                self._cancel_where(
+                    self.refusable,
+                    event.at,
+                    f"not applicable: no explicit consent to a referral "
+                    f"({self.facts.category}), recorded by {event.actor}",
+                )
+        elif event.type == EventType.SUPPORT_DECLINED:
+            self._cancel_where(
+                lambda rule: rule.declinable,
+                event.at,
+                f"not applicable: the victim declined the referral, recorded by {event.actor}",
+            )
+        elif event.type == EventType.NEEDS_ASSESSED and "enhanced" in details:
+            effects.extend(self.change_tier(bool(details["enhanced"]), details.get("basis"), event))
+        return effects
+
+    def change_tier(self, enhanced: bool, basis: str | None, event: CaseEvent) -> Effects:
+        """A (re)assessment's tier: when it changes, every pending obligation with an
+        enhanced window is re-timed from its start by the new window (a deadline the new
+        window puts in the past is kept, see `keep_future_retimes`)."""
+        effects = Effects()
+        changed = enhanced != self.enhanced
+        self.state.enhanced = enhanced
+        self.state.enhanced_basis = basis if enhanced else None
+        if not changed:
+            return effects
+        tier = f"Enhanced Rights ({basis})" if enhanced else "standard rights"
+        for obligation in self.open_obligations():
+            rule = self.policy.standard(obligation.standard)
+            if obligation.state != ObligationState.PENDING or rule.enhanced_window is None:
+                continue
+            effects.retimes.append(
+                PendingRetime(
+                    key=obligation.key,
+                    request=self._request(rule, obligation.key, obligation.started_at),
+                    cause=f"tier changed to {tier} by {event.actor}",
+                )
+            )
         return effects
 
     def _message_for(

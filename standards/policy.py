@@ -41,6 +41,18 @@ class Trigger(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     OFFICER_ASSIGNED = "officer_assigned"
+    # The Victims' Code (2021): the events its police-owned rights start on.
+    SUSPECT_INTERVIEWED = "suspect_interviewed"
+    RELEASED_WITHOUT_CHARGE = "released_without_charge"
+    RELEASED_ON_BAIL = "released_on_bail"
+    RELEASED_UNDER_INVESTIGATION = "released_under_investigation"
+    BAIL_CONDITIONS_CHANGED = "bail_conditions_changed"
+    BAIL_CANCELLED = "bail_cancelled"
+    NOT_INVESTIGATED = "not_investigated"
+    NOT_PROSECUTED = "not_prosecuted"
+    VRR_REQUESTED = "vrr_requested"
+    VRR_DECIDED = "vrr_decided"
+    WITNESS_STATEMENT_TAKEN = "witness_statement_taken"
 
 
 class OnCaseChange(StrEnum):
@@ -49,8 +61,11 @@ class OnCaseChange(StrEnum):
 
 
 MATCH_TOKEN = re.compile(
-    r"^(contact|any_contact|review|update_delivered|message:[a-z][a-z0-9_]*(\+reason)?)$"
+    r"^(contact|any_contact|review|update_delivered|message:[a-z][a-z0-9_]*(\+reason)?"
+    r"|event:[a-z][a-z0-9_]*)$"
 )
+# The token a recorded event of type NAME gives to what it meets (`event:NAME`).
+EVENT_TOKEN = "event:"
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,11 @@ class StandardRule:
     # The share (per cent) of obligations the force means to meet on time; the reports
     # draw it on their charts. None: no target set.
     on_time_target_percent: Annotated[float, Field(gt=0, le=100)] | None = None
+    # Categories or groups where the standard needs the victim's explicit consent
+    # (Victims' Code Right 4): without it the obligation is not applicable.
+    consent_for: list[str] = field(default_factory=list)
+    # The victim may decline it (a referral to support services): it then does not apply.
+    declinable: bool = False
 
     def met_by_token(self, token: str) -> bool:
         return token in self.met_by
@@ -103,6 +123,12 @@ class Policy:
     enhanced_rights: list[str] = field(default_factory=list)
     discreet_by_default: list[str] = field(default_factory=list)
     messages: list[MessageRule] = field(default_factory=list)
+    # Victims' Right to Review: how many calendar months after a decision not to
+    # prosecute a request is accepted; None where the policy has no such right.
+    review_request_months: Annotated[int, Field(ge=1)] | None = None
+    # The monitor's reasons for Enhanced Rights other than the case's category
+    # (Victims' Code: persistently targeted, vulnerable or intimidated victims).
+    enhanced_bases: list[str] = field(default_factory=list)
 
     # Look-ups used by the case workflow; all pure.
 
@@ -199,13 +225,17 @@ def reference_problems(policy: Policy) -> list[Problem]:
             problems.append((("standards", i, "id"), f"standard {rule.id!r} is defined twice"))
         seen.add(rule.id)
         problems += _selector_problems(("standards", i, "applies_to"), rule.applies_to, selectors)
+        if rule.consent_for:
+            problems += _selector_problems(
+                ("standards", i, "consent_for"), rule.consent_for, selectors
+            )
         for token in rule.met_by:
             if not MATCH_TOKEN.match(token):
                 problems.append(
                     (
                         ("standards", i, "met_by"),
                         f"{token!r} is not one of contact, any_contact, review, "
-                        "update_delivered, message:NAME or message:NAME+reason",
+                        "update_delivered, message:NAME, message:NAME+reason or event:NAME",
                     )
                 )
         if rule.auto_update and not rule.recurs:
