@@ -108,6 +108,17 @@ class MessageRule:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """One figure of a named set of measures (e.g. the Ministry of Justice's quarterly
+    compliance measures, `moj`): the on-time share of the standards it names, together."""
+
+    report: StandardId
+    id: StandardId
+    title: str
+    standards: list[str]
+
+
+@dataclass(frozen=True)
 class Policy:
     id: StandardId | Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
     version: Annotated[int, Field(ge=1)]
@@ -129,6 +140,8 @@ class Policy:
     # The monitor's reasons for Enhanced Rights other than the case's category
     # (Victims' Code: persistently targeted, vulnerable or intimidated victims).
     enhanced_bases: list[str] = field(default_factory=list)
+    # Sets of measures the reports can give (`pledge report --measures NAME`).
+    measures: list[Measure] = field(default_factory=list)
 
     # Look-ups used by the case workflow; all pure.
 
@@ -207,6 +220,9 @@ class Policy:
     def discreet_by_default_for(self, category: str) -> bool:
         return category in self.discreet_by_default
 
+    def measures_in(self, report: str) -> list[Measure]:
+        return [measure for measure in self.measures if measure.report == report]
+
 
 def reference_problems(policy: Policy) -> list[Problem]:
     """Checks that span fields: names that must refer to something defined elsewhere."""
@@ -244,6 +260,7 @@ def reference_problems(policy: Policy) -> list[Problem]:
             )
     for i, message in enumerate(policy.messages):
         problems += _selector_problems(("messages", i, "applies_to"), message.applies_to, selectors)
+    problems += _measure_problems(policy, seen)
     for label, names in (
         ("enhanced_rights", policy.enhanced_rights),
         ("discreet_by_default", policy.discreet_by_default),
@@ -251,6 +268,29 @@ def reference_problems(policy: Policy) -> list[Problem]:
         unknown = [n for n in names if n not in known]
         if unknown:
             problems.append(((label,), f"names unknown categories {unknown}"))
+    return problems
+
+
+def _measure_problems(policy: Policy, standards: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for i, measure in enumerate(policy.measures):
+        if (measure.report, measure.id) in seen:
+            problems.append(
+                (
+                    ("measures", i, "id"),
+                    f"measure {measure.id!r} is defined twice in {measure.report}",
+                )
+            )
+        seen.add((measure.report, measure.id))
+        unknown = [s for s in measure.standards if s not in standards]
+        if not measure.standards or unknown:
+            problems.append(
+                (
+                    ("measures", i, "standards"),
+                    f"must name standards of the policy; unknown: {unknown}",
+                )
+            )
     return problems
 
 

@@ -27,6 +27,7 @@ TEMPLATES = {
 CODE = load_policy(ROOT / "policies" / "victims-code-2021.toml", TEMPLATES)
 PLEDGE = load_policy(ROOT / "policies" / "met-pledge.toml")
 LONDON = ZoneInfo("Europe/London")
+STEPS = ("arrest", "suspect_interviewed", "charge")
 
 
 def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -179,8 +180,9 @@ def test_a_burglary_victim_needs_no_consent_but_may_decline_the_referral() -> No
 def test_each_step_is_due_in_5_working_days_over_christmas_and_new_year(type: str) -> None:
     case = opened()
     post_unsent(case, type, london(2026, 12, 23, 9))
+    standard = "investigation_update" if type in STEPS else "release_update"
     # Counts 24, 29, 30, 31 December and 4 January (25, 28 Dec and 1 Jan are holidays).
-    assert latest(case, "investigation_update").due_at == london(2027, 1, 5)
+    assert latest(case, standard).due_at == london(2027, 1, 5)
 
 
 def test_with_enhanced_rights_a_step_on_christmas_eve_is_due_by_the_end_of_29_december() -> None:
@@ -193,7 +195,7 @@ def test_an_enhanced_window_ending_after_the_clocks_go_forward_ends_at_london_mi
     case = opened("hate_crime", reported=london(2026, 3, 20, 10))
     post_unsent(case, "released_on_bail", london(2026, 3, 27, 17))
     # Friday 27 March 2026 -> Monday 30 March; BST by then: 23:00 UTC.
-    assert latest(case, "investigation_update").due_at == datetime(2026, 3, 30, 23, tzinfo=UTC)
+    assert latest(case, "release_update").due_at == datetime(2026, 3, 30, 23, tzinfo=UTC)
 
 
 def test_a_decision_not_to_investigate_is_explained_with_its_reason() -> None:
@@ -217,7 +219,7 @@ def test_a_reassessment_giving_enhanced_rights_re_times_the_open_update_and_says
     case = opened(reported=london(2026, 10, 19, 9))
     post_unsent(case, "released_under_investigation", london(2026, 10, 22, 10))
     # Thursday 22 October 2026: 23, 26, 27, 28, 29 (the clocks go back on the 25th).
-    assert latest(case, "investigation_update").due_at == london(2026, 10, 30)
+    assert latest(case, "release_update").due_at == london(2026, 10, 30)
     post(
         case,
         "needs_assessed",
@@ -225,7 +227,7 @@ def test_a_reassessment_giving_enhanced_rights_re_times_the_open_update_and_says
         enhanced=True,
         basis="persistently_targeted",
     )
-    update = latest(case, "investigation_update")
+    update = latest(case, "release_update")
     assert update.due_at == london(2026, 10, 24)
     assert update.history[-1].event == "retimed"
     assert "Enhanced Rights (persistently_targeted)" in update.history[-1].cause
@@ -246,7 +248,7 @@ def test_a_shorter_window_already_passed_at_the_change_keeps_the_deadline_it_had
     post_unsent(case, "released_under_investigation", london(2026, 10, 20, 10))
     post(case, "needs_assessed", london(2026, 10, 23, 15), enhanced=True, basis="vulnerable")
     # One working day from Tuesday 20 October ended before the change: 5 still apply.
-    assert latest(case, "investigation_update").due_at == london(2026, 10, 28)
+    assert latest(case, "release_update").due_at == london(2026, 10, 28)
 
 
 def test_obligations_started_after_the_change_use_the_new_tier() -> None:
@@ -322,3 +324,20 @@ def test_a_vps_offer_is_due_by_the_end_of_the_next_working_day_and_met_by_record
     assert latest(case, "vps_offer").due_at == london(2026, 12, 30)
     post(case, "vps_offered", london(2026, 12, 29, 23, 59))
     assert latest(case, "vps_offer").state == ObligationState.MET
+
+
+# -- the Ministry of Justice's measures, as data ------------------------------------------
+
+
+def test_the_moj_measures_name_standards_of_the_policy_and_cover_every_right_asked_for() -> None:
+    measures = {m.id: m.standards for m in CODE.measures_in("moj")}
+    assert list(measures) == [
+        "written_acknowledgement",
+        "referral_to_support",
+        "updates_in_timeframe",
+        "vps_offered",
+        "release_communication",
+        "right_to_review",
+    ]
+    assert measures["release_communication"] == ["release_update"]
+    assert PLEDGE.measures_in("moj") == []
