@@ -12,16 +12,14 @@ effects (standards.case_state), the reading and the checking of events
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from standards.case_reading import CaseRecord
+from standards.case_planning import CasePlanner
 from standards.case_state import (
     CaseStatus,
     Effects,
     PendingRetime,
     PendingStart,
 )
-from standards.clock import WindowUnit
 from standards.delivery import (
     DeferredMessage,
     DeliveryStatus,
@@ -29,6 +27,8 @@ from standards.delivery import (
     MessageOutcome,
 )
 from standards.events import (
+    CASE_LIFE,
+    RECORDED_EVENTS,
     TRIGGER_OF_EVENT,
     CaseEvent,
     EventType,
@@ -37,24 +37,21 @@ from standards.obligations import (
     Alert,
     AlertKind,
     BreachReason,
-    Obligation,
     ObligationState,
     Schedule,
-    ScheduleRequest,
     advance_clock,
     breach_if_overdue,
-    cancel,
     explain,
     retime,
     start_obligation,
 )
-from standards.policy import OnCaseChange, StandardRule, Trigger
-from standards.send_outcome import DeliveryMeets, manual_contact_alert, meet_one, outcome_alerts
+from standards.policy import EVENT_TOKEN, OnCaseChange, Trigger
+from standards.send_outcome import DeliveryMeets, manual_contact_alert, outcome_alerts
 
 PERIODIC_UPDATE_TEMPLATE = "periodic_update"
 
 
-class CaseBook(CaseRecord):
+class CaseBook(CasePlanner):
     """The case's decisions: what its opening, each event, the clock and each message's
     outcome start, meet, cancel, send and alert."""
 
@@ -124,6 +121,8 @@ class CaseBook(CaseRecord):
             effects.extend(self._change_preferences(event, cause))
         elif event.type == EventType.BREACH_EXPLAINED:
             self._explain(event, cause)
+        elif event.type in RECORDED_EVENTS:
+            effects.extend(self._code_event(event, cause))
         else:
             effects.extend(self._case_event(event, cause))
         return effects
@@ -255,6 +254,8 @@ class CaseBook(CaseRecord):
             self._cancel_where(
                 lambda rule: rule.on_reopen == OnCaseChange.CANCEL, event.at, "case reopened"
             )
+        elif trigger not in CASE_LIFE:
+            effects.extend(self._code_decision(event, cause))
         for rule in self.policy.started_by(trigger, self.facts.category):
             if self._may_start(rule):
                 effects.starts.append(self._plan(rule, event.at, cause))
@@ -262,89 +263,71 @@ class CaseBook(CaseRecord):
         effects.messages += self._message_for(trigger, event.at, facts)
         return effects
 
-    def _message_for(
-        self, trigger: Trigger, at: datetime, facts: dict[str, str]
-    ) -> list[MessageIntent]:
-        template = self.policy.message_for(trigger, self.facts.category)
-        return [self._intent(template, at, facts, None)] if template else []
+    # -- the Victims' Code (2021), issue 21 ------------------------------------
 
-    def _intent(
-        self, template: str, at: datetime, facts: dict[str, str], obligation_key: str | None
-    ) -> MessageIntent:
-        self.state.message_seq += 1
-        key = f"{self.facts.reference}|{template}|{self.state.message_seq}"
-        return MessageIntent(
-            key=key, template=template, at=at, obligation_key=obligation_key, facts=facts
-        )
-
-    def _meet_by_contact(self, standard: str | None, at: datetime, cause: str) -> Effects:
-        def tokens(obligation: Obligation) -> set[str]:
-            if standard is None or obligation.standard == standard:
-                return {"contact", "any_contact"}
-            return {"any_contact"}
-
-        return self._meet_each(tokens, at, cause)
-
-    def _meet(self, tokens: set[str], at: datetime, cause: str) -> Effects:
-        return self._meet_each(lambda _obligation: tokens, at, cause)
-
-    def _meet_each(self, tokens_for: Any, at: datetime, cause: str) -> Effects:
-        effects = Effects()
-        for obligation in self.open_obligations():
-            rule = self.policy.standard(obligation.standard)
-            if not any(rule.met_by_token(t) for t in tokens_for(obligation)):
-                continue
-            # Met after a deadline the clock has not yet seen pass: the breach first.
-            alerts, met = meet_one(obligation, at, cause, self.breach_overdue_at_once)
-            effects.alerts += alerts
-            if met:
-                self._touch(obligation)
-                if rule.recurs and self._may_start(rule):
-                    effects.starts.append(self._plan(rule, at, f"restarted: {cause}"))
+    def _code_decision(self, event: CaseEvent, cause: str) -> Effects:
+        """A decision or step the Code's rights follow: it meets what names it, and a
+        decision not to prosecute opens the Right to Review window (a review's request
+        and decision close it)."""
+        effects = self._meet({EVENT_TOKEN + event.type.value}, event.at, cause)
+        if event.type == EventType.NOT_PROSECUTED:
+            self.state.not_prosecuted_at = event.at
+            self.state.review_requested_at = None
+        elif event.type == EventType.VRR_REQUESTED:
+            self.state.review_requested_at = event.at
+        elif event.type == EventType.VRR_DECIDED:
+            self.state.review_requested_at = None
+            self.state.not_prosecuted_at = None
         return effects
 
-    def _may_start(self, rule: StandardRule) -> bool:
-        if rule.recurs and (not self.is_open or self.open_obligations(rule.id)):
-            return False
-        if rule.one_open and self.open_obligations(rule.id):
-            return False
-        return not (rule.victim_interval and self.state.updates_paused)
+    def _code_event(self, event: CaseEvent, cause: str) -> Effects:
+        """What a needs assessment, the victim's answer on support, a referral or a VPS
+        offer means: it meets what names it; a refusal of consent or a declined referral
+        makes the referral not applicable, with its reason; an assessment sets the tier."""
+        effects = self._meet({EVENT_TOKEN + event.type.value}, event.at, cause)
+        details = event.details
+        if event.type == EventType.SUPPORT_CONSENT:
+            self.state.support_consent = bool(details["given"])
+            if not self.state.support_consent:
+                self._cancel_where(
+                    self.refusable,
+                    event.at,
+                    f"not applicable: no explicit consent to a referral "
+                    f"({self.facts.category}), recorded by {event.actor}",
+                )
+        elif event.type == EventType.SUPPORT_DECLINED:
+            self._cancel_where(
+                lambda rule: rule.declinable,
+                event.at,
+                f"not applicable: the victim declined the referral, recorded by {event.actor}",
+            )
+        elif event.type == EventType.NEEDS_ASSESSED and "enhanced" in details:
+            effects.extend(self.change_tier(bool(details["enhanced"]), details.get("basis"), event))
+        return effects
 
-    def _window(self, rule: StandardRule) -> tuple[int, WindowUnit]:
-        if rule.victim_interval and self.state.update_interval_days is not None:
-            return self.state.update_interval_days, WindowUnit.DAYS
-        return self.policy.window_for(rule, self.enhanced), rule.unit
-
-    def _request(self, rule: StandardRule, key: str, start: datetime) -> ScheduleRequest:
-        amount, unit = self._window(rule)
-        return ScheduleRequest(
-            key=key,
-            start=start,
-            amount=amount,
-            unit=unit.value,
-            nation=(self.facts.nation or self.policy.nation).value,
-            warning_fraction=self.policy.warning_fraction(rule),
-            escalate_after_hours=self.policy.escalation_hours(rule),
-            auto_update_fraction=rule.auto_update_at if rule.auto_update else None,
-        )
-
-    def _plan(self, rule: StandardRule, start: datetime, cause: str) -> PendingStart:
-        occurrence = self.state.occurrences.get(rule.id, 0) + 1
-        self.state.occurrences[rule.id] = occurrence
-        key = f"{rule.id}#{occurrence}"
-        return PendingStart(
-            standard=rule.id,
-            occurrence=occurrence,
-            request=self._request(rule, key, start),
-            cause=cause,
-        )
-
-    def _cancel_where(self, predicate: Any, at: datetime, cause: str) -> None:
+    def change_tier(self, enhanced: bool, basis: str | None, event: CaseEvent) -> Effects:
+        """A (re)assessment's tier: when it changes, every pending obligation with an
+        enhanced window is re-timed from its start by the new window (a deadline the new
+        window puts in the past is kept, see `keep_future_retimes`)."""
+        effects = Effects()
+        changed = enhanced != self.enhanced
+        self.state.enhanced = enhanced
+        self.state.enhanced_basis = basis if enhanced else None
+        if not changed:
+            return effects
+        tier = f"Enhanced Rights ({basis})" if enhanced else "standard rights"
         for obligation in self.open_obligations():
-            if predicate(self.policy.standard(obligation.standard)) and cancel(
-                obligation, at, cause
-            ):
-                self._touch(obligation)
+            rule = self.policy.standard(obligation.standard)
+            if obligation.state != ObligationState.PENDING or rule.enhanced_window is None:
+                continue
+            effects.retimes.append(
+                PendingRetime(
+                    key=obligation.key,
+                    request=self._request(rule, obligation.key, obligation.started_at),
+                    cause=f"tier changed to {tier} by {event.actor}",
+                )
+            )
+        return effects
 
     def _change_preferences(self, event: CaseEvent, cause: str) -> Effects:
         """A new interval retimes, "no updates" suspends; a new channel or safe hours

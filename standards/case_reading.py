@@ -11,13 +11,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from standards.case_state import CaseFacts, CaseState, CaseStatus
-from standards.clock import WindowUnit
+from standards.clock import WindowUnit, add_calendar_months
 from standards.delivery import (
     DeferredMessage,
 )
 from standards.events import (
     ALLOWED_DETAILS,
     ALLOWED_WHEN_CLOSED,
+    CASE_LIFE,
+    RECORDED_EVENTS,
     TRIGGER_OF_EVENT,
     AppliedEvent,
     CaseEvent,
@@ -32,7 +34,7 @@ from standards.obligations import (
     ObligationState,
     needs_explanation,
 )
-from standards.policy import StandardRule, Trigger
+from standards.policy import EVENT_TOKEN, StandardRule
 
 
 class CaseRecord:
@@ -57,6 +59,8 @@ class CaseRecord:
 
     @property
     def enhanced(self) -> bool:
+        if self.state.enhanced is not None:
+            return self.state.enhanced
         return self.policy.has_enhanced_rights(self.facts.category, self.facts.vulnerable)
 
     def open_obligations(self, standard: str | None = None) -> list[Obligation]:
@@ -158,18 +162,22 @@ class CaseRecord:
                 f"case {self.facts.reference} is open: only a closed case can be reopened"
             )
         trigger = TRIGGER_OF_EVENT.get(event.type)
-        if trigger in (
-            Trigger.OFFICER_ASSIGNED,
-            Trigger.ARREST,
-            Trigger.CHARGE,
-            Trigger.COURT_OUTCOME,
-        ) and not (
-            self.policy.started_by(trigger, self.facts.category)
-            or self.policy.message_for(trigger, self.facts.category)
+        if (
+            trigger is not None
+            and trigger not in CASE_LIFE
+            and not (
+                self.policy.started_by(trigger, self.facts.category)
+                or self.policy.message_for(trigger, self.facts.category)
+            )
         ):
             raise EventRejected(
                 f"{event.type.value} does not apply to a {self.facts.category} case"
             )
+        if event.type in RECORDED_EVENTS and not self._met_by_event(event.type):
+            raise EventRejected(
+                f"{event.type.value} does not apply to a {self.facts.category} case"
+            )
+        self._check_code_event(event)
         if event.type == EventType.CONTACT_RECORDED and event.standard is not None:
             rule = self._known_standard(event.standard)
             if not rule.met_by_token("contact"):
@@ -183,6 +191,75 @@ class CaseRecord:
             raise EventRejected(f"{event.type.value} does not take a standard")
         if event.type == EventType.PREFERENCES_CHANGED:
             self._check_preferences(event.details)
+
+    def _met_by_event(self, event_type: EventType) -> bool:
+        """Whether a recorded event has something to do on this case: a standard it meets,
+        or, for the victim's answer on support, a referral they may refuse."""
+        rules = self.policy.standards_for(self.facts.category)
+        if event_type in (EventType.SUPPORT_CONSENT, EventType.SUPPORT_DECLINED):
+            return any(self.refusable(rule) for rule in rules)
+        token = f"{EVENT_TOKEN}{event_type.value}"
+        return any(rule.met_by_token(token) for rule in rules)
+
+    def refusable(self, rule: StandardRule) -> bool:
+        """Whether the victim's refusal makes `rule` not applicable on this case: it needs
+        their consent here, or they may decline it."""
+        return rule.declinable or (
+            bool(rule.consent_for) and self.policy.covers(rule.consent_for, self.facts.category)
+        )
+
+    def _check_code_event(self, event: CaseEvent) -> None:
+        """The Victims' Code's own refusals (issue 21)."""
+        details = event.details
+        if event.type == EventType.NEEDS_ASSESSED:
+            self._check_tier(details)
+        elif (
+            event.type == EventType.REFERRAL_MADE
+            and self.needs_consent()
+            and (self.state.support_consent is not True)
+        ):
+            raise EventRejected(
+                f"a referral of a {self.facts.category} victim needs their explicit consent: "
+                "record support_consent with given true first"
+            )
+        elif event.type == EventType.VRR_REQUESTED:
+            self._check_review_request(event.at)
+        elif event.type == EventType.VRR_DECIDED and self.state.review_requested_at is None:
+            raise EventRejected("vrr_decided needs a vrr_requested on the case first")
+
+    def needs_consent(self) -> bool:
+        """Whether a referral to support services needs the victim's explicit consent."""
+        return any(
+            self.policy.covers(rule.consent_for, self.facts.category)
+            for rule in self.policy.standards_for(self.facts.category)
+            if rule.consent_for
+        )
+
+    def _check_tier(self, details: dict[str, Any]) -> None:
+        enhanced, basis = details.get("enhanced"), details.get("basis")
+        if basis is not None and enhanced is not True:
+            raise EventRejected("needs_assessed takes a basis only with enhanced true")
+        if enhanced is True:
+            bases = [*self.policy.enhanced_rights, *self.policy.enhanced_bases]
+            if basis not in bases:
+                raise EventRejected(
+                    f"needs_assessed with enhanced true needs details.basis, one of: "
+                    f"{', '.join(bases)}"
+                )
+
+    def _check_review_request(self, at: datetime) -> None:
+        months = self.policy.review_request_months
+        decided = self.state.not_prosecuted_at
+        if months is None or decided is None:
+            raise EventRejected("vrr_requested needs a not_prosecuted decision on the case first")
+        if self.state.review_requested_at is not None:
+            raise EventRejected("a Right to Review request is already open on this case")
+        last_day = add_calendar_months(decided, months)
+        if at >= last_day:
+            raise EventRejected(
+                f"a Right to Review request is accepted up to {months} months after the "
+                f"decision not to prosecute ({decided.isoformat()}): until {last_day.isoformat()}"
+            )
 
     def _check_details(self, event: CaseEvent) -> None:
         allowed = ALLOWED_DETAILS[event.type]

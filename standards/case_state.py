@@ -113,6 +113,15 @@ class CaseState:
     dirty: list[str] = field(default_factory=list)
     # By event id; carried across continue-as-new so a repeat is known for good.
     applied_events: dict[str, AppliedEvent] = field(default_factory=dict)
+    # The Victims' Code (2021), issue 21. The tier a needs assessment set (None: as the
+    # case's category and vulnerability give it at intake) and why.
+    enhanced: bool | None = None
+    enhanced_basis: str | None = None
+    # The victim's answer on consent to a referral to support services (None: not asked).
+    support_consent: bool | None = None
+    # The last decision not to prosecute, and the Right to Review request open after it.
+    not_prosecuted_at: datetime | None = None
+    review_requested_at: datetime | None = None
 
 
 @dataclass

@@ -148,6 +148,20 @@ def add_calendar_days(start: datetime, days: int) -> datetime:
     return _first_instant_at_or_after(wall)
 
 
+def add_calendar_months(start: datetime, months: int) -> datetime:
+    """Same Europe/London wall-clock time `months` later; a day the month lacks (31 May + 1
+    month) is the month's last day. Used for a victim's own window, e.g. a Right to Review
+    request up to 3 months after a decision."""
+    start_utc = require_aware(start, "start")
+    _require_non_negative(months, "months")
+    wall = _london_wall(start_utc)
+    index = wall.month - 1 + months
+    year, month = wall.year + index // 12, index % 12 + 1
+    next_month = date(year + (month == 12), month % 12 + 1, 1)
+    day = min(wall.day, (next_month - timedelta(days=1)).day)
+    return _first_instant_at_or_after(wall.replace(year=year, month=month, day=day))
+
+
 @lru_cache(maxsize=len(Nation))
 def _bank_holidays(nation: Nation) -> holidays.HolidayBase:
     # Built empty with expand=True so each year is computed on first use; a deadline that

@@ -55,6 +55,23 @@ class EventType(StrEnum):
     PREFERENCES_CHANGED = "preferences_changed"
     BREACH_EXPLAINED = "breach_explained"
     UPDATE_REQUESTED = "update_requested"
+    # The Victims' Code (2021), issue 21: the police-owned rights' events.
+    SUSPECT_INTERVIEWED = "suspect_interviewed"
+    RELEASED_WITHOUT_CHARGE = "released_without_charge"
+    RELEASED_ON_BAIL = "released_on_bail"
+    RELEASED_UNDER_INVESTIGATION = "released_under_investigation"
+    BAIL_CONDITIONS_CHANGED = "bail_conditions_changed"
+    BAIL_CANCELLED = "bail_cancelled"
+    NOT_INVESTIGATED = "not_investigated"
+    NEEDS_ASSESSED = "needs_assessed"
+    SUPPORT_CONSENT = "support_consent"
+    SUPPORT_DECLINED = "support_declined"
+    REFERRAL_MADE = "referral_made"
+    WITNESS_STATEMENT_TAKEN = "witness_statement_taken"
+    VPS_OFFERED = "vps_offered"
+    NOT_PROSECUTED = "not_prosecuted"
+    VRR_REQUESTED = "vrr_requested"
+    VRR_DECIDED = "vrr_decided"
 
 
 # The details each event may carry to the case's clocks.
@@ -78,6 +95,24 @@ ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
     },
     EventType.BREACH_EXPLAINED: {"reason": str, "text": str},
     EventType.UPDATE_REQUESTED: {},
+    # The Victims' Code (2021), issue 21.
+    EventType.SUSPECT_INTERVIEWED: {},
+    EventType.RELEASED_WITHOUT_CHARGE: {},
+    EventType.RELEASED_ON_BAIL: {},
+    EventType.RELEASED_UNDER_INVESTIGATION: {},
+    EventType.BAIL_CONDITIONS_CHANGED: {},
+    EventType.BAIL_CANCELLED: {},
+    EventType.NOT_INVESTIGATED: {"reason": str},
+    # A needs assessment, or a reassessment: `enhanced` with its `basis` sets the tier.
+    EventType.NEEDS_ASSESSED: {"enhanced": bool, "basis": str},
+    EventType.SUPPORT_CONSENT: {"given": bool},
+    EventType.SUPPORT_DECLINED: {},
+    EventType.REFERRAL_MADE: {},
+    EventType.WITNESS_STATEMENT_TAKEN: {},
+    EventType.VPS_OFFERED: {},
+    EventType.NOT_PROSECUTED: {"reason": str},
+    EventType.VRR_REQUESTED: {},
+    EventType.VRR_DECIDED: {"reason": str},
 }
 
 # Details an event may also carry that the service stores in its database and never
@@ -111,6 +146,29 @@ TRIGGER_OF_EVENT = {
     EventType.CLOSED: Trigger.CLOSED,
     EventType.REOPENED: Trigger.REOPENED,
     EventType.UPDATE_REQUESTED: Trigger.UPDATE_REQUESTED,
+    # The Victims' Code (2021), issue 21.
+    EventType.SUSPECT_INTERVIEWED: Trigger.SUSPECT_INTERVIEWED,
+    EventType.RELEASED_WITHOUT_CHARGE: Trigger.RELEASED_WITHOUT_CHARGE,
+    EventType.RELEASED_ON_BAIL: Trigger.RELEASED_ON_BAIL,
+    EventType.RELEASED_UNDER_INVESTIGATION: Trigger.RELEASED_UNDER_INVESTIGATION,
+    EventType.BAIL_CONDITIONS_CHANGED: Trigger.BAIL_CONDITIONS_CHANGED,
+    EventType.BAIL_CANCELLED: Trigger.BAIL_CANCELLED,
+    EventType.NOT_INVESTIGATED: Trigger.NOT_INVESTIGATED,
+    EventType.NOT_PROSECUTED: Trigger.NOT_PROSECUTED,
+    EventType.VRR_REQUESTED: Trigger.VRR_REQUESTED,
+    EventType.VRR_DECIDED: Trigger.VRR_DECIDED,
+    EventType.WITNESS_STATEMENT_TAKEN: Trigger.WITNESS_STATEMENT_TAKEN,
+}
+# The triggers of the case's own life: they apply to every case, whatever its policy.
+CASE_LIFE = {Trigger.CASE_OPENED, Trigger.CLOSED, Trigger.REOPENED}
+# Events that only meet what names them (`event:NAME` in a standard's met_by), or set
+# what the Code's rights depend on (the tier, the consent to a referral).
+RECORDED_EVENTS = {
+    EventType.NEEDS_ASSESSED,
+    EventType.SUPPORT_CONSENT,
+    EventType.SUPPORT_DECLINED,
+    EventType.REFERRAL_MADE,
+    EventType.VPS_OFFERED,
 }
 ALLOWED_WHEN_CLOSED = {
     EventType.CONTACT_RECORDED,
@@ -120,6 +178,10 @@ ALLOWED_WHEN_CLOSED = {
     EventType.PREFERENCES_CHANGED,
     EventType.BREACH_EXPLAINED,
     EventType.UPDATE_REQUESTED,
+    # A decision not to prosecute may close the investigation; its review comes after.
+    EventType.NOT_PROSECUTED,
+    EventType.VRR_REQUESTED,
+    EventType.VRR_DECIDED,
 }
 
 

@@ -43,6 +43,18 @@ class Trigger(StrEnum):
     OFFICER_ASSIGNED = "officer_assigned"
     # The victim asked for an update (their page, or by phone through the API).
     UPDATE_REQUESTED = "update_requested"
+    # The Victims' Code (2021): the events its police-owned rights start on.
+    SUSPECT_INTERVIEWED = "suspect_interviewed"
+    RELEASED_WITHOUT_CHARGE = "released_without_charge"
+    RELEASED_ON_BAIL = "released_on_bail"
+    RELEASED_UNDER_INVESTIGATION = "released_under_investigation"
+    BAIL_CONDITIONS_CHANGED = "bail_conditions_changed"
+    BAIL_CANCELLED = "bail_cancelled"
+    NOT_INVESTIGATED = "not_investigated"
+    NOT_PROSECUTED = "not_prosecuted"
+    VRR_REQUESTED = "vrr_requested"
+    VRR_DECIDED = "vrr_decided"
+    WITNESS_STATEMENT_TAKEN = "witness_statement_taken"
 
 
 class OnCaseChange(StrEnum):
@@ -51,8 +63,11 @@ class OnCaseChange(StrEnum):
 
 
 MATCH_TOKEN = re.compile(
-    r"^(contact|any_contact|review|update_delivered|message:[a-z][a-z0-9_]*(\+reason)?)$"
+    r"^(contact|any_contact|review|update_delivered|message:[a-z][a-z0-9_]*(\+reason)?"
+    r"|event:[a-z][a-z0-9_]*)$"
 )
+# The token a recorded event of type NAME gives to what it meets (`event:NAME`).
+EVENT_TOKEN = "event:"
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,11 @@ class StandardRule:
     # The share (per cent) of obligations the force means to meet on time; the reports
     # draw it on their charts. None: no target set.
     on_time_target_percent: Annotated[float, Field(gt=0, le=100)] | None = None
+    # Categories or groups where the standard needs the victim's explicit consent
+    # (Victims' Code Right 4): without it the obligation is not applicable.
+    consent_for: list[str] = field(default_factory=list)
+    # The victim may decline it (a referral to support services): it then does not apply.
+    declinable: bool = False
 
     def met_by_token(self, token: str) -> bool:
         return token in self.met_by
@@ -90,6 +110,17 @@ class MessageRule:
     on: Trigger
     template: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     applies_to: list[str]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One figure of a named set of measures (e.g. the Ministry of Justice's quarterly
+    compliance measures, `moj`): the on-time share of the standards it names, together."""
+
+    report: StandardId
+    id: StandardId
+    title: str
+    standards: list[str]
 
 
 @dataclass(frozen=True)
@@ -108,6 +139,14 @@ class Policy:
     enhanced_rights: list[str] = field(default_factory=list)
     discreet_by_default: list[str] = field(default_factory=list)
     messages: list[MessageRule] = field(default_factory=list)
+    # Victims' Right to Review: how many calendar months after a decision not to
+    # prosecute a request is accepted; None where the policy has no such right.
+    review_request_months: Annotated[int, Field(ge=1)] | None = None
+    # The monitor's reasons for Enhanced Rights other than the case's category
+    # (Victims' Code: persistently targeted, vulnerable or intimidated victims).
+    enhanced_bases: list[str] = field(default_factory=list)
+    # Sets of measures the reports can give (`pledge report --measures NAME`).
+    measures: list[Measure] = field(default_factory=list)
 
     # Look-ups used by the case workflow; all pure.
 
@@ -186,6 +225,9 @@ class Policy:
     def discreet_by_default_for(self, category: str) -> bool:
         return category in self.discreet_by_default
 
+    def measures_in(self, report: str) -> list[Measure]:
+        return [measure for measure in self.measures if measure.report == report]
+
 
 def reference_problems(policy: Policy) -> list[Problem]:
     """Checks that span fields: names that must refer to something defined elsewhere."""
@@ -204,13 +246,17 @@ def reference_problems(policy: Policy) -> list[Problem]:
             problems.append((("standards", i, "id"), f"standard {rule.id!r} is defined twice"))
         seen.add(rule.id)
         problems += _selector_problems(("standards", i, "applies_to"), rule.applies_to, selectors)
+        if rule.consent_for:
+            problems += _selector_problems(
+                ("standards", i, "consent_for"), rule.consent_for, selectors
+            )
         for token in rule.met_by:
             if not MATCH_TOKEN.match(token):
                 problems.append(
                     (
                         ("standards", i, "met_by"),
                         f"{token!r} is not one of contact, any_contact, review, "
-                        "update_delivered, message:NAME or message:NAME+reason",
+                        "update_delivered, message:NAME, message:NAME+reason or event:NAME",
                     )
                 )
         if rule.auto_update and not rule.recurs:
@@ -219,6 +265,7 @@ def reference_problems(policy: Policy) -> list[Problem]:
             )
     for i, message in enumerate(policy.messages):
         problems += _selector_problems(("messages", i, "applies_to"), message.applies_to, selectors)
+    problems += _measure_problems(policy, seen)
     for label, names in (
         ("enhanced_rights", policy.enhanced_rights),
         ("discreet_by_default", policy.discreet_by_default),
@@ -226,6 +273,29 @@ def reference_problems(policy: Policy) -> list[Problem]:
         unknown = [n for n in names if n not in known]
         if unknown:
             problems.append(((label,), f"names unknown categories {unknown}"))
+    return problems
+
+
+def _measure_problems(policy: Policy, standards: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for i, measure in enumerate(policy.measures):
+        if (measure.report, measure.id) in seen:
+            problems.append(
+                (
+                    ("measures", i, "id"),
+                    f"measure {measure.id!r} is defined twice in {measure.report}",
+                )
+            )
+        seen.add((measure.report, measure.id))
+        unknown = [s for s in measure.standards if s not in standards]
+        if not measure.standards or unknown:
+            problems.append(
+                (
+                    ("measures", i, "standards"),
+                    f"must name standards of the policy; unknown: {unknown}",
+                )
+            )
     return problems
 
 

@@ -115,7 +115,7 @@ def test_broken_toml_is_reported_as_such() -> None:
 
 
 def test_an_unknown_policy_id_lists_the_available_ones() -> None:
-    with pytest.raises(PolicyError, match="available: \\['met-pledge'\\]"):
+    with pytest.raises(PolicyError, match="available: \\['met-pledge', 'victims-code-2021'\\]"):
         policy_path(POLICY_DIR, "west-yorkshire")
 
 
