@@ -232,8 +232,7 @@ def _send_code(sender: CodeSender, request_id: int, now: datetime) -> CodeReques
             row.expires_at = now
             session.commit()
             return CodeRequestOutcome.FAILED
-        assert sent.channel is not None
-        row.channel = sent.channel
+        row.channel = sent.channel or row.channel
         session.commit()
         return CodeRequestOutcome.SENT
 
