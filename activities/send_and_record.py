@@ -4,7 +4,7 @@ The messages are sent in the transaction that records the case's changes and the
 book's reaction to each outcome, worked out with the book's own rule
 (standards.send_outcome) on the obligations the book handed over. An in-house send
 (the outbox) is then one transaction in all; an outside provider's hand-over mark is
-committed first, before the provider is called (activities.messages), and the rest
+committed first, before the provider is called (delivery.send), and the rest
 with the receipts. A retry finds its outbox rows, transitions and alerts and writes
 none of them twice.
 """

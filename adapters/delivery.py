@@ -1,12 +1,13 @@
 """The delivery seam: how a rendered message leaves the building.
 
-The case workflow never knows which backend is in use; `MessageActivities`
-hands an `Envelope` to the backend for its channel and records the receipt.
+The case workflow never knows which backend is in use; the send path
+(`delivery.send`) hands an `Envelope` to the backend for its channel and records
+the receipt.
 
 Exactly once: the outbox row is marked as handed over (`sent_at`) before
 `send` is called. If an attempt dies after that mark and before the receipt is
 recorded, the retry calls `recover` instead of sending again; see
-`activities/messages.py`.
+`delivery/send.py`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Simulated delivery for the in-process engine: an outbox per case, in memory.
 
-It follows the send activity (activities/messages.py) step by step, on the same
-channel rules (standards/contact.py, standards/delivery.py), the same renderer and the
-same simulated backends, so a message reads and fails as it would on the workflow.
+It sends on the workflow's send path itself (`delivery.send`, the send activity's),
+with the same renderer and the same simulated backends, over the in-memory outbox
+(`delivery.outbox.MemoryOutbox`), so a message reads and fails as it would on the
+workflow.
 """
 
 from __future__ import annotations
@@ -12,26 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from adapters.delivery import (
-    DeliveryBackend,
-    DeliveryReceipt,
-    Envelope,
-    LocalOutbox,
-    SimulatedSms,
-    TransientDeliveryError,
-)
+from adapters.delivery import DeliveryBackend, LocalOutbox, SimulatedSms
+from delivery.outbox import MemoryOutbox
+from delivery.send import CaseMessage, send_message
 from messaging.rendering import MessageContext, MessageRenderer, RenderedMessage
-from standards.contact import ContactProfile, plan_channels
-from standards.delivery import (
-    DeliveryStatus,
-    MessageIntent,
-    MessageOutcome,
-    outbox_key,
-    outcome_of_row,
-    over_channels,
-    retry_instant,
-)
-from standards.vocabulary import Channel, MessageStatus
+from standards.contact import ContactProfile
+from standards.delivery import MessageIntent, MessageOutcome
+from standards.vocabulary import Channel
 
 
 @dataclass
@@ -81,21 +69,6 @@ class Victim:
         )
 
 
-@dataclass
-class OutboxRow:
-    key: str
-    seq: int
-    created_at: datetime
-    channel: str
-    recipient: str
-    template: str
-    body: str
-    status: MessageStatus = MessageStatus.QUEUED
-    error: str | None = None
-    sent_at: datetime | None = None
-    attempts: int = 0
-
-
 @dataclass(frozen=True)
 class MessageSetting:
     """The settings a message reads (service/settings.py), for one force."""
@@ -105,16 +78,20 @@ class MessageSetting:
     contact_number: str
 
 
-@dataclass
-class CaseOutbox:
-    """One case's outbox and the facts its messages are rendered from."""
+@dataclass(kw_only=True)
+class CaseOutbox(MemoryOutbox):
+    """One case's outbox, in memory, and the facts its messages are rendered from."""
 
     reference: str
     category: str
     borough_name: str
     victim: Victim
     officer: dict[str, str | None] = field(default_factory=dict)
-    rows: dict[str, OutboxRow] = field(default_factory=dict)
+
+    def opt_out_of_sms(self) -> None:
+        super().opt_out_of_sms()
+        victim = self.victim
+        victim.profile = dataclasses.replace(victim.profile, sms_opted_out=True)
 
 
 def simulated_backends() -> dict[Channel, DeliveryBackend]:
@@ -139,75 +116,25 @@ class SimulatedDelivery:
         self, outbox: CaseOutbox, intent: MessageIntent, at: datetime, excluded: list[str]
     ) -> MessageOutcome:
         """The outcome of one send, as the send activity gives it (a temporary failure:
-        DEFERRED, to be tried again on the case's clock)."""
-        plan = plan_channels(outbox.victim.profile, at, excluded)
-        if plan.blocked is not None:
-            return MessageOutcome(status=DeliveryStatus.NOT_ALLOWED, error=plan.blocked)
-        if plan.wait_until is not None:
-            return MessageOutcome(status=DeliveryStatus.DEFERRED, retry_at=plan.wait_until)
-        return over_channels(
-            plan.channels, lambda channel: self._deliver(outbox, intent, at, Channel(channel))
-        )
-
-    def _deliver(
-        self, outbox: CaseOutbox, intent: MessageIntent, at: datetime, channel: Channel
-    ) -> MessageOutcome:
-        key = outbox_key(intent.key, channel.value)
-        row = outbox.rows.get(key)
-        if row is not None and row.status != MessageStatus.QUEUED:
-            return _outcome_of(row)
-        if row is None:
-            row = self._compose(outbox, intent, at, channel, key)
-            outbox.rows[key] = row
-        envelope = Envelope(
-            idempotency_key=key,
-            channel=channel,
-            recipient=row.recipient,
-            message=RenderedMessage(
-                template=row.template, channel=channel, subject=None, text=row.body, html=None
+        DEFERRED, to be tried again on the case's clock): the same path
+        (`delivery.send`), over the case's outbox in memory."""
+        victim = outbox.victim
+        message = CaseMessage(
+            intent_key=intent.key,
+            at=at,
+            excluded_channels=excluded,
+            profile=victim.profile,
+            email=victim.email,
+            phone=victim.phone,
+            render=lambda channel: RenderedMessage(
+                template=intent.template,
+                channel=channel,
+                subject=None,
+                text=self._text(outbox, intent, channel),
+                html=None,
             ),
         )
-        row.attempts += 1
-        row.sent_at = at
-        row.error = None
-        try:
-            receipt = self._backends[channel].send(envelope)
-        except TransientDeliveryError as error:
-            row.sent_at = None
-            row.error = f"temporary failure, will retry: {error}"
-            return MessageOutcome(
-                status=DeliveryStatus.DEFERRED,
-                channel=row.channel,
-                retry_at=retry_instant(at, row.attempts),
-                error=row.error,
-            )
-        return self._record(outbox, row, receipt)
-
-    def _record(
-        self, outbox: CaseOutbox, row: OutboxRow, receipt: DeliveryReceipt
-    ) -> MessageOutcome:
-        row.status = receipt.status
-        row.error = receipt.error
-        if receipt.opted_out:
-            victim = outbox.victim
-            victim.profile = dataclasses.replace(victim.profile, sms_opted_out=True)
-        return _outcome_of(row)
-
-    def _compose(
-        self, outbox: CaseOutbox, intent: MessageIntent, at: datetime, channel: Channel, key: str
-    ) -> OutboxRow:
-        victim = outbox.victim
-        recipient = victim.phone if channel == Channel.SMS else victim.email
-        assert recipient is not None
-        return OutboxRow(
-            key=key,
-            seq=len(outbox.rows),
-            created_at=at,
-            channel=channel.value,
-            recipient=recipient,
-            template=intent.template,
-            body=self._text(outbox, intent, channel),
-        )
+        return send_message(outbox, message, self._backends)
 
     def _text(self, outbox: CaseOutbox, intent: MessageIntent, channel: Channel) -> str:
         """The message as the victim reads it, from the real templates."""
@@ -230,7 +157,3 @@ class SimulatedDelivery:
             update_interval_days=victim.update_interval_days,
         )
         return self._renderer.render(intent.template, channel, context).text
-
-
-def _outcome_of(row: OutboxRow) -> MessageOutcome:
-    return outcome_of_row(row.status, row.channel, row.error)

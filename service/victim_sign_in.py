@@ -10,11 +10,11 @@ this looks the reference up (`send_code` runs after the answer has gone), a wron
 an unknown reference counts and locks exactly as one for a real case, and checking a code
 always costs one Argon2 digest, whether or not there is a code to compare it with.
 
-The code travels the normal delivery path: the victim's safe channels in order (the
-preferred one first, falling back on a refusal), an outbox row written before the
-hand-over, the configured backend (the local outbox, SMTP or Twilio). With a real
-provider the outbox row keeps the message with the code blanked out: only its digest is
-stored. With the local outbox the row *is* the delivery (`/dev/outbox` shows it).
+The code travels the case messages' send path (`delivery.send`): the victim's safe
+channels in order (the preferred one first, falling back on a refusal), an outbox row
+written before the hand-over, the configured backend (the local outbox, SMTP or Twilio).
+With a real provider the outbox row keeps the message with the code blanked out: only its
+digest is stored. With the local outbox the row *is* the delivery (`/dev/outbox` shows it).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.delivery import DeliveryBackend, Envelope, LocalOutbox, TransientDeliveryError
 from config import Settings
+from delivery.send import add_copy, hand_over, outcome_of, recipient, record
 from messaging.rendering import (
     SIGN_IN_CODE_TEMPLATE,
     MessageContext,
@@ -42,6 +43,7 @@ from messaging.rendering import (
     TemplateError,
 )
 from standards.contact import plan_channels, profile_of
+from standards.delivery import DeliveryStatus, MessageOutcome, outbox_key, over_channels
 from standards.victim_sign_in import (
     CodeRequestOutcome,
     SignInRules,
@@ -62,6 +64,7 @@ from standards.victim_sign_in import (
 )
 from standards.vocabulary import Channel, MessageStatus
 from storage import models
+from storage.outbox import SqlOutbox
 from storage.victim_models import (
     VictimCodeRequest,
     VictimSession,
@@ -217,28 +220,39 @@ def _send_code(sender: CodeSender, request_id: int, now: datetime) -> CodeReques
         )
         session.add(row)
         session.commit()
-        for channel in plan.channels:
-            if _deliver(sender, session, case, victim, Channel(channel), row, code, now):
-                row.channel = channel
-                session.commit()
-                return CodeRequestOutcome.SENT
-        # No channel took it: the code must not stay usable.
-        row.expires_at = now
+        outbox = SqlOutbox(session, case.id, victim, settle=session.commit)
+        sent = over_channels(
+            plan.channels,
+            lambda channel: _deliver(
+                sender, outbox, case, victim, Channel(channel), row, code, now
+            ),
+        )
+        if sent.status == DeliveryStatus.FAILED:
+            # No channel took it: the code must not stay usable.
+            row.expires_at = now
+            session.commit()
+            return CodeRequestOutcome.FAILED
+        row.channel = sent.channel or row.channel
         session.commit()
-        return CodeRequestOutcome.FAILED
+        return CodeRequestOutcome.SENT
 
 
 def _deliver(
     sender: CodeSender,
-    session: Session,
+    outbox: SqlOutbox,
     case: models.Case,
     victim: models.Victim,
     channel: Channel,
     code_row: VictimSignInCode,
     code: str,
     now: datetime,
-) -> bool:
-    """Hand one channel's copy to its backend; True if the provider took it."""
+) -> MessageOutcome:
+    """Hand one channel's copy to its backend, on the case messages' send path
+    (`delivery.send`: its outbox row, key, hand-over and receipt), but for what a code
+    needs differently: the row keeps the code withheld unless it is the local outbox's
+    own message; the mark is committed before any backend, in-house too, since a code is
+    sent once and never recovered; and a temporary failure fails the channel now (no
+    retry later: by then the code may be dead), so the next channel is tried at once."""
     try:
         message = sender.renderer.render(
             SIGN_IN_CODE_TEMPLATE,
@@ -257,48 +271,21 @@ def _deliver(
         )
     except TemplateError:
         log.exception("code for case %d: the %s template failed", case.id, channel.value)
-        return False
-    recipient = victim.phone if channel == Channel.SMS else victim.email
-    assert recipient is not None
+        return MessageOutcome(status=DeliveryStatus.FAILED, error="the template failed")
+    to = recipient(channel, victim.email, victim.phone)
     backend = sender.backends[channel]
     # The local outbox row is the message itself; a real provider's copy is the record.
     kept = message if isinstance(backend, LocalOutbox) else _withheld(message, code)
-    key = f"{SIGN_IN_CODE_TEMPLATE}:{code_row.id}|{channel.value}"
-    outbox = models.OutboxMessage(
-        case_id=case.id,
-        idempotency_key=key,
-        template=SIGN_IN_CODE_TEMPLATE,
-        channel=channel.value,
-        recipient=recipient,
-        subject=kept.subject,
-        body=kept.text,
-        html_body=kept.html,
-        status=MessageStatus.QUEUED,
-        created_at=now,
-        sent_at=now,
-        attempts=1,
-    )
-    session.add(outbox)
-    session.commit()
+    key = outbox_key(f"{SIGN_IN_CODE_TEMPLATE}:{code_row.id}", channel.value)
+    row = add_copy(outbox, key, channel, to, kept, None, now)
+    envelope = Envelope(idempotency_key=key, channel=channel, recipient=to, message=message)
     try:
-        receipt = backend.send(
-            Envelope(idempotency_key=key, channel=channel, recipient=recipient, message=message)
-        )
+        receipt = hand_over(outbox, row, backend, envelope, now, mark=True)
     except TransientDeliveryError as error:
-        # No retry later: by then the code may be dead. The next channel is tried now.
-        outbox.status = MessageStatus.FAILED
-        outbox.error = f"not sent: {error}"
-        session.commit()
-        return False
-    outbox.status = receipt.status
-    outbox.provider_id = receipt.provider_id
-    outbox.error = receipt.error
-    if receipt.status == MessageStatus.DELIVERED:
-        outbox.delivered_at = now
-    if receipt.opted_out:
-        victim.sms_opted_out = True
-    session.commit()
-    return receipt.status not in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
+        row.error = f"not sent: {error}"
+        outbox.settle(row, MessageStatus.FAILED)
+        return outcome_of(row)
+    return record(outbox, row, receipt, now)
 
 
 def _withheld(message: RenderedMessage, code: str) -> RenderedMessage:
