@@ -11,13 +11,16 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from reporting.demo import generate
+from service.cases import CaseError, EventIn, record_event
 from service.demo_workflows import DemoPlan, DemoStarted, start_demo_cases
 from service.queue import QueueFilters, read_queue
+from standards.events import EventType
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
 from standards.staff import StaffRole
@@ -104,6 +107,25 @@ def test_demo_data_keeps_every_row_the_engine_left(
             .select_from(models.CaseEventRecord)
             .where(models.CaseEventRecord.type == "breach_explained")
         ) == len(explained)
+        # History, read-only: every case is marked, none is in the queue, and an event
+        # posted to one is refused with the reason before anything is written.
+        assert (
+            session.scalar(
+                select(func.count()).select_from(models.Case).where(models.Case.demo_history)
+            )
+            == counts.cases
+        )
+        reference = session.scalars(select(models.Case.reference)).first()
+        assert reference is not None
+    assert read_queue(db_session_factory, None, QueueFilters(), NOW).rows == []
+    contact = EventIn(reference=reference, type=EventType.CONTACT_RECORDED, at=NOW)
+    with pytest.raises(CaseError, match=r"is demo history, read-only: no workflow runs for it"):
+        record_event(db_session_factory, contact, {}, NOW)
+    with db_session_factory() as session:
+        assert (
+            session.scalar(select(func.count()).select_from(models.CaseEventRecord))
+            == counts.events
+        )
         # Nothing was raised after "now", and alerts are not mailed again.
         last_alert = session.scalar(select(func.max(models.Alert.at)))
         assert last_alert is not None and last_alert <= NOW
