@@ -53,7 +53,8 @@ async def open_demo_cases(
         task = progress.add_task("opening demo cases", total=None)
 
         def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+            # Nothing to open (all there already): no bar, only the line that says so.
+            progress.update(task, completed=done, total=total, visible=total > 0)
 
         return await start_demo_cases(client, sessions, settings, policy, force, plan, advance)
 

@@ -48,9 +48,10 @@ T = TypeVar("T")
 REFERENCE_PREFIX: Final = "DEMO-"
 # How many days back the demo's cases were reported (`make run` opens PLEDGE_DEMO_CASES).
 DEFAULT_DAYS: Final = 45
-# The share of cases whose officer has not caught up (their events stop some time before
-# now): the queue's overdue and due-soon rows, which a VFU then clears.
-BACKLOG_SHARE: Final = 0.6
+# The share of cases nobody has caught up with since their first hours (their events stop
+# within BACKLOG_HOURS of the report): the queue's overdue rows, which a VFU then clears.
+BACKLOG_SHARE: Final = 0.5
+BACKLOG_HOURS: Final = 36.0
 # The categories whose first contact is an officer's (not a message the service sends),
 # weighted up from the generated year's mix: their rows are what a VFU's queue is for.
 HANDS_ON: Final = {"domestic_abuse": 3, "serious_assault": 3, "road_traffic_collision": 2}
@@ -118,8 +119,8 @@ def planned_cases(policy: Policy, force: Force, plan: DemoPlan) -> list[Generate
             rng, number, demo_reference(number, plan.prefix), reported, now, categories, units
         )
         if rng.random() < BACKLOG_SHARE:
-            # The officer has not caught up: nothing after some instant since the report.
-            caught_up = reported + (now - reported) * rng.random()
+            # Nobody has caught up since the first hours: what was due then is overdue.
+            caught_up = reported + timedelta(hours=rng.uniform(0, BACKLOG_HOURS))
             generated.events = [event for event in generated.events if event.at <= caught_up]
         for event in generated.events:
             event.at = to_the_second(event.at)
