@@ -25,6 +25,7 @@ from standards.force import load_force
 from standards.policy import load_policy, policy_path
 from standards.staff import StaffRole
 from storage import models
+from storage.database import make_engine
 from storage.enums import ObligationState
 from storage.summary import local_midnight
 from tests.support.api import Api
@@ -283,3 +284,50 @@ def test_demo_cases_with_no_temporal_server_end_in_one_line_not_a_hang(
     assert "is not answering" in lines[0] and "make run" in lines[0]
     engine_rows = pledge(environment, "cases")
     assert "DEMO-" not in engine_rows.stdout
+
+
+async def test_an_action_on_a_history_case_from_its_page_is_refused_with_the_reason(
+    api: Api, database_url: str
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        generate(
+            engine, demo_config(), cases=40, start=local_midnight(START), days=DAYS, seed=3, now=NOW
+        )
+    finally:
+        engine.dispose()
+    with api.sessions() as session:
+        breached = session.scalars(
+            select(models.Obligation).where(
+                models.Obligation.state == ObligationState.BREACHED,
+                models.Obligation.explained_at.is_(None),
+            )
+        ).first()
+        assert breached is not None
+        case = session.get(models.Case, breached.case_id)
+        assert case is not None and case.demo_history
+        reference = case.reference
+        recorded = session.scalar(select(func.count()).select_from(models.CaseEventRecord))
+    email = f"vfu-{breached.borough}@met.example"
+    create_staff_user(database_url, email, StaffRole.VFU, breached.borough)
+    http = await sign_in(api.http, email)
+    page = await http.get(f"/cases/{reference}")
+    assert page.status_code == 200, page.text
+
+    refused = await http.post(
+        f"/cases/{reference}/contact",
+        data={
+            "csrf_token": csrf_token_of(page.text),
+            "obligation": str(breached.id),
+            f"method-{breached.id}": "phone",
+            "event_id": "page-history-1",
+            "back": "case",
+        },
+    )
+
+    assert refused.status_code == 409, refused.text
+    assert f"case {reference} is demo history, read-only" in refused.text
+    with api.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(models.CaseEventRecord)) == recorded
+        still = session.get(models.Obligation, breached.id)
+        assert still is not None and still.state == ObligationState.BREACHED
