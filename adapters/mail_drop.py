@@ -20,7 +20,7 @@ from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from adapters.delivery import DeliveryReceipt, Envelope
+from adapters.delivery import DeliveryReceipt, Envelope, TransientDeliveryError
 from adapters.smtp import SmtpSettings, build_email
 from standards.vocabulary import MessageStatus
 
@@ -47,11 +47,18 @@ class LocalMailDrop:
         self._headers = SmtpSettings(host="", mail_from=mail_from, reply_to=reply_to)
 
     def send(self, envelope: Envelope) -> DeliveryReceipt:
-        self._directory.mkdir(parents=True, exist_ok=True)
         path = self._directory / _file_name(envelope.idempotency_key)
         partial = path.with_suffix(".partial")
-        partial.write_bytes(build_email(envelope, self._headers).as_bytes())
-        partial.replace(path)  # whole or not at all, for a page reading meanwhile
+        try:
+            self._directory.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(build_email(envelope, self._headers).as_bytes())
+            partial.replace(path)  # whole or not at all, for a page reading meanwhile
+        except OSError as error:
+            # Not the recipient's fault: the alert stays unsent for the next sweep.
+            raise TransientDeliveryError(
+                f"the local mail drop cannot write {path}: {error.strerror}; make "
+                "PLEDGE_DATA_DIR writable, or configure a mail server with PLEDGE_SMTP_HOST"
+            ) from error
         return DeliveryReceipt(status=MessageStatus.DELIVERED, provider_id=f"file:{path.name}")
 
     def recover(self, envelope: Envelope) -> DeliveryReceipt | None:

@@ -9,12 +9,16 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.mail_drop import mail_drop_dir
+from adapters.delivery import Envelope, TransientDeliveryError
+from adapters.mail_drop import LocalMailDrop, mail_drop_dir
 from bootstrap import alert_mailer
 from config import Settings
+from messaging.rendering import RenderedMessage
+from standards.vocabulary import Channel
 from storage import models
 from tests.support.api import open_case_over_http, running_api
 from tests.support.delivery import alerts_not_emailed
@@ -57,3 +61,18 @@ async def test_an_alert_raised_in_development_is_emailed_to_the_local_outbox(
         assert "Staff alert emails" in page.text
         assert "Breached: " in page.text and reference in page.text
         assert "vfu-camden@pledge.invalid" in page.text
+
+
+def test_a_mail_drop_it_cannot_write_postpones_the_email_with_the_reason(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be")
+    drop = LocalMailDrop(blocked / "staff", "Pledge Monitor <no-reply@pledge.invalid>")
+    envelope = Envelope(
+        idempotency_key="alert:1",
+        channel=Channel.EMAIL,
+        recipient="vfu-camden@pledge.invalid",
+        message=RenderedMessage("alert", Channel.EMAIL, "Breached: x", "text", None),
+    )
+    with pytest.raises(TransientDeliveryError, match="the local mail drop cannot write"):
+        drop.send(envelope)
+    assert drop.recover(envelope) is None
