@@ -40,10 +40,16 @@ from activities.retention import RetentionActivities
 from activities.schedules import ScheduleActivities
 from activities.send_and_record import SendAndRecordActivities
 from adapters.delivery import DeliveryBackend, LocalOutbox, SimulatedSms
+from adapters.mail_drop import LocalMailDrop, mail_drop_dir
 from adapters.smtp import SmtpEmail
 from config import Settings
 from messaging.rendering import MessageRenderer
-from service.backends import default_backends, smtp_settings, twilio_configured
+from service.backends import (
+    default_backends,
+    local_outbox_only,
+    smtp_settings,
+    twilio_configured,
+)
 from service.configuration import configured_force, configured_policy
 from service.runtime.temporal import connect
 from service.runtime.worker_metrics import MetricsInterceptor
@@ -155,16 +161,25 @@ def status_callback_url(settings: Settings) -> str | None:
 def alert_mailer(
     settings: Settings, sessions: sessionmaker[Session], force: Force | None = None
 ) -> AlertMailer | None:
-    """Staff alert emails need a mail server; without one the alerts table is the record.
+    """Staff alert emails: over SMTP when a mail server is configured; in development
+    (every channel on the local outbox, as `make run` is) into the local mail drop that
+    /dev/outbox lists; otherwise none, and the alerts table is the record.
 
     Alerts go to the mailboxes in the force file (`force`, else the configured one)."""
     smtp = smtp_settings(settings)
-    if smtp is None:
+    backend: DeliveryBackend
+    if smtp is not None:
+        backend = SmtpEmail(smtp)
+    elif local_outbox_only(default_backends(settings)):
+        backend = LocalMailDrop(
+            mail_drop_dir(settings.data_dir), settings.mail_from, settings.mail_reply_to
+        )
+    else:
         return None
     return AlertMailer(
         sessions,
         renderer(settings),
-        SmtpEmail(smtp),
+        backend,
         AlertMailSettings(
             vfu_email_pattern=settings.vfu_email_pattern,
             manager_email_pattern=settings.manager_email_pattern,

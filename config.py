@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # part is not answering; long enough for a busy worker, short enough not to look hung.
     temporal_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # `pledge dev` (`make run`) opens this many demo cases with real workflows at its start,
+    # reported over the last 45 days (service/demo_workflows.py); none twice; 0: none.
+    demo_cases: int = Field(default=60, ge=0)
+
     # PLEDGE_DEBUG=1 (or `pledge --debug`): show the traceback behind an error message.
     debug: bool = False
 

@@ -116,6 +116,11 @@ class AlertMailer:
         # every sweep by this process (a restart tries them again after the address is fixed).
         self._refused: set[int] = set()
 
+    @property
+    def backend(self) -> DeliveryBackend:
+        """Where the emails go: the mail server, or the local mail drop in development."""
+        return self._backend
+
     def send_pending(self, limit: int = DEFAULT_BATCH) -> int:
         """Email alerts not yet emailed; returns how many were sent."""
         with self._sessions() as session:

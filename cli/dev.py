@@ -21,6 +21,7 @@ from service.runtime.temporal import data_converter, log_expected_retries_briefl
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
+    from temporalio.client import Client
 
 # What a newcomer can try once the service is up (in a second terminal).
 NEXT_STEPS = (
@@ -47,6 +48,37 @@ def first_admin_lines(sessions: sessionmaker[Session]) -> list[str]:
         "no admin account yet: create one (it asks for a password of 12 or more characters):",
         f"  {FIRST_ADMIN_COMMAND}",
     ]
+
+
+async def _demo_cases(
+    client: Client,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    console: Console,
+    stop: asyncio.Event,
+) -> None:
+    """Open the demo cases not yet opened (PLEDGE_DEMO_CASES), until done or Ctrl-C; a
+    Temporal that does not answer is one line, and the service carries on without them."""
+    from cli.demo import open_demo_cases, started_line
+    from service.demo_workflows import DemoFailed, DemoPlan
+
+    if settings.demo_cases == 0:
+        return
+    plan = DemoPlan(cases=settings.demo_cases)
+    opening = asyncio.create_task(open_demo_cases(client, sessions, settings, plan, console))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({opening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not opening.done():
+        opening.cancel()
+        with contextlib.suppress(asyncio.CancelledError, DemoFailed):
+            await opening
+        console.print("demo cases: stopped before all were opened; the next start opens the rest")
+        return
+    try:
+        console.print(started_line(opening.result()), highlight=False)
+    except (DemoFailed, ValueError) as error:
+        console.print(f"demo cases not opened: {error}", highlight=False, soft_wrap=True)
 
 
 async def run_dev(settings: Settings, console: Console) -> None:
@@ -94,6 +126,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
                 f"Web UI: http://127.0.0.1:{settings.temporal_ui_port}"
             )
             if web_app.started:
+                await _demo_cases(server.client, parts.sessions, settings, console, stop)
                 console.print(f"web app: {url}  API: {url}/api/v1  docs: {url}/docs")
                 console.print(f"staff pages: {url}/sign-in")
                 for line in first_admin_lines(parts.sessions):

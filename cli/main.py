@@ -81,7 +81,7 @@ def migrate() -> None:
     out.print(f"database at head: {settings.resolved_database_url}")
 
 
-from cli import cases, checks, reports, simulate, what_if  # noqa: E402
+from cli import cases, checks, demo, reports, simulate, what_if  # noqa: E402
 from cli.ops import register as _register_operations  # noqa: E402
 from cli.policy_migrate import register as _register_policy_migrate  # noqa: E402
 from cli.tokens import register as _register_tokens  # noqa: E402
@@ -93,6 +93,7 @@ cases.register(app, case_app)
 simulate.register(app)
 checks.register(policy_app, holidays_app)
 reports.register(app, case_app)
+demo.register(app)
 what_if.register(app)
 _register_web(app)
 _register_tokens(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,6 @@ from rich.console import Console
 from cli.errors import print_error
 from config import Settings
 from messaging.display import print_listing
-from standards.clock import LONDON
 from standards.datafile import DataFileError
 from standards.force import Force, UnknownUnit, load_force
 from standards.policy import Policy, PolicyError, load_policy, policy_path
@@ -288,60 +287,11 @@ def explain(reference: str) -> None:
     print_listing(out, timeline_table(reference, steps), "no recorded transitions")
 
 
-def demo_data(
-    cases: Annotated[int, typer.Option(help="how many cases to write")],
-    start: Annotated[str | None, typer.Option(help="first report day, YYYY-MM-DD")] = None,
-    days: Annotated[int, typer.Option(help="spread the reports over this many days")] = 365,
-    seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 1,
-) -> None:
-    """Write realistic demo history into the DB: generated cases and events run by the
-    engine (the same rules as live cases), with their obligations, messages and alerts."""
-    from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    import bootstrap
-    from reporting.compliance import local_midnight
-    from reporting.demo import generate
-    from service.simulate_in_process import engine_config
-
-    settings = Settings()
-    first = _day(start, "--start") if start else datetime.now(LONDON).date() - timedelta(days=days)
-    try:
-        policy = load_policy(policy_path(settings.policy_dir, settings.default_policy))
-        force = load_force(settings.resolved_force_file)
-    except DataFileError as error:
-        raise _fail(str(error), code=2) from error
-    columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
-    try:
-        with (
-            bootstrap.migrated_engine(settings) as engine,
-            Progress(*columns, console=err) as progress,
-        ):
-            task = progress.add_task("writing cases", total=cases)
-            counts = generate(
-                engine,
-                engine_config(settings, policy, force),
-                cases=cases,
-                start=local_midnight(first),
-                days=days,
-                seed=seed,
-                progress=lambda done: progress.update(task, completed=done),
-            )
-    except ValueError as error:
-        raise _fail(str(error), code=2) from error
-    states = ", ".join(f"{state}: {count}" for state, count in sorted(counts.states.items()))
-    out.print(
-        f"wrote {counts.cases} cases, {counts.victims} victims, {counts.obligations} "
-        f"obligations ({states}), {counts.transitions} transitions, {counts.messages} "
-        f"messages, {counts.alerts} alerts, {counts.events} case events"
-    )
-
-
 def register(app: typer.Typer, case_app: typer.Typer) -> None:
-    """Add `report`, `breaches`, `demo-data` and `case explain` to `pledge` (cli.what_if
-    adds `what-if`, with this module's option helpers)."""
+    """Add `report`, `breaches` and `case explain` to `pledge` (cli.what_if adds
+    `what-if`, with this module's option helpers; cli.demo adds `demo-data`)."""
     app.command("report")(report)
     app.command("breaches")(breaches)
-    app.command("demo-data")(demo_data)
     case_app.command("explain")(explain)
 
 

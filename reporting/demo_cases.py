@@ -29,9 +29,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.delivery import CaseOutbox, SimulatedDelivery, Victim
+from engine.demo import ACTOR, EXPLAINER, demo_categories, to_the_second
 from engine.driver import CaseDriver, CaseRun, PostedEvent
 from engine.run import CHUNK_CASES, CaseRunner, EngineConfig, run_chunks
-from engine.year import CATEGORIES, GeneratedCase, case_history
+from engine.year import GeneratedCase, case_history
 from messaging.rendering import MessageRenderer
 from reporting.demo_rows import DemoCase, DemoTables, demo_rows
 from standards.case_state import CaseFacts
@@ -42,8 +43,6 @@ from standards.policy import Policy
 from standards.vocabulary import Channel
 from storage.bulk import dialect_named
 
-ACTOR = "crime recording system"
-EXPLAINER = "victim focus unit"
 # The share of breaches the unit explains, and how long after the breach it does.
 EXPLAINED_SHARE = 0.6
 EXPLAINED_AFTER_HOURS = (1.0, 72.0)
@@ -64,21 +63,6 @@ def reference_of(case_id: int, reported_at: datetime) -> str:
     return (
         f"{(case_id // 1_000_000) % 100:02d}/{case_id % 1_000_000:06d}/{reported_at.year % 100:02d}"
     )
-
-
-def to_the_second(instant: datetime) -> datetime:
-    """Events as a force's systems record them: to the second. (Instants between whole
-    seconds would also meet SQLite's rounding of julianday() differences in the report's
-    times to meet, a few microseconds off at half a second.)"""
-    return instant.replace(microsecond=0)
-
-
-def demo_categories(policy: Policy) -> list[tuple[str, int]]:
-    """The generated year's mix of categories, limited to those the policy knows."""
-    categories = [(name, weight) for name, weight in CATEGORIES if name in policy.categories]
-    if not categories:
-        raise ValueError(f"policy {policy.id} has none of the demo's categories")
-    return categories
 
 
 def report_instants(

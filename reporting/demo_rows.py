@@ -103,6 +103,8 @@ def demo_rows(
                 "created_at": facts.reported_at,
                 "officer_name": outbox.officer.get("officer_name"),
                 "officer_contact": outbox.officer.get("officer_contact"),
+                # Read-only: no workflow runs for it (out of the queue, refuses events).
+                "demo_history": True,
             }
         ),
         victim=tables.victim.values(

@@ -282,6 +282,13 @@ def workflow_details(event: EventIn) -> dict[str, Any]:
     return {k: v for k, v in event.details.items() if k not in stored}
 
 
+def demo_history_refusal(reference: str) -> str:
+    return (
+        f"case {reference} is demo history, read-only: no workflow runs for it, so it takes "
+        "no event (`pledge demo-data --cases N` opens demo cases you can act on)"
+    )
+
+
 def record_event(
     sessions: sessionmaker[Session],
     event: EventIn,
@@ -299,6 +306,8 @@ def record_event(
             )
             if case is None:
                 raise CaseError(f"no case with reference {event.reference}")
+            if case.demo_history:
+                raise CaseError(demo_history_refusal(event.reference))
             earlier = _recorded(session, case.id, event.event_id)
             if earlier is not None:
                 return earlier

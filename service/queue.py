@@ -124,6 +124,8 @@ def _scoped(
     statement = statement.where(
         rules.is_open(),
         _needs_someone(now),
+        # Demo history has no workflow to take an event: nothing there can be cleared.
+        models.Case.demo_history.is_(False),
     )
     if boroughs is not None:
         open_ids = _open_in(boroughs)
@@ -197,6 +199,7 @@ def queue_officers(
             models.Case.officer_name.is_not(None),
             rules.is_open(),
             _needs_someone(now),
+            models.Case.demo_history.is_(False),
         )
         .distinct()
         .order_by(models.Case.officer_name)

@@ -97,6 +97,9 @@ class Case(Base):
     # Who is dealing with the case, for the victim's messages (never sent to Temporal).
     officer_name: Mapped[str | None] = mapped_column(String(200))
     officer_contact: Mapped[str | None] = mapped_column(String(100))
+    # Written by `pledge demo-data --history` (reporting/demo.py): no workflow runs for it,
+    # so it takes no event and stays out of the VFU queue (read-only history).
+    demo_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     victim: Mapped[Victim | None] = relationship(back_populates="case")
     obligations: Mapped[list[Obligation]] = relationship(back_populates="case")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import SecretStr
 
 from adapters.delivery import LocalOutbox
+from adapters.mail_drop import LocalMailDrop
 from adapters.smtp import SmtpEmail
 from adapters.twilio_sms import TwilioSms
 from bootstrap import alert_mailer, status_callback_url
@@ -29,8 +32,24 @@ def test_smtp_settings_switch_email_to_smtp_and_turn_on_alert_emails() -> None:
     backends = default_backends(configured)
     assert isinstance(backends[Channel.EMAIL], SmtpEmail)
     assert isinstance(backends[Channel.SMS], LocalOutbox)
-    assert alert_mailer(configured, sessions=None) is not None  # type: ignore[arg-type]
-    assert alert_mailer(settings(smtp_host=None), sessions=None) is None  # type: ignore[arg-type]
+    mailer = alert_mailer(configured, sessions=None)  # type: ignore[arg-type]
+    assert mailer is not None and isinstance(mailer.backend, SmtpEmail)
+
+
+def test_alert_emails_go_to_the_local_mail_drop_only_while_nothing_leaves_the_building(
+    tmp_path: Path,
+) -> None:
+    local = settings(smtp_host=None, twilio_account_sid=None, data_dir=tmp_path)
+    mailer = alert_mailer(local, sessions=None)  # type: ignore[arg-type]
+    assert mailer is not None and isinstance(mailer.backend, LocalMailDrop)
+    # SMS through Twilio but no mail server: staff email has nowhere to go.
+    twilio = settings(
+        smtp_host=None,
+        twilio_account_sid="AC" + "0" * 32,
+        twilio_auth_token=SecretStr("token"),
+        twilio_from_number="+447700900999",
+    )
+    assert alert_mailer(twilio, sessions=None) is None  # type: ignore[arg-type]
 
 
 def test_twilio_needs_an_account_a_token_and_a_sender() -> None:

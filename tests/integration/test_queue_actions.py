@@ -5,7 +5,6 @@ the queue."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from standards.staff import StaffRole
 from storage import models
 from storage.enums import ObligationState
 from tests.support.api import Api, open_case_over_http
-from tests.support.pages import create_staff_user, csrf_token_of, sign_in
+from tests.support.pages import create_staff_user, csrf_token_of, form_event_id, sign_in
 
 VFU_EMAIL = "vfu-camden@met.example"
 
@@ -41,18 +40,6 @@ def actors_of(api: Api, reference: str) -> list[str]:
         )
 
 
-def event_id_in(html: str, obligation_id: int, action: str) -> str:
-    """The event id of the form on `obligation_id` (each form carries its own)."""
-    form = re.search(
-        rf'action="[^"]*/{action}"[^>]*>(?:(?!</form>).)*?name="obligation" value="{obligation_id}"'
-        r'(?:(?!</form>).)*?name="event_id" value="([^"]+)"',
-        html,
-        re.DOTALL,
-    )
-    assert form is not None, f"no {action} form for obligation {obligation_id}"
-    return form.group(1)
-
-
 async def overdue_case(api: Api) -> str:
     """A domestic abuse case in Camden reported 30 hours ago: its 24-hour contact is breached."""
     opened = await open_case_over_http(api, reported_at=datetime.now(UTC) - timedelta(hours=30))
@@ -74,7 +61,7 @@ async def test_recording_a_contact_on_an_overdue_obligation_makes_it_leave_the_q
         "csrf_token": csrf_token_of(queue.text),
         "obligation": str(dv.id),
         f"method-{dv.id}": "phone",
-        "event_id": event_id_in(queue.text, dv.id, "contact"),
+        "event_id": form_event_id(queue.text, dv.id, "contact"),
         "back": "state=overdue",
     }
 
@@ -123,7 +110,7 @@ async def test_explaining_a_breach_on_the_case_page_records_it_and_it_leaves_the
             "obligation": str(dv.id),
             f"reason-{dv.id}": "victim_unreachable",
             f"text-{dv.id}": "Three calls, no answer",
-            "event_id": event_id_in(case_page.text, dv.id, "explanation"),
+            "event_id": form_event_id(case_page.text, dv.id, "explanation"),
             "back": "case",
         },
     )

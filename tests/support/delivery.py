@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.messages import MessageActivities, MessageSettings
@@ -178,3 +178,12 @@ def book_before_acknowledgement(
     book.schedule(plan.effects, {s.key: s for s in plan.schedules}, reported_at)
     (acknowledgement,) = plan.effects.sends
     return book, acknowledgement
+
+
+def alerts_not_emailed(sessions: sessionmaker[Session]) -> int:
+    """How many alerts the alert mailer has not emailed yet."""
+    with sessions() as session:
+        count = session.scalar(
+            select(func.count()).select_from(models.Alert).where(models.Alert.emailed_at.is_(None))
+        )
+    return int(count or 0)

@@ -29,6 +29,8 @@ def dev_environment_in(data_dir: Path, **overrides: str) -> dict[str, str]:
         "PLEDGE_TEMPORAL_PORT": str(free_port()),
         "PLEDGE_TEMPORAL_UI_PORT": str(free_port()),
         "PLEDGE_WEB_PORT": str(free_port()),
+        # No demo cases unless a test asks for them: each would slow every start.
+        "PLEDGE_DEMO_CASES": "0",
         **overrides,
     }
 

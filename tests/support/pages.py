@@ -61,6 +61,18 @@ def csrf_token_of(html: str) -> str:
     return unescape(found.group(1))
 
 
+def form_event_id(html: str, obligation_id: int, action: str) -> str:
+    """The event id of the `action` form (contact, explanation) on `obligation_id`'s row."""
+    form = re.search(
+        rf'action="[^"]*/{action}"[^>]*>(?:(?!</form>).)*?name="obligation" value="{obligation_id}"'
+        r'(?:(?!</form>).)*?name="event_id" value="([^"]+)"',
+        html,
+        re.DOTALL,
+    )
+    assert form is not None, f"no {action} form for obligation {obligation_id}"
+    return form.group(1)
+
+
 async def sign_in_response(
     http: httpx.AsyncClient, email: str, password: str = STAFF_PASSWORD, next_path: str = ""
 ) -> httpx.Response:

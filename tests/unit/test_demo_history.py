@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import Table
 
 from engine.delivery import MessageSetting
+from engine.demo import demo_categories
 from engine.run import EngineConfig
 from engine.year import YEAR_END, YEAR_START, case_history, generated_year
 from reporting.demo_cases import (
     DemoCaseInput,
     DemoRunner,
-    demo_categories,
     explanations,
     generated_cases,
     posted_events,

@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from adapters.mail_drop import mail_drop_dir, newest_mail
 from messaging.display import minute_text
 from service.backends import local_outbox_only
 from storage import models
@@ -65,8 +66,23 @@ def dev_outbox(request: Request) -> HTMLResponse:
             )
             for row, reference in rows
         ]
+    # Staff alert emails (bootstrap.alert_mailer's local mail drop): never in the table above.
+    staff = [
+        OutboxLine(
+            at=minute_text(mail.at),
+            reference="",
+            channel="email",
+            recipient=mail.recipient,
+            subject=mail.subject,
+            body=mail.body,
+        )
+        for mail in newest_mail(mail_drop_dir(pages.api.settings.data_dir), LISTED)
+    ]
     response = render(
-        request, "dev_outbox.html", {"messages": lines, "limit": LISTED}, no_store=True
+        request,
+        "dev_outbox.html",
+        {"messages": lines, "staff_emails": staff, "limit": LISTED},
+        no_store=True,
     )
     response.headers.update(VICTIM_HEADERS)
     return response
