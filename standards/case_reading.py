@@ -32,7 +32,21 @@ from standards.obligations import (
     ObligationState,
     needs_explanation,
 )
-from standards.policy import StandardRule, Trigger
+from standards.policy import Policy, StandardRule, Trigger
+
+# The case events that mean something only where the policy starts a standard or sends a
+# message on them.
+_POLICY_TRIGGERS = (Trigger.OFFICER_ASSIGNED, Trigger.ARREST, Trigger.CHARGE, Trigger.COURT_OUTCOME)
+
+
+def applies_to(policy: Policy, event_type: EventType, category: str) -> bool:
+    """Whether a case of `category` takes an event of this type: an officer assigned, an
+    arrest, a charge or a court outcome only where the policy starts a standard or sends
+    a message on it (what the case refuses otherwise, and the staff page does not offer)."""
+    trigger = TRIGGER_OF_EVENT.get(event_type)
+    if trigger not in _POLICY_TRIGGERS:
+        return True
+    return bool(policy.started_by(trigger, category) or policy.message_for(trigger, category))
 
 
 class CaseRecord:
@@ -157,16 +171,7 @@ class CaseRecord:
             raise EventRejected(
                 f"case {self.facts.reference} is open: only a closed case can be reopened"
             )
-        trigger = TRIGGER_OF_EVENT.get(event.type)
-        if trigger in (
-            Trigger.OFFICER_ASSIGNED,
-            Trigger.ARREST,
-            Trigger.CHARGE,
-            Trigger.COURT_OUTCOME,
-        ) and not (
-            self.policy.started_by(trigger, self.facts.category)
-            or self.policy.message_for(trigger, self.facts.category)
-        ):
+        if not applies_to(self.policy, event.type, self.facts.category):
             raise EventRejected(
                 f"{event.type.value} does not apply to a {self.facts.category} case"
             )

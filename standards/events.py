@@ -71,10 +71,16 @@ ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
     EventType.BREACH_EXPLAINED: {"reason": str, "text": str},
 }
 
+# What a member of staff wrote with an event (what was said, what was done): personal
+# data, kept with the event's row in the database and shown on the case page only.
+NOTE = "note"
+NOTE_MAX_LENGTH = 2000
+
 # Details an event may also carry that the service stores in its database and never
-# passes to the case: staff contact details are personal data.
+# passes to the case: staff contact details and staff notes are personal data.
 STORED_DETAILS: dict[EventType, tuple[str, ...]] = {
-    EventType.OFFICER_ASSIGNED: ("officer_name", "officer_contact"),
+    **{t: (NOTE,) for t in EventType if t != EventType.BREACH_EXPLAINED},
+    EventType.OFFICER_ASSIGNED: ("officer_name", "officer_contact", NOTE),
 }
 
 
