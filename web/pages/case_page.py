@@ -20,7 +20,7 @@ from service.case_actions import CASE_ACTIONS, ActionContext, CaseAction, refusa
 from service.case_page import ObligationEntry, case_borough, needing_action, read_case_page
 from service.queue import met_by_contact, standard_rule, what_meets
 from standards.policy import Policy, StandardRule
-from standards.read_rules import is_overdue
+from standards.read_rules import is_due_soon, is_overdue
 from standards.staff import StaffRole, StaffUser
 from web.api.context import ApiContext, api_context
 from web.pages.case_views import (
@@ -71,7 +71,14 @@ async def case_response(
     situation = ActionContext(
         status=page.case.status, category=page.case.category, may_see_victim=with_victim
     )
-    wanted = {action for item in next_up for action in item["actions"]}
+    # A case-wide form opens by itself when an obligation presses for it (overdue or due
+    # soon), or when nothing but it meets one (the supervisor review).
+    wanted = {
+        action
+        for item in next_up
+        for action in item["actions"]
+        if item["pressing"] or item["actions"] == [action]
+    }
     case_actions = []
     unavailable = []
     for action in CASE_ACTIONS:
@@ -135,6 +142,7 @@ def _item(policy: Policy, entry: ObligationEntry, now: datetime) -> dict[str, An
         "meets": what_meets(rule) if rule is not None else [],
         "actions": obligation_actions(rule, entry),
         "overdue": is_overdue(entry, now),
+        "pressing": is_overdue(entry, now) or is_due_soon(entry, now),
         "event_id": f"page-{uuid.uuid4().hex}",
     }
 
