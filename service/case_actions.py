@@ -35,6 +35,7 @@ class CaseAction(StrEnum):
     REOPEN = "reopen"
     PREFERENCES = "preferences"
     UPDATE = "update"
+    NOTE = "note"
 
 
 EVENT_OF: Final = {
@@ -49,6 +50,7 @@ EVENT_OF: Final = {
     CaseAction.REOPEN: EventType.REOPENED,
     CaseAction.PREFERENCES: EventType.PREFERENCES_CHANGED,
     CaseAction.UPDATE: EventType.UPDATE_DELIVERED,
+    CaseAction.NOTE: EventType.NOTE_ADDED,
 }
 
 # What each action is called: its heading, its button, and its line on the page.
@@ -64,6 +66,7 @@ LABELS: Final = {
     CaseAction.REOPEN: "Reopen the case",
     CaseAction.PREFERENCES: "Change the victim's update preferences",
     CaseAction.UPDATE: "Record an update given to the victim",
+    CaseAction.NOTE: "Add a note",
 }
 
 # What the page confirms after the redirect.
@@ -79,12 +82,14 @@ DONE: Final = {
     CaseAction.REOPEN: "Case reopened",
     CaseAction.PREFERENCES: "Update preferences changed",
     CaseAction.UPDATE: "Update to the victim recorded",
+    CaseAction.NOTE: "Note added",
 }
 
 # What only those who may see the victim's contact profile record.
 VICTIM_FACING: Final = frozenset({CaseAction.PREFERENCES, CaseAction.UPDATE})
 # The actions on the case as a whole, in the order the page offers them.
 CASE_ACTIONS: Final = (
+    CaseAction.NOTE,
     CaseAction.REVIEW,
     CaseAction.ASSIGN,
     CaseAction.ARREST,

@@ -54,6 +54,7 @@ from standards.events import (
     STORED_DETAILS,
     CaseEvent,
     in_the_future,
+    missing_stored_detail,
     not_running,
     unaccepted_detail,
 )
@@ -375,6 +376,8 @@ async def post_event(
     for name in event.details:
         if (problem := unaccepted_detail(event.type, name)) is not None:
             raise CaseError(f"{event.type.value} refused for case {event.reference}: {problem}")
+    if (missing := missing_stored_detail(event.type, event.details)) is not None:
+        raise CaseError(f"{event.type.value} refused for case {event.reference}: {missing}")
     # Stored details (staff contact details, a note) go to the database, never to the
     # workflow: the officer's on the case, the note with the event's row.
     stored = STORED_DETAILS.get(event.type, ())

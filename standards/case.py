@@ -124,6 +124,9 @@ class CaseBook(CaseRecord):
             effects.extend(self._change_preferences(event, cause))
         elif event.type == EventType.BREACH_EXPLAINED:
             self._explain(event, cause)
+        elif event.type == EventType.NOTE_ADDED:
+            # A note starts, meets and stops nothing: the case only knows one was added.
+            pass
         else:
             effects.extend(self._case_event(event, cause))
         return effects

@@ -54,6 +54,9 @@ class EventType(StrEnum):
     REOPENED = "reopened"
     PREFERENCES_CHANGED = "preferences_changed"
     BREACH_EXPLAINED = "breach_explained"
+    # A note a member of staff adds to the case: it changes no clock (the note itself is
+    # a stored detail, so the case is told only that one was added, and by whom).
+    NOTE_ADDED = "note_added"
 
 
 # The details each event may carry to the case's clocks.
@@ -69,6 +72,7 @@ ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
     EventType.REOPENED: {"reason": str},
     EventType.PREFERENCES_CHANGED: {"update_interval_days": (int, type(None)), "no_updates": bool},
     EventType.BREACH_EXPLAINED: {"reason": str, "text": str},
+    EventType.NOTE_ADDED: {},
 }
 
 # What a member of staff wrote with an event (what was said, what was done): personal
@@ -82,6 +86,20 @@ STORED_DETAILS: dict[EventType, tuple[str, ...]] = {
     **{t: (NOTE,) for t in EventType if t != EventType.BREACH_EXPLAINED},
     EventType.OFFICER_ASSIGNED: ("officer_name", "officer_contact", NOTE),
 }
+
+
+# The stored details an event is nothing without (the book never sees them, so the
+# service refuses the event before it reaches the case).
+REQUIRED_STORED: dict[EventType, tuple[str, ...]] = {EventType.NOTE_ADDED: (NOTE,)}
+
+
+def missing_stored_detail(event_type: EventType, details: dict[str, Any]) -> str | None:
+    """Why an event is refused for lacking a stored detail it needs, or None."""
+    for name in REQUIRED_STORED.get(event_type, ()):
+        value = details.get(name)
+        if not isinstance(value, str) or not value.strip():
+            return f"{event_type.value} needs detail {name!r} (the text of the note)"
+    return None
 
 
 def accepted_details(event_type: EventType) -> list[str]:
@@ -115,6 +133,7 @@ ALLOWED_WHEN_CLOSED = {
     EventType.REOPENED,
     EventType.PREFERENCES_CHANGED,
     EventType.BREACH_EXPLAINED,
+    EventType.NOTE_ADDED,
 }
 
 

@@ -239,10 +239,22 @@ async def test_closing_refuses_case_actions_until_the_case_is_reopened(
     assert refused.status_code == 409
     assert "Nothing recorded: The case is closed: reopen it first" in refused.text
 
+    # A closed case still takes a note, which changes nothing else.
+    empty = await post_action(http, reference, "note", {"note-note": "  "})
+    assert empty.status_code == 422 and "Enter the note" in empty.text
+    noted = await followed(
+        http, await post_action(http, reference, "note", {"note-note": "Victim asked why"})
+    )
+    assert f"Note added on case {reference}" in noted
+    assert "Victim asked why" in noted[noted.index('id="history"') :]
+    assert case_of(api, reference).status == CaseStatus.CLOSED
+
     reopened = await followed(http, await post_action(http, reference, "reopen", {}))
     assert f"Case reopened on case {reference}" in reopened
     assert case_of(api, reference).status == CaseStatus.OPEN
-    assert [e.type for e in events_of(api, reference)] == ["closed", "reopened"]
+    events = events_of(api, reference)
+    assert [e.type for e in events] == ["closed", "note_added", "reopened"]
+    assert events[1].note == "Victim asked why" and events[1].details == {}
 
 
 async def test_preferences_and_an_update_given_are_for_those_who_may_see_the_victim(

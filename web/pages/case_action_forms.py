@@ -171,6 +171,7 @@ def _nothing_more(_form: FormData, _details: Details, _errors: list[FieldError])
 
 
 _READERS: Final[dict[CaseAction, Reader]] = {
+    CaseAction.NOTE: _nothing_more,
     CaseAction.REVIEW: _nothing_more,
     CaseAction.ASSIGN: _assign,
     CaseAction.ARREST: _nothing_more,
@@ -204,7 +205,10 @@ def case_action_details(action: CaseAction, form: FormData) -> tuple[Details, li
     details: Details = {}
     errors: list[FieldError] = []
     _READERS[action](form, details, errors)
-    read_note(form, case_field(action, "note"), details, errors)
+    field = case_field(action, "note")
+    read_note(form, field, details, errors)
+    if action == CaseAction.NOTE and NOTE not in details and not errors:
+        errors.append(FieldError(field, "Enter the note"))
     return details, errors
 
 
