@@ -13,6 +13,8 @@ from html import unescape
 import httpx
 from sqlalchemy import select
 
+from activities.retention import RetentionActivities
+from standards.contracts import ErasureBatch
 from standards.staff import StaffRole
 from storage import models
 from storage.enums import CaseStatus, ObligationState
@@ -310,3 +312,36 @@ async def test_preferences_and_an_update_given_are_for_those_who_may_see_the_vic
     assert "Paused at the victim" in paused
     types = [e.type for e in events_of(api, reference)]
     assert types == ["preferences_changed", "update_delivered", "preferences_changed"]
+
+
+async def test_a_note_posted_to_the_api_is_stored_and_erased_with_the_victims_details(
+    api: Api, database_url: str
+) -> None:
+    reference = (await open_case_over_http(api))["reference"]
+    at = datetime.now(UTC).isoformat()
+    contact = {"type": "contact_recorded", "at": at, "details": {"method": "phone", "note": "Said"}}
+    posted = await api.post(f"/api/v1/cases/{reference}/events", "writer", contact)
+    assert posted.status_code == 200, posted.text
+    empty = {"type": "note_added", "at": at, "details": {}}
+    refused = await api.post(f"/api/v1/cases/{reference}/events", "writer", empty)
+    assert refused.status_code == 409
+    assert "note_added needs detail 'note'" in refused.text
+    closed = {"type": "closed", "at": at, "details": {"reason": "Done", "note": "Closed it"}}
+    posted = await api.post(f"/api/v1/cases/{reference}/events", "writer", closed)
+    assert posted.status_code == 200, posted.text
+    assert [(e.type, e.note) for e in events_of(api, reference)] == [
+        ("contact_recorded", "Said"),
+        ("closed", "Closed it"),
+    ]
+    assert [e.details for e in events_of(api, reference)] == [
+        {"method": "phone"},
+        {"reason": "Done"},
+    ]
+
+    now = datetime.now(UTC)
+    batch = ErasureBatch(
+        closed_before=now + timedelta(minutes=1), retention_days=0, limit=100, erased_at=now
+    )
+    RetentionActivities(api.sessions).erase_expired_contacts(batch)
+
+    assert [e.note for e in events_of(api, reference)] == [None, None]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -61,14 +62,11 @@ def actor_of(user: StaffUser) -> str:
     return f"staff:{user.id}"
 
 
-_text = text_of
-
-
 def contact_problems(
     form: FormData, target: ActionTarget
 ) -> tuple[dict[str, Any], list[FieldError]]:
     field = f"method-{target.obligation_id}"
-    method = _text(form, field)
+    method = text_of(form, field)
     errors: list[FieldError] = []
     details: dict[str, Any] = {"method": method}
     if method not in CONTACT_METHODS:
@@ -83,8 +81,8 @@ def explanation_problems(
 ) -> tuple[dict[str, Any], list[FieldError]]:
     reason_field = f"reason-{target.obligation_id}"
     text_field = f"text-{target.obligation_id}"
-    reason = _text(form, reason_field)
-    text = _text(form, text_field)
+    reason = text_of(form, reason_field)
+    text = text_of(form, text_field)
     errors = []
     if reason not in {r.value for r in BreachReason}:
         errors.append(FieldError(reason_field, "Select why the deadline was missed"))
@@ -149,7 +147,7 @@ async def _act(
     context = api_context(request)
     await visible_case_borough(context, user, reference)
     try:
-        obligation_id = int(_text(form, "obligation"))
+        obligation_id = int(text_of(form, "obligation"))
     except ValueError as error:
         raise PageNotFound() from error
     target = await asyncio.to_thread(action_target, context.sessions, reference, obligation_id)
@@ -169,23 +167,16 @@ async def _act(
     )
 
 
+@dataclass(frozen=True)
 class _Recording:
     """What a form asks to record: the action, its event's details (or what was wrong),
     the field a refusal points at, and the standard it names."""
 
-    def __init__(
-        self,
-        action: CaseAction,
-        details: dict[str, Any],
-        errors: list[FieldError],
-        field: str,
-        standard: str | None,
-    ) -> None:
-        self.action = action
-        self.details = details
-        self.errors = errors
-        self.field = field
-        self.standard = standard
+    action: CaseAction
+    details: dict[str, Any]
+    errors: list[FieldError]
+    field: str
+    standard: str | None
 
 
 async def _record(
@@ -199,7 +190,7 @@ async def _record(
     """Post the form's event to the case through the API's use case, and redirect (303)
     to where the form came from; or that page again with why nothing was recorded."""
     context = api_context(request)
-    back = _text(form, "back")
+    back = text_of(form, "back")
     field = recording.field
 
     async def again(errors: list[FieldError], status_code: int) -> Response:
@@ -215,7 +206,7 @@ async def _record(
             standard=recording.standard,
             details=recording.details,
             actor=actor_of(user),
-            event_id=_text(form, "event_id") or None,
+            event_id=text_of(form, "event_id") or None,
         )
     except ValidationError:
         return await again([FieldError(field, "The form was out of date: try again")], 422)
