@@ -62,6 +62,12 @@ def _erase(
         .values(recipient=ERASED, subject=None, body=ERASED, html_body=None, error=None)
     )
     session.execute(delete(models.Victim).where(models.Victim.case_id.in_(case_ids)))
+    # What staff wrote about the victim goes with the victim's details.
+    session.execute(
+        update(models.CaseEventRecord)
+        .where(models.CaseEventRecord.case_id.in_(case_ids))
+        .values(note=None)
+    )
     # A victim's ways back in go with their contact details (they hold only digests,
     # but nothing is left that could lead to the person).
     for table in (victim_models.VictimSession, victim_models.VictimSignInCode):

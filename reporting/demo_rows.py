@@ -17,7 +17,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 
 from engine.driver import CaseRun, PostedEvent
-from standards.events import STORED_DETAILS
+from standards.events import NOTE, STORED_DETAILS
 from standards.vocabulary import MessageStatus
 from storage import models
 from storage.bulk import BulkTable
@@ -207,6 +207,7 @@ def demo_rows(
                     "received_at": event.posted_at,
                     "standard": event.standard,
                     "details": {k: v for k, v in event.details.items() if k not in stored},
+                    "note": event.details.get(NOTE),
                 }
             )
         )

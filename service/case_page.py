@@ -8,15 +8,17 @@ when the reader may see it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time
-from typing import Final
+from datetime import datetime, time, timedelta
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.case_reads import MessageOut, message_out
-from standards.read_rules import is_open, needs_explanation
+from standards.events import NOTE, EventType
+from standards.read_rules import is_open, is_overdue, needs_explanation
 from storage import models
 from storage.enums import ObligationState
 from storage.models import UnknownCase
@@ -26,8 +28,11 @@ from storage.timeline import TimelineStep, case_timeline
 MESSAGES_LIMIT: Final = 200
 ALERTS_LIMIT: Final = 200
 ACTORS_LIMIT: Final = 1000
+HISTORY_LIMIT: Final = 200
 # How a transition's cause names who recorded an event (CaseEventRecord.actor_reference).
 _ACTOR_REFERENCE: Final = re.compile(r"\bactor:(\d+)\b")
+# How case_events names a member of staff who recorded an event on the pages.
+_STAFF_ACTOR: Final = re.compile(r"^staff:(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,10 @@ class ObligationEntry:
     state: ObligationState
     started_at: datetime
     due_at: datetime
+    warn_at: datetime | None
     met_at: datetime | None
     breached_at: datetime | None
+    explained_at: datetime | None
     explanation_reason: str | None
     explanation_text: str | None
     # Breached and not yet explained: the case accepts an explanation.
@@ -97,6 +104,17 @@ class AlertEntry:
 
 
 @dataclass(frozen=True)
+class HistoryEntry:
+    """One event recorded on the case: when, what, who (by name), and what they wrote."""
+
+    at: datetime
+    type: str
+    by: str
+    details: dict[str, Any]
+    note: str | None
+
+
+@dataclass(frozen=True)
 class CasePage:
     case: CaseSummary
     obligations: list[ObligationEntry]
@@ -104,6 +122,8 @@ class CasePage:
     alerts: list[AlertEntry]
     # None when the reader may not see it (or the victim's details were erased).
     victim: VictimProfile | None
+    # Newest first.
+    history: list[HistoryEntry] = field(default_factory=list)
 
 
 def case_borough(sessions: sessionmaker[Session], reference: str) -> str | None:
@@ -145,19 +165,76 @@ def _profile(victim: models.Victim) -> VictimProfile:
     )
 
 
+def _event_words(code: str) -> str:
+    text = code.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+# "contact_recorded by ..." as people read it: "Contact recorded by ...".
+_EVENT_AT_START: Final = re.compile(
+    r"^(?:restarted: )?(" + "|".join(sorted((t.value for t in EventType), key=len)[::-1]) + r")\b"
+)
+
+
 def name_actors(cause: str, actors: dict[str, str]) -> str:
-    """A cause with each `actor:N` replaced by who recorded that event, where known."""
-    return _ACTOR_REFERENCE.sub(lambda match: actors.get(match.group(0), match.group(0)), cause)
-
-
-def _actors(session: Session, case_id: int) -> dict[str, str]:
-    rows = session.scalars(
-        select(models.CaseEventRecord)
-        .where(models.CaseEventRecord.case_id == case_id)
-        .order_by(models.CaseEventRecord.id.desc())
-        .limit(ACTORS_LIMIT)
+    """A cause with each `actor:N` replaced by who recorded that event, where known, and
+    the event it names in words."""
+    named = _ACTOR_REFERENCE.sub(lambda match: actors.get(match.group(0), match.group(0)), cause)
+    return _EVENT_AT_START.sub(
+        lambda match: match.group(0).replace(match.group(1), _event_words(match.group(1))), named
     )
-    return {row.actor_reference: row.actor for row in rows}
+
+
+def staff_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """Who each `staff:N` actor is, by the name people know them by (the address they sign
+    in with: accounts hold no other name), read now, so a case's workflow never holds it."""
+    ids = {int(found.group(1)) for a in actors if (found := _STAFF_ACTOR.match(a))}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(models.StaffUserRecord.id, models.StaffUserRecord.email).where(
+            models.StaffUserRecord.id.in_(ids)
+        )
+    )
+    return {f"staff:{row.id}": row.email for row in rows}
+
+
+def display_actor(actor: str, names: dict[str, str]) -> str:
+    """An actor as the page names it: a member of staff by name, anything else as given
+    (the crime recording system, an API token)."""
+    if actor in names:
+        return names[actor]
+    if _STAFF_ACTOR.match(actor):
+        return "a member of staff whose account has gone"
+    return actor
+
+
+def _events(session: Session, case_id: int) -> list[models.CaseEventRecord]:
+    return list(
+        session.scalars(
+            select(models.CaseEventRecord)
+            .where(models.CaseEventRecord.case_id == case_id)
+            .order_by(models.CaseEventRecord.id.desc())
+            .limit(max(ACTORS_LIMIT, HISTORY_LIMIT))
+        )
+    )
+
+
+def _actors(rows: list[models.CaseEventRecord], names: dict[str, str]) -> dict[str, str]:
+    return {row.actor_reference: display_actor(row.actor, names) for row in rows}
+
+
+def _history(rows: list[models.CaseEventRecord], names: dict[str, str]) -> list[HistoryEntry]:
+    return [
+        HistoryEntry(
+            at=row.at,
+            type=row.type,
+            by=display_actor(row.actor, names),
+            details={k: v for k, v in (row.details or {}).items() if k != NOTE},
+            note=row.note,
+        )
+        for row in rows[:HISTORY_LIMIT]
+    ]
 
 
 def read_case_page(
@@ -172,7 +249,9 @@ def read_case_page(
             steps = case_timeline(session, reference)
         except UnknownCase:
             return None
-        actors = _actors(session, case.id)
+        events = _events(session, case.id)
+        names = staff_names(session, {row.actor for row in events})
+        actors = _actors(events, names)
         by_key: dict[str, list[TimelineStep]] = {}
         for step in steps:
             named = TimelineStep(
@@ -199,8 +278,10 @@ def read_case_page(
                 state=ObligationState(row.state),
                 started_at=row.started_at,
                 due_at=row.due_at,
+                warn_at=row.warn_at,
                 met_at=row.met_at,
                 breached_at=row.breached_at,
+                explained_at=row.explained_at,
                 explanation_reason=row.explanation_reason,
                 explanation_text=row.explanation_text,
                 explainable=needs_explanation(row),
@@ -241,7 +322,21 @@ def read_case_page(
             messages=messages,
             alerts=alerts,
             victim=victim,
+            history=_history(events, names),
         )
+
+
+def needing_action(obligations: list[ObligationEntry], now: datetime) -> list[ObligationEntry]:
+    """What needs doing next, most urgent first: the open obligations, overdue ones first
+    (the longest overdue first), then by time left; then the breaches met late that still
+    need an explanation."""
+
+    def urgency(entry: ObligationEntry) -> tuple[bool, timedelta, int]:
+        return (not is_overdue(entry, now), entry.due_at - now, entry.obligation_id)
+
+    still_open = sorted((o for o in obligations if o.is_open), key=urgency)
+    unexplained = [o for o in obligations if not o.is_open and o.explainable]
+    return still_open + sorted(unexplained, key=urgency)
 
 
 def open_standards(page: CasePage) -> set[str]:
@@ -302,12 +397,16 @@ __all__ = [
     "AlertEntry",
     "CasePage",
     "CaseSummary",
+    "HistoryEntry",
     "ObligationEntry",
     "VictimProfile",
     "action_target",
     "case_borough",
+    "display_actor",
     "name_actors",
+    "needing_action",
     "open_standards",
     "read_case_page",
     "recorded_event_at",
+    "staff_names",
 ]

@@ -49,9 +49,12 @@ from standards.contracts import (
 )
 from standards.events import (
     CASE_FINISHED,
+    NOTE,
+    NOTE_MAX_LENGTH,
     STORED_DETAILS,
     CaseEvent,
     in_the_future,
+    missing_stored_detail,
     not_running,
     unaccepted_detail,
 )
@@ -294,8 +297,10 @@ def record_event(
     event: EventIn,
     officer: dict[str, str | None],
     received_at: datetime,
+    note: str | None = None,
 ) -> RecordedEvent:
-    """Write the event with its actor, and who is dealing with the case, in one transaction.
+    """Write the event with its actor and note, and who is dealing with the case, in one
+    transaction.
 
     A repeat of an event id this case has recorded writes nothing: the first post did.
     """
@@ -323,6 +328,7 @@ def record_event(
                 received_at=received_at,
                 standard=event.standard,
                 details=to_jsonable_python(workflow_details(event)),
+                note=note,
             )
             session.add(row)
             session.flush()
@@ -379,16 +385,25 @@ async def post_event(
     for name in event.details:
         if (problem := unaccepted_detail(event.type, name)) is not None:
             raise CaseError(f"{event.type.value} refused for case {event.reference}: {problem}")
-    # Stored details (staff contact details) go to the database, never to the workflow.
+    if (missing := missing_stored_detail(event.type, event.details)) is not None:
+        raise CaseError(f"{event.type.value} refused for case {event.reference}: {missing}")
+    # Stored details (staff contact details, a note) go to the database, never to the
+    # workflow: the officer's on the case, the note with the event's row.
     stored = STORED_DETAILS.get(event.type, ())
     officer: dict[str, str | None] = {
-        k: str(event.details[k]) for k in stored if k in event.details
+        k: str(event.details[k]) for k in stored if k in event.details and k != NOTE
     }
+    note = event.details.get(NOTE)
+    if note is not None and (not isinstance(note, str) or len(note) > NOTE_MAX_LENGTH):
+        raise CaseError(
+            f"{event.type.value} refused for case {event.reference}: "
+            f"detail {NOTE!r} must be text of at most {NOTE_MAX_LENGTH} characters"
+        )
     details = workflow_details(event)
     # The message the event sends reads them from the database, so they are written
     # first, and put back if the case refuses the event: a refusal changes nothing.
     recorded = await asyncio.to_thread(
-        record_event, sessions, event, officer, now or datetime.now(UTC)
+        record_event, sessions, event, officer, now or datetime.now(UTC), note or None
     )
     handle = client.get_workflow_handle(case_workflow_id(event.reference))
     case_event = CaseEvent(

@@ -123,6 +123,9 @@ class CaseBook(CasePlanner):
             self._explain(event, cause)
         elif event.type in RECORDED_EVENTS:
             effects.extend(self._code_event(event, cause))
+        elif event.type == EventType.NOTE_ADDED:
+            # A note starts, meets and stops nothing: the case only knows one was added.
+            pass
         else:
             effects.extend(self._case_event(event, cause))
         return effects

@@ -34,7 +34,19 @@ from standards.obligations import (
     ObligationState,
     needs_explanation,
 )
-from standards.policy import EVENT_TOKEN, StandardRule
+from standards.policy import EVENT_TOKEN, Policy, StandardRule
+
+
+def applies_to(policy: Policy, event_type: EventType, category: str) -> bool:
+    """Whether a case of `category` takes an event of this type: an event that starts
+    something (an officer assigned, an arrest, a Code step...) only where the policy
+    starts a standard or sends a message on it; the case's own life (opened, closed,
+    reopened) and events with no trigger always. What the case refuses otherwise, and
+    the staff page does not offer."""
+    trigger = TRIGGER_OF_EVENT.get(event_type)
+    if trigger is None or trigger in CASE_LIFE:
+        return True
+    return bool(policy.started_by(trigger, category) or policy.message_for(trigger, category))
 
 
 class CaseRecord:
@@ -161,15 +173,7 @@ class CaseRecord:
             raise EventRejected(
                 f"case {self.facts.reference} is open: only a closed case can be reopened"
             )
-        trigger = TRIGGER_OF_EVENT.get(event.type)
-        if (
-            trigger is not None
-            and trigger not in CASE_LIFE
-            and not (
-                self.policy.started_by(trigger, self.facts.category)
-                or self.policy.message_for(trigger, self.facts.category)
-            )
-        ):
+        if not applies_to(self.policy, event.type, self.facts.category):
             raise EventRejected(
                 f"{event.type.value} does not apply to a {self.facts.category} case"
             )

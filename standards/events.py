@@ -72,6 +72,9 @@ class EventType(StrEnum):
     NOT_PROSECUTED = "not_prosecuted"
     VRR_REQUESTED = "vrr_requested"
     VRR_DECIDED = "vrr_decided"
+    # A note a member of staff adds to the case: it changes no clock (the note itself is
+    # a stored detail, so the case is told only that one was added, and by whom).
+    NOTE_ADDED = "note_added"
 
 
 # The details each event may carry to the case's clocks.
@@ -113,13 +116,34 @@ ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
     EventType.NOT_PROSECUTED: {"reason": str},
     EventType.VRR_REQUESTED: {},
     EventType.VRR_DECIDED: {"reason": str},
+    EventType.NOTE_ADDED: {},
 }
 
+# What a member of staff wrote with an event (what was said, what was done): personal
+# data, kept with the event's row in the database and shown on the case page only.
+NOTE = "note"
+NOTE_MAX_LENGTH = 2000
+
 # Details an event may also carry that the service stores in its database and never
-# passes to the case: staff contact details are personal data.
+# passes to the case: staff contact details and staff notes are personal data.
 STORED_DETAILS: dict[EventType, tuple[str, ...]] = {
-    EventType.OFFICER_ASSIGNED: ("officer_name", "officer_contact"),
+    **{t: (NOTE,) for t in EventType if t != EventType.BREACH_EXPLAINED},
+    EventType.OFFICER_ASSIGNED: ("officer_name", "officer_contact", NOTE),
 }
+
+
+# The stored details an event is nothing without (the book never sees them, so the
+# service refuses the event before it reaches the case).
+REQUIRED_STORED: dict[EventType, tuple[str, ...]] = {EventType.NOTE_ADDED: (NOTE,)}
+
+
+def missing_stored_detail(event_type: EventType, details: dict[str, Any]) -> str | None:
+    """Why an event is refused for lacking a stored detail it needs, or None."""
+    for name in REQUIRED_STORED.get(event_type, ()):
+        value = details.get(name)
+        if not isinstance(value, str) or not value.strip():
+            return f"{event_type.value} needs detail {name!r} (the text of the note)"
+    return None
 
 
 def accepted_details(event_type: EventType) -> list[str]:
@@ -182,6 +206,7 @@ ALLOWED_WHEN_CLOSED = {
     EventType.NOT_PROSECUTED,
     EventType.VRR_REQUESTED,
     EventType.VRR_DECIDED,
+    EventType.NOTE_ADDED,
 }
 
 

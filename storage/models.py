@@ -132,6 +132,9 @@ class CaseEventRecord(Base):
     standard: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
     # NULL for events recorded before the details were kept.
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
+    # What the member of staff wrote with it (standards.events.NOTE): personal data, never
+    # told to the case's clocks, erased with the victim's contact profile.
+    note: Mapped[str | None] = mapped_column(Text)
 
     @property
     def actor_reference(self) -> str:

@@ -100,7 +100,7 @@ def test_unknown_details_and_wrong_types_are_refused_with_what_is_accepted() -> 
     with pytest.raises(
         EventRejected,
         match=r"^officer_assigned does not take detail 'officer_phone'; "
-        r"accepted: officer_name, officer_contact$",
+        r"accepted: officer_name, officer_contact, note$",
     ):
         post(book("road_traffic_collision"), "officer_assigned", 1, officer_phone=1)
     with pytest.raises(EventRejected, match="personal data"):

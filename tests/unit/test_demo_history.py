@@ -173,6 +173,7 @@ def test_bulk_values_are_bound_as_the_models_write_them() -> None:
         "received_at": at,
         "standard": None,
         "details": {"reason": "done"},
+        "note": None,
     }
     on_sqlite = BulkTable(table, dialect_named(SQLITE), ("id", "case_id"))
     assert on_sqlite.columns[:2] == ("event_id", "type")

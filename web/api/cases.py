@@ -77,6 +77,8 @@ class EventBody(BaseModel):
     def _officer_details_fit(cls, details: dict[str, Any]) -> dict[str, Any]:
         # They are stored on the case (never sent to Temporal): they must fit its columns.
         for name in STORED_DETAILS[EventType.OFFICER_ASSIGNED]:
+            if name not in models.Case.__table__.c:
+                continue  # the note is kept with the event (service.cases checks it)
             column = models.Case.__table__.c[name].type
             limit = column.length if isinstance(column, String) else None
             if name in details and limit is not None and len(str(details[name])) > limit:

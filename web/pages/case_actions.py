@@ -1,16 +1,21 @@
-"""Recording a contact and explaining a breach from the queue or the case page.
+"""Recording what was done on a case from the queue or the case page: a contact (with a
+note of what was said), a breach's explanation, and the case-wide actions (the supervisor
+review, an officer assigned, an arrest, a charge, a court outcome, closing and reopening,
+the victim's update preferences, an update given).
 
 These post the same events as the API (service.bounded_writes.post_event_within, so
 the case's clocks react before the answer and a slow Temporal is a 503, never a hang),
 with the signed-in user as the actor. A form carries its own event id, so sending it
 twice records it once. Another borough's case is 404; a wrong field is the page again
-with the error summary (422), an event the case refuses is 409; nothing changes.
+with the error summary (422); an action the reader's role may not record is 403 and an
+event the case refuses is 409, each saying why in one line; nothing changes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -20,21 +25,29 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from service.bounded_writes import TemporalUnavailable, post_event_within
-from service.case_page import ActionTarget, action_target, recorded_event_at
+from service.case_actions import EVENT_OF, VICTIM_FACING, ActionContext, CaseAction, refusal
+from service.case_page import ActionTarget, action_target, read_case_page, recorded_event_at
 from service.cases import CaseError, EventIn
 from standards.contracts import EventReceipt
-from standards.events import EventType
 from standards.obligations import BreachReason
 from standards.staff import StaffRole, StaffUser
-from web.api.context import api_context
+from web.api.context import ApiContext, api_context
+from web.pages.case_action_forms import (
+    CASE_WIDE,
+    case_action_details,
+    first_field,
+    read_note,
+    text_of,
+    text_problem,
+)
 from web.pages.case_page import case_response, visible_case_borough
 from web.pages.case_views import (
     CASES_PATH,
     CONTACT_METHODS,
     EXPLANATION_MAX_LENGTH,
     STATE_LABELS,
-    Done,
     case_url,
+    may_see_victim,
 )
 from web.pages.queue import BACK_TO_CASE, back_to_queue, queue_response
 from web.pages.rendering import FieldError
@@ -49,19 +62,18 @@ def actor_of(user: StaffUser) -> str:
     return f"staff:{user.id}"
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def contact_problems(
     form: FormData, target: ActionTarget
 ) -> tuple[dict[str, Any], list[FieldError]]:
     field = f"method-{target.obligation_id}"
-    method = _text(form, field)
+    method = text_of(form, field)
+    errors: list[FieldError] = []
+    details: dict[str, Any] = {"method": method}
     if method not in CONTACT_METHODS:
-        return {}, [FieldError(field, "Select how the victim was contacted")]
-    return {"method": method}, []
+        errors.append(FieldError(field, "Select how the victim was contacted"))
+    # What was said (the queue's form has no note; the case page's has).
+    read_note(form, f"note-{target.obligation_id}", details, errors)
+    return details, errors
 
 
 def explanation_problems(
@@ -69,19 +81,14 @@ def explanation_problems(
 ) -> tuple[dict[str, Any], list[FieldError]]:
     reason_field = f"reason-{target.obligation_id}"
     text_field = f"text-{target.obligation_id}"
-    reason = _text(form, reason_field)
-    text = _text(form, text_field)
+    reason = text_of(form, reason_field)
+    text = text_of(form, text_field)
     errors = []
     if reason not in {r.value for r in BreachReason}:
         errors.append(FieldError(reason_field, "Select why the deadline was missed"))
-    if len(text) > EXPLANATION_MAX_LENGTH:
-        errors.append(
-            FieldError(
-                text_field, f"What happened must be {EXPLANATION_MAX_LENGTH} characters or fewer"
-            )
-        )
-    elif "\x00" in text:
-        errors.append(FieldError(text_field, "What happened has a character that is not text"))
+    problem = text_problem(text_field, "What happened", text, EXPLANATION_MAX_LENGTH)
+    if problem is not None:
+        errors.append(problem)
     elif reason == BreachReason.OTHER and not text:
         errors.append(
             FieldError(text_field, "Say what happened: it is needed when the reason is another")
@@ -92,19 +99,19 @@ def explanation_problems(
     return details, errors
 
 
-def state_problem(kind: Done, target: ActionTarget) -> FieldError | None:
+def state_problem(kind: CaseAction, target: ActionTarget) -> FieldError | None:
     """Why the obligation no longer takes this action (someone else got there first)."""
     field = _first_field(kind, target)
-    if kind == Done.CONTACT and not target.is_open:
+    if kind == CaseAction.CONTACT and not target.is_open:
         state = STATE_LABELS[target.state].lower()
         return FieldError(field, f"Nothing recorded: this obligation is already {state}")
-    if kind == Done.EXPLANATION and not target.explainable:
+    if kind == CaseAction.EXPLANATION and not target.explainable:
         return FieldError(field, "Nothing recorded: this obligation has no unexplained breach")
     return None
 
 
-def _first_field(kind: Done, target: ActionTarget) -> str:
-    prefix = "method" if kind == Done.CONTACT else "reason"
+def _first_field(kind: CaseAction, target: ActionTarget) -> str:
+    prefix = "method" if kind == CaseAction.CONTACT else "reason"
     return f"{prefix}-{target.obligation_id}"
 
 
@@ -134,40 +141,72 @@ async def _page_again(
 
 
 async def _act(
-    request: Request, user: StaffUser, reference: str, form: FormData, kind: Done
+    request: Request, user: StaffUser, reference: str, form: FormData, kind: CaseAction
 ) -> Response:
+    """An action on one obligation (a contact, an explanation), named by the form."""
     context = api_context(request)
     await visible_case_borough(context, user, reference)
     try:
-        obligation_id = int(_text(form, "obligation"))
+        obligation_id = int(text_of(form, "obligation"))
     except ValueError as error:
         raise PageNotFound() from error
     target = await asyncio.to_thread(action_target, context.sessions, reference, obligation_id)
     if target is None:
         raise PageNotFound()
-    back = _text(form, "back")
+    if kind == CaseAction.CONTACT:
+        details, errors = contact_problems(form, target)
+    else:
+        details, errors = explanation_problems(form, target)
+    return await _record(
+        request,
+        user,
+        reference,
+        form,
+        _Recording(kind, details, errors, _first_field(kind, target), target.standard),
+        lambda: state_problem(kind, target),
+    )
+
+
+@dataclass(frozen=True)
+class _Recording:
+    """What a form asks to record: the action, its event's details (or what was wrong),
+    the field a refusal points at, and the standard it names."""
+
+    action: CaseAction
+    details: dict[str, Any]
+    errors: list[FieldError]
+    field: str
+    standard: str | None
+
+
+async def _record(
+    request: Request,
+    user: StaffUser,
+    reference: str,
+    form: FormData,
+    recording: _Recording,
+    stale: Callable[[], FieldError | None],
+) -> Response:
+    """Post the form's event to the case through the API's use case, and redirect (303)
+    to where the form came from; or that page again with why nothing was recorded."""
+    context = api_context(request)
+    back = text_of(form, "back")
+    field = recording.field
 
     async def again(errors: list[FieldError], status_code: int) -> Response:
         return await _page_again(request, user, reference, back, errors, status_code, form)
 
-    if kind == Done.CONTACT:
-        details, errors = contact_problems(form, target)
-        event_type = EventType.CONTACT_RECORDED
-    else:
-        details, errors = explanation_problems(form, target)
-        event_type = EventType.BREACH_EXPLAINED
-    if errors:
-        return await again(errors, 422)
-    field = _first_field(kind, target)
+    if recording.errors:
+        return await again(recording.errors, 422)
     try:
         event = EventIn(
             reference=reference,
-            type=event_type,
+            type=EVENT_OF[recording.action],
             at=context.clock(),
-            standard=target.standard,
-            details=details,
+            standard=recording.standard,
+            details=recording.details,
             actor=actor_of(user),
-            event_id=_text(form, "event_id") or None,
+            event_id=text_of(form, "event_id") or None,
         )
     except ValidationError:
         return await again([FieldError(field, "The form was out of date: try again")], 422)
@@ -180,7 +219,7 @@ async def _act(
     if first_at is not None:
         # The same event as the first time, so the case gives the first receipt.
         event = event.model_copy(update={"at": first_at})
-    refused = None if first_at is not None else state_problem(kind, target)
+    refused = None if first_at is not None else stale()
     if refused is not None:
         return await again([refused], 409)
 
@@ -204,7 +243,7 @@ async def _act(
         return await again([FieldError(field, message)], 503)
     except CaseError as error:
         return await again([FieldError(field, f"Nothing recorded: {error}")], 409)
-    done = urlencode({"done": kind.value, "case": reference})
+    done = urlencode({"done": recording.action.value, "case": reference})
     if back == BACK_TO_CASE:
         return RedirectResponse(f"{case_url(reference)}?{done}", status_code=303)
     standards = [rule.id for rule in context.policy.standards]
@@ -213,12 +252,27 @@ async def _act(
     return RedirectResponse(f"{target_url}{joiner}{done}", status_code=303)
 
 
+async def action_refusal(
+    context: ApiContext, user: StaffUser, reference: str, borough: str, action: CaseAction
+) -> str | None:
+    """Why this reader may not record `action` on the case as it stands now, or None."""
+    page = await asyncio.to_thread(read_case_page, context.sessions, reference, False)
+    if page is None:
+        raise PageNotFound()
+    situation = ActionContext(
+        status=page.case.status,
+        category=page.case.category,
+        may_see_victim=may_see_victim(user, context.force, borough),
+    )
+    return refusal(action, situation, context.policy)
+
+
 @router.post(CASES_PATH + "/{reference:path}/contact")
 async def record_contact(
     reference: str, request: Request, user: CaseActor, form: StaffForm
 ) -> Response:
     """Record a contact meeting the obligation named by the form."""
-    return await _act(request, user, reference, form, Done.CONTACT)
+    return await _act(request, user, reference, form, CaseAction.CONTACT)
 
 
 @router.post(CASES_PATH + "/{reference:path}/explanation")
@@ -226,4 +280,36 @@ async def explain_breach(
     reference: str, request: Request, user: CaseActor, form: StaffForm
 ) -> Response:
     """Explain the breach of the obligation named by the form."""
-    return await _act(request, user, reference, form, Done.EXPLANATION)
+    return await _act(request, user, reference, form, CaseAction.EXPLANATION)
+
+
+@router.post(CASES_PATH + "/{reference:path}/{action}")
+async def record_case_action(
+    reference: str, action: str, request: Request, user: CaseActor, form: StaffForm
+) -> Response:
+    """Record a case-wide action (the review, an officer, an arrest, ...) from the case page."""
+    try:
+        chosen = CaseAction(action)
+    except ValueError as error:
+        raise PageNotFound() from error
+    if chosen not in CASE_WIDE:
+        raise PageNotFound()
+    context = api_context(request)
+    borough = await visible_case_borough(context, user, reference)
+    field = first_field(chosen)
+    # A refusal of the role comes first: nothing the form says matters then.
+    why = await action_refusal(context, user, reference, borough, chosen)
+    if why is not None and chosen in VICTIM_FACING:
+        return await _page_again(
+            request, user, reference, BACK_TO_CASE, [FieldError(field, why)], 403, form
+        )
+    details, errors = case_action_details(chosen, form)
+    recording = _Recording(chosen, details, errors, field, None)
+    return await _record(
+        request,
+        user,
+        reference,
+        form,
+        recording,
+        lambda: None if why is None else FieldError(field, f"Nothing recorded: {why}"),
+    )

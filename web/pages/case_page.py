@@ -1,19 +1,26 @@
-"""The staff case page (`/cases/{reference}`, the reference's slashes kept in the path):
-the facts, the victim's contact profile for those who may see it, each obligation's
-timeline, the messages and their delivery, the alerts, and the actions that fit."""
+"""The staff case page (`/cases/{reference}`, the reference's slashes kept in the path).
+
+It opens with what needs doing next (the obligations still to meet, most urgent first,
+each with its action) and the actions (the forms); then the facts, the victim's contact
+profile for those who may see it, each obligation's timeline, the messages and their
+delivery, the alerts, and the case's history with who did what, by name."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from service.case_page import case_borough, read_case_page
+from service.case_actions import CASE_ACTIONS, ActionContext, CaseAction, refusal
+from service.case_page import ObligationEntry, case_borough, needing_action, read_case_page
 from service.queue import met_by_contact, standard_rule, what_meets
+from standards.policy import Policy, StandardRule
+from standards.read_rules import is_due_soon, is_overdue
 from standards.staff import StaffRole, StaffUser
 from web.api.context import ApiContext, api_context
 from web.pages.case_views import (
@@ -57,18 +64,35 @@ async def case_response(
     page = await asyncio.to_thread(read_case_page, context.sessions, reference, with_victim)
     if page is None:
         raise PageNotFound()
-    obligations = []
-    for entry in page.obligations:
-        rule = standard_rule(context.policy, entry.standard)
-        obligations.append(
-            {
-                "entry": entry,
-                "title": rule.title if rule is not None else entry.standard,
-                "meets": what_meets(rule) if rule is not None else [],
-                "contact": entry.is_open and rule is not None and met_by_contact(rule),
-                "event_id": f"page-{uuid.uuid4().hex}",
-            }
-        )
+    now = context.clock()
+    items = {entry.obligation_id: _item(context.policy, entry, now) for entry in page.obligations}
+    obligations = [items[entry.obligation_id] for entry in page.obligations]
+    next_up = [items[entry.obligation_id] for entry in needing_action(page.obligations, now)]
+    situation = ActionContext(
+        status=page.case.status, category=page.case.category, may_see_victim=with_victim
+    )
+    # A case-wide form opens by itself when an obligation presses for it (overdue or due
+    # soon), or when nothing but it meets one (the supervisor review).
+    wanted = {
+        action
+        for item in next_up
+        for action in item["actions"]
+        if item["pressing"] or item["actions"] == [action]
+    }
+    case_actions = []
+    unavailable = []
+    for action in CASE_ACTIONS:
+        why = refusal(action, situation, context.policy)
+        if why is None:
+            case_actions.append(
+                {
+                    "action": action,
+                    "wanted": action in wanted,
+                    "event_id": f"page-{uuid.uuid4().hex}",
+                }
+            )
+        elif action != CaseAction.REOPEN:
+            unavailable.append({"action": action, "why": why})
     return render(
         request,
         "case.html",
@@ -77,11 +101,15 @@ async def case_response(
             "force": context.force,
             "page": page,
             "obligations": obligations,
+            "next_up": next_up,
+            "case_actions": case_actions,
+            "unavailable": unavailable,
+            "history": page.history,
             "victim_hidden": not with_victim,
             "back": "case",
             "submitted": submitted or {},
             "notice": notice,
-            "now": context.clock(),
+            "now": now,
             "standard_titles": {rule.id: rule.title for rule in context.policy.standards},
         },
         status_code=status_code,
@@ -89,6 +117,34 @@ async def case_response(
         # A victim's contact details must not stay in a shared computer's cache.
         no_store=True,
     )
+
+
+def obligation_actions(rule: StandardRule | None, entry: ObligationEntry) -> list[CaseAction]:
+    """What the page offers to meet, or explain, one obligation."""
+    actions = []
+    if entry.is_open and rule is not None:
+        if met_by_contact(rule):
+            actions.append(CaseAction.CONTACT)
+        if rule.met_by_token("review"):
+            actions.append(CaseAction.REVIEW)
+        if rule.met_by_token("update_delivered"):
+            actions.append(CaseAction.UPDATE)
+    if entry.explainable:
+        actions.append(CaseAction.EXPLANATION)
+    return actions
+
+
+def _item(policy: Policy, entry: ObligationEntry, now: datetime) -> dict[str, Any]:
+    rule = standard_rule(policy, entry.standard)
+    return {
+        "entry": entry,
+        "title": rule.title if rule is not None else entry.standard,
+        "meets": what_meets(rule) if rule is not None else [],
+        "actions": obligation_actions(rule, entry),
+        "overdue": is_overdue(entry, now),
+        "pressing": is_overdue(entry, now) or is_due_soon(entry, now),
+        "event_id": f"page-{uuid.uuid4().hex}",
+    }
 
 
 @router.get(CASES_PATH + "/{reference:path}", response_class=HTMLResponse)

@@ -4,7 +4,6 @@ states read, and the choices of the contact and explanation forms."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Final
 
 from jinja2 import pass_context
@@ -12,8 +11,10 @@ from jinja2.runtime import Context
 from pydantic import TypeAdapter, ValidationError
 
 from messaging.display import minute_text
+from service.case_actions import LABELS, done_text
 from service.cases import Reference
 from service.queue import QUEUE_STATE_LABELS, urgency_text
+from standards.events import NOTE_MAX_LENGTH
 from standards.force import Force, UnknownUnit
 from standards.obligations import BreachReason, ObligationState
 from standards.staff import StaffRole, StaffUser, can_see
@@ -42,6 +43,8 @@ BREACH_REASONS: Final = {
 }
 # The longest explanation a VFU may write (it is stored with the obligation).
 EXPLANATION_MAX_LENGTH: Final = 2000
+# The longest court outcome or closure reason: the victim is told it in a message.
+MESSAGE_FACT_MAX_LENGTH: Final = 500
 
 STATE_LABELS: Final = {
     ObligationState.PENDING: "Pending",
@@ -66,13 +69,6 @@ MESSAGE_TAGS: Final = {
 }
 
 
-class Done(StrEnum):
-    """What a staff form did, named in the redirect so the page can confirm it."""
-
-    CONTACT = "contact"
-    EXPLANATION = "explanation"
-
-
 def is_reference(text: str) -> bool:
     """Whether `text` could be a crime reference (service.cases.Reference)."""
     try:
@@ -85,13 +81,9 @@ def is_reference(text: str) -> bool:
 def notice_for(done: str | None, reference: str | None) -> str | None:
     """The confirmation a page shows after a redirect; only for what this site redirects
     with (a reference that could be one), so a crafted link cannot put words on the page."""
-    if done is None or reference is None or not is_reference(reference):
+    if reference is None or not is_reference(reference):
         return None
-    if done == Done.CONTACT:
-        return f"Contact recorded on case {reference}"
-    if done == Done.EXPLANATION:
-        return f"Breach explained on case {reference}"
-    return None
+    return done_text(done, reference)
 
 
 def case_url(reference: str) -> str:
@@ -154,4 +146,7 @@ templates.env.globals.update(
     contact_methods=CONTACT_METHODS,
     breach_reasons=BREACH_REASONS,
     explanation_max_length=EXPLANATION_MAX_LENGTH,
+    note_max_length=NOTE_MAX_LENGTH,
+    message_fact_max_length=MESSAGE_FACT_MAX_LENGTH,
+    action_labels=LABELS,
 )

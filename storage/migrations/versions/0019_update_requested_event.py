@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | Sequence[str] | None = "0017"
+down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -31,6 +31,7 @@ BEFORE = (
     "reopened",
     "preferences_changed",
     "breach_explained",
+    "note_added",
 )
 AFTER = (*BEFORE, "update_requested")
 

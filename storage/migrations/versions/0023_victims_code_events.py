@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | Sequence[str] | None = "0019"
+down_revision: str | Sequence[str] | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -35,6 +35,7 @@ EVENT_TYPES_BEFORE = (
     "reopened",
     "preferences_changed",
     "breach_explained",
+    "note_added",
     "update_requested",
 )
 VICTIMS_CODE_EVENTS = (
