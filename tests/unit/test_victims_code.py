@@ -89,7 +89,14 @@ def test_the_code_policy_names_only_events_and_templates_that_exist() -> None:
 
 def test_every_new_event_either_triggers_or_is_recorded_and_sends_its_own_message() -> None:
     for event_type, trigger in TRIGGER_OF_EVENT.items():
-        if event_type in (EventType.CLOSED, EventType.REOPENED, EventType.WITNESS_STATEMENT_TAKEN):
+        if event_type in (
+            EventType.CLOSED,
+            EventType.REOPENED,
+            EventType.WITNESS_STATEMENT_TAKEN,
+            # A person replies to a request for an update: it starts a standard, no message.
+            EventType.UPDATE_REQUESTED,
+        ):
+            assert event_type != EventType.UPDATE_REQUESTED or CODE.started_by(trigger, "burglary")
             continue
         assert CODE.message_for(trigger, "burglary") is not None, event_type
     assert EventType.REFERRAL_MADE in RECORDED_EVENTS

@@ -647,7 +647,7 @@ async def test_an_unknown_officer_detail_is_refused_naming_the_accepted_ones_and
     with pytest.raises(
         CaseError,
         match=f"^officer_assigned refused for case {ref}: officer_assigned does not take "
-        "detail 'officer_phone'; accepted: officer_name, officer_contact$",
+        "detail 'officer_phone'; accepted: officer_name, officer_contact, note$",
     ):
         await rehearsal.post(
             EventIn.model_validate(
