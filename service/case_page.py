@@ -48,6 +48,8 @@ class CaseSummary:
     policy_version: int
     officer_name: str | None
     officer_contact: str | None
+    # Bulk demo history (`pledge demo-data --history`): rows with no workflow, read-only.
+    demo_history: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ def _summary(case: models.Case) -> CaseSummary:
         policy_version=case.policy_version,
         officer_name=case.officer_name,
         officer_contact=case.officer_contact,
+        demo_history=case.demo_history,
     )
 
 

@@ -313,6 +313,9 @@ async def test_an_action_on_a_history_case_from_its_page_is_refused_with_the_rea
     http = await sign_in(api.http, email)
     page = await http.get(f"/cases/{reference}")
     assert page.status_code == 200, page.text
+    # The page says so and offers no form; a post made anyway is refused.
+    assert "This case is demo history: it is read-only" in page.text
+    assert 'class="action-form' not in page.text
 
     refused = await http.post(
         f"/cases/{reference}/contact",
