@@ -21,11 +21,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, create_engine, insert, text
+from sqlalchemy import Engine, Table, create_engine, insert, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -48,6 +49,8 @@ from storage.enums import ObligationState  # noqa: E402
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
 RUNS = 15
+KINDS = ("sqlite", "postgresql")
+DATABASE_PREFIX = "pledge_bench_queue_"
 # The index migration 0010 adds for the queue; dropped to time the reads without it.
 QUEUE_INDEX = "ix_obligations_queue"
 BATCH = 5000
@@ -58,20 +61,43 @@ Row = dict[str, Any]
 OFFICERS = [f"PC {name}" for name in ("Patel", "Jones", "Smith", "Khan", "Brown", "Evans")]
 
 
-def _history(cases: int, boroughs: list[str], seed: int) -> Iterator[tuple[Row, list[Row]]]:
-    """Each case's row and its obligations' rows."""
+# The categories of the generated cases, with their weights, and the share flagged
+# vulnerable: the worklist ranks these (standards.worklist.risk_of).
+CATEGORIES = (
+    ("domestic_abuse", 20),
+    ("burglary", 25),
+    ("general", 35),
+    ("hate_crime", 5),
+    ("sexual_offence", 5),
+    ("serious_assault", 10),
+)
+VULNERABLE_SHARE = 0.08
+# The share of cases with an open victim_update whose victim asked for an update.
+REQUEST_SHARE = 0.002
+# Bump when the generator changes, so a cached history is built again.
+GENERATOR_VERSION = 2
+
+
+def _history(
+    cases: int, boroughs: list[str], seed: int
+) -> Iterator[tuple[Row, Row, list[Row], list[Row]]]:
+    """Each case's row, its victim, its obligations' rows and its alerts."""
     chance = random.Random(seed)
+    names = [name for name, _ in CATEGORIES]
+    weights = [weight for _, weight in CATEGORIES]
     for number in range(cases):
         borough = boroughs[number % len(boroughs)]
+        category = chance.choices(names, weights)[0]
         # Reported at some point in the last two years; the recent ones are still open.
         reported = NOW - timedelta(minutes=chance.randrange(0, 2 * 365 * 24 * 60))
+        reference = f"{number // 1_000_000:02d}/{number % 1_000_000:06d}/26"
         case: Row = {
             "id": number + 1,
-            "reference": f"{number // 1_000_000:02d}/{number % 1_000_000:06d}/26",
+            "reference": reference,
             "workflow_id": f"case:{number}",
-            "category": "domestic_abuse",
+            "category": category,
             "borough": borough,
-            "vulnerable": False,
+            "vulnerable": chance.random() < VULNERABLE_SHARE,
             "nation": "england_and_wales",
             "reported_at": reported,
             "policy_id": "met-pledge",
@@ -80,8 +106,23 @@ def _history(cases: int, boroughs: list[str], seed: int) -> Iterator[tuple[Row, 
             "created_at": reported,
             "officer_name": chance.choice(OFFICERS),
         }
+        victim: Row = {
+            "case_id": number + 1,
+            "name": "Bench Victim",
+            "email": None,
+            "phone": "+447700900000",
+            "preferred_channel": "sms" if number % 3 else "email",
+            "allowed_channels": ["sms", "email"],
+            "discreet": False,
+            "do_not_contact": number % 50 == 0,
+            "sms_opted_out": False,
+            "updates_paused": False,
+        }
         rows: list[Row] = []
+        alerts: list[Row] = []
         for standard, days in STANDARDS:
+            if standard == "dv_contact" and category != "domestic_abuse":
+                continue
             started = reported
             if standard == "victim_update":
                 # The recurring update: the latest occurrence, started at its last update.
@@ -101,7 +142,7 @@ def _history(cases: int, boroughs: list[str], seed: int) -> Iterator[tuple[Row, 
                     "occurrence": 1,
                     "state": state,
                     "borough": borough,
-                    "category": "domestic_abuse",
+                    "category": category,
                     "started_at": started,
                     "due_at": due,
                     "warn_at": warn,
@@ -116,114 +157,160 @@ def _history(cases: int, boroughs: list[str], seed: int) -> Iterator[tuple[Row, 
                     "updated_at": NOW,
                 }
             )
-        yield case, rows
+            if standard == "victim_update" and chance.random() < REQUEST_SHARE:
+                alerts.append(
+                    {
+                        "case_id": number + 1,
+                        "reference": reference,
+                        "borough": borough,
+                        "standard": standard,
+                        "obligation_key": f"{standard}#1",
+                        "kind": "update_requested",
+                        "at": NOW - timedelta(hours=chance.uniform(0, 72)),
+                        "due_at": due,
+                        "detail": "The victim asked for an update",
+                        "recipient_role": "vfu",
+                    }
+                )
+        yield case, victim, rows, alerts
 
 
 def fill(engine: Engine, cases: int, boroughs: list[str]) -> int:
+    """Write the generated history; the number of obligations written."""
     total = 0
-    cases_table = cast(Table, models.Case.__table__)
-    obligations_table = cast(Table, models.Obligation.__table__)
-    batch_cases: list[Row] = []
-    batch_obligations: list[Row] = []
+    tables = [
+        cast(Table, model.__table__)
+        for model in (models.Case, models.Victim, models.Obligation, models.Alert)
+    ]
+    batches: list[list[Row]] = [[], [], [], []]
+
+    def flush(connection: Any) -> None:
+        for table, batch in zip(tables, batches, strict=True):
+            if batch:
+                connection.execute(insert(table), batch)
+            batch.clear()
+
     with engine.begin() as connection:
-        for case, rows in _history(cases, boroughs, seed=7):
-            batch_cases.append(case)
-            batch_obligations += rows
-            if len(batch_cases) >= BATCH:
-                connection.execute(insert(cases_table), batch_cases)
-                connection.execute(insert(obligations_table), batch_obligations)
-                total += len(batch_obligations)
-                batch_cases, batch_obligations = [], []
-        if batch_cases:
-            connection.execute(insert(cases_table), batch_cases)
-            connection.execute(insert(obligations_table), batch_obligations)
-            total += len(batch_obligations)
-        connection.execute(text("ANALYZE"))
+        for number, parts in enumerate(_history(cases, boroughs, seed=7), start=1):
+            for batch, part in zip(batches, parts, strict=True):
+                if isinstance(part, list):
+                    batch.extend(part)
+                else:
+                    batch.append(part)
+            total += len(parts[2])
+            if number % BATCH == 0:
+                flush(connection)
+        flush(connection)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # VACUUM too on PostgreSQL, so index-only scans need not visit the table.
+        connection.execute(text("VACUUM ANALYZE" if engine.dialect.name != "sqlite" else "ANALYZE"))
     return total
 
 
-def median_ms(call: Callable[[], object]) -> float:
+def median_ms(call: Callable[[], object], runs: int) -> float:
     call()
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         call()
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
 
-def measure(sessions: sessionmaker[Session], spellings: list[str]) -> dict[str, float]:
-    """Milliseconds per call (the median of RUNS) of each of the queue page's reads."""
-    calls: dict[str, Callable[[], object]] = {
-        "one borough, all": lambda: read_queue(sessions, spellings, QueueFilters(), NOW),
-        "one borough, due soon": lambda: read_queue(
-            sessions, spellings, QueueFilters(state=QueueState.DUE_SOON), NOW
-        ),
-        "one borough, officers": lambda: queue_officers(sessions, spellings, NOW),
-        "force-wide, all": lambda: read_queue(sessions, None, QueueFilters(), NOW),
-    }
-    return {label: median_ms(call) for label, call in calls.items()}
+@dataclass(frozen=True)
+class Cache:
+    """Where a history of `cases` is kept between runs: a SQLite file and a PostgreSQL
+    database, each marked done only once it is complete (an interrupted build starts
+    again), and only the newest one kept (older ones are deleted: the cache is bounded)."""
+
+    directory: Path
+    cases: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.cases}_g{GENERATOR_VERSION}"
+
+    def sqlite_file(self) -> Path:
+        return self.directory / f"queue_{self.key}.db"
+
+    def database(self) -> str:
+        return f"{DATABASE_PREFIX}{self.key}"
+
+    def marker(self, kind: str) -> Path:
+        return self.directory / f"queue_{self.key}.{kind}.done"
+
+    def url(self, kind: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{self.sqlite_file()}"
+        return make_url(POSTGRES_ADMIN).set(database=self.database()).render_as_string(False)
 
 
-def plan(engine: Engine, spellings: list[str]) -> str:
-    """The PostgreSQL plan of the borough's queue (the query read_queue runs), one line per
-    node."""
-    statement = queue_statement(spellings, QueueFilters(), NOW, QUEUE_LIMIT)
-    compiled = statement.compile(engine, compile_kwargs={"render_postcompile": True})
-    with engine.connect() as connection:
-        lines = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars()
-        return "\n".join(f"      {line}" for line in lines)
+def _drop_database(admin: Engine, name: str) -> None:
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def build(cache: Cache, kind: str, admin: Engine, boroughs: list[str]) -> None:
+    """The history in `kind`'s database, written unless the cache already holds it."""
+    cache.directory.mkdir(parents=True, exist_ok=True)
+    if cache.marker(kind).exists():
+        print(f"{kind}: reusing {cache.cases:,} cases ({cache.marker(kind).read_text().strip()})")
+        return
+    if kind == "sqlite":
+        for old in cache.directory.glob("queue_*.db*"):
+            old.unlink()
+    else:
+        with admin.connect() as connection:
+            olds = connection.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :prefix"),
+                {"prefix": DATABASE_PREFIX + "%"},
+            ).scalars()
+            for old in list(olds):
+                _drop_database(admin, old)
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{cache.database()}"'))
+    for old in cache.directory.glob(f"queue_*.{kind}.done"):
+        old.unlink()
+    url = cache.url(kind)
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    try:
+        started = time.perf_counter()
+        rows = fill(engine, cache.cases, boroughs)
+        took = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    note = f"{rows:,} obligations, written in {took:.0f} s"
+    cache.marker(kind).write_text(note + "\n")
+    print(f"{kind}: built {cache.cases:,} cases, {note}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--cases", type=int, default=900_000)
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=ROOT / "bench" / "out" / "queue",
+        help="where the generated history is kept between runs",
+    )
+    parser.add_argument("--only", choices=KINDS)
+    parser.add_argument("--build-only", action="store_true")
     arguments = parser.parse_args()
     force = load_force(ROOT / "policies" / "met.force.toml")
     boroughs = [unit.id for unit in force.units]
-    camden = force.resolve_unit("camden").stored_spellings()
+    cache = Cache(arguments.data_dir, arguments.cases)
+    kinds = [arguments.only] if arguments.only else list(KINDS)
     admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    database = f"pledge_bench_queue_{secrets.token_hex(4)}"
-    with tempfile.TemporaryDirectory() as directory:
-        urls = {
-            "sqlite": f"sqlite:///{Path(directory) / 'queue.db'}",
-            "postgresql": admin.url.set(database=database).render_as_string(False),
-        }
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{database}"'))
-        try:
-            for name, url in urls.items():
-                upgrade_to_head(url)
-                engine = make_engine(url)
-                try:
-                    started = time.perf_counter()
-                    rows = fill(engine, arguments.cases, boroughs)
-                    print(
-                        f"{name}: {arguments.cases:,} cases, {rows:,} obligations "
-                        f"(written in {time.perf_counter() - started:.0f} s)"
-                    )
-                    sessions = make_session_factory(engine)
-                    indexed = measure(sessions, camden)
-                    indexed_plan = plan(engine, camden) if name == "postgresql" else ""
-                    with engine.begin() as connection:
-                        connection.execute(text(f"DROP INDEX {QUEUE_INDEX}"))
-                        connection.execute(text("ANALYZE"))
-                    without = measure(sessions, camden)
-                    print(f"  {'read':24} {'indexed':>10} {'without':>10} {'ratio':>7}")
-                    for label, ms in indexed.items():
-                        print(
-                            f"  {label:24} {ms:8.1f}ms {without[label]:8.1f}ms "
-                            f"{without[label] / ms:6.1f}x"
-                        )
-                    if indexed_plan:
-                        print(f"  plan of one borough's queue with {QUEUE_INDEX}:")
-                        print(indexed_plan)
-                finally:
-                    engine.dispose()
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-            admin.dispose()
+    try:
+        for kind in kinds:
+            build(cache, kind, admin, boroughs)
+    finally:
+        admin.dispose()
+    if arguments.build_only:
+        return
+    measure_all(cache, kinds, force, arguments.runs)
 
 
 if __name__ == "__main__":
