@@ -16,7 +16,7 @@ visibility. The page is reloaded every minute by every VFU, so its source must b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
@@ -32,10 +32,11 @@ from service.queue_text import (
     urgency_text,
     what_meets,
 )
+from standards.case_state import CaseStatus
 from standards.obligations import AlertKind
 from standards.read_rules import is_overdue, needs_explanation
 from standards.vocabulary import ObligationState, RecipientRole
-from standards.worklist import end_of_london_day, risk_of
+from standards.worklist import end_of_london_day, risk_of, risk_rank
 from storage import models
 from storage import read_rules as rules
 
@@ -43,6 +44,8 @@ from storage import read_rules as rules
 PER_PAGE: Final = 50
 # How many officers the officer filter offers (the distinct officers of the list).
 OFFICER_OPTIONS_LIMIT: Final = 200
+# The index the savable and breached rows are read in the order of (migration 0020).
+WORKLIST_INDEX: Final = "ix_obligations_worklist"
 
 
 class QueueState(StrEnum):
@@ -145,6 +148,7 @@ class QueuePage:
     pages: int
     per_page: int
     counts: QueueCounts
+    # The officers the filter offers: those of the boroughs' open cases (none force-wide).
     officers: list[str]
     now: datetime
 
@@ -158,21 +162,31 @@ class QueuePage:
         return (self.page - 1) * self.per_page + len(self.rows)
 
 
-def _overdue_unanswered(now: datetime) -> ColumnElement[bool]:
-    """The breached kind of row: past its deadline and pending its breach, or breached
-    and unexplained (an explained breach waits for its meeting elsewhere). One state in
-    each branch, so the planner estimates each from its own statistics."""
-    return or_(
-        and_(
-            models.Obligation.state == ObligationState.PENDING.value,
-            models.Obligation.due_at <= now,
-        ),
-        and_(
-            models.Obligation.state == ObligationState.BREACHED.value,
-            models.Obligation.due_at <= now,
-            rules.needs_explanation(),
-        ),
+def _pending_overdue(now: datetime) -> ColumnElement[bool]:
+    """Past its deadline, its breach not recorded yet (the clock records it at once)."""
+    return and_(
+        models.Obligation.state == ObligationState.PENDING.value,
+        models.Obligation.due_at <= now,
     )
+
+
+def _breached_unexplained(now: datetime) -> ColumnElement[bool]:
+    """Breached and unexplained (an explained breach waits for its meeting elsewhere)."""
+    return and_(
+        models.Obligation.state == ObligationState.BREACHED.value,
+        models.Obligation.due_at <= now,
+        rules.needs_explanation(),
+    )
+
+
+# The breached kind of row, in two branches of one state each: each is read in the order
+# of ix_obligations_worklist and estimated from its own statistics (one condition naming
+# two states made PostgreSQL guess the open rows wrong).
+OVERDUE_BRANCHES: Final = (_pending_overdue, _breached_unexplained)
+
+
+def _overdue_unanswered(now: datetime) -> ColumnElement[bool]:
+    return or_(*(branch(now) for branch in OVERDUE_BRANCHES))
 
 
 def _kind(state: QueueState, now: datetime) -> ColumnElement[bool]:
@@ -229,10 +243,16 @@ def victim_requests(session: Session, boroughs: list[str] | None) -> int:
     return session.scalar(statement) or 0
 
 
+def _count_overdue(
+    session: Session, boroughs: list[str] | None, filters: QueueFilters, now: datetime
+) -> int:
+    return sum(_count(session, branch(now), boroughs, filters) for branch in OVERDUE_BRANCHES)
+
+
 def read_counts(session: Session, boroughs: list[str] | None, now: datetime) -> QueueCounts:
     everything = QueueFilters()
     return QueueCounts(
-        breached=_count(session, _overdue_unanswered(now), boroughs, everything),
+        breached=_count_overdue(session, boroughs, everything, now),
         due_today=_count(session, _kind(QueueState.DUE_TODAY, now), boroughs, everything),
         due_soon=_count(session, rules.is_due_soon(now), boroughs, everything),
         victim_requests=victim_requests(session, boroughs),
@@ -276,22 +296,17 @@ def _sort_column(query: QueueQuery) -> Any:
 
 
 def priority_statement(
-    query: QueueQuery, savable: bool, now: datetime, offset: int, limit: int
+    query: QueueQuery, kind: ColumnElement[bool], ascending: bool, offset: int, limit: int
 ) -> Select[models.Obligation, str, str | None, bool, str | None, bool | None]:
-    """One kind of row in standards.worklist's order: the savable ones, deadline first, or
-    the breached ones, later deadline first; then the risk and the id."""
-    state = query.filters.state
-    kind = (
-        _kind(state if state is not None else QueueState.DUE_SOON, now)
-        if savable
-        else _overdue_unanswered(now)
-    )
-    due = models.Obligation.due_at if savable else models.Obligation.due_at.desc()
+    """One kind of row by deadline (standards.worklist's order: the savable ones deadline
+    first, the breached ones later deadline first), then the risk and the id."""
+    due = models.Obligation.due_at if ascending else models.Obligation.due_at.desc()
     return (
         _rows_statement(query, kind)
         .order_by(due, rules.risk_rank(query.enhanced_categories), models.Obligation.id)
         .offset(offset)
         .limit(limit)
+        .with_hint(models.Obligation, f"INDEXED BY {WORKLIST_INDEX}", "sqlite")
     )
 
 
@@ -318,22 +333,73 @@ def _fetch(
     ]
 
 
-def _page_rows(
-    session: Session, query: QueueQuery, now: datetime, savable_total: int, offset: int
+def _breached_rows(
+    session: Session, query: QueueQuery, now: datetime, offset: int, ascending: bool
 ) -> list[Columns]:
+    """A page of the breached kind: the first `offset + per_page` of each branch, merged
+    by the SQL's own key (deadline, risk, id)."""
+    wanted = offset + query.per_page
+    found: list[Columns] = []
+    for branch in OVERDUE_BRANCHES:
+        found += _fetch(session, priority_statement(query, branch(now), ascending, 0, wanted))
+    enhanced = query.enhanced_categories
+    sign = 1 if ascending else -1
+
+    def key(columns: Columns) -> tuple[float, int, int]:
+        obligation, vulnerable = columns[0], bool(columns[3])
+        rank = risk_rank(risk_of(obligation.category, vulnerable, enhanced))
+        return (sign * obligation.due_at.timestamp(), rank, obligation.id)
+
+    return sorted(found, key=key)[offset:wanted]
+
+
+def _groups(query: QueueQuery) -> list[tuple[bool, bool]]:
+    """The kinds of row in the order the list shows them: (savable, ascending) each."""
+    state = query.filters.state
+    if query.sort == QueueSort.TIME_LEFT:
+        # The breached rows' deadlines are all before the savable ones'.
+        groups = (
+            [(True, False), (False, False)] if query.descending else [(False, True), (True, True)]
+        )
+    else:
+        # standards.worklist's order.
+        groups = [(True, True), (False, False)]
+    if state == QueueState.OVERDUE:
+        return [group for group in groups if not group[0]]
+    if state is not None:
+        return [group for group in groups if group[0]]
+    return groups
+
+
+def _page_rows(
+    session: Session,
+    query: QueueQuery,
+    now: datetime,
+    totals: tuple[int, int],
+    offset: int,
+) -> list[Columns]:
+    """A page of rows; `totals` are the savable and breached rows the filters leave."""
     limit = query.per_page
     state = query.filters.state
-    if query.sort != QueueSort.PRIORITY:
+    if query.sort not in (QueueSort.PRIORITY, QueueSort.TIME_LEFT):
         kind = _kind(state, now) if state is not None else _on_worklist(now)
         return _fetch(session, _sorted_statement(query, kind, offset, limit))
     found: list[Columns] = []
-    if state != QueueState.OVERDUE and offset < savable_total:
-        statement = priority_statement(query, True, now, offset, limit)
-        found += _fetch(session, statement)
-    if state in (None, QueueState.OVERDUE) and len(found) < limit:
-        skip = max(0, offset - savable_total) if state is None else offset
-        statement = priority_statement(query, False, now, skip, limit - len(found))
-        found += _fetch(session, statement)
+    skip = offset
+    for savable, ascending in _groups(query):
+        total = totals[0] if savable else totals[1]
+        if skip >= total:
+            skip -= total
+            continue
+        wanted = limit - len(found)
+        if savable:
+            kind = _kind(state if state is not None else QueueState.DUE_SOON, now)
+            found += _fetch(session, priority_statement(query, kind, ascending, skip, wanted))
+        else:
+            found += _breached_rows(session, replace(query, per_page=wanted), now, skip, ascending)
+        skip = 0
+        if len(found) >= limit:
+            break
     return found
 
 
@@ -372,7 +438,7 @@ def read_queue(sessions: sessionmaker[Session], query: QueueQuery, now: datetime
             today_total = counts.due_today
         else:
             savable_total = _count(session, rules.is_due_soon(now), query.boroughs, filters)
-            overdue_total = _count(session, _overdue_unanswered(now), query.boroughs, filters)
+            overdue_total = _count_overdue(session, query.boroughs, filters, now)
             today_total = (
                 _count(session, _kind(QueueState.DUE_TODAY, now), query.boroughs, filters)
                 if filters.state == QueueState.DUE_TODAY
@@ -390,8 +456,9 @@ def read_queue(sessions: sessionmaker[Session], query: QueueQuery, now: datetime
         pages = max(1, -(-total // query.per_page))
         page = min(max(query.page, 1), pages)
         offset = (page - 1) * query.per_page
-        found = _page_rows(session, query, now, savable_total, offset)
-        officers = _officers(session, query.boroughs, now)
+        found = _page_rows(session, query, now, (savable_total, overdue_total), offset)
+        # Every officer of the force would be a list too long to choose from (and to read).
+        officers = _officers(session, query.boroughs) if query.boroughs is not None else []
     return QueuePage(
         rows=[_row(columns, query.enhanced_categories, now) for columns in found],
         total=total,
@@ -404,28 +471,22 @@ def read_queue(sessions: sessionmaker[Session], query: QueueQuery, now: datetime
     )
 
 
-def _officers(session: Session, boroughs: list[str] | None, now: datetime) -> list[str]:
-    """The officers dealing with cases in the list (for the officer filter), by name."""
-    statement = (
-        select(models.Case.officer_name)
-        .join(models.Obligation, models.Obligation.case_id == models.Case.id)
-        .where(
-            models.Case.officer_name.is_not(None),
-            _on_worklist(now),
-            *_narrowed(boroughs, QueueFilters(), False),
-        )
-        .distinct()
-        .order_by(models.Case.officer_name)
-        .limit(OFFICER_OPTIONS_LIMIT)
+def _officers(session: Session, boroughs: list[str] | None) -> list[str]:
+    """The officers of the boroughs' open cases (for the officer filter), by name."""
+    statement = select(models.Case.officer_name).where(
+        models.Case.status == CaseStatus.OPEN.value, models.Case.officer_name.is_not(None)
     )
-    return [name for name in session.scalars(statement) if name]
+    if boroughs is not None:
+        statement = statement.where(models.Case.borough.in_(boroughs or [""]))
+    statement = statement.distinct().order_by(models.Case.officer_name)
+    return [name for name in session.scalars(statement.limit(OFFICER_OPTIONS_LIMIT)) if name]
 
 
 def queue_officers(
     sessions: sessionmaker[Session], boroughs: list[str] | None, now: datetime
 ) -> list[str]:
     with sessions() as session:
-        return _officers(session, boroughs, now)
+        return _officers(session, boroughs)
 
 
 __all__ = [

@@ -79,6 +79,8 @@ class Case(Base):
         one_of("status", CaseStatus),
         # Retention finds closed cases by closing time.
         Index("ix_cases_status_closed_at", "status", "closed_at"),
+        # The VFU worklist's officer filter: the officers of a borough's open cases.
+        Index("ix_cases_officers", "borough", "status", "officer_name"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -177,6 +179,18 @@ class Obligation(Base):
         Index("ix_obligations_borough_due_at", "borough", "due_at"),
         # The VFU queue: a borough's open obligations, earliest due first.
         Index("ix_obligations_queue", "borough", "state", "due_at"),
+        # The VFU worklist (migration 0020): each kind of row in deadline order, one state
+        # at a time, the rest checked in the index; and the due-soon count.
+        Index(
+            "ix_obligations_worklist",
+            "state",
+            "due_at",
+            "borough",
+            "warn_at",
+            "explained_at",
+            "breached_at",
+        ),
+        Index("ix_obligations_due_soon", "borough", "state", "warn_at", "due_at"),
         # Covers the compliance report's scan of a period, so it never reads the table.
         Index(
             "ix_obligations_report",

@@ -251,6 +251,8 @@ async def queue_response(
     all_errors = [*(errors or []), *parsed.errors]
     officers = page.officers if page is not None else []
     force_wide = user.borough is None
+    # Force-wide, the officer is typed; a borough's officers are offered in a list.
+    officer_typed = parsed.query is not None and parsed.query.boroughs is None
     return render(
         request,
         "queue.html",
@@ -260,6 +262,7 @@ async def queue_response(
             "scope_name": scope,
             "filters": parsed.raw,
             "force_wide": force_wide,
+            "officer_typed": officer_typed,
             "borough_options": [("", "All boroughs")]
             + [(unit.id, unit.name) for unit in force.units],
             "standard_options": [("", "All standards")]
