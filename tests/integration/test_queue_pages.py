@@ -441,3 +441,32 @@ async def test_a_contact_while_temporal_is_down_is_503_in_bounded_time_and_chang
         assert elapsed < 15
         assert events_recorded(pages.sessions) == 0
         assert listed_references(shown.text) == [CAMDEN_CASE]
+
+
+async def test_the_queue_reloading_itself_does_not_keep_an_idle_session_alive(
+    database_url: str,
+) -> None:
+    create_staff_user(database_url, "vfu-camden@met.example", StaffRole.VFU, "camden")
+    clock = [NOW]
+    async with running_pages(database_url, clock=lambda: clock[0]) as pages:
+        async with pages.client() as watched, pages.client() as used:
+            await sign_in(watched, "vfu-camden@met.example")
+            await sign_in(used, "vfu-camden@met.example")
+            page = await watched.get("/queue")
+            # The page asks to be reloaded with the marker; its own links do not carry it.
+            assert "/queue?auto_refresh=1" in page.text
+            assert 'href="/queue">Refresh now' in page.text
+            answers = []
+            # Reloaded every few minutes for 40 minutes (the idle timeout is 30): the
+            # unattended screen is signed out, the one someone uses is not.
+            for minutes in range(5, 45, 5):
+                clock[0] = NOW + timedelta(minutes=minutes)
+                answers.append(await watched.get("/queue?auto_refresh=1"))
+                assert (await used.get("/queue")).status_code == 200
+            signed_out = await watched.get(answers[5].headers["location"])
+
+    assert [a.status_code for a in answers[:5]] == [200] * 5
+    assert answers[5].status_code == 303
+    assert answers[5].headers["location"] == "/sign-in?next=/queue%3Fauto_refresh%3D1&idle=1"
+    assert all(a.status_code == 303 for a in answers[5:])
+    assert "You were signed out for inactivity" in signed_out.text
