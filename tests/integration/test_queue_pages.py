@@ -130,7 +130,7 @@ async def test_a_vfu_user_sees_what_can_still_be_saved_first_without_victim_name
     assert "1 day 6 hours late" in response.text and "due in 2 hours" in response.text
     assert "Domestic abuse" in response.text and "Burglary" in response.text
     assert "Contact domestic abuse victims within 24 hours" in response.text
-    assert "Showing 1–2 of 2" in response.text
+    assert "Showing 1\N{EN DASH}2 of 2" in response.text
     # What would meet each standard is written once, above the table, not on every row.
     meets, table = response.text.split("<table", 1)
     assert "a recorded contact with the victim about this" in meets
@@ -448,22 +448,25 @@ async def test_the_queue_reloading_itself_does_not_keep_an_idle_session_alive(
 ) -> None:
     create_staff_user(database_url, "vfu-camden@met.example", StaffRole.VFU, "camden")
     clock = [NOW]
-    async with running_pages(database_url, clock=lambda: clock[0]) as pages:
-        async with pages.client() as watched, pages.client() as used:
-            await sign_in(watched, "vfu-camden@met.example")
-            await sign_in(used, "vfu-camden@met.example")
-            page = await watched.get("/queue")
-            # The page asks to be reloaded with the marker; its own links do not carry it.
-            assert "/queue?auto_refresh=1" in page.text
-            assert 'href="/queue">Refresh now' in page.text
-            answers = []
-            # Reloaded every few minutes for 40 minutes (the idle timeout is 30): the
-            # unattended screen is signed out, the one someone uses is not.
-            for minutes in range(5, 45, 5):
-                clock[0] = NOW + timedelta(minutes=minutes)
-                answers.append(await watched.get("/queue?auto_refresh=1"))
-                assert (await used.get("/queue")).status_code == 200
-            signed_out = await watched.get(answers[5].headers["location"])
+    async with (
+        running_pages(database_url, clock=lambda: clock[0]) as pages,
+        pages.client() as watched,
+        pages.client() as used,
+    ):
+        await sign_in(watched, "vfu-camden@met.example")
+        await sign_in(used, "vfu-camden@met.example")
+        page = await watched.get("/queue")
+        # The page asks to be reloaded with the marker; its own links do not carry it.
+        assert "/queue?auto_refresh=1" in page.text
+        assert 'href="/queue">Refresh now' in page.text
+        answers = []
+        # Reloaded every few minutes for 40 minutes (the idle timeout is 30): the
+        # unattended screen is signed out, the one someone uses is not.
+        for minutes in range(5, 45, 5):
+            clock[0] = NOW + timedelta(minutes=minutes)
+            answers.append(await watched.get("/queue?auto_refresh=1"))
+            assert (await used.get("/queue")).status_code == 200
+        signed_out = await watched.get(answers[5].headers["location"])
 
     assert [a.status_code for a in answers[:5]] == [200] * 5
     assert answers[5].status_code == 303
