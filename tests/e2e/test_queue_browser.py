@@ -84,7 +84,7 @@ async def test_a_vfu_finds_the_most_urgent_row_first_filters_sorts_pages_and_rec
     e2e_temporal: WorkflowEnvironment, sqlite_url: str
 ) -> None:
     chromium = chromium_path()
-    from playwright.async_api import async_playwright
+    from playwright.async_api import FloatRect, async_playwright
 
     create_staff_user(sqlite_url, VFU_EMAIL, StaffRole.VFU, "camden")
     async with running_api(e2e_temporal.client, sqlite_url) as api:
@@ -188,7 +188,7 @@ async def test_a_vfu_finds_the_most_urgent_row_first_filters_sorts_pages_and_rec
                 assert await axe_violations(page) == []
                 assert await page_width(page, 390) <= 390
                 # The top of the page and the first rows, stacked.
-                top = {"x": 0, "y": 0, "width": 390, "height": 2200}
+                top: FloatRect = {"x": 0, "y": 0, "width": 390, "height": 2200}
                 await page.screenshot(
                     path=str(SCREENSHOTS / "queue-390.png"), full_page=True, clip=top
                 )
