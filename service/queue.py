@@ -16,14 +16,36 @@ visibility. The page is reloaded every minute by every VFU, so its source must b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from enum import StrEnum
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.queue_conditions import (
+    OFFICER_OPTIONS_LIMIT,
+    OVERDUE_BRANCHES,
+    count_overdue,
+    count_rows,
+    narrowed,
+    officers_of,
+    on_worklist,
+    read_counts,
+    row_kind,
+    victim_requests,
+)
+from service.queue_model import (
+    PER_PAGE,
+    QUEUE_STATE_LABELS,
+    QueueCounts,
+    QueueFilters,
+    QueuePage,
+    QueueQuery,
+    QueueRow,
+    QueueSort,
+    QueueState,
+)
 from service.queue_text import (
     duration_text,
     met_by_contact,
@@ -32,231 +54,14 @@ from service.queue_text import (
     urgency_text,
     what_meets,
 )
-from standards.case_state import CaseStatus
-from standards.obligations import AlertKind
 from standards.read_rules import is_overdue, needs_explanation
-from standards.vocabulary import ObligationState, RecipientRole
-from standards.worklist import end_of_london_day, risk_of, risk_rank
+from standards.vocabulary import ObligationState
+from standards.worklist import risk_of, risk_rank
 from storage import models
 from storage import read_rules as rules
 
-# Rows a page shows.
-PER_PAGE: Final = 50
-# How many officers the officer filter offers (the distinct officers of the list).
-OFFICER_OPTIONS_LIMIT: Final = 200
 # The index the savable and breached rows are read in the order of (migration 0020).
 WORKLIST_INDEX: Final = "ix_obligations_worklist"
-
-
-class QueueState(StrEnum):
-    """Which kind of row to show."""
-
-    # Past its deadline and not met: pending the breach, or breached and unexplained.
-    OVERDUE = "overdue"
-    # Pending, before its deadline, past its warning point.
-    DUE_SOON = "due_soon"
-    # Due soon, and due before midnight in London.
-    DUE_TODAY = "due_today"
-
-
-QUEUE_STATE_LABELS: Final = {
-    QueueState.OVERDUE: "Overdue",
-    QueueState.DUE_SOON: "Due soon",
-    QueueState.DUE_TODAY: "Due today",
-}
-
-
-class QueueSort(StrEnum):
-    """The column the list is sorted by; PRIORITY is standards.worklist's order."""
-
-    PRIORITY = "priority"
-    TIME_LEFT = "time_left"
-    REFERENCE = "reference"
-    STANDARD = "standard"
-    CATEGORY = "category"
-    VULNERABLE = "vulnerable"
-    OFFICER = "officer"
-    CHANNEL = "channel"
-
-
-@dataclass(frozen=True)
-class QueueFilters:
-    """What the VFU narrowed the list to; None shows everything."""
-
-    standard: str | None = None
-    state: QueueState | None = None
-    officer: str | None = None
-
-
-@dataclass(frozen=True)
-class QueueQuery:
-    """One page of the list: whose boroughs (the stored spellings of the units the reader
-    may see and chose; None: every unit), the filters, the order and the page."""
-
-    boroughs: list[str] | None
-    filters: QueueFilters = field(default_factory=QueueFilters)
-    sort: QueueSort = QueueSort.PRIORITY
-    descending: bool = False
-    page: int = 1
-    per_page: int = PER_PAGE
-    # The policy's enhanced-rights categories (Policy.enhanced_rights), for the order.
-    enhanced_categories: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class QueueCounts:
-    """The counts at the top of the list, over the boroughs whatever the other filters."""
-
-    breached: int
-    due_today: int
-    due_soon: int
-    victim_requests: int
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    """One obligation in the list. No victim details: the list may be on a shared screen."""
-
-    obligation_id: int
-    reference: str
-    category: str
-    borough: str
-    standard: str
-    key: str
-    state: ObligationState
-    due_at: datetime
-    # Negative once the deadline has passed.
-    time_left: timedelta
-    # standards.read_rules.is_overdue as of the page's instant (due exactly now: overdue).
-    overdue: bool
-    # standards.read_rules.needs_explanation: an explanation is accepted.
-    explainable: bool
-    officer_name: str | None
-    vulnerable: bool
-    enhanced: bool
-    # The victim's preferred channel (None: no victim recorded).
-    channel: str | None
-    do_not_contact: bool
-
-
-@dataclass(frozen=True)
-class QueuePage:
-    rows: list[QueueRow]
-    # Rows matching the filters, on every page.
-    total: int
-    page: int
-    pages: int
-    per_page: int
-    counts: QueueCounts
-    # The officers the filter offers: those of the boroughs' open cases (none force-wide).
-    officers: list[str]
-    now: datetime
-
-    @property
-    def first(self) -> int:
-        """The position of the page's first row (1-based; 0 when there is none)."""
-        return (self.page - 1) * self.per_page + 1 if self.rows else 0
-
-    @property
-    def last(self) -> int:
-        return (self.page - 1) * self.per_page + len(self.rows)
-
-
-def _pending_overdue(now: datetime) -> ColumnElement[bool]:
-    """Past its deadline, its breach not recorded yet (the clock records it at once)."""
-    return and_(
-        models.Obligation.state == ObligationState.PENDING.value,
-        models.Obligation.due_at <= now,
-    )
-
-
-def _breached_unexplained(now: datetime) -> ColumnElement[bool]:
-    """Breached and unexplained (an explained breach waits for its meeting elsewhere)."""
-    return and_(
-        models.Obligation.state == ObligationState.BREACHED.value,
-        models.Obligation.due_at <= now,
-        rules.needs_explanation(),
-    )
-
-
-# The breached kind of row, in two branches of one state each: each is read in the order
-# of ix_obligations_worklist and estimated from its own statistics (one condition naming
-# two states made PostgreSQL guess the open rows wrong).
-OVERDUE_BRANCHES: Final = (_pending_overdue, _breached_unexplained)
-
-
-def _overdue_unanswered(now: datetime) -> ColumnElement[bool]:
-    return or_(*(branch(now) for branch in OVERDUE_BRANCHES))
-
-
-def _kind(state: QueueState, now: datetime) -> ColumnElement[bool]:
-    if state == QueueState.OVERDUE:
-        return _overdue_unanswered(now)
-    if state == QueueState.DUE_TODAY:
-        return rules.is_due_today(now, end_of_london_day(now))
-    return rules.is_due_soon(now)
-
-
-def _on_worklist(now: datetime) -> ColumnElement[bool]:
-    return or_(rules.is_due_soon(now), _overdue_unanswered(now))
-
-
-def _narrowed(
-    boroughs: list[str] | None, filters: QueueFilters, officer_joined: bool
-) -> list[ColumnElement[bool]]:
-    """The borough and the filters other than the state, as conditions."""
-    conditions: list[ColumnElement[bool]] = []
-    if boroughs is not None:
-        conditions.append(models.Obligation.borough.in_(boroughs or [""]))
-    if filters.standard is not None:
-        conditions.append(models.Obligation.standard == filters.standard)
-    if filters.officer is not None and officer_joined:
-        conditions.append(models.Case.officer_name == filters.officer)
-    return conditions
-
-
-def _count(
-    session: Session, kind: ColumnElement[bool], boroughs: list[str] | None, filters: QueueFilters
-) -> int:
-    statement = select(func.count()).select_from(models.Obligation)
-    if filters.officer is not None:
-        statement = statement.join(models.Case, models.Case.id == models.Obligation.case_id)
-    statement = statement.where(kind, *_narrowed(boroughs, filters, True))
-    return session.scalar(statement) or 0
-
-
-def victim_requests(session: Session, boroughs: list[str] | None) -> int:
-    """ "Requests from victims": the open requests for an update the victims made from
-    their page (the alerts page's kind), in the boroughs. The one place that says what the
-    count is."""
-    statement = (
-        select(func.count())
-        .select_from(models.Alert)
-        .where(
-            models.Alert.kind == AlertKind.UPDATE_REQUESTED.value,
-            models.Alert.recipient_role == RecipientRole.VFU.value,
-            models.Alert.acknowledged_at.is_(None),
-        )
-    )
-    if boroughs is not None:
-        statement = statement.where(models.Alert.borough.in_(boroughs or [""]))
-    return session.scalar(statement) or 0
-
-
-def _count_overdue(
-    session: Session, boroughs: list[str] | None, filters: QueueFilters, now: datetime
-) -> int:
-    return sum(_count(session, branch(now), boroughs, filters) for branch in OVERDUE_BRANCHES)
-
-
-def read_counts(session: Session, boroughs: list[str] | None, now: datetime) -> QueueCounts:
-    everything = QueueFilters()
-    return QueueCounts(
-        breached=_count_overdue(session, boroughs, everything, now),
-        due_today=_count(session, _kind(QueueState.DUE_TODAY, now), boroughs, everything),
-        due_soon=_count(session, rules.is_due_soon(now), boroughs, everything),
-        victim_requests=victim_requests(session, boroughs),
-    )
 
 
 Columns = tuple[models.Obligation, str, str | None, bool, str | None, bool | None]
@@ -277,7 +82,7 @@ def _rows_statement(
         )
         .join(models.Case, models.Case.id == Obligation.case_id)
         .outerjoin(models.Victim, models.Victim.case_id == Obligation.case_id)
-        .where(kind, *_narrowed(query.boroughs, query.filters, True))
+        .where(kind, *narrowed(query.boroughs, query.filters, True))
     )
 
 
@@ -382,7 +187,7 @@ def _page_rows(
     limit = query.per_page
     state = query.filters.state
     if query.sort not in (QueueSort.PRIORITY, QueueSort.TIME_LEFT):
-        kind = _kind(state, now) if state is not None else _on_worklist(now)
+        kind = row_kind(state, now) if state is not None else on_worklist(now)
         return _fetch(session, _sorted_statement(query, kind, offset, limit))
     found: list[Columns] = []
     skip = offset
@@ -393,7 +198,7 @@ def _page_rows(
             continue
         wanted = limit - len(found)
         if savable:
-            kind = _kind(state if state is not None else QueueState.DUE_SOON, now)
+            kind = row_kind(state if state is not None else QueueState.DUE_SOON, now)
             found += _fetch(session, priority_statement(query, kind, ascending, skip, wanted))
         else:
             found += _breached_rows(session, replace(query, per_page=wanted), now, skip, ascending)
@@ -437,10 +242,10 @@ def read_queue(sessions: sessionmaker[Session], query: QueueQuery, now: datetime
             overdue_total = counts.breached
             today_total = counts.due_today
         else:
-            savable_total = _count(session, rules.is_due_soon(now), query.boroughs, filters)
-            overdue_total = _count_overdue(session, query.boroughs, filters, now)
+            savable_total = count_rows(session, rules.is_due_soon(now), query.boroughs, filters)
+            overdue_total = count_overdue(session, query.boroughs, filters, now)
             today_total = (
-                _count(session, _kind(QueueState.DUE_TODAY, now), query.boroughs, filters)
+                count_rows(session, row_kind(QueueState.DUE_TODAY, now), query.boroughs, filters)
                 if filters.state == QueueState.DUE_TODAY
                 else 0
             )
@@ -458,7 +263,7 @@ def read_queue(sessions: sessionmaker[Session], query: QueueQuery, now: datetime
         offset = (page - 1) * query.per_page
         found = _page_rows(session, query, now, (savable_total, overdue_total), offset)
         # Every officer of the force would be a list too long to choose from (and to read).
-        officers = _officers(session, query.boroughs) if query.boroughs is not None else []
+        officers = officers_of(session, query.boroughs) if query.boroughs is not None else []
     return QueuePage(
         rows=[_row(columns, query.enhanced_categories, now) for columns in found],
         total=total,
@@ -471,22 +276,11 @@ def read_queue(sessions: sessionmaker[Session], query: QueueQuery, now: datetime
     )
 
 
-def _officers(session: Session, boroughs: list[str] | None) -> list[str]:
-    """The officers of the boroughs' open cases (for the officer filter), by name."""
-    statement = select(models.Case.officer_name).where(
-        models.Case.status == CaseStatus.OPEN.value, models.Case.officer_name.is_not(None)
-    )
-    if boroughs is not None:
-        statement = statement.where(models.Case.borough.in_(boroughs or [""]))
-    statement = statement.distinct().order_by(models.Case.officer_name)
-    return [name for name in session.scalars(statement.limit(OFFICER_OPTIONS_LIMIT)) if name]
-
-
 def queue_officers(
     sessions: sessionmaker[Session], boroughs: list[str] | None, now: datetime
 ) -> list[str]:
     with sessions() as session:
-        return _officers(session, boroughs)
+        return officers_of(session, boroughs)
 
 
 __all__ = [
