@@ -1,4 +1,5 @@
-"""The VFU queue: a borough's obligations that need someone now, most urgent first.
+"""The VFU worklist: a borough's obligations that need someone now, what can still be
+saved first (standards.worklist), a page at a time, with the counts at the top.
 
 Read from the obligations the case workflows record in the database, not from Temporal
 visibility. The page is reloaded every minute by every VFU, so its source must be:
@@ -7,276 +8,301 @@ visibility. The page is reloaded every minute by every VFU, so its source must b
 - current the moment an event is accepted (a case's `post_event` update returns only
   after its changes are recorded, whereas visibility catches up a second or so later,
   and a row that stays after "Contact recorded" would be recorded twice);
-- cheap and bounded (one indexed query with a LIMIT on our own database, instead of a
-  list-workflows scan on the Temporal cluster every case depends on).
+- cheap and bounded: the two kinds of row (savable, breached) are each read in the
+  order of an index (deadline first, later deadline first), a page at a time, and counted
+  by conditions on one state each, so neither the history of met obligations nor the
+  length of the list makes a page slower to read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Final
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Final
 
-from sqlalchemy import CTE, ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from standards.policy import Policy, StandardRule
+from service.queue_conditions import (
+    OFFICER_OPTIONS_LIMIT,
+    OVERDUE_BRANCHES,
+    count_overdue,
+    count_rows,
+    narrowed,
+    officers_of,
+    on_worklist,
+    read_counts,
+    row_kind,
+    victim_requests,
+)
+from service.queue_model import (
+    PER_PAGE,
+    QUEUE_STATE_LABELS,
+    QueueCounts,
+    QueueFilters,
+    QueuePage,
+    QueueQuery,
+    QueueRow,
+    QueueSort,
+    QueueState,
+)
+from service.queue_text import (
+    duration_text,
+    met_by_contact,
+    met_by_text,
+    standard_rule,
+    urgency_text,
+    what_meets,
+)
 from standards.read_rules import is_overdue, needs_explanation
+from standards.vocabulary import ObligationState
+from standards.worklist import risk_of, risk_rank
 from storage import models
 from storage import read_rules as rules
-from storage.enums import ObligationState
 
-# The most rows one page shows; the rest are reached by narrowing the filters.
-QUEUE_LIMIT: Final = 100
-# How many officers the officer filter offers (the distinct officers of the queue).
-OFFICER_OPTIONS_LIMIT: Final = 200
+# The index the savable and breached rows are read in the order of (migration 0020).
+WORKLIST_INDEX: Final = "ix_obligations_worklist"
 
 
-class QueueState(StrEnum):
-    """Which of the queue's two kinds of row to show."""
-
-    # Past its deadline and not met: pending the breach, or breached and unexplained.
-    OVERDUE = "overdue"
-    # Pending, before its deadline, past its warning point.
-    DUE_SOON = "due_soon"
+Columns = tuple[models.Obligation, str, str | None, bool, str | None, bool | None]
 
 
-QUEUE_STATE_LABELS: Final = {QueueState.OVERDUE: "Overdue", QueueState.DUE_SOON: "Due soon"}
-
-
-@dataclass(frozen=True)
-class QueueFilters:
-    """What the VFU narrowed the queue to; None shows everything."""
-
-    standard: str | None = None
-    state: QueueState | None = None
-    officer: str | None = None
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    """One obligation in the queue. No victim details: the list may be on a shared screen."""
-
-    obligation_id: int
-    reference: str
-    category: str
-    borough: str
-    standard: str
-    key: str
-    state: ObligationState
-    due_at: datetime
-    # Negative once the deadline has passed.
-    time_left: timedelta
-    # standards.read_rules.is_overdue as of the page's instant (due exactly now: overdue).
-    overdue: bool
-    # standards.read_rules.needs_explanation: an explanation is accepted.
-    explainable: bool
-    officer_name: str | None
-
-
-@dataclass(frozen=True)
-class QueuePage:
-    rows: list[QueueRow]
-    # More rows matched than the page shows (QUEUE_LIMIT).
-    truncated: bool
-    now: datetime
-
-
-def _needs_someone(now: datetime) -> ColumnElement[bool]:
-    """Open obligations a VFU should act on: due soon, overdue and not yet breached, or
-    breached and unexplained (an explained breach waits for its meeting elsewhere)."""
-    return or_(
-        rules.is_due_soon(now),
-        and_(models.Obligation.state == ObligationState.PENDING, rules.is_overdue(now)),
-        and_(rules.is_open(), rules.needs_explanation()),
-    )
-
-
-def _in_state(state: QueueState, now: datetime) -> ColumnElement[bool]:
-    if state == QueueState.DUE_SOON:
-        return rules.is_due_soon(now)
-    return rules.is_overdue(now)
-
-
-def _open_in(boroughs: list[str]) -> CTE:
-    """The ids of the boroughs' open obligations, read first by ix_obligations_queue.
-
-    Materialized on purpose: left to itself, PostgreSQL walks the due_at index from the
-    oldest obligation, expecting open ones all along, when they are only the newest
-    few among years of met ones (bench/vfu_queue.py: a second per page, not ms).
-    """
-    return (
-        select(models.Obligation.id)
-        .where(models.Obligation.borough.in_(boroughs), rules.is_open())
-        .cte("open_obligations")
-        .prefix_with("MATERIALIZED")
-    )
-
-
-def _scoped(
-    statement: Select[models.Obligation, str, str | None],
-    boroughs: list[str] | None,
-    filters: QueueFilters,
-    now: datetime,
-) -> Select[models.Obligation, str, str | None]:
+def _rows_statement(
+    query: QueueQuery, kind: ColumnElement[bool]
+) -> Select[models.Obligation, str, str | None, bool, str | None, bool | None]:
     Obligation = models.Obligation
-    statement = statement.where(
-        rules.is_open(),
-        _needs_someone(now),
-        # Demo history has no workflow to take an event: nothing there can be cleared.
-        models.Case.demo_history.is_(False),
-    )
-    if boroughs is not None:
-        open_ids = _open_in(boroughs)
-        statement = statement.join(open_ids, open_ids.c.id == Obligation.id)
-    if filters.standard is not None:
-        statement = statement.where(Obligation.standard == filters.standard)
-    if filters.state is not None:
-        statement = statement.where(_in_state(filters.state, now))
-    if filters.officer is not None:
-        statement = statement.where(models.Case.officer_name == filters.officer)
-    return statement
-
-
-def queue_statement(
-    boroughs: list[str] | None, filters: QueueFilters, now: datetime, limit: int
-) -> Select[models.Obligation, str, str | None]:
-    """The queue's one query: `limit` rows and one more (to tell a longer queue)."""
-    Obligation = models.Obligation
-    statement: Select[models.Obligation, str, str | None] = select(
-        Obligation, models.Case.reference, models.Case.officer_name
-    ).join(models.Case, models.Case.id == Obligation.case_id)
     return (
-        _scoped(statement, boroughs, filters, now)
-        .order_by(Obligation.due_at, Obligation.id)
-        .limit(limit + 1)
-    )
-
-
-def read_queue(
-    sessions: sessionmaker[Session],
-    boroughs: list[str] | None,
-    filters: QueueFilters,
-    now: datetime,
-    limit: int = QUEUE_LIMIT,
-) -> QueuePage:
-    """The obligations needing someone in `boroughs` (the stored spellings of the units the
-    reader may see; None: every unit), earliest deadline first, at most `limit` of them."""
-    statement = queue_statement(boroughs, filters, now, limit)
-    with sessions() as session:
-        found = [
-            (row, reference, officer) for row, reference, officer in session.execute(statement)
-        ]
-    rows = [
-        QueueRow(
-            obligation_id=row.id,
-            reference=reference,
-            category=row.category,
-            borough=row.borough,
-            standard=row.standard,
-            key=row.key,
-            state=ObligationState(row.state),
-            due_at=row.due_at,
-            time_left=row.due_at - now,
-            overdue=is_overdue(row, now),
-            explainable=needs_explanation(row),
-            officer_name=officer,
+        select(
+            Obligation,
+            models.Case.reference,
+            models.Case.officer_name,
+            models.Case.vulnerable,
+            models.Victim.preferred_channel,
+            models.Victim.do_not_contact,
         )
-        for row, reference, officer in found[:limit]
+        .join(models.Case, models.Case.id == Obligation.case_id)
+        .outerjoin(models.Victim, models.Victim.case_id == Obligation.case_id)
+        .where(kind, *narrowed(query.boroughs, query.filters, True))
+    )
+
+
+def _sort_column(query: QueueQuery) -> Any:
+    columns: dict[QueueSort, Any] = {
+        QueueSort.TIME_LEFT: models.Obligation.due_at,
+        QueueSort.REFERENCE: models.Case.reference,
+        QueueSort.STANDARD: models.Obligation.standard,
+        QueueSort.CATEGORY: models.Obligation.category,
+        # The highest risk first when ascending (vulnerable, enhanced rights, high risk).
+        QueueSort.VULNERABLE: rules.risk_rank(query.enhanced_categories),
+        QueueSort.OFFICER: func.coalesce(models.Case.officer_name, ""),
+        QueueSort.CHANNEL: func.coalesce(models.Victim.preferred_channel, ""),
+    }
+    return columns[query.sort]
+
+
+def priority_statement(
+    query: QueueQuery, kind: ColumnElement[bool], ascending: bool, offset: int, limit: int
+) -> Select[models.Obligation, str, str | None, bool, str | None, bool | None]:
+    """One kind of row by deadline (standards.worklist's order: the savable ones deadline
+    first, the breached ones later deadline first), then the risk and the id."""
+    due = models.Obligation.due_at if ascending else models.Obligation.due_at.desc()
+    return (
+        _rows_statement(query, kind)
+        .order_by(due, rules.risk_rank(query.enhanced_categories), models.Obligation.id)
+        .offset(offset)
+        .limit(limit)
+        .with_hint(models.Obligation, f"INDEXED BY {WORKLIST_INDEX}", "sqlite")
+    )
+
+
+def _sorted_statement(
+    query: QueueQuery, kind: ColumnElement[bool], offset: int, limit: int
+) -> Select[models.Obligation, str, str | None, bool, str | None, bool | None]:
+    column = _sort_column(query)
+    ordered = column.desc() if query.descending else column
+    return (
+        _rows_statement(query, kind)
+        .order_by(ordered, models.Obligation.due_at, models.Obligation.id)
+        .offset(offset)
+        .limit(limit)
+    )
+
+
+def _fetch(
+    session: Session,
+    statement: Select[models.Obligation, str, str | None, bool, str | None, bool | None],
+) -> list[Columns]:
+    return [
+        (o, ref, officer, vul, channel, dnc)
+        for o, ref, officer, vul, channel, dnc in session.execute(statement)
     ]
-    return QueuePage(rows=rows, truncated=len(found) > limit, now=now)
+
+
+def _breached_rows(
+    session: Session, query: QueueQuery, now: datetime, offset: int, ascending: bool
+) -> list[Columns]:
+    """A page of the breached kind: the first `offset + per_page` of each branch, merged
+    by the SQL's own key (deadline, risk, id)."""
+    wanted = offset + query.per_page
+    found: list[Columns] = []
+    for branch in OVERDUE_BRANCHES:
+        found += _fetch(session, priority_statement(query, branch(now), ascending, 0, wanted))
+    enhanced = query.enhanced_categories
+    sign = 1 if ascending else -1
+
+    def key(columns: Columns) -> tuple[float, int, int]:
+        obligation, vulnerable = columns[0], bool(columns[3])
+        rank = risk_rank(risk_of(obligation.category, vulnerable, enhanced))
+        return (sign * obligation.due_at.timestamp(), rank, obligation.id)
+
+    return sorted(found, key=key)[offset:wanted]
+
+
+def _groups(query: QueueQuery) -> list[tuple[bool, bool]]:
+    """The kinds of row in the order the list shows them: (savable, ascending) each."""
+    state = query.filters.state
+    if query.sort == QueueSort.TIME_LEFT:
+        # The breached rows' deadlines are all before the savable ones'.
+        groups = (
+            [(True, False), (False, False)] if query.descending else [(False, True), (True, True)]
+        )
+    else:
+        # standards.worklist's order.
+        groups = [(True, True), (False, False)]
+    if state == QueueState.OVERDUE:
+        return [group for group in groups if not group[0]]
+    if state is not None:
+        return [group for group in groups if group[0]]
+    return groups
+
+
+def _page_rows(
+    session: Session,
+    query: QueueQuery,
+    now: datetime,
+    totals: tuple[int, int],
+    offset: int,
+) -> list[Columns]:
+    """A page of rows; `totals` are the savable and breached rows the filters leave."""
+    limit = query.per_page
+    state = query.filters.state
+    if query.sort not in (QueueSort.PRIORITY, QueueSort.TIME_LEFT):
+        kind = row_kind(state, now) if state is not None else on_worklist(now)
+        return _fetch(session, _sorted_statement(query, kind, offset, limit))
+    found: list[Columns] = []
+    skip = offset
+    for savable, ascending in _groups(query):
+        total = totals[0] if savable else totals[1]
+        if skip >= total:
+            skip -= total
+            continue
+        wanted = limit - len(found)
+        if savable:
+            kind = row_kind(state if state is not None else QueueState.DUE_SOON, now)
+            found += _fetch(session, priority_statement(query, kind, ascending, skip, wanted))
+        else:
+            found += _breached_rows(session, replace(query, per_page=wanted), now, skip, ascending)
+        skip = 0
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _row(columns: Columns, enhanced_categories: tuple[str, ...], now: datetime) -> QueueRow:
+    row, reference, officer, vulnerable, channel, do_not_contact = columns
+    risk = risk_of(row.category, bool(vulnerable), enhanced_categories)
+    return QueueRow(
+        obligation_id=row.id,
+        reference=reference,
+        category=row.category,
+        borough=row.borough,
+        standard=row.standard,
+        key=row.key,
+        state=ObligationState(row.state),
+        due_at=row.due_at,
+        time_left=row.due_at - now,
+        overdue=is_overdue(row, now),
+        explainable=needs_explanation(row),
+        officer_name=officer,
+        vulnerable=risk.vulnerable,
+        enhanced=risk.enhanced,
+        channel=channel,
+        do_not_contact=bool(do_not_contact),
+    )
+
+
+def read_queue(sessions: sessionmaker[Session], query: QueueQuery, now: datetime) -> QueuePage:
+    """One page of the list, its counts and the officers the filter offers."""
+    filters = query.filters
+    unfiltered = filters.standard is None and filters.officer is None
+    with sessions() as session:
+        counts = read_counts(session, query.boroughs, now)
+        if unfiltered:
+            savable_total = counts.due_soon
+            overdue_total = counts.breached
+            today_total = counts.due_today
+        else:
+            savable_total = count_rows(session, rules.is_due_soon(now), query.boroughs, filters)
+            overdue_total = count_overdue(session, query.boroughs, filters, now)
+            today_total = (
+                count_rows(session, row_kind(QueueState.DUE_TODAY, now), query.boroughs, filters)
+                if filters.state == QueueState.DUE_TODAY
+                else 0
+            )
+        totals = {
+            None: savable_total + overdue_total,
+            QueueState.DUE_SOON: savable_total,
+            QueueState.OVERDUE: overdue_total,
+            QueueState.DUE_TODAY: today_total,
+        }
+        total = totals[filters.state]
+        if filters.state == QueueState.DUE_TODAY:
+            savable_total = today_total
+        pages = max(1, -(-total // query.per_page))
+        page = min(max(query.page, 1), pages)
+        offset = (page - 1) * query.per_page
+        found = _page_rows(session, query, now, (savable_total, overdue_total), offset)
+        # Every officer of the force would be a list too long to choose from (and to read).
+        officers = officers_of(session, query.boroughs) if query.boroughs is not None else []
+    return QueuePage(
+        rows=[_row(columns, query.enhanced_categories, now) for columns in found],
+        total=total,
+        page=page,
+        pages=pages,
+        per_page=query.per_page,
+        counts=counts,
+        officers=officers,
+        now=now,
+    )
 
 
 def queue_officers(
     sessions: sessionmaker[Session], boroughs: list[str] | None, now: datetime
 ) -> list[str]:
-    """The officers dealing with cases in the queue (for the officer filter), by name."""
-    statement = (
-        select(models.Case.officer_name)
-        .join(models.Obligation, models.Obligation.case_id == models.Case.id)
-        .where(
-            models.Case.officer_name.is_not(None),
-            rules.is_open(),
-            _needs_someone(now),
-            models.Case.demo_history.is_(False),
-        )
-        .distinct()
-        .order_by(models.Case.officer_name)
-        .limit(OFFICER_OPTIONS_LIMIT)
-    )
-    if boroughs is not None:
-        open_ids = _open_in(boroughs)
-        statement = statement.join(open_ids, open_ids.c.id == models.Obligation.id)
     with sessions() as session:
-        return [name for name in session.scalars(statement) if name]
-
-
-# What each `met_by` token of a policy means, for the people who have to meet it.
-_MEANING: Final = {
-    "contact": "a recorded contact with the victim about this",
-    "any_contact": "any recorded contact with the victim",
-    "review": "a supervisor's review",
-    "update_delivered": "an update given to the victim outside the monitor",
-}
-
-
-def met_by_text(token: str) -> str:
-    """One `met_by` token in words: "the arrest message, once delivered"."""
-    if token in _MEANING:
-        return _MEANING[token]
-    name, _, reason = token.removeprefix("message:").partition("+")
-    words = name.replace("_", " ")
-    return f"the {words} message{' with a reason' if reason else ''}, once delivered"
-
-
-def what_meets(rule: StandardRule) -> list[str]:
-    """Everything that would meet an obligation of this standard, in words."""
-    return [met_by_text(token) for token in rule.met_by]
-
-
-def met_by_contact(rule: StandardRule) -> bool:
-    """Whether recording a contact naming this standard meets it."""
-    return rule.met_by_token("contact") or rule.met_by_token("any_contact")
-
-
-def standard_rule(policy: Policy, standard: str) -> StandardRule | None:
-    """The policy's rule for a stored standard; None for one the policy no longer has."""
-    return policy.standard(standard) if policy.has_standard(standard) else None
-
-
-def duration_text(span: timedelta) -> str:
-    """A span to the minute in the largest two units: "2 days 3 hours", "45 minutes"."""
-    minutes = int(abs(span).total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
-    shown = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n]
-    return " ".join(shown[:2]) or "less than a minute"
-
-
-def urgency_text(time_left: timedelta) -> str:
-    """How late, or the time left: "3 hours 5 minutes late", "due in 40 minutes"."""
-    if time_left <= timedelta(0):
-        return f"{duration_text(time_left)} late"
-    return f"due in {duration_text(time_left)}"
+        return officers_of(session, boroughs)
 
 
 __all__ = [
     "OFFICER_OPTIONS_LIMIT",
-    "QUEUE_LIMIT",
+    "PER_PAGE",
     "QUEUE_STATE_LABELS",
+    "QueueCounts",
     "QueueFilters",
     "QueuePage",
+    "QueueQuery",
     "QueueRow",
+    "QueueSort",
     "QueueState",
     "duration_text",
     "met_by_contact",
     "met_by_text",
+    "priority_statement",
     "queue_officers",
-    "queue_statement",
+    "read_counts",
     "read_queue",
     "standard_rule",
     "urgency_text",
+    "victim_requests",
     "what_meets",
 ]

@@ -199,9 +199,14 @@ def _prune(session: Session, now: datetime) -> None:
 
 
 def current_session(
-    sessions: sessionmaker[Session], session_id: str, now: datetime, limits: SessionLimits
+    sessions: sessionmaker[Session],
+    session_id: str,
+    now: datetime,
+    limits: SessionLimits,
+    touch: bool = True,
 ) -> ActiveSession | EndedSession:
-    """The session's user if it is still live (and marks it seen now); otherwise why not.
+    """The session's user if it is still live (and marks it seen now, unless `touch` is
+    False: a page reloading itself is no sign anyone is there); otherwise why not.
 
     A session found idle too long or past its lifetime is ended here and logged.
     """
@@ -224,7 +229,8 @@ def current_session(
             row.ended_at, row.ended_reason = now, expired
             record_event(session, AuthEvent.SESSION_EXPIRED, now, email=user.email, detail=expired)
             return EndedSession(expired)
-        row.last_seen_at = max(row.last_seen_at, now)
+        if touch:
+            row.last_seen_at = max(row.last_seen_at, now)
         return ActiveSession(_user_of(user), csrf_token_for(session_id))
 
 

@@ -79,6 +79,8 @@ class Case(Base):
         one_of("status", CaseStatus),
         # Retention finds closed cases by closing time.
         Index("ix_cases_status_closed_at", "status", "closed_at"),
+        # The VFU worklist's officer filter: the officers of a borough's open cases.
+        Index("ix_cases_officers", "borough", "status", "officer_name"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -99,7 +101,9 @@ class Case(Base):
     officer_contact: Mapped[str | None] = mapped_column(String(100))
     # Written by `pledge demo-data --history` (reporting/demo.py): no workflow runs for it,
     # so it takes no event and stays out of the VFU queue (read-only history).
-    demo_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    demo_history: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
 
     victim: Mapped[Victim | None] = relationship(back_populates="case")
     obligations: Mapped[list[Obligation]] = relationship(back_populates="case")
@@ -183,6 +187,18 @@ class Obligation(Base):
         Index("ix_obligations_borough_due_at", "borough", "due_at"),
         # The VFU queue: a borough's open obligations, earliest due first.
         Index("ix_obligations_queue", "borough", "state", "due_at"),
+        # The VFU worklist (migration 0020): each kind of row in deadline order, one state
+        # at a time, the rest checked in the index; and the due-soon count.
+        Index(
+            "ix_obligations_worklist",
+            "state",
+            "due_at",
+            "borough",
+            "warn_at",
+            "explained_at",
+            "breached_at",
+        ),
+        Index("ix_obligations_due_soon", "borough", "state", "warn_at", "due_at"),
         # Covers the compliance report's scan of a period, so it never reads the table.
         Index(
             "ix_obligations_report",

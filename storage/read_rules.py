@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, case, false, literal, or_
 
 from standards.read_rules import OPEN_STATES
 from standards.vocabulary import ObligationState
-from storage.models import Obligation
+from standards.worklist import BREACHED, HIGH_RISK_CATEGORIES, SAVABLE
+from storage.models import Case, Obligation
 
 
 def is_open() -> ColumnElement[bool]:
@@ -42,6 +43,34 @@ def needs_explanation() -> ColumnElement[bool]:
     return and_(Obligation.breached_at.is_not(None), Obligation.explained_at.is_(None))
 
 
+def is_savable(now: datetime) -> ColumnElement[bool]:
+    """standards.worklist.is_savable: pending and not overdue."""
+    return and_(Obligation.state == ObligationState.PENDING.value, Obligation.due_at > now)
+
+
+def is_due_today(now: datetime, end_of_day: datetime) -> ColumnElement[bool]:
+    """standards.worklist.is_due_today: due soon, due before `end_of_day`
+    (standards.worklist.end_of_london_day of `now`)."""
+    return and_(is_due_soon(now), Obligation.due_at < end_of_day)
+
+
+def risk_rank(enhanced_categories: Sequence[str]) -> ColumnElement[int]:
+    """standards.worklist.risk_rank of the obligation's case (joined), 0 to 7."""
+    vulnerable = Case.vulnerable.is_(True)
+    enhanced = or_(vulnerable, Obligation.category.in_(list(enhanced_categories) or [""]))
+    high_risk = Obligation.category.in_(list(HIGH_RISK_CATEGORIES) or [""])
+    return (
+        case((vulnerable, literal(0)), else_=literal(4))
+        + case((enhanced, literal(0)), else_=literal(2))
+        + case((high_risk, literal(0)), else_=literal(1))
+    )
+
+
+def worklist_group(now: datetime) -> ColumnElement[int]:
+    """standards.worklist's group: SAVABLE (0) or BREACHED (1)."""
+    return case((is_savable(now), literal(SAVABLE)), else_=literal(BREACHED))
+
+
 def is_counted_in_periods(
     periods: Sequence[tuple[datetime, datetime]], as_of: datetime
 ) -> ColumnElement[bool]:
@@ -58,7 +87,11 @@ def is_counted_in_periods(
 __all__ = [
     "is_counted_in_periods",
     "is_due_soon",
+    "is_due_today",
     "is_open",
     "is_overdue",
+    "is_savable",
     "needs_explanation",
+    "risk_rank",
+    "worklist_group",
 ]

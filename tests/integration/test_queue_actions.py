@@ -82,12 +82,14 @@ async def test_recording_a_contact_on_an_overdue_obligation_makes_it_leave_the_q
     again = await http.post(f"/cases/{reference}/contact", data=form)
     assert again.status_code == 303, again.text
     assert actors_of(api, reference) == [f"staff:{user.id}"]
-    # Another form, for the obligation now met, is refused and changes nothing.
+    # Another form, for the obligation now met, is refused and changes nothing: back to
+    # the list (303) with the refusal in its error summary, so a reload posts nothing.
     stale = await http.post(
         f"/cases/{reference}/contact", data={**form, "event_id": "page-another-form"}
     )
-    assert stale.status_code == 409
-    assert "this obligation is already met late" in stale.text
+    assert stale.status_code == 303
+    refused = await http.get(stale.headers["location"])
+    assert "this obligation is already met late" in refused.text
     assert actors_of(api, reference) == [f"staff:{user.id}"]
 
 

@@ -117,18 +117,24 @@ def error_links(html: str) -> list[str]:
     return re.findall(r'href="#([^"]+)"', summary)
 
 
-async def test_a_vfu_user_sees_their_borough_s_queue_most_urgent_first_without_victim_names(
+async def test_a_vfu_user_sees_what_can_still_be_saved_first_without_victim_names(
     site: QueueSite,
 ) -> None:
     async with site.browser("vfu-camden") as browser:
         response = await browser.get("/queue")
 
     assert response.status_code == 200, response.text
-    assert listed_references(response.text) == [CAMDEN_CASE, CAMDEN_DUE_SOON]
+    assert response.headers["cache-control"] == "no-store"
+    # The acknowledgement due in 2 hours can still be met: above the breach 30 hours old.
+    assert listed_references(response.text) == [CAMDEN_DUE_SOON, CAMDEN_CASE]
     assert "1 day 6 hours late" in response.text and "due in 2 hours" in response.text
     assert "Domestic abuse" in response.text and "Burglary" in response.text
     assert "Contact domestic abuse victims within 24 hours" in response.text
-    assert "a recorded contact with the victim about this" in response.text
+    assert "Showing 1\N{EN DASH}2 of 2" in response.text
+    # What would meet each standard is written once, above the table, not on every row.
+    meets, table = response.text.split("<table", 1)
+    assert "a recorded contact with the victim about this" in meets
+    assert "a recorded contact with the victim about this" not in table
     assert "Robin Camden-Victim" not in response.text and "+447700900123" not in response.text
     assert HACKNEY_CASE not in response.text
     # Both actions for the breach, with the session's form token.
@@ -142,12 +148,13 @@ async def test_a_vfu_user_sees_their_borough_s_queue_most_urgent_first_without_v
 @pytest.mark.parametrize(
     ("account", "queue_lists", "sees_case", "sees_victim"),
     [
-        ("vfu-camden", [CAMDEN_CASE, CAMDEN_DUE_SOON], {CAMDEN_CASE}, {CAMDEN_CASE}),
+        ("vfu-camden", [CAMDEN_DUE_SOON, CAMDEN_CASE], {CAMDEN_CASE}, {CAMDEN_CASE}),
         ("vfu-hackney", [HACKNEY_CASE], {HACKNEY_CASE}, {HACKNEY_CASE}),
-        ("manager-camden", [CAMDEN_CASE, CAMDEN_DUE_SOON], {CAMDEN_CASE}, {CAMDEN_CASE}),
+        ("manager-camden", [CAMDEN_DUE_SOON, CAMDEN_CASE], {CAMDEN_CASE}, {CAMDEN_CASE}),
         (
             "manager-force",
-            [CAMDEN_CASE, HACKNEY_CASE, CAMDEN_DUE_SOON],
+            # The savable one, then the breaches, the most recent (10 hours) first.
+            [CAMDEN_DUE_SOON, HACKNEY_CASE, CAMDEN_CASE],
             {CAMDEN_CASE, HACKNEY_CASE},
             set(),
         ),
@@ -286,12 +293,12 @@ async def test_an_unknown_filter_is_a_400_page_naming_each_wrong_field(site: Que
     assert response.text.count("<title>Error: ") == 1
     assert error_links(response.text) == ["standard", "state"]
     assert "Select a standard from the list" in response.text
-    assert "Select overdue or due soon" in response.text
+    assert "Select overdue, due soon or due today" in response.text
     assert listed_references(response.text) == []
     assert long_officer.status_code == 400 and error_links(long_officer.text) == ["officer"]
 
 
-async def test_a_form_with_a_wrong_field_is_422_with_the_error_summary_and_changes_nothing(
+async def test_a_wrong_form_from_the_queue_comes_back_by_303_with_the_error_summary_once(
     site: QueueSite,
 ) -> None:
     obligation = site.obligation_ids[CAMDEN_CASE]
@@ -299,35 +306,90 @@ async def test_a_form_with_a_wrong_field_is_422_with_the_error_summary_and_chang
         token = csrf_token_of((await browser.get("/queue")).text)
         base = {"csrf_token": token, "obligation": str(obligation), "back": "state=overdue"}
         no_method = await browser.post(f"/cases/{CAMDEN_CASE}/contact", data=base)
+        shown = await browser.get(no_method.headers["location"])
+        # Reloading the page shows it as it stands: the error was for that one answer.
+        reloaded = await browser.get(no_method.headers["location"])
         bad_method = await browser.post(
-            f"/cases/{CAMDEN_CASE}/contact", data={**base, f"method-{obligation}": "pigeon"}
+            f"/cases/{CAMDEN_CASE}/contact",
+            data={**base, f"method-{obligation}": "pigeon", "event_id": "page-kept"},
         )
-        other_without_text = await browser.post(
-            f"/cases/{CAMDEN_CASE}/explanation",
-            data={**base, "back": "case", f"reason-{obligation}": "other"},
-        )
+        bad_method_page = await browser.get(bad_method.headers["location"])
         no_reason = await browser.post(
             f"/cases/{CAMDEN_CASE}/explanation",
-            data={**base, f"text-{obligation}": "x" * 2001},
+            data={**base, f"text-{obligation}": "Tried twice" + "x" * 1990},
         )
+        no_reason_page = await browser.get(no_reason.headers["location"])
         bad_event_id = await browser.post(
             f"/cases/{CAMDEN_CASE}/contact",
             data={**base, f"method-{obligation}": "phone", "event_id": "no spaces allowed"},
         )
+        bad_event_id_page = await browser.get(bad_event_id.headers["location"])
 
-    assert no_method.status_code == bad_method.status_code == 422
-    assert error_links(no_method.text) == [f"method-{obligation}"]
-    assert "Select how the victim was contacted" in bad_method.text
-    # The queue comes back with its filters, the case page when posted from there.
-    assert listed_references(no_method.text) == [CAMDEN_CASE]
+    assert no_method.status_code == 303
+    assert no_method.headers["location"] == "/queue?state=overdue"
+    assert shown.status_code == 200
+    assert error_links(shown.text) == [f"method-{obligation}"]
+    assert shown.headers["cache-control"] == "no-store"
+    # The queue comes back with its filters.
+    assert listed_references(shown.text) == [CAMDEN_CASE]
+    assert 'class="error-summary"' not in reloaded.text
+    assert listed_references(reloaded.text) == [CAMDEN_CASE]
+    assert "Select how the victim was contacted" in bad_method_page.text
+    # The form keeps its event id, so sending it again records it once.
+    assert 'name="event_id" value="page-kept"' in bad_method_page.text
+    assert error_links(no_reason_page.text) == [f"reason-{obligation}", f"text-{obligation}"]
+    # What was typed comes back (2,001 characters, compressed into the flash).
+    assert "Tried twice" + "x" * 1990 in no_reason_page.text
+    assert bad_event_id.status_code == 303
+    assert "The form was out of date" in bad_event_id_page.text
+    assert "Traceback" not in bad_event_id_page.text
+    assert events_recorded(site.pages.sessions) == 0
+
+
+async def test_a_wrong_form_from_the_case_page_is_422_on_the_case_page(
+    site: QueueSite,
+) -> None:
+    obligation = site.obligation_ids[CAMDEN_CASE]
+    async with site.browser("vfu-camden") as browser:
+        token = csrf_token_of((await browser.get("/queue")).text)
+        other_without_text = await browser.post(
+            f"/cases/{CAMDEN_CASE}/explanation",
+            data={
+                "csrf_token": token,
+                "obligation": str(obligation),
+                "back": "case",
+                f"reason-{obligation}": "other",
+            },
+        )
+
     assert other_without_text.status_code == 422
     assert f"Case {CAMDEN_CASE}" in other_without_text.text
     assert error_links(other_without_text.text) == [f"text-{obligation}"]
-    assert no_reason.status_code == 422
-    assert error_links(no_reason.text) == [f"reason-{obligation}", f"text-{obligation}"]
-    assert bad_event_id.status_code == 422
-    assert "Traceback" not in bad_event_id.text
     assert events_recorded(site.pages.sessions) == 0
+
+
+async def test_a_flash_another_session_wrote_or_altered_is_ignored(site: QueueSite) -> None:
+    obligation = site.obligation_ids[CAMDEN_CASE]
+    async with site.browser("vfu-camden") as browser:
+        token = csrf_token_of((await browser.get("/queue")).text)
+        posted = await browser.post(
+            f"/cases/{CAMDEN_CASE}/contact",
+            data={"csrf_token": token, "obligation": str(obligation), "back": ""},
+        )
+        flash = posted.cookies.get("pledge_session_flash")
+        assert flash
+        intact = await browser.get("/queue")
+        payload, signature = flash.rsplit(".", 1)
+        browser.cookies.delete("pledge_session_flash")
+        browser.cookies.set("pledge_session_flash", f"{payload}.{'0' * len(signature)}")
+        altered = await browser.get("/queue")
+    async with site.browser("manager-camden") as other:
+        other.cookies.set("pledge_session_flash", flash)
+        elsewhere = await other.get("/queue")
+
+    assert 'class="error-summary"' in intact.text
+    assert 'class="error-summary"' not in altered.text
+    assert 'class="error-summary"' not in elsewhere.text
 
 
 async def test_a_malformed_reference_is_404(site: QueueSite) -> None:
@@ -370,9 +432,44 @@ async def test_a_contact_while_temporal_is_down_is_503_in_bounded_time_and_chang
             )
             elapsed = asyncio.get_running_loop().time() - started
 
-        assert response.status_code == 503, response.text
-        assert error_links(response.text) == [f"method-{obligation}"]
-        assert "did not answer in time" in response.text
+            shown = await browser.get(response.headers["location"])
+
+        assert response.status_code == 303, response.text
+        assert error_links(shown.text) == [f"method-{obligation}"]
+        assert "did not answer in time" in shown.text
+        assert 'name="event_id" value="page-while-down"' in shown.text
         assert elapsed < 15
         assert events_recorded(pages.sessions) == 0
-        assert listed_references(response.text) == [CAMDEN_CASE]
+        assert listed_references(shown.text) == [CAMDEN_CASE]
+
+
+async def test_the_queue_reloading_itself_does_not_keep_an_idle_session_alive(
+    database_url: str,
+) -> None:
+    create_staff_user(database_url, "vfu-camden@met.example", StaffRole.VFU, "camden")
+    clock = [NOW]
+    async with (
+        running_pages(database_url, clock=lambda: clock[0]) as pages,
+        pages.client() as watched,
+        pages.client() as used,
+    ):
+        await sign_in(watched, "vfu-camden@met.example")
+        await sign_in(used, "vfu-camden@met.example")
+        page = await watched.get("/queue")
+        # The page asks to be reloaded with the marker; its own links do not carry it.
+        assert "/queue?auto_refresh=1" in page.text
+        assert 'href="/queue">Refresh now' in page.text
+        answers = []
+        # Reloaded every few minutes for 40 minutes (the idle timeout is 30): the
+        # unattended screen is signed out, the one someone uses is not.
+        for minutes in range(5, 45, 5):
+            clock[0] = NOW + timedelta(minutes=minutes)
+            answers.append(await watched.get("/queue?auto_refresh=1"))
+            assert (await used.get("/queue")).status_code == 200
+        signed_out = await watched.get(answers[5].headers["location"])
+
+    assert [a.status_code for a in answers[:5]] == [200] * 5
+    assert answers[5].status_code == 303
+    assert answers[5].headers["location"] == "/sign-in?next=/queue%3Fauto_refresh%3D1&idle=1"
+    assert all(a.status_code == 303 for a in answers[5:])
+    assert "You were signed out for inactivity" in signed_out.text

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.case_page import read_case_page
-from service.queue import QueueFilters, QueueRow, QueueState, queue_officers, read_queue
+from service.queue import (
+    QueueCounts,
+    QueueFilters,
+    QueuePage,
+    QueueQuery,
+    QueueRow,
+    QueueSort,
+    QueueState,
+    queue_officers,
+    read_queue,
+)
+from standards.obligations import AlertKind
+from standards.vocabulary import RecipientRole
+from standards.worklist import risk_of, risk_rank, worklist_key
 from storage import models
 from storage.enums import ObligationState
 from tests.support.case_rows import ObligationSpec, add_case
@@ -17,6 +33,8 @@ NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 PENDING = ObligationState.PENDING
 BREACHED = ObligationState.BREACHED
+CAMDEN = ["camden"]
+ENHANCED = ("domestic_abuse", "sexual_offence", "hate_crime", "serious_assault")
 
 
 @pytest.fixture
@@ -66,77 +84,199 @@ def queued(rows: list[QueueRow]) -> list[tuple[str, str]]:
     return [(row.reference, row.standard) for row in rows]
 
 
-def test_the_queue_lists_what_needs_someone_most_urgent_first(
+def read(
+    sessions: sessionmaker[Session], boroughs: list[str] | None = CAMDEN, **changes: Any
+) -> QueuePage:
+    return read_queue(sessions, QueueQuery(boroughs, enhanced_categories=ENHANCED, **changes), NOW)
+
+
+def test_the_queue_lists_what_can_still_be_saved_first_then_breaches_most_recent_first(
     queue_cases: sessionmaker[Session],
 ) -> None:
-    page = read_queue(queue_cases, ["camden"], QueueFilters(), NOW)
+    page = read(queue_cases)
 
     assert queued(page.rows) == [
-        ("01/000002/26", "dv_contact"),
-        ("01/000003/26", "victim_update"),
         ("01/000001/26", "dv_contact"),
+        ("01/000003/26", "victim_update"),
+        ("01/000002/26", "dv_contact"),
     ]
-    assert not page.truncated
-    breached, pending_overdue, due_soon = page.rows
+    assert (page.total, page.page, page.pages, page.first, page.last) == (3, 1, 1, 1, 3)
+    assert page.counts == QueueCounts(breached=2, due_today=1, due_soon=1, victim_requests=0)
+    due_soon, pending_overdue, breached = page.rows
     assert breached.overdue and breached.time_left == -30 * HOUR and breached.explainable
     assert pending_overdue.overdue and not pending_overdue.explainable
     assert not due_soon.overdue and due_soon.time_left == 2 * HOUR
     assert due_soon.category == "domestic_abuse" and due_soon.officer_name == "PC Jones"
+    assert due_soon.enhanced and not due_soon.vulnerable
+    assert due_soon.channel == "sms" and not due_soon.do_not_contact
 
 
 def test_a_borough_s_queue_never_holds_another_borough_s_case(
     queue_cases: sessionmaker[Session],
 ) -> None:
-    camden = read_queue(queue_cases, ["camden", "Camden"], QueueFilters(), NOW)
-    hackney = read_queue(queue_cases, ["hackney"], QueueFilters(), NOW)
-    everywhere = read_queue(queue_cases, None, QueueFilters(), NOW)
+    camden = read(queue_cases, ["camden", "Camden"])
+    hackney = read(queue_cases, ["hackney"])
+    everywhere = read(queue_cases, None)
 
     assert "01/000004/26" not in {row.reference for row in camden.rows}
     assert queued(hackney.rows) == [("01/000004/26", "dv_contact")]
-    assert queued(everywhere.rows)[0] == ("01/000004/26", "dv_contact")
-    assert len(everywhere.rows) == 4
+    assert queued(everywhere.rows)[0] == ("01/000001/26", "dv_contact")
+    assert queued(everywhere.rows)[-1] == ("01/000004/26", "dv_contact")
+    assert everywhere.total == len(everywhere.rows) == 4
+    assert everywhere.counts.breached == 3
 
 
 def test_the_filters_narrow_the_queue_by_standard_state_and_officer(
     queue_cases: sessionmaker[Session],
 ) -> None:
-    def listed(**filters: object) -> list[tuple[str, str]]:
-        return queued(read_queue(queue_cases, ["camden"], QueueFilters(**filters), NOW).rows)  # type: ignore[arg-type]
+    def listed(**filters: Any) -> list[tuple[str, str]]:
+        return queued(read(queue_cases, filters=QueueFilters(**filters)).rows)
 
     assert listed(standard="dv_contact") == [
-        ("01/000002/26", "dv_contact"),
         ("01/000001/26", "dv_contact"),
+        ("01/000002/26", "dv_contact"),
     ]
     assert listed(state=QueueState.OVERDUE) == [
-        ("01/000002/26", "dv_contact"),
         ("01/000003/26", "victim_update"),
+        ("01/000002/26", "dv_contact"),
     ]
     assert listed(state=QueueState.DUE_SOON) == [("01/000001/26", "dv_contact")]
+    assert listed(state=QueueState.DUE_TODAY) == [("01/000001/26", "dv_contact")]
     assert listed(officer="PC Patel") == [("01/000002/26", "dv_contact")]
     assert listed(officer="PC Hackney") == []
     assert listed(standard="victim_update", state=QueueState.DUE_SOON) == []
+    assert read(queue_cases, filters=QueueFilters(officer="PC Patel")).total == 1
 
 
-def test_the_queue_is_capped_and_says_so(db_session_factory: sessionmaker[Session]) -> None:
-    for number in range(5):
+def _many(sessions: sessionmaker[Session]) -> None:
+    """Thirty cases of every kind: due soon at a few deadlines (several equal), breached
+    at several ages, vulnerable or not, of several categories."""
+    chance = random.Random(5)
+    categories = ["burglary", "domestic_abuse", "hate_crime", "general"]
+    for number in range(30):
+        if number % 3:
+            spec = ObligationSpec("dv_contact", PENDING, chance.choice([1, 2, 3]) * HOUR)
+        else:
+            spec = ObligationSpec("dv_contact", BREACHED, -chance.choice([1, 5, 9]) * HOUR)
         add_case(
-            db_session_factory,
+            sessions,
             NOW,
-            f"01/10000{number}/26",
-            ObligationSpec("dv_contact", BREACHED, -(number + 1) * HOUR),
+            f"01/2{number:05d}/26",
+            spec,
+            category=chance.choice(categories),
+            vulnerable=chance.random() < 0.3,
+            officer_name=chance.choice(["PC Adams", "PC Brown", None]),
         )
 
-    page = read_queue(db_session_factory, ["camden"], QueueFilters(), NOW, limit=3)
 
-    assert [row.reference for row in page.rows] == ["01/100004/26", "01/100003/26", "01/100002/26"]
-    assert page.truncated
+def test_the_database_gives_the_order_the_book_s_rule_gives_page_after_page(
+    db_session_factory: sessionmaker[Session],
+) -> None:
+    _many(db_session_factory)
+
+    pages = [read(db_session_factory, page=number, per_page=7) for number in range(1, 6)]
+
+    listed = [row for page in pages for row in page.rows]
+    assert [page.total for page in pages] == [30] * 5 and pages[0].pages == 5
+    assert (pages[-1].first, pages[-1].last) == (29, 30)
+    expected = sorted(
+        listed,
+        key=lambda row: worklist_key(
+            _facts(row), risk_of(row.category, row.vulnerable, ENHANCED), row.obligation_id, NOW
+        ),
+    )
+    assert [row.obligation_id for row in listed] == [row.obligation_id for row in expected]
+    assert len({row.obligation_id for row in listed}) == 30
+    # A page past the last shows the last.
+    assert read(db_session_factory, page=99, per_page=7).page == 5
 
 
-def test_the_officer_filter_offers_the_officers_of_the_borough_s_queue(
+@pytest.mark.parametrize("sort", [s for s in QueueSort if s != QueueSort.PRIORITY])
+def test_each_column_sorts_both_ways_over_the_whole_list(
+    db_session_factory: sessionmaker[Session], sort: QueueSort
+) -> None:
+    _many(db_session_factory)
+
+    def values(descending: bool) -> list[Any]:
+        rows = [
+            row
+            for number in (1, 2, 3)
+            for row in read(
+                db_session_factory, sort=sort, descending=descending, page=number, per_page=10
+            ).rows
+        ]
+        assert len(rows) == 30
+        return [_sort_value(sort, row) for row in rows]
+
+    assert values(False) == sorted(values(False))
+    assert values(True) == sorted(values(True), reverse=True)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    state: str
+    due_at: datetime
+    warn_at: datetime | None = None
+    breached_at: datetime | None = None
+    explained_at: datetime | None = None
+
+
+def _facts(row: QueueRow) -> _Facts:
+    """What the rule reads of a listed row (the rule reads its state and deadline)."""
+    return _Facts(state=row.state, due_at=row.due_at)
+
+
+def _sort_value(sort: QueueSort, row: QueueRow) -> Any:
+    if sort == QueueSort.VULNERABLE:
+        return risk_rank(risk_of(row.category, row.vulnerable, ENHANCED))
+    return {
+        QueueSort.TIME_LEFT: row.due_at,
+        QueueSort.REFERENCE: row.reference,
+        QueueSort.STANDARD: row.standard,
+        QueueSort.CATEGORY: row.category,
+        QueueSort.OFFICER: row.officer_name or "",
+        QueueSort.CHANNEL: row.channel or "",
+    }[sort]
+
+
+def test_requests_from_victims_count_the_open_update_requests_of_the_boroughs(
     queue_cases: sessionmaker[Session],
 ) -> None:
-    assert queue_officers(queue_cases, ["camden"], NOW) == ["PC Jones", "PC Patel"]
-    assert queue_officers(queue_cases, None, NOW) == ["PC Hackney", "PC Jones", "PC Patel"]
+    with queue_cases.begin() as session:
+        cases = {c.reference: c for c in session.query(models.Case)}
+        for reference, kind, acknowledged in [
+            ("01/000001/26", AlertKind.UPDATE_REQUESTED, False),
+            ("01/000002/26", AlertKind.UPDATE_REQUESTED, True),
+            ("01/000003/26", AlertKind.BREACH, False),
+            ("01/000004/26", AlertKind.UPDATE_REQUESTED, False),
+        ]:
+            case = cases[reference]
+            session.add(
+                models.Alert(
+                    case_id=case.id,
+                    reference=reference,
+                    borough=case.borough,
+                    standard="victim_update",
+                    obligation_key="victim_update#0",
+                    kind=kind,
+                    at=NOW,
+                    detail="",
+                    recipient_role=RecipientRole.VFU,
+                    acknowledged_at=NOW if acknowledged else None,
+                )
+            )
+
+    assert read(queue_cases).counts.victim_requests == 1
+    assert read(queue_cases, None).counts.victim_requests == 2
+
+
+def test_the_officer_filter_offers_the_officers_of_the_borough_s_open_cases(
+    queue_cases: sessionmaker[Session],
+) -> None:
+    assert queue_officers(queue_cases, CAMDEN, NOW) == ["PC Jones", "PC Patel"]
+    assert read(queue_cases).officers == ["PC Jones", "PC Patel"]
+    # Force-wide the officer is typed: the whole force's would be too many to offer.
+    assert read(queue_cases, None).officers == []
 
 
 def test_the_case_page_reads_the_timeline_naming_who_recorded_each_event(

@@ -14,7 +14,7 @@ from reporting.compliance import compliance_report
 from reporting.register import STALE_AFTER, breach_register
 from service.case_page import read_case_page
 from service.listings import open_cases
-from service.queue import QueueFilters, QueueState, read_queue
+from service.queue import QueueFilters, QueueQuery, QueueState, read_queue
 from storage.summary import rebuild_report_summary
 from tests.support.read_rules import (
     BOUNDARIES,
@@ -46,7 +46,9 @@ def test_the_queue_lists_exactly_the_rows_the_rules_put_in_it_at_the_boundaries(
     boundary_cases: dict[str, str],
     state: QueueState | None,
 ) -> None:
-    page = read_queue(db_session_factory, ["camden"], QueueFilters(state=state), NOW)
+    page = read_queue(
+        db_session_factory, QueueQuery(["camden"], QueueFilters(state=state), per_page=500), NOW
+    )
 
     expected = {boundary_cases[b.name] for b in BOUNDARIES if QUEUE_VIEWS[state](b)}
     assert {row.reference for row in page.rows} == expected

@@ -182,7 +182,8 @@ async def test_a_session_ends_after_30_idle_minutes_but_not_while_it_is_used(
         clock.advance(minutes=30)
         ended = await pages.http.get("/admin/users?page=2")
         assert ended.status_code == 303
-        assert ended.headers["location"] == "/sign-in?next=/admin/users%3Fpage%3D2"
+        # The sign-in page says why (idle=1: "signed out for inactivity").
+        assert ended.headers["location"] == "/sign-in?next=/admin/users%3Fpage%3D2&idle=1"
         # Ended on the server: going back in time does not bring it back.
         clock.advance(minutes=-30)
         assert (await pages.http.get("/admin/users")).status_code == 303

@@ -34,6 +34,7 @@ def add_case(
     category: str = "domestic_abuse",
     officer_name: str | None = None,
     victim_name: str = "Alex Smith",
+    vulnerable: bool = False,
 ) -> int:
     """A case with its victim and obligations as the workflow would have recorded them."""
     with sessions.begin() as session:
@@ -42,7 +43,7 @@ def add_case(
             workflow_id=f"case:{reference}",
             category=category,
             borough=borough,
-            vulnerable=False,
+            vulnerable=vulnerable,
             nation="england_and_wales",
             reported_at=now - timedelta(days=2),
             policy_id="met-pledge",

@@ -194,4 +194,4 @@ def cookie_attributes(response: httpx.Response, name: str) -> dict[str, str]:
 
 def listed_references(html: str) -> list[str]:
     """The case references the VFU queue lists, in its order."""
-    return re.findall(r'<h2 class="queue__title">\s*<a href="/cases/([^"]+)"', html)
+    return re.findall(r'<td data-label="Reference"[^>]*>\s*<a href="/cases/([^"#]+)"', html)

@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -49,7 +49,7 @@ from web.pages.case_views import (
     case_url,
     may_see_victim,
 )
-from web.pages.queue import BACK_TO_CASE, back_to_queue, queue_response
+from web.pages.queue import BACK_TO_CASE, back_to_queue, queue_error_redirect
 from web.pages.rendering import FieldError
 from web.pages.staff_auth import PageNotFound, StaffForm, require_staff
 
@@ -130,14 +130,8 @@ async def _page_again(
         return await case_response(
             request, user, reference, errors=errors, status_code=status_code, submitted=submitted
         )
-    return await queue_response(
-        request,
-        user,
-        dict(parse_qsl(back)),
-        errors=errors,
-        status_code=status_code,
-        submitted=submitted,
-    )
+    # Back to the list by a 303 with the errors in a flash: reloading it posts nothing.
+    return queue_error_redirect(request, user, back, errors, submitted)
 
 
 async def _act(
@@ -247,7 +241,7 @@ async def _record(
     if back == BACK_TO_CASE:
         return RedirectResponse(f"{case_url(reference)}?{done}", status_code=303)
     standards = [rule.id for rule in context.policy.standards]
-    target_url = back_to_queue(back, standards)
+    target_url = back_to_queue(back, user, context.force, standards)
     joiner = "&" if "?" in target_url else "?"
     return RedirectResponse(f"{target_url}{joiner}{done}", status_code=303)
 

@@ -29,6 +29,7 @@ from web.api.context import api_context
 from web.pages.rendering import FieldError, render
 from web.pages.staff_auth import (
     CSRF_FIELD,
+    IDLE_PARAM,
     SIGN_IN_PATH,
     CsrfRefused,
     StaffForm,
@@ -44,6 +45,7 @@ router = APIRouter(include_in_schema=False)
 
 WRONG_DETAILS = "Enter the email address and password of an active account"
 SIGNED_OUT_NOTICE = "You have signed out"
+IDLE_NOTICE = "You were signed out for inactivity: sign in again to carry on"
 
 
 def _pre_cookie_name(request: Request) -> str:
@@ -84,6 +86,8 @@ def sign_in_page(request: Request) -> Response:
     name = _pre_cookie_name(request)
     pre_session = request.cookies.get(name) or secrets.token_urlsafe(32)
     notice = SIGNED_OUT_NOTICE if request.query_params.get("signed_out") else None
+    if request.query_params.get(IDLE_PARAM):
+        notice = IDLE_NOTICE
     response = _form_page(request, pre_session, notice=notice)
     set_session_cookie(response, api_context(request).settings, name, pre_session)
     return response

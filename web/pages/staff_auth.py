@@ -41,6 +41,7 @@ from service.staff_sessions import (
 )
 from standards.staff import (
     HOME_PATH,
+    SessionEnd,
     StaffRole,
     StaffUser,
     can_see,
@@ -51,7 +52,9 @@ from web.api.context import api_context
 from web.pages.rendering import render
 
 __all__ = [
+    "AUTO_REFRESH_PARAM",
     "CSRF_FIELD",
+    "IDLE_PARAM",
     "CsrfRefused",
     "PageNotFound",
     "SignInRequired",
@@ -70,6 +73,11 @@ log = logging.getLogger("pledge.auth")
 
 CSRF_FIELD = "csrf_token"
 SIGN_IN_PATH = "/sign-in"
+# A page that reloads itself (the queue) adds this to its own URL: such a request does
+# not count as use, so an unattended screen is signed out after the idle timeout.
+AUTO_REFRESH_PARAM = "auto_refresh"
+# Added to the sign-in page's URL when the session ended for want of use.
+IDLE_PARAM = "idle"
 
 
 class SignInRequired(Exception):
@@ -164,8 +172,10 @@ def signed_in(request: Request) -> ActiveSession | None:
         session_id,
         context.clock(),
         SignInRules.from_settings(context.settings).limits,
+        touch=AUTO_REFRESH_PARAM not in request.query_params,
     )
     if not isinstance(found, ActiveSession):
+        request.state.session_end = found.reason
         if found.reason is not None:
             log.info("session refused (%s) for a request to %s", found.reason, request.url.path)
         return None
@@ -215,9 +225,12 @@ def install_staff_auth(app: FastAPI) -> None:
 
     async def to_sign_in(request: Request, error: Exception) -> Response:
         assert isinstance(error, SignInRequired)
-        target = SIGN_IN_PATH
+        query = []
         if error.next_path and error.next_path != "/":
-            target += "?next=" + quote(error.next_path, safe="/")
+            query.append("next=" + quote(error.next_path, safe="/"))
+        if getattr(request.state, "session_end", None) == SessionEnd.IDLE:
+            query.append(f"{IDLE_PARAM}=1")
+        target = SIGN_IN_PATH + ("?" + "&".join(query) if query else "")
         response = RedirectResponse(target, status_code=303)
         context = api_context(request)
         if context.settings.staff_cookie_name in request.cookies:

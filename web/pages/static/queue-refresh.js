@@ -1,11 +1,23 @@
 // The queue reloads itself every minute (data-refresh-seconds), except while the reader
 // is using a form on it, has an error to read, or has paused it (WCAG 2.2.1: a time limit
 // the user can turn off). Without JavaScript a <noscript> meta refresh does the reloading.
+// A reload asks for the page with auto_refresh=1, which the server does not count as use,
+// so an unattended screen is signed out after the idle timeout (the reload then lands on
+// the sign-in page, saying so). The address bar drops the marker, so reloading by hand
+// counts as use.
 (function () {
   "use strict";
   var status = document.getElementById("queue-refresh");
   if (!status) {
     return;
+  }
+  if (window.history && window.history.replaceState && window.URLSearchParams) {
+    var params = new URLSearchParams(window.location.search);
+    if (params.has("auto_refresh")) {
+      params.delete("auto_refresh");
+      var rest = params.toString();
+      window.history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
+    }
   }
   var url = status.getAttribute("data-refresh-url") || window.location.pathname;
   var seconds = parseInt(status.getAttribute("data-refresh-seconds"), 10) || 60;
