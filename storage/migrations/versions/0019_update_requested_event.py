@@ -1,7 +1,7 @@
 """A victim's request for an update is a case event (`update_requested`).
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-06
 
 The request starts an obligation (the policy's reply standard), so it is recorded in

@@ -1,7 +1,7 @@
 """The Victims' Code (2021) events a case may take (issue 21).
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0022
 Create Date: 2026-12-06
 
 The case_events type CHECK constraint gains the events of the Code's police-owned
