@@ -51,6 +51,8 @@ def write_recorded_history(
             {"case_id": case_id, **{name: getattr(victim, name) for name in _VICTIM_COLUMNS}}
         )
         cases[-1]["created_at"] = case.reported_at
+        # Column defaults apply only to columns left out; these rows name every column.
+        cases[-1]["demo_history"] = False
         victims[-1]["sms_opted_out"] = False
         victims[-1]["updates_paused"] = False
     events: list[dict[str, Any]] = []

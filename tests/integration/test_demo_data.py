@@ -19,7 +19,7 @@ from config import Settings
 from reporting.demo import generate
 from service.cases import CaseError, EventIn, record_event
 from service.demo_workflows import DemoPlan, DemoStarted, start_demo_cases
-from service.queue import QueueFilters, read_queue
+from service.queue import QueueQuery, read_queue
 from standards.events import EventType
 from standards.force import load_force
 from standards.policy import load_policy, policy_path
@@ -119,7 +119,7 @@ def test_demo_data_keeps_every_row_the_engine_left(
         )
         reference = session.scalars(select(models.Case.reference)).first()
         assert reference is not None
-    assert read_queue(db_session_factory, None, QueueFilters(), NOW).rows == []
+    assert read_queue(db_session_factory, QueueQuery(None), NOW).rows == []
     contact = EventIn(reference=reference, type=EventType.CONTACT_RECORDED, at=NOW)
     with pytest.raises(CaseError, match=r"is demo history, read-only: no workflow runs for it"):
         record_event(db_session_factory, contact, {}, NOW)
@@ -201,7 +201,7 @@ async def test_a_vfu_records_a_contact_on_a_demo_case_from_the_queue_and_it_is_m
     started = await open_demo(api, database_url, cases=30, prefix=f"Q{database_url[:4]}-")
     assert started.opened == 30 and started.existing == 0 and started.events > 0
     now = datetime.now(UTC)
-    rows = read_queue(api.sessions, None, QueueFilters(), now).rows
+    rows = read_queue(api.sessions, QueueQuery(None), now).rows
     overdue = [row for row in rows if row.overdue and row.state == ObligationState.BREACHED]
     assert overdue, "the demo left nothing overdue in the queue"
     row = overdue[0]

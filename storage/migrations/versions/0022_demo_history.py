@@ -6,8 +6,9 @@ Create Date: 2026-12-06
 
 The engine writes a year of demo history straight to the tables, for the reports and the
 dashboard; no workflow runs for those cases, so they can take no event. Marked, the VFU
-queue leaves them out (found by an index) and an event posted to one is refused with the reason. Every case
-before this revision is a live one (history written earlier is not told apart).
+queue leaves them out (found by an index) and an event posted to one is refused with the
+reason. Every case before this revision is a live one (history written earlier is not
+told apart).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(
-            sa.Column("demo_history", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN (with its default, so NOT NULL holds): batch mode would rebuild
+    # `cases`, and dropping the old table fails while other tables' rows refer to it.
+    op.add_column(
+        "cases",
+        sa.Column("demo_history", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     # The worklist leaves the (few, usually no) history cases out by their ids: an index
     # finds them without reading every case.
     op.create_index("ix_cases_demo_history", "cases", ["demo_history"])
@@ -35,5 +38,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_cases_demo_history", table_name="cases")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("demo_history")
+    # A plain DROP COLUMN (SQLite 3.35 and later), for the same reason.
+    op.drop_column("cases", "demo_history")
