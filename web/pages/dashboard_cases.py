@@ -96,6 +96,7 @@ def dashboard_cases(
         {
             "nav_current": "dashboard",
             "described": ", ".join(described),
+            "scope": ", ".join(described[:2]),
             "period": f"{minute_text(selection.start)} to {minute_text(selection.end)}",
             "as_of_text": minute_text(selection.as_of),
             "total": page.total,
