@@ -11,13 +11,15 @@ from html import unescape
 from urllib.parse import urlencode
 
 import pytest_asyncio
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reporting.compliance import compliance_report
 from reporting.register import breach_register
+from standards.obligations import AlertKind
 from standards.staff import StaffRole
+from standards.vocabulary import RecipientRole
 from storage.database import make_engine
-from storage.models import Case, Obligation
+from storage.models import Alert, Case, Obligation
 from storage.read_rules import is_counted_in_periods
 from storage.summary import local_midnight
 from tests.support.pages import MovableClock, Pages, create_staff_user, running_pages, sign_in
@@ -227,3 +229,30 @@ async def test_a_grid_cell_leads_to_that_boroughs_cases_of_that_standard(
     finally:
         engine.dispose()
     assert report.total.due == len(rows)
+
+
+async def test_the_dashboard_counts_the_managers_unacknowledged_escalations(
+    pages: Pages, database_url: str
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            open_escalations = connection.execute(
+                select(func.count())
+                .select_from(Alert)
+                .where(
+                    Alert.kind == AlertKind.ESCALATION.value,
+                    Alert.recipient_role == RecipientRole.MANAGER.value,
+                    Alert.acknowledged_at.is_(None),
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    async with pages.client() as http:
+        await sign_in(http, FORCE_MANAGER)
+        dashboard = (await http.get("/dashboard", params=PERIOD)).text
+    escalations = re.search(
+        r'id="escalations">\s*<a href="/alerts"><strong>(\d+)</strong>', dashboard
+    )
+    assert open_escalations > 0 and escalations is not None
+    assert int(escalations.group(1)) == open_escalations

@@ -42,7 +42,7 @@ from reporting.render import (
     view_charts,
 )
 from reporting.views import Names
-from service.alert_desk import DeskFilters, read_desk
+from service.alert_desk import open_on_desk
 from storage.summary import UNEXPLAINED
 from web.api.context import api_context
 from web.pages.case_views import BREACH_REASONS, case_url
@@ -138,8 +138,8 @@ def _borough_rows(selection: Selection, items: list[RateItem]) -> list[dict[str,
 def _escalations(request: Request, user: StaffUser) -> int:
     """Escalations addressed to this manager not yet acknowledged (the alerts page's count)."""
     context = api_context(request)
-    desk = read_desk(context.sessions, user, context.force, DeskFilters())
-    return sum(desk.counts.by_kind.values())
+    with context.sessions() as session:
+        return open_on_desk(session, user, context.force)
 
 
 def _register_rows(
