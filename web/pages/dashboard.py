@@ -113,7 +113,7 @@ def _standard_rows(
                 "url": selection.cases_url(standard=item.key),
                 "cells": _count_cells(selection, group, standard=item.key),
                 "rate": "" if rate is None else f"{rate * 100:.1f}",
-                "few": group.due < FEW_CASES,
+                "few": 0 < group.due < FEW_CASES,
                 "target": names.targets.get(item.key),
             }
         )
@@ -128,7 +128,7 @@ def _borough_rows(selection: Selection, items: list[RateItem]) -> list[dict[str,
             "rate": item.rate,
             "due": item.due,
             "target": item.target,
-            "few": item.due < FEW_CASES,
+            "few": item.few,
             "below": item.band.value in ("below", "far_below"),
         }
         for item in worst_first(items)
