@@ -104,14 +104,18 @@ class Selection:
         }
         return f"{CASES_PATH}?{urlencode({k: v for k, v in values.items() if v})}"
 
-    def report(self, session: Session, by: Sequence[str]) -> ComplianceReport:
-        """`pledge report`'s figures for this selection, grouped `by`."""
+    def report(
+        self, session: Session, by: Sequence[str], *, percentiles: bool = True
+    ) -> ComplianceReport:
+        """`pledge report`'s figures for this selection, grouped `by` (the times to meet
+        only with ``percentiles``: the page shows none, the downloads do)."""
         return compliance_report(
             session,
             self.start,
             self.end,
             by,
             self.as_of,
+            percentiles=percentiles,
             borough=self.borough,
             standard=self.standard,
         )
