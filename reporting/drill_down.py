@@ -116,9 +116,11 @@ def obligation_page(
         conditions.append(Obligation.state == filters.state)
     if after is not None:
         conditions.append(
-            or_(
-                Obligation.due_at > after.due_at,
-                and_(Obligation.due_at == after.due_at, Obligation.id > after.obligation_id),
+            and_(
+                # The range start first, so the index is entered where the
+                # last page ended rather than read from the beginning.
+                Obligation.due_at >= after.due_at,
+                or_(Obligation.due_at > after.due_at, Obligation.id > after.obligation_id),
             )
         )
     query: Any = (

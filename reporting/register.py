@@ -148,11 +148,11 @@ def register_page(
             conditions = [Obligation.state == state, in_band, *filters]
             if after is not None and band == after.band:
                 conditions.append(
-                    or_(
-                        Obligation.due_at > after.due_at,
-                        and_(
-                            Obligation.due_at == after.due_at, Obligation.id > after.obligation_id
-                        ),
+                    and_(
+                        # The range start first, so the index is entered where the
+                        # last page ended rather than read from the beginning.
+                        Obligation.due_at >= after.due_at,
+                        or_(Obligation.due_at > after.due_at, Obligation.id > after.obligation_id),
                     )
                 )
             runs.append(_entries(connection, band, conditions, wanted, now, stale_before))
