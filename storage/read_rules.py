@@ -42,6 +42,12 @@ def needs_explanation() -> ColumnElement[bool]:
     return and_(Obligation.breached_at.is_not(None), Obligation.explained_at.is_(None))
 
 
+def is_not_cancelled() -> ColumnElement[bool]:
+    """The part of standards.read_rules.is_counted_in_period that is not the period: not
+    cancelled. The report summaries (storage.summary) keep every obligation it admits."""
+    return Obligation.state != ObligationState.CANCELLED.value
+
+
 def is_counted_in_periods(
     periods: Sequence[tuple[datetime, datetime]], as_of: datetime
 ) -> ColumnElement[bool]:
@@ -51,13 +57,14 @@ def is_counted_in_periods(
     return and_(
         or_(*within) if within else false(),
         Obligation.due_at <= as_of,
-        Obligation.state != ObligationState.CANCELLED.value,
+        is_not_cancelled(),
     )
 
 
 __all__ = [
     "is_counted_in_periods",
     "is_due_soon",
+    "is_not_cancelled",
     "is_open",
     "is_overdue",
     "needs_explanation",
