@@ -7,7 +7,7 @@ drawn comes from ``reporting.charts`` (see there for why the charts look as they
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Final
 
@@ -15,6 +15,8 @@ from markupsafe import Markup
 
 from reporting.charts import (
     BAND_TEXT,
+    FEW_CASES,
+    FEW_TEXT,
     NO_FIGURE,
     Band,
     Grid,
@@ -29,7 +31,7 @@ from reporting.charts import (
 
 _LABEL_WIDTH: Final = 430
 _PLOT_WIDTH: Final = 420
-_TEXT_WIDTH: Final = 230
+_TEXT_WIDTH: Final = 300
 _ROW: Final = 26
 _TOP: Final = 44
 
@@ -71,7 +73,7 @@ def rate_chart(chart_id: str, title: str, items: Sequence[RateItem]) -> Markup:
         f'<text x="0" y="34" class="chart-note">Worst first. Axis from '
         f"{floor * 100:.0f} % to 100 %."
         + (f" Target {percent_text(shared)} (dashed line)." if shared is not None else "")
-        + "</text>",
+        + f" Hollow dot: {FEW_TEXT} (under {FEW_CASES} due).</text>",
         *_axis(floor, height),
     ]
     if shared is not None:
@@ -92,15 +94,18 @@ def rate_chart(chart_id: str, title: str, items: Sequence[RateItem]) -> Markup:
             )
         if item.rate is not None:
             x = _x(item.rate, floor)
+            few = " dot--few" if item.few else ""
             parts += [
                 f'<line class="stem" x1="{_LABEL_WIDTH}" y1="{y}" x2="{x:.1f}" y2="{y}"/>',
-                f'<circle class="dot dot--{item.band.value}" cx="{x:.1f}" cy="{y}" r="6">'
+                f'<circle class="dot dot--{item.band.value}{few}" cx="{x:.1f}" cy="{y}" r="6">'
                 f"<title>{escape(item.label)}: {percent_text(item.rate)} of {item.due} "
                 f"on time, {BAND_TEXT[item.band]}</title></circle>",
             ]
         note = f"{percent_text(item.rate)} of {item.due}"
         if item.band in (Band.BELOW, Band.FAR_BELOW):
             note += f" · below {percent_text(item.target)}"
+        if item.few:
+            note += f" · {FEW_TEXT}"
         parts.append(
             f'<text class="value value--{item.band.value}" '
             f'x="{_LABEL_WIDTH + _PLOT_WIDTH + 10}" y="{y + 4}">{escape(note)}</text>'
@@ -114,7 +119,8 @@ def trend_chart(
 ) -> Markup:
     """Two lines over the buckets: this period (solid, round dots) and the previous
     one (dashed, square dots); the target as a line; each point's figure written."""
-    left, plot_width, top, plot_height = 60, max(84 * len(points), 360), 48, 200
+    # Wide enough for its two lines of notes whatever the number of points.
+    left, plot_width, top, plot_height = 60, max(84 * len(points), 560), 66, 200
     width, height = left + plot_width + 40, top + plot_height + 60
     floor = axis_floor([p.rate for p in points] + [p.previous_rate for p in points] + [target])
     span = 1.0 - floor
@@ -133,9 +139,10 @@ def trend_chart(
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<text x="0" y="16" class="chart-title">{escape(title)}</text>',
         '<text x="0" y="34" class="chart-note">Solid line and dots: this period. '
-        "Dashed line and squares: the period before."
-        + (f" Target {percent_text(target)} (dashed red)." if target is not None else "")
-        + "</text>",
+        "Dashed line and squares: the period before.</text>",
+        '<text x="0" y="52" class="chart-note">'
+        + (f"Target {percent_text(target)} (dashed red). " if target is not None else "")
+        + f"Hollow: {FEW_TEXT} (under {FEW_CASES} due).</text>",
     ]
     for tick in axis_ticks(floor):
         y = y_of(tick)
@@ -167,11 +174,16 @@ def trend_chart(
             )
         if point.rate is not None:
             y = y_of(point.rate)
+            # The figure goes on the side away from the period before's point, so the two
+            # never overlap: above when this period is higher, below when lower.
+            below = point.previous_rate is not None and point.previous_rate > point.rate
+            label_y = y + 19 if below else y - 10
+            few = " mark--few" if 0 < point.due < FEW_CASES else ""
             parts += [
-                f'<circle class="mark mark--current" cx="{x:.1f}" cy="{y:.1f}" r="5">'
+                f'<circle class="mark mark--current{few}" cx="{x:.1f}" cy="{y:.1f}" r="5">'
                 f"<title>{escape(point.label)}: {percent_text(point.rate)} of {point.due}"
                 f"</title></circle>",
-                f'<text class="value" x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle">'
+                f'<text class="value" x="{x:.1f}" y="{label_y:.1f}" text-anchor="middle">'
                 f"{point.rate * 100:.0f}</text>",
             ]
         parts.append(
@@ -182,22 +194,29 @@ def trend_chart(
     return Markup("".join(parts))
 
 
-def grid_table(grid: Grid, caption: str) -> Markup:
+def grid_table(grid: Grid, caption: str, link: Callable[[str, str], str] | None = None) -> Markup:
     """The grid as an HTML table: each cell's rate written, coloured by its band, and
-    marked with a symbol and hidden text for the band, so colour is never the only cue."""
+    marked with a symbol and hidden text for the band, so colour is never the only cue.
+    A cell of fewer than FEW_CASES obligations is hatched and says so. With ``link``
+    (borough, standard -> address) each cell with anything due links to its cases."""
     symbols = {Band.MET: "", Band.BELOW: "▼", Band.FAR_BELOW: "▼▼"}
     head = "".join(f'<th scope="col">{escape(title)}</th>' for _sid, title in grid.columns)
     body = []
     for row in grid.rows:
         cells = []
-        for cell in row.cells:
+        for (standard, _title), cell in zip(grid.columns, row.cells, strict=True):
             symbol = symbols.get(cell.band, "")
             mark = f'<span aria-hidden="true">{symbol} </span>' if symbol else ""
-            text = cell.text or NO_FIGURE
+            text = escape(cell.text or NO_FIGURE)
+            if link is not None and cell.due:
+                text = f'<a href="{escape(link(row.key, standard))}">{text}</a>'
+            few = f'<span class="grid-few"> {FEW_TEXT}</span>' if cell.few else ""
+            hatched = " grid-cell--few" if cell.few else ""
             cells.append(
-                f'<td class="grid-cell grid-cell--{cell.band.value}" '
-                f'title="{cell.due} due, {BAND_TEXT[cell.band]}">{mark}{text}'
-                f'<span class="visually-hidden"> ({BAND_TEXT[cell.band]})</span></td>'
+                f'<td class="grid-cell grid-cell--{cell.band.value}{hatched}" '
+                f'title="{cell.due} due, {BAND_TEXT[cell.band]}">{mark}{text}{few}'
+                f'<span class="visually-hidden"> ({BAND_TEXT[cell.band]}, {cell.due} due)'
+                "</span></td>"
             )
         body.append(
             f'<tr><th scope="row">{escape(row.label)} '
@@ -208,7 +227,7 @@ def grid_table(grid: Grid, caption: str) -> Markup:
         f'<span class="grid-cell grid-cell--{value.value}">{symbols.get(value, "")} '
         f"{BAND_TEXT[value]}</span>"
         for value in (Band.MET, Band.BELOW, Band.FAR_BELOW, Band.NOTHING_DUE)
-    )
+    ) + (f' <span class="grid-cell grid-cell--few">{FEW_TEXT}: under {FEW_CASES} due</span>')
     return Markup(
         # Focusable, so a keyboard can scroll it when it is wider than the screen.
         f'<div class="table-wrap" tabindex="0" role="region" aria-label="{escape(caption)}">'
@@ -235,6 +254,11 @@ CHART_CSS: Final = """
 .chart .dot--below { fill: #b45f00; }
 .chart .dot--far_below { fill: #d4351c; }
 .chart .dot--no_target { fill: #1d70b8; }
+.chart .dot--few, .chart .mark--few { fill: #fff; stroke-width: 2; }
+.chart .dot--few.dot--met { stroke: #00703c; }
+.chart .dot--few.dot--below { stroke: #b45f00; }
+.chart .dot--few.dot--far_below { stroke: #d4351c; }
+.chart .dot--few.dot--no_target, .chart .mark--few { stroke: #1d70b8; }
 .chart .trend { fill: none; stroke-width: 2; }
 .chart .trend--current { stroke: #1d70b8; }
 .chart .trend--previous { stroke: #505a5f; stroke-dasharray: 6 4; }
@@ -248,6 +272,9 @@ CHART_CSS: Final = """
 .grid-cell--far_below { background: #f4cdc6; color: #2a0b06; font-weight: bold; }
 .grid-cell--no_target { background: #d2e2f1; color: #0c2d4a; }
 .grid-cell--nothing_due { background: #f3f2f1; color: #505a5f; }
+.grid-cell--few { background-image: repeating-linear-gradient(45deg, transparent 0 6px,
+  rgba(255, 255, 255, 0.75) 6px 9px); }
+.grid-few { display: block; font-size: 12px; font-weight: normal; }
 .grid-legend .grid-cell { display: inline-block; padding: 2px 6px; margin-right: 4px; }
 .grid-overall { font-weight: normal; color: #505a5f; }
 .visually-hidden { position: absolute !important; width: 1px !important; height: 1px !important;

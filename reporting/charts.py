@@ -23,6 +23,12 @@ from typing import Final
 FAR_BELOW_POINTS: Final = 5.0
 
 
+# A rate of fewer obligations than this is marked "few cases": one late case among 12
+# moves it 8 points, so it is drawn hollow and said, never plotted as the equal of a
+# rate of thousands.
+FEW_CASES: Final = 20
+FEW_TEXT: Final = "few cases"
+
 # Shown where there is no rate (nothing was due).
 NO_FIGURE: Final = "n/a"
 
@@ -76,6 +82,10 @@ class RateItem:
     @property
     def band(self) -> Band:
         return band(self.rate, self.target)
+
+    @property
+    def few(self) -> bool:
+        return 0 < self.due < FEW_CASES
 
 
 def worst_first(items: Sequence[RateItem]) -> list[RateItem]:
@@ -165,6 +175,10 @@ class GridCell:
     @property
     def text(self) -> str:
         return "" if self.rate is None else f"{self.rate * 100:.1f}"
+
+    @property
+    def few(self) -> bool:
+        return 0 < self.due < FEW_CASES
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,23 @@
 """The breach register, read from recorded history (the per-case timeline is
-storage.timeline's: the staff case page reads it too)."""
+storage.timeline's: the staff case page reads it too).
+
+The register is paged by keyset, never by sorting every breach of the period: its order
+is (band, due_at, id), band 0 being the breaches needing an explanation whose deadline is
+over 48 hours before the as-of instant. Each (band, state) is read as its own query in
+due_at order, which the index on (state, due_at, id) (migration 0021) and, for one
+borough, the queue's index on (borough, state, due_at) serve without a sort; the few rows
+each answers are merged here. A page of 50 therefore reads about 50 rows per query
+however many breaches the period holds.
+"""
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Connection, case, select
+from sqlalchemy import ColumnElement, Connection, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
 from storage.enums import ObligationState
@@ -17,6 +27,37 @@ from storage.timeline import as_connection
 
 # An unexplained breach older than this is the VFU's first job, so it heads the register.
 STALE_AFTER: Final = timedelta(hours=48)
+LATE_STATES: Final = (ObligationState.BREACHED.value, ObligationState.MET_LATE.value)
+_CURSOR_SEPARATOR: Final = "~"
+
+
+class CursorError(ValueError):
+    """A register position that this register never wrote."""
+
+
+@dataclass(frozen=True, order=True)
+class RegisterCursor:
+    """Where a page of the register ends: the last entry's (band, due_at, id)."""
+
+    band: int
+    due_at: datetime
+    obligation_id: int
+
+    def text(self) -> str:
+        return _CURSOR_SEPARATOR.join(
+            (str(self.band), self.due_at.astimezone(UTC).isoformat(), str(self.obligation_id))
+        )
+
+    @classmethod
+    def parse(cls, raw: str) -> RegisterCursor:
+        parts = raw.strip().split(_CURSOR_SEPARATOR)
+        try:
+            band, due_at, ident = int(parts[0]), datetime.fromisoformat(parts[1]), int(parts[2])
+        except (IndexError, ValueError) as error:
+            raise CursorError("the register position is not one this page wrote") from error
+        if len(parts) != 3 or band not in (0, 1) or due_at.utcoffset() is None or ident < 0:
+            raise CursorError("the register position is not one this page wrote")
+        return cls(band, due_at.astimezone(UTC), ident)
 
 
 @dataclass(frozen=True)
@@ -31,6 +72,15 @@ class BreachEntry:
     explained: bool
     reason: str | None
     stale_unexplained: bool
+    case_id: int = 0
+    cursor: RegisterCursor | None = None
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    entries: list[BreachEntry]
+    # Where the next page starts, or None when this is the last.
+    next_cursor: RegisterCursor | None
 
 
 def breach_register(
@@ -52,13 +102,80 @@ def breach_register(
     longest-overdue come first. ``standard`` and [``due_from``, ``due_before``) narrow it
     to one standard's deadlines, and to a report's period.
     """
+    return register_page(
+        bind,
+        borough=borough,
+        limit=limit,
+        as_of=as_of,
+        standard=standard,
+        due_from=due_from,
+        due_before=due_before,
+    ).entries
+
+
+def register_page(
+    bind: Connection | Session,
+    *,
+    borough: str | None = None,
+    limit: int | None = None,
+    as_of: datetime | None = None,
+    standard: str | None = None,
+    due_from: datetime | None = None,
+    due_before: datetime | None = None,
+    after: RegisterCursor | None = None,
+) -> RegisterPage:
+    """One page of the register (:func:`breach_register`'s order): up to ``limit``
+    entries after ``after`` (from the start when None), and where the next page starts."""
     now = (as_of or datetime.now(UTC)).astimezone(UTC)
     stale_before = now - STALE_AFTER
-    unexplained = needs_explanation()
-    stale = case((unexplained & (Obligation.due_at <= stale_before), 0), else_=1)
-    query = (
+    stale = and_(needs_explanation(), Obligation.due_at <= stale_before)
+    filters: list[ColumnElement[bool]] = [Obligation.due_at <= now]
+    if borough:
+        filters.append(Obligation.borough == borough)
+    if standard:
+        filters.append(Obligation.standard == standard)
+    if due_from is not None:
+        filters.append(Obligation.due_at >= due_from)
+    if due_before is not None:
+        filters.append(Obligation.due_at < due_before)
+    wanted = None if limit is None else limit + 1
+    connection = as_connection(bind)
+    runs = []
+    for band, in_band in ((0, stale), (1, not_(stale))):
+        if after is not None and band < after.band:
+            continue
+        for state in LATE_STATES:
+            conditions = [Obligation.state == state, in_band, *filters]
+            if after is not None and band == after.band:
+                conditions.append(
+                    and_(
+                        # The range start first, so the index is entered where the
+                        # last page ended rather than read from the beginning.
+                        Obligation.due_at >= after.due_at,
+                        or_(Obligation.due_at > after.due_at, Obligation.id > after.obligation_id),
+                    )
+                )
+            runs.append(_entries(connection, band, conditions, wanted, now, stale_before))
+    merged = [entry for _cursor, entry in heapq.merge(*runs, key=lambda pair: pair[0])]
+    if limit is None or len(merged) <= limit:
+        return RegisterPage(merged, None)
+    shown = merged[:limit]
+    return RegisterPage(shown, shown[-1].cursor)
+
+
+def _entries(
+    connection: Connection,
+    band: int,
+    conditions: list[ColumnElement[bool]],
+    limit: int | None,
+    now: datetime,
+    stale_before: datetime,
+) -> list[tuple[RegisterCursor, BreachEntry]]:
+    query: Any = (
         select(
             Case.reference,
+            Obligation.id,
+            Obligation.case_id,
             Obligation.borough,
             Obligation.standard,
             Obligation.key,
@@ -66,40 +183,35 @@ def breach_register(
             Obligation.due_at,
             Obligation.met_at,
             Obligation.explanation_reason,
-            unexplained.label("unexplained"),
+            needs_explanation().label("unexplained"),
         )
         .join(Case, Case.id == Obligation.case_id)
-        .where(
-            Obligation.state.in_((ObligationState.BREACHED.value, ObligationState.MET_LATE.value)),
-            Obligation.due_at <= now,
-        )
-        .order_by(stale, Obligation.due_at, Obligation.id)
+        .where(*conditions)
+        .order_by(Obligation.due_at, Obligation.id)
     )
-    if borough:
-        query = query.where(Obligation.borough == borough)
-    if standard:
-        query = query.where(Obligation.standard == standard)
-    if due_from is not None:
-        query = query.where(Obligation.due_at >= due_from)
-    if due_before is not None:
-        query = query.where(Obligation.due_at < due_before)
     if limit is not None:
         query = query.limit(limit)
     entries = []
-    for row in as_connection(bind).execute(query):
+    for row in connection.execute(query):
         end = row.met_at if row.met_at is not None and row.met_at <= now else now
+        cursor = RegisterCursor(band, row.due_at, row.id)
         entries.append(
-            BreachEntry(
-                reference=row.reference,
-                borough=row.borough,
-                standard=row.standard,
-                key=row.key,
-                state=row.state,
-                due_at=row.due_at,
-                late_by=end - row.due_at,
-                explained=row.explanation_reason is not None,
-                reason=row.explanation_reason,
-                stale_unexplained=bool(row.unexplained) and row.due_at <= stale_before,
+            (
+                cursor,
+                BreachEntry(
+                    reference=row.reference,
+                    borough=row.borough,
+                    standard=row.standard,
+                    key=row.key,
+                    state=row.state,
+                    due_at=row.due_at,
+                    late_by=end - row.due_at,
+                    explained=row.explanation_reason is not None,
+                    reason=row.explanation_reason,
+                    stale_unexplained=bool(row.unexplained) and row.due_at <= stale_before,
+                    case_id=row.case_id,
+                    cursor=cursor,
+                ),
             )
         )
     return entries

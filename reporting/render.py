@@ -7,7 +7,7 @@ file works offline and from a locked-down machine: no scripts, fonts or images t
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -225,7 +225,7 @@ def bar_chart(
     title: str, items: Sequence[tuple[str, float]], *, maximum: float, percent: bool
 ) -> Markup:
     """A horizontal bar chart as inline SVG; one labelled bar per item."""
-    bar_height, gap, label_width, bar_width = 18, 6, 220, 360
+    bar_height, gap, label_width, bar_width = 18, 6, 300, 360
     height = 30 + len(items) * (bar_height + gap)
     width = label_width + bar_width + 80
     parts = [
@@ -249,11 +249,13 @@ def bar_chart(
     return Markup("".join(parts))
 
 
-def reasons_chart(report: ComplianceReport) -> Markup:
+def reasons_chart(report: ComplianceReport, names: Mapping[str, str] | None = None) -> Markup:
+    """The breach reasons, most first, each by its text in ``names`` (its code if absent)."""
     reasons = sorted(report.total.reasons.items(), key=lambda item: -item[1])
+    shown = names or {}
     return bar_chart(
         "Breaches by reason (breached and met late)",
-        [(reason, float(count)) for reason, count in reasons],
+        [(shown.get(reason, reason), float(count)) for reason, count in reasons],
         maximum=float(max((count for _, count in reasons), default=0)),
         percent=False,
     )

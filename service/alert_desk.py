@@ -213,6 +213,17 @@ def read_desk(
     )
 
 
+def open_on_desk(session: Session, user: StaffUser, force: Force) -> int:
+    """How many alerts on the user's desk are not yet acknowledged (one counting query:
+    the dashboard shows it beside its link to the desk)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(models.Alert)
+        .where(*_on_desk(user, force), models.Alert.acknowledged_at.is_(None))
+    )
+    return count or 0
+
+
 def _counts(session: Session, user: StaffUser, force: Force) -> DeskCounts:
     open_on_desk = [*_on_desk(user, force), models.Alert.acknowledged_at.is_(None)]
     by_kind = {kind: 0 for kind in desk_kinds(user)}

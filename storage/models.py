@@ -306,6 +306,8 @@ class Alert(Base):
         UniqueConstraint("case_id", "obligation_key", "kind"),
         one_of("kind", AlertKind),
         one_of("recipient_role", RecipientRole),
+        # A desk's open count (the dashboard's escalations) reads this index alone.
+        Index("ix_alerts_open_desk", "recipient_role", "kind", "acknowledged_at", "borough"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -71,6 +71,12 @@ def worklist_group(now: datetime) -> ColumnElement[int]:
     return case((is_savable(now), literal(SAVABLE)), else_=literal(BREACHED))
 
 
+def is_not_cancelled() -> ColumnElement[bool]:
+    """The part of standards.read_rules.is_counted_in_period that is not the period: not
+    cancelled. The report summaries (storage.summary) keep every obligation it admits."""
+    return Obligation.state != ObligationState.CANCELLED.value
+
+
 def is_counted_in_periods(
     periods: Sequence[tuple[datetime, datetime]], as_of: datetime
 ) -> ColumnElement[bool]:
@@ -80,7 +86,7 @@ def is_counted_in_periods(
     return and_(
         or_(*within) if within else false(),
         Obligation.due_at <= as_of,
-        Obligation.state != ObligationState.CANCELLED.value,
+        is_not_cancelled(),
     )
 
 
@@ -88,6 +94,7 @@ __all__ = [
     "is_counted_in_periods",
     "is_due_soon",
     "is_due_today",
+    "is_not_cancelled",
     "is_open",
     "is_overdue",
     "is_savable",

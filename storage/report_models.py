@@ -67,3 +67,6 @@ Index(
     Obligation.category,
     Obligation.due_at,
 )
+# The breach register and the dashboard's drill-down read one state in deadline order,
+# a page at a time (migration 0021).
+Index("ix_obligations_state_due_at", Obligation.state, Obligation.due_at, Obligation.id)

@@ -48,8 +48,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from standards.clock import LONDON
-from storage.enums import ObligationState
 from storage.models import Obligation
+from storage.read_rules import is_not_cancelled
 from storage.report_models import ReportDaySummary, ReportMonthSummary
 from storage.summary_rows import (
     LATE_STATES,
@@ -145,7 +145,7 @@ def _source(dialect: str, *where: ColumnElement[bool]) -> Any:
         Obligation.explanation_reason,
         ttm,
         share,
-    ).where(Obligation.state != ObligationState.CANCELLED.value, *where)
+    ).where(is_not_cancelled(), *where)
 
 
 class _Days:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -136,8 +137,8 @@ def test_the_grid_writes_every_band_as_text_not_colour_alone() -> None:
         {"ack": 0.95},
     )
     html = str(grid_table(grid, "Grid"))
-    assert "90.0" in html and "(5+ points below target)" in html
-    assert "100.0" in html and "(at or above target)" in html
+    assert "90.0" in html and "(5+ points below target, 10 due)" in html
+    assert "100.0" in html and "(at or above target, 10 due)" in html
 
 
 def test_a_rate_chart_writes_each_figure_and_says_what_is_below_target() -> None:
@@ -159,3 +160,45 @@ def test_a_trend_chart_draws_both_periods_and_the_target() -> None:
     svg = str(trend_chart("t", "Trend", points, 0.9))
     assert svg.count("<polyline") == 2 and 'class="target"' in svg
     assert "Nov: 80.0 % of 9" in svg and "Apr: 85.0 % of 12" in svg
+
+
+def test_a_grid_cell_of_few_cases_is_hatched_and_says_so_and_links_to_its_cases() -> None:
+    grid = standard_borough_grid(
+        {("ack", "camden"): (9, 10), ("ack", "hackney"): (190, 200)},
+        [("ack", "Acknowledge")],
+        [("camden", "Camden"), ("hackney", "Hackney")],
+        {"ack": 0.95},
+    )
+    html = str(grid_table(grid, "Grid", link=lambda borough, standard: f"/x/{borough}/{standard}"))
+    camden = html.split("Camden")[1].split("</tr>")[0]
+    hackney = html.split("Hackney")[1].split("</tr>")[0]
+    assert "grid-cell--few" in camden and "few cases" in camden
+    assert "grid-cell--few" not in hackney and "few cases" not in hackney
+    assert 'href="/x/camden/ack"' in camden and 'href="/x/hackney/ack"' in hackney
+
+
+def test_a_rate_of_few_cases_is_drawn_hollow_and_said_beside_its_dot() -> None:
+    chart = str(
+        rate_chart(
+            "c",
+            "Rates",
+            [RateItem("a", "Few", 0.5, 4, 0.9), RateItem("b", "Many", 0.8, 400, 0.9)],
+        )
+    )
+    few = chart.split(">Few<")[1].split('class="label"')[0]
+    many = chart.split(">Many<")[1]
+    assert "dot--few" in few and "of 4 · below 90.0 % · few cases" in few
+    assert "dot--few" not in many and "few cases" not in many
+
+
+def test_a_trend_figure_is_written_away_from_the_period_befores_point() -> None:
+    points = [
+        TrendPoint("w1", 0.6, 100, "p1", 0.9, 100),
+        TrendPoint("w2", 0.9, 100, "p2", 0.6, 100),
+    ]
+    chart = str(trend_chart("t", "Trend", points, None))
+    circles = re.findall(r'<circle[^>]*cy="([\d.]+)"', chart)
+    labels = re.findall(r'<text class="value" x="[\d.]+" y="([\d.]+)"', chart)
+    # Lower than the week before: the figure goes under its dot; higher: over it.
+    assert float(labels[0]) > float(circles[0])
+    assert float(labels[1]) < float(circles[1])

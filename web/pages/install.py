@@ -11,6 +11,7 @@ from web.pages import (
     case_actions,
     case_page,
     dashboard,
+    dashboard_cases,
     dev_outbox,
     queue,
     sign_in,
@@ -27,6 +28,7 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(sign_in.router)
     app.include_router(admin.router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_cases.router)
     # The VFU queue and the case page; the actions' POST routes before the case page's
     # GET, whose path takes the rest of the URL.
     app.include_router(queue.router)
