@@ -185,22 +185,15 @@ def report(
 
 
 def _measures_policy(settings: Settings, name: str) -> Policy:
-    """The policy whose measures `name` are reported: the default policy's, else the first
-    policy in the folder that defines them (a force on its own policy can still give the
-    MoJ's measures over the standards it shares with the Victims' Code)."""
+    """The policy whose measures `name` are reported (service.configuration.measures_policy),
+    or the one-line refusal naming the sets the policies define."""
     from reporting.measures import measures_sets
+    from service.configuration import measures_policy, policies_in_order
 
-    stems = sorted(p.stem for p in settings.policy_dir.glob("*.toml") if "." not in p.stem)
-    defined: dict[str, list[str]] = {}
-    for policy_id in [settings.default_policy, *stems]:
-        try:
-            policy = load_policy(policy_path(settings.policy_dir, policy_id))
-        except PolicyError:
-            continue
-        if policy.measures_in(name):
-            return policy
-        defined[policy.id] = measures_sets(policy)
-    known = sorted({s for sets in defined.values() for s in sets})
+    policy = measures_policy(settings, name)
+    if policy is not None:
+        return policy
+    known = sorted({s for p in policies_in_order(settings) for s in measures_sets(p)})
     raise _fail(f"no policy defines measures {name!r}; defined: {', '.join(known) or 'none'}", 2)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from config import Settings
 from messaging.rendering import message_template_names
 from standards.force import Force, load_force
-from standards.policy import Policy, load_policy, policy_path
+from standards.policy import Policy, PolicyError, load_policy, policy_path
 
 
 def checked_policy(path: Path, settings: Settings) -> Policy:
@@ -24,3 +24,27 @@ def configured_policy(settings: Settings, policy_id: str | None = None) -> Polic
 
 def configured_force(settings: Settings) -> Force:
     return load_force(settings.resolved_force_file)
+
+
+def policies_in_order(settings: Settings) -> list[Policy]:
+    """The default policy, then every other policy in the policy folder (by name) that
+    loads: where a report looks for what the default policy does not define."""
+    stems = sorted(p.stem for p in settings.policy_dir.glob("*.toml") if "." not in p.stem)
+    found: list[Policy] = []
+    for policy_id in dict.fromkeys([settings.default_policy, *stems]):
+        try:
+            found.append(load_policy(policy_path(settings.policy_dir, policy_id)))
+        except PolicyError:
+            continue
+    return found
+
+
+def measures_policy(settings: Settings, name: str | None = None) -> Policy | None:
+    """The policy whose measures (the set `name`, or any) the reports give: the default
+    policy's, else the first in the folder that defines them (a force on its own policy
+    can still give the MoJ's measures over the standards it shares with the Victims'
+    Code); None when no policy defines them."""
+    for policy in policies_in_order(settings):
+        if policy.measures_in(name) if name is not None else policy.measures:
+            return policy
+    return None

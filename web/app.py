@@ -29,7 +29,7 @@ from config import Settings
 from messaging.rendering import MessageRenderer
 from service.backends import default_backends
 from service.cases import CaseIn
-from service.configuration import configured_force, configured_policy
+from service.configuration import configured_force, configured_policy, measures_policy
 from standards.contracts import (
     MESSAGE_STATUS_SIGNAL,
     DeliveryStatus,
@@ -91,10 +91,12 @@ def create_app(
     force: Force | None = None,
     backends: Mapping[Channel, DeliveryBackend] | None = None,
     renderer: MessageRenderer | None = None,
+    measures: Policy | None = None,
 ) -> FastAPI:
     """The whole web app; `policy` is the one new cases open under and `force` the units
     they may be opened in, `backends` and `renderer` what the pages send a victim's
-    sign-in code with (default: the settings')."""
+    sign-in code with (default: the settings'), `measures` the policy whose measures the
+    dashboard gives (default: service.configuration.measures_policy)."""
     app = FastAPI(
         title="Pledge Monitor",
         version="1",
@@ -112,6 +114,7 @@ def create_app(
         force=force or configured_force(settings),
         clock=clock,
         limiter=RateLimiter(settings.api_rate_per_minute, settings.api_rate_burst),
+        measures_policy=measures or measures_policy(settings),
     )
     # The victim pages send sign-in codes with what the composition root hands over.
     app.state.message_backends = backends or default_backends(settings)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from markupsafe import escape
 
 from reporting.compliance import compliance_report
 from standards.staff import StaffRole
@@ -208,3 +209,25 @@ async def test_a_wrong_date_is_named_in_the_error_summary(pages: Pages) -> None:
         pages, FORCE_MANAGER, "/dashboard/report.csv", **{**PERIOD, "to": "2025-03-01"}
     )
     assert status == 400 and "must be after the first day" in text
+
+
+async def test_the_page_shows_the_ministry_of_justice_measures_as_pledge_report_gives_them(
+    pages: Pages, database_url: str, tmp_path: Path
+) -> None:
+    status, page = await _get_as(pages, FORCE_MANAGER, "/dashboard", **PERIOD)
+    assert status == 200
+    assert "The Ministry of Justice's Victims' Code measures" in page
+    expected = pledge_report_csv(tmp_path, database_url, *CLI_PERIOD, "--measures", "moj")
+    header, *rows = expected
+    assert header[:6] == ["measure", "title", "due", "met_on_time", "met_late", "breached"]
+    assert len(rows) >= 5
+    # Each row of the page: due, on time, late, breached, on-time %; as the CSV says.
+    shown = _numbers_in(page, "measures-table-moj")
+    assert len(shown) == 5 * len(rows)
+    for index, row in enumerate(rows):
+        due, on_time, late, breached, rate = shown[5 * index : 5 * index + 5]
+        assert [due, on_time, late, breached] == row[2:6], row[1]
+        assert rate == ("" if row[6] == "" else f"{float(row[6]):.1f}")
+        assert str(escape(row[1])) in page
+    # The history shares the Code's acknowledgement and updates: some measure has cases.
+    assert any(int(row[2]) > 0 for row in rows)

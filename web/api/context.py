@@ -27,6 +27,8 @@ class ApiContext:
     force: Force
     clock: Callable[[], datetime]
     limiter: RateLimiter
+    # The policy whose measures the dashboard gives (service.configuration.measures_policy).
+    measures_policy: Policy | None = None
     # A retry that arrives while its first request is still running shares its outcome.
     opening: SingleFlight[int] = field(default_factory=SingleFlight)
     posting: SingleFlight[EventReceipt] = field(default_factory=SingleFlight)

@@ -29,7 +29,8 @@ from markupsafe import Markup
 from messaging.display import minute_text
 from reporting.chart_drawing import CHART_CSS, grid_table
 from reporting.charts import FEW_CASES, RateItem, percent_text, worst_first
-from reporting.compliance import GroupFigures
+from reporting.compliance import ComplianceReport, GroupFigures
+from reporting.measures import MeasuresReport, measures_report, measures_sets
 from reporting.register import CursorError, RegisterCursor, register_page
 from reporting.render import (
     COUNT_HEADERS,
@@ -43,6 +44,7 @@ from reporting.render import (
 )
 from reporting.views import Names
 from service.alert_desk import open_on_desk
+from standards.policy import Policy
 from storage.summary import UNEXPLAINED
 from web.api.context import api_context
 from web.pages.case_views import BREACH_REASONS, case_url
@@ -135,6 +137,14 @@ def _borough_rows(selection: Selection, items: list[RateItem]) -> list[dict[str,
     ]
 
 
+def _measures(policy: Policy | None, report: ComplianceReport) -> list[MeasuresReport]:
+    """Each set of measures the policy defines (the MoJ's), over the page's figures by
+    standard: the same counts as `pledge report --measures NAME` for the period."""
+    if policy is None:
+        return []
+    return [measures_report(policy, name, report) for name in measures_sets(policy)]
+
+
 def _escalations(request: Request, user: StaffUser) -> int:
     """Escalations addressed to this manager not yet acknowledged (the alerts page's count)."""
     context = api_context(request)
@@ -204,6 +214,7 @@ def dashboard(
         else [(user.borough, names.borough(user.borough))]
     )
     reasons = reason_names()
+    measures = _measures(context.measures_policy, report)
     return render(
         request,
         "dashboard.html",
@@ -231,6 +242,8 @@ def dashboard(
             "total": _count_cells(selection, report.total),
             "all_due_url": selection.cases_url(),
             "borough_rows": _borough_rows(selection, views.by_borough),
+            "measures": measures,
+            "measures_policy": context.measures_policy,
             "reasons": [
                 (reasons.get(reason, reason), count)
                 for reason, count in sorted(report.total.reasons.items(), key=lambda i: -i[1])
