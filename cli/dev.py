@@ -35,7 +35,8 @@ NEXT_STEPS = (
 # The first admin account is explained rather than created: a password printed by the
 # service would sit in the terminal's scrollback and any log of it; typed by the person
 # who will use it, it is never shown anywhere.
-FIRST_ADMIN_COMMAND = "pledge user add --email you@example.org --role admin"
+# Its name is the one the pages show for what they do (an example: put your own).
+FIRST_ADMIN_COMMAND = 'pledge user add --email you@example.org --name "Alex Morgan" --role admin'
 
 
 def first_admin_lines(sessions: sessionmaker[Session]) -> list[str]:

@@ -1,4 +1,4 @@
-"""`pledge user add | list | disable | enable`: the staff pages' accounts."""
+"""`pledge user add | list | rename | disable | enable`: the staff pages' accounts."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 user_app = typer.Typer(
-    help="Add, list and disable staff accounts (vfu, manager, admin).", no_args_is_help=True
+    help="Add, list, name and disable staff accounts (vfu, manager, admin).", no_args_is_help=True
 )
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -57,15 +57,26 @@ def user_add(
             "manager (none: the whole force), not for admin"
         ),
     ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="the name the pages show for them (1-100 characters); none: email"),
+    ] = None,
 ) -> None:
     """Add an account; the password is read from stdin, or asked for twice at a terminal."""
     import bootstrap
-    from service.accounts import add_user, normalise_email, parse_role, resolve_borough
+    from service.accounts import (
+        add_user,
+        checked_display_name,
+        normalise_email,
+        parse_role,
+        resolve_borough,
+    )
     from standards.staff import AccountRuleError, borough_problem, password_problem
 
     try:
         # Everything but the password is checked before it is asked for.
         address = normalise_email(email)
+        display_name = checked_display_name(name) if name is not None else None
         parsed_role = parse_role(role)
         unit_id = resolve_borough(bootstrap.force(Settings()), borough)
         problem = borough_problem(parsed_role, unit_id)
@@ -75,7 +86,15 @@ def user_add(
         problem = password_problem(password)
         if problem is not None:
             raise AccountRuleError(problem)
-        user = add_user(_sessions(), address, parsed_role, unit_id, password, actor=CLI_ACTOR)
+        user = add_user(
+            _sessions(),
+            address,
+            parsed_role,
+            unit_id,
+            password,
+            actor=CLI_ACTOR,
+            display_name=display_name,
+        )
     except (AccountRuleError, DataFileError) as error:
         raise _fail(error) from error
     where = f" in {user.borough}" if user.borough else ""
@@ -90,17 +109,37 @@ def user_list() -> None:
 
     table = listing(
         "Staff accounts",
-        *(name_column(header) for header in ("email", "role", "borough", "status", "last sign-in")),
+        *(
+            name_column(header)
+            for header in ("email", "name", "role", "borough", "status", "last sign-in")
+        ),
     )
     for user in list_users(_sessions()):
         table.add_row(
             user.email,
+            user.display_name or "(none)",
             user.role.value,
             user.borough or ("(none)" if user.role == StaffRole.ADMIN else "(all)"),
             "active" if user.active else f"disabled {minute_text(user.disabled_at)}",
             minute_text(user.last_sign_in_at),
         )
     print_listing(out, table, "no accounts: `pledge user add --email E --role admin` adds one")
+
+
+@user_app.command("rename")
+def user_rename(
+    email: str,
+    name: Annotated[str, typer.Option(help="the name the pages show for them (1-100 characters)")],
+) -> None:
+    """Give an account the name the pages show for it (who did what on a case, an alert)."""
+    from service.accounts import rename_user
+    from standards.staff import AccountRuleError
+
+    try:
+        stored = rename_user(_sessions(), email, name, actor=CLI_ACTOR)
+    except AccountRuleError as error:
+        raise _fail(error) from error
+    out.print(f"{email.strip().lower()} is now shown as {stored}", highlight=False)
 
 
 @user_app.command("disable")

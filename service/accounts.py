@@ -26,6 +26,7 @@ from standards.staff import (
     StaffRole,
     StaffUser,
     borough_problem,
+    display_name_problem,
     password_problem,
 )
 from standards.vocabulary import AuthEvent
@@ -49,6 +50,7 @@ def _unknown_account_hash() -> str:
 class AccountSummary:
     id: int
     email: str
+    display_name: str | None
     role: StaffRole
     borough: str | None
     created_at: datetime
@@ -67,6 +69,16 @@ def normalise_email(text: str) -> str:
     except EmailNotValidError as error:
         raise AccountRuleError(f"{text!r} is not an email address: {error}") from error
     return checked.normalized.lower()
+
+
+def checked_display_name(text: str) -> str:
+    """A display name as stored (surrounding spaces dropped). Refuses (AccountRuleError)
+    an empty or too long name, or one with a control character (a line break, a tab)."""
+    name = text.strip()
+    problem = display_name_problem(name)
+    if problem is not None:
+        raise AccountRuleError(problem)
+    return name
 
 
 def parse_role(text: str) -> StaffRole:
@@ -143,13 +155,15 @@ def add_user(
     password: str,
     actor: str,
     now: datetime | None = None,
+    display_name: str | None = None,
 ) -> StaffUser:
     """Create an account; `borough` is a unit id already resolved (resolve_borough).
 
-    Refuses (AccountRuleError, nothing changed) a bad address, a short password, a
-    borough the role cannot have, or an address that already has an account.
+    Refuses (AccountRuleError, nothing changed) a bad address or display name, a short
+    password, a borough the role cannot have, or an address that already has an account.
     """
     address = normalise_email(email)
+    name = checked_display_name(display_name) if display_name is not None else None
     problem = borough_problem(role, borough)
     if problem is not None:
         raise AccountRuleError(problem)
@@ -162,7 +176,12 @@ def add_user(
         if taken is not None:
             raise AccountRuleError(f"{address} already has an account")
         row = models.StaffUserRecord(
-            email=address, password_hash=password_hash, role=role, borough=borough, created_at=at
+            email=address,
+            display_name=name,
+            password_hash=password_hash,
+            role=role,
+            borough=borough,
+            created_at=at,
         )
         session.add(row)
         session.flush()
@@ -186,6 +205,7 @@ def list_users(sessions: sessionmaker[Session]) -> list[AccountSummary]:
             AccountSummary(
                 id=row.id,
                 email=row.email,
+                display_name=row.display_name,
                 role=StaffRole(row.role),
                 borough=row.borough,
                 created_at=row.created_at,
@@ -248,3 +268,15 @@ def enable_user(
         row.disabled_at = None
         record_event(session, AuthEvent.USER_ENABLED, at, email=row.email, actor=actor)
         return True
+
+
+def rename_user(sessions: sessionmaker[Session], email: str, display_name: str, actor: str) -> str:
+    """Give an account a new display name (the pages show it at once, wherever they name
+    who did something); the name as stored. Refuses (AccountRuleError, nothing changed)
+    a bad name or an address with no account."""
+    name = checked_display_name(display_name)
+    with sessions.begin() as session:
+        row = _user_row(session, email)
+        row.display_name = name
+    log.info("user_renamed email=%s actor=%s", row.email, actor)
+    return name

@@ -132,7 +132,7 @@ class DeskPage:
 @dataclass(frozen=True)
 class Assignee:
     id: int
-    email: str
+    name: str  # their display name, else their email
 
 
 def desk_kinds(user: StaffUser) -> tuple[AlertKind, ...]:
@@ -188,7 +188,12 @@ def read_desk(
         pages = max(1, -(-total // ALERTS_PER_PAGE))
         page = min(max(filters.page, 1), pages)
         query = (
-            select(models.Alert, acknowledger.email, assignee.email, assigner.email)
+            select(
+                models.Alert,
+                models.staff_known_as(acknowledger),
+                models.staff_known_as(assignee),
+                models.staff_known_as(assigner),
+            )
             .outerjoin(acknowledger, acknowledger.id == models.Alert.acknowledged_by_id)
             .outerjoin(assignee, assignee.id == models.Alert.assigned_to_id)
             .outerjoin(assigner, assigner.id == models.Alert.assigned_by_id)
@@ -306,12 +311,13 @@ def assignees(sessions: sessionmaker[Session], user: StaffUser, force: Force) ->
             )
         )
     with sessions() as session:
+        known_as = models.staff_known_as(models.StaffUserRecord).label("name")
         rows = session.execute(
-            select(models.StaffUserRecord.id, models.StaffUserRecord.email)
+            select(models.StaffUserRecord.id, known_as)
             .where(*conditions)
-            .order_by(models.StaffUserRecord.email)
+            .order_by(known_as, models.StaffUserRecord.id)
         ).all()
-    return [Assignee(id=row.id, email=row.email) for row in rows]
+    return [Assignee(id=row.id, name=row.name) for row in rows]
 
 
 def assign(

@@ -189,17 +189,17 @@ def name_actors(cause: str, actors: dict[str, str]) -> str:
 
 
 def staff_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
-    """Who each `staff:N` actor is, by the name people know them by (the address they sign
-    in with: accounts hold no other name), read now, so a case's workflow never holds it."""
+    """Who each `staff:N` actor is, by the name people know them by (their account's display
+    name, else the address they sign in with), read now, so a case's workflow never holds it."""
     ids = {int(found.group(1)) for a in actors if (found := _STAFF_ACTOR.match(a))}
     if not ids:
         return {}
     rows = session.execute(
-        select(models.StaffUserRecord.id, models.StaffUserRecord.email).where(
-            models.StaffUserRecord.id.in_(ids)
-        )
+        select(
+            models.StaffUserRecord.id, models.staff_known_as(models.StaffUserRecord).label("name")
+        ).where(models.StaffUserRecord.id.in_(ids))
     )
-    return {f"staff:{row.id}": row.email for row in rows}
+    return {f"staff:{row.id}": row.name for row in rows}
 
 
 def display_actor(actor: str, names: dict[str, str]) -> str:

@@ -7,6 +7,7 @@ tokens and sees no case at all. Nothing here reads a clock, a database or a requ
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,6 +19,8 @@ from standards.force import Force, unit_key
 MIN_PASSWORD_LENGTH = 12
 # argon2 hashes anything; a cap stops a megabyte "password" costing the server a hash.
 MAX_PASSWORD_LENGTH = 256
+# A staff account's display name: what the pages call who did something.
+MAX_DISPLAY_NAME_LENGTH = 100
 
 
 class StaffRole(StrEnum):
@@ -72,6 +75,18 @@ def visible_boroughs(user: StaffUser, force: Force) -> list[str] | None:
 
 class AccountRuleError(ValueError):
     """An account that breaks a rule (password, role and borough); one line, nothing changed."""
+
+
+def display_name_problem(name: str) -> str | None:
+    """Why `name` is refused as an account's display name, in one line, or None."""
+    accepted = f"a name of 1 to {MAX_DISPLAY_NAME_LENGTH} characters on one line"
+    if not name.strip():
+        return f"the name is empty; accepted: {accepted}"
+    if len(name) > MAX_DISPLAY_NAME_LENGTH:
+        return f"the name has {len(name)} characters; accepted: {accepted}"
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        return f"the name holds a control character; accepted: {accepted}"
+    return None
 
 
 def password_problem(password: str) -> str | None:

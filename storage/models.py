@@ -22,9 +22,11 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from standards.vocabulary import AuthEvent, Channel, MessageStatus, RecipientRole, TransitionEvent
 from storage.base import Base, utcnow
@@ -32,6 +34,7 @@ from storage.enums import AlertKind, CaseStatus, EventType, ObligationState, Ses
 from storage.limits import (
     ACTOR_LENGTH,
     CODE_LENGTH,
+    DISPLAY_NAME_LENGTH,
     E164_LENGTH,
     EMAIL_LENGTH,
     EVENT_ID_LENGTH,
@@ -45,6 +48,7 @@ __all__ = [
     # Re-exported: the column widths are read as models.<NAME> too.
     "ACTOR_LENGTH",
     "CODE_LENGTH",
+    "DISPLAY_NAME_LENGTH",
     "E164_LENGTH",
     "EMAIL_LENGTH",
     "EVENT_ID_LENGTH",
@@ -64,6 +68,7 @@ __all__ = [
     "StaffSession",
     "StaffUserRecord",
     "Victim",
+    "staff_known_as",
 ]
 
 
@@ -388,6 +393,8 @@ class StaffUserRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Stored lowercased, so one address is one account however it is typed.
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    # What the pages call them; None (an account made before names): their email.
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_LENGTH))
     password_hash: Mapped[str] = mapped_column(String(PASSWORD_HASH_LENGTH))
     role: Mapped[str] = mapped_column(String(VOCABULARY_LENGTH))
     # A unit id; None for an admin, or a manager of the whole force.
@@ -395,6 +402,12 @@ class StaffUserRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def staff_known_as(record: Any) -> ColumnElement[str]:
+    """A member of staff as the pages name them: their display name, else their email
+    (`record` is the table or an alias of it)."""
+    return func.coalesce(record.display_name, record.email)
 
 
 class StaffSession(Base):

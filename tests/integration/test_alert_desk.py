@@ -32,6 +32,8 @@ ACCOUNTS = {
     "vfu-hackney": (StaffRole.VFU, "hackney"),
     "manager-camden": (StaffRole.MANAGER, "camden"),
 }
+# The display names of those that have one (the others are shown by their email).
+NAMES = {"vfu2-camden": "Priya Shah"}
 
 
 @dataclass
@@ -93,7 +95,9 @@ async def desk(database_url: str) -> AsyncIterator[Desk]:
             HACKNEY: add_case(pages.sessions, NOW, HACKNEY, borough="hackney"),
         }
         user_ids = {
-            account: create_staff_user(database_url, f"{account}@met.example", role, borough).id
+            account: create_staff_user(
+                database_url, f"{account}@met.example", role, borough, name=NAMES.get(account)
+            ).id
             for account, (role, borough) in ACCOUNTS.items()
         }
         yield Desk(pages, database_url, case_ids, user_ids)
@@ -173,7 +177,9 @@ async def test_an_alert_is_given_to_a_colleague_and_never_to_someone_outside_the
     colleague = desk.user_ids["vfu2-camden"]
     async with desk.browser("vfu-camden") as http:
         page = await http.get("/alerts")
-        assert "vfu2-camden@met.example" in page.text
+        # Offered by name where the account has one.
+        assert f'<option value="{colleague}">Priya Shah</option>' in page.text
+        assert "vfu2-camden@met.example" not in page.text
         assert "vfu-hackney@met.example" not in page.text
         outsider = await post(
             http, f"/alerts/{alert}/assign", assignee=str(desk.user_ids["vfu-hackney"])
@@ -190,7 +196,9 @@ async def test_an_alert_is_given_to_a_colleague_and_never_to_someone_outside_the
     async with desk.browser("vfu2-camden") as http:
         mine = await http.get("/alerts?mine=yes")
         rows = rows_of(mine.text)
+        # Given to a named colleague, by someone without a name (shown by their email).
         assert len(rows) == 1 and "by vfu-camden@met.example" in rows[0]
+        assert "Priya Shah" in rows[0]
         assert "1</span> given to you" in re.sub(r"\s+", " ", mine.text)
 
 

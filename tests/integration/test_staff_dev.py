@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import httpx
@@ -27,7 +28,7 @@ async def test_pledge_dev_prints_the_sign_in_page_and_the_command_for_a_first_ad
         assert match, printed
         assert f"  {FIRST_ADMIN_COMMAND}" in printed
         # The printed command, run as printed (the password on stdin), works.
-        added = pledge(environment, *FIRST_ADMIN_COMMAND.split()[1:], stdin=STAFF_PASSWORD)
+        added = pledge(environment, *shlex.split(FIRST_ADMIN_COMMAND)[1:], stdin=STAFF_PASSWORD)
         assert added.returncode == 0, added.stderr
         async with httpx.AsyncClient(base_url=match.group(1), timeout=30) as browser:
             await sign_in(browser, ADMIN)
@@ -35,6 +36,7 @@ async def test_pledge_dev_prints_the_sign_in_page_and_the_command_for_a_first_ad
             assert page.status_code == 303 and page.headers["location"] == "/admin/users"
             users = await browser.get("/admin/users")
             assert users.status_code == 200 and ADMIN in users.text
+            assert "Alex Morgan" in users.text
     finally:
         output = stop_dev(process)
     assert process.returncode == 0, output

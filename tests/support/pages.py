@@ -45,11 +45,21 @@ def create_staff_user(
     role: StaffRole,
     borough: str | None = None,
     password: str = STAFF_PASSWORD,
+    name: str | None = None,
 ) -> StaffUser:
-    """An account in the database at `database_url` (`borough` a unit id, e.g. "camden")."""
+    """An account in the database at `database_url` (`borough` a unit id, e.g. "camden";
+    `name` its display name, None for none)."""
     engine = make_engine(database_url)
     try:
-        return add_user(make_session_factory(engine), email, role, borough, password, actor="test")
+        return add_user(
+            make_session_factory(engine),
+            email,
+            role,
+            borough,
+            password,
+            actor="test",
+            display_name=name,
+        )
     finally:
         engine.dispose()
 
@@ -158,7 +168,7 @@ def staff_state(sessions: sessionmaker[Session]) -> dict[str, Any]:
     with sessions() as session:
         return {
             "users": sorted(
-                (row.email, row.role, row.borough, row.disabled_at)
+                (row.email, row.display_name, row.role, row.borough, row.disabled_at)
                 for row in session.scalars(select(models.StaffUserRecord))
             ),
             "sessions": sorted(

@@ -17,12 +17,14 @@ from fastapi.responses import RedirectResponse
 
 from service.accounts import (
     add_user,
+    checked_display_name,
     disable_user,
     enable_user,
     list_users,
     normalise_email,
     parse_role,
     record_event,
+    rename_user,
 )
 from service.tokens import Scope, TokenError, create_token, list_tokens, revoke_token
 from standards.staff import (
@@ -69,12 +71,14 @@ def _users_page(
     status_code: int = 200,
 ) -> Response:
     context = api_context(request)
+    users = list_users(context.sessions)
     return render(
         request,
         "admin_users.html",
         {
             "nav_current": "admin_users",
-            "users": list_users(context.sessions),
+            "users": users,
+            "account_options": [("", "Choose an account"), *((str(u.id), u.email) for u in users)],
             "force": context.force,
             "me": user,
             "values": values or {},
@@ -92,20 +96,31 @@ def _users_page(
 def users_page(request: Request, user: Admin) -> Response:
     # The notice names an account by its id, so a crafted link cannot put words on the page.
     notice = None
-    accounts = {str(row.id): row.email for row in list_users(api_context(request).sessions)}
+    accounts = {str(row.id): row for row in list_users(api_context(request).sessions)}
     for key, wording in (
         ("added", "Account added for"),
         ("disabled", "Disabled"),
         ("enabled", "Enabled"),
     ):
-        email = accounts.get(request.query_params.get(key, ""))
-        if email is not None:
-            notice = f"{wording} {email}"
+        account = accounts.get(request.query_params.get(key, ""))
+        if account is not None:
+            notice = f"{wording} {account.email}"
+    renamed = accounts.get(request.query_params.get("renamed", ""))
+    if renamed is not None:
+        notice = f"{renamed.email} is now shown as {renamed.display_name or renamed.email}"
     return _users_page(request, user, notice=notice)
 
 
+def _name_error(field: str, name: str) -> FieldError | None:
+    try:
+        checked_display_name(name)
+    except AccountRuleError as error:
+        return FieldError(field, str(error).capitalize())
+    return None
+
+
 def _new_account_errors(
-    context: ApiContext, email: str, role_text: str, borough: str, password: str
+    context: ApiContext, email: str, name: str, role_text: str, borough: str, password: str
 ) -> tuple[list[FieldError], StaffRole | None, str | None]:
     errors: list[FieldError] = []
     role: StaffRole | None = None
@@ -113,6 +128,9 @@ def _new_account_errors(
         normalise_email(email)
     except AccountRuleError:
         errors.append(FieldError("email", "Enter an email address, like name@example.org"))
+    name_error = _name_error("display_name", name) if name else None
+    if name_error is not None:
+        errors.append(name_error)
     try:
         role = parse_role(role_text)
     except AccountRuleError as error:
@@ -140,21 +158,47 @@ def _new_account_errors(
 async def add_user_submit(request: Request, user: Admin, form: StaffForm) -> Response:
     context = api_context(request)
     email, borough = _text(form, "email"), _text(form, "borough")
-    role_text = _text(form, "role")
+    name, role_text = _text(form, "display_name"), _text(form, "role")
     password = form.get("password")
     password = password if isinstance(password, str) else ""
-    values = {"email": email, "role": role_text, "borough": borough}
-    errors, role, unit_id = _new_account_errors(context, email, role_text, borough, password)
+    values = {"email": email, "display_name": name, "role": role_text, "borough": borough}
+    errors, role, unit_id = _new_account_errors(context, email, name, role_text, borough, password)
     if not errors and role is not None:
         try:
             added = await asyncio.to_thread(
-                add_user, context.sessions, email, role, unit_id, password, user.email
+                add_user,
+                context.sessions,
+                email,
+                role,
+                unit_id,
+                password,
+                user.email,
+                display_name=name or None,
             )
         except AccountRuleError as error:
             errors.append(FieldError("email", str(error).capitalize()))
         else:
             return RedirectResponse(f"{USERS_PATH}?added={added.id}", status_code=303)
     return _users_page(request, user, values, errors, status_code=400)
+
+
+@router.post("/users/name")
+async def rename_user_submit(request: Request, user: Admin, form: StaffForm) -> Response:
+    """Change the name the pages show for an account (who did what on a case, an alert)."""
+    context = api_context(request)
+    account_id, name = _text(form, "account"), _text(form, "new_name")
+    values = {"account": account_id, "new_name": name}
+    target = next((row for row in list_users(context.sessions) if str(row.id) == account_id), None)
+    errors: list[FieldError] = []
+    if target is None:
+        errors.append(FieldError("account", "Choose an account from the list"))
+    name_error = _name_error("new_name", name)
+    if name_error is not None:
+        errors.append(name_error)
+    if errors or target is None:
+        return _users_page(request, user, values, errors, status_code=400)
+    await asyncio.to_thread(rename_user, context.sessions, target.email, name, user.email)
+    return RedirectResponse(f"{USERS_PATH}?renamed={target.id}", status_code=303)
 
 
 @router.post("/users/{user_id}/disable")
