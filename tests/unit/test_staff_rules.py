@@ -9,6 +9,7 @@ import pytest
 
 from config import Settings
 from service.accounts import (
+    checked_display_name,
     normalise_email,
     parse_role,
     password_matches,
@@ -26,6 +27,7 @@ from standards.staff import (
     ThrottleRule,
     borough_problem,
     can_see,
+    display_name_problem,
     password_problem,
     retry_after,
     safe_next_path,
@@ -138,6 +140,19 @@ def test_a_password_shorter_than_12_characters_is_refused_in_one_line() -> None:
     assert password_problem("x" * 12) is None
     assert password_problem(" " * 20) is not None
     assert password_problem("x" * 1000) is not None
+
+
+def test_a_display_name_has_1_to_100_characters_on_one_line() -> None:
+    assert display_name_problem("Priya Shah") is None
+    assert display_name_problem("x" * 100) is None
+    assert display_name_problem("Siân O'Brien-Nwosu") is None
+    for bad in ("", "   ", "x" * 101, "Priya\nShah", "Priya\tShah", "Priya\x00"):
+        problem = display_name_problem(bad)
+        assert problem is not None and "\n" not in problem, repr(bad)
+        assert problem.endswith("accepted: a name of 1 to 100 characters on one line")
+    assert checked_display_name("  Priya Shah ") == "Priya Shah"
+    with pytest.raises(AccountRuleError, match="the name is empty"):
+        checked_display_name("  ")
 
 
 def test_roles_and_boroughs_go_together_as_the_roles_require() -> None:
