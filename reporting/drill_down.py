@@ -13,45 +13,20 @@ total is the number that was clicked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, select
 from sqlalchemy.orm import Session
 
 from reporting.compliance import FIGURE_OF_STATE, GroupFigures, compliance_report
+from reporting.list_position import ListPosition
+from storage.deadline_order import after_in_deadline_order
 from storage.models import Case, Obligation
 from storage.read_rules import is_counted_in_periods
 from storage.timeline import as_connection
 
 PAGE_SIZE: Final = 50
-_SEPARATOR: Final = "~"
-
-
-class PositionError(ValueError):
-    """A list position this list never wrote."""
-
-
-@dataclass(frozen=True, order=True)
-class ListPosition:
-    """Where a page ends: its last obligation's deadline and id."""
-
-    due_at: datetime
-    obligation_id: int
-
-    def text(self) -> str:
-        return f"{self.due_at.astimezone(UTC).isoformat()}{_SEPARATOR}{self.obligation_id}"
-
-    @classmethod
-    def parse(cls, raw: str) -> ListPosition:
-        due, _, ident = raw.strip().partition(_SEPARATOR)
-        try:
-            due_at, number = datetime.fromisoformat(due), int(ident)
-        except ValueError as error:
-            raise PositionError("the list position is not one this page wrote") from error
-        if due_at.utcoffset() is None or number < 0:
-            raise PositionError("the list position is not one this page wrote")
-        return cls(due_at.astimezone(UTC), number)
 
 
 @dataclass(frozen=True)
@@ -115,14 +90,7 @@ def obligation_page(
     if filters.state is not None:
         conditions.append(Obligation.state == filters.state)
     if after is not None:
-        conditions.append(
-            and_(
-                # The range start first, so the index is entered where the
-                # last page ended rather than read from the beginning.
-                Obligation.due_at >= after.due_at,
-                or_(Obligation.due_at > after.due_at, Obligation.id > after.obligation_id),
-            )
-        )
+        conditions.append(after_in_deadline_order(after.due_at, after.obligation_id))
     query: Any = (
         select(
             Case.reference,

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, not_, select
 from sqlalchemy.orm import Session
 
+from reporting.list_position import SEPARATOR, ListPosition, PositionError
+from storage.deadline_order import after_in_deadline_order
 from storage.enums import ObligationState
 from storage.models import Case, Obligation
 from storage.read_rules import needs_explanation
@@ -28,36 +30,25 @@ from storage.timeline import as_connection
 # An unexplained breach older than this is the VFU's first job, so it heads the register.
 STALE_AFTER: Final = timedelta(hours=48)
 LATE_STATES: Final = (ObligationState.BREACHED.value, ObligationState.MET_LATE.value)
-_CURSOR_SEPARATOR: Final = "~"
-
-
-class CursorError(ValueError):
-    """A register position that this register never wrote."""
 
 
 @dataclass(frozen=True, order=True)
 class RegisterCursor:
-    """Where a page of the register ends: the last entry's (band, due_at, id)."""
+    """Where a page of the register ends: the last entry's band and its position in
+    deadline order, written `band~due_at~id`."""
 
     band: int
-    due_at: datetime
-    obligation_id: int
+    position: ListPosition
 
     def text(self) -> str:
-        return _CURSOR_SEPARATOR.join(
-            (str(self.band), self.due_at.astimezone(UTC).isoformat(), str(self.obligation_id))
-        )
+        return f"{self.band}{SEPARATOR}{self.position.text()}"
 
     @classmethod
     def parse(cls, raw: str) -> RegisterCursor:
-        parts = raw.strip().split(_CURSOR_SEPARATOR)
-        try:
-            band, due_at, ident = int(parts[0]), datetime.fromisoformat(parts[1]), int(parts[2])
-        except (IndexError, ValueError) as error:
-            raise CursorError("the register position is not one this page wrote") from error
-        if len(parts) != 3 or band not in (0, 1) or due_at.utcoffset() is None or ident < 0:
-            raise CursorError("the register position is not one this page wrote")
-        return cls(band, due_at.astimezone(UTC), ident)
+        band, _, rest = raw.strip().partition(SEPARATOR)
+        if band not in ("0", "1"):
+            raise PositionError("the register position is not one this page wrote")
+        return cls(int(band), ListPosition.parse(rest))
 
 
 @dataclass(frozen=True)
@@ -147,14 +138,8 @@ def register_page(
         for state in LATE_STATES:
             conditions = [Obligation.state == state, in_band, *filters]
             if after is not None and band == after.band:
-                conditions.append(
-                    and_(
-                        # The range start first, so the index is entered where the
-                        # last page ended rather than read from the beginning.
-                        Obligation.due_at >= after.due_at,
-                        or_(Obligation.due_at > after.due_at, Obligation.id > after.obligation_id),
-                    )
-                )
+                position = after.position
+                conditions.append(after_in_deadline_order(position.due_at, position.obligation_id))
             runs.append(_entries(connection, band, conditions, wanted, now, stale_before))
     merged = [entry for _cursor, entry in heapq.merge(*runs, key=lambda pair: pair[0])]
     if limit is None or len(merged) <= limit:
@@ -194,7 +179,7 @@ def _entries(
     entries = []
     for row in connection.execute(query):
         end = row.met_at if row.met_at is not None and row.met_at <= now else now
-        cursor = RegisterCursor(band, row.due_at, row.id)
+        cursor = RegisterCursor(band, ListPosition(row.due_at, row.id))
         entries.append(
             (
                 cursor,

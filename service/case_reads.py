@@ -13,12 +13,13 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from standards.vocabulary import Channel, MessageStatus
 from storage import models
 from storage import read_rules as rules
+from storage.deadline_order import after_in_deadline_order
 from storage.enums import ObligationState
 
 
@@ -236,12 +237,7 @@ def list_obligations(
         statement = statement.where(Obligation.due_at > query.due_after)
     if query.cursor is not None:
         due_at, row_id = decode_cursor(query.cursor)
-        statement = statement.where(
-            or_(
-                Obligation.due_at > due_at,
-                and_(Obligation.due_at == due_at, Obligation.id > row_id),
-            )
-        )
+        statement = statement.where(after_in_deadline_order(due_at, row_id))
     statement = statement.order_by(Obligation.due_at, Obligation.id).limit(query.limit + 1)
     with sessions() as session:
         rows: list[tuple[models.Obligation, str]] = [

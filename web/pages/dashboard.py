@@ -30,8 +30,9 @@ from messaging.display import minute_text
 from reporting.chart_drawing import CHART_CSS, grid_table
 from reporting.charts import FEW_CASES, RateItem, percent_text, worst_first
 from reporting.compliance import ComplianceReport, GroupFigures
+from reporting.list_position import PositionError
 from reporting.measures import MeasuresReport, measures_report, measures_sets
-from reporting.register import CursorError, RegisterCursor, register_page
+from reporting.register import RegisterCursor, register_page
 from reporting.render import (
     COUNT_HEADERS,
     RATE_HEADER,
@@ -184,7 +185,7 @@ def dashboard(
     if after:
         try:
             cursor = RegisterCursor.parse(after)
-        except CursorError:
+        except PositionError:
             errors.append(
                 FieldError(
                     "register",

@@ -17,7 +17,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from messaging.display import minute_text
-from reporting.drill_down import Filters, ListPosition, PositionError, obligation_page
+from reporting.drill_down import Filters, obligation_page
+from reporting.list_position import ListPosition, PositionError
 from reporting.views import Names
 from standards.vocabulary import ObligationState
 from web.api.context import api_context
