@@ -33,7 +33,7 @@ def what_meets(rule: StandardRule) -> list[str]:
 
 def met_by_contact(rule: StandardRule) -> bool:
     """Whether recording a contact naming this standard meets it."""
-    return rule.met_by_token("contact") or rule.met_by_token("any_contact")
+    return rule.met_by_contact(named=True)
 
 
 def standard_rule(policy: Policy, standard: str) -> StandardRule | None:

@@ -15,7 +15,7 @@ from standards.case_state import Effects, PendingStart
 from standards.clock import WindowUnit
 from standards.delivery import MessageIntent
 from standards.obligations import Obligation, ScheduleRequest, cancel
-from standards.policy import StandardRule, Trigger
+from standards.policy import ANY_CONTACT_TOKEN, CONTACT_TOKEN, StandardRule, Trigger
 from standards.send_outcome import meet_one
 
 
@@ -40,8 +40,8 @@ class CasePlanner(CaseRecord):
     def _meet_by_contact(self, standard: str | None, at: datetime, cause: str) -> Effects:
         def tokens(obligation: Obligation) -> set[str]:
             if standard is None or obligation.standard == standard:
-                return {"contact", "any_contact"}
-            return {"any_contact"}
+                return {CONTACT_TOKEN, ANY_CONTACT_TOKEN}
+            return {ANY_CONTACT_TOKEN}
 
         return self._meet_each(tokens, at, cause)
 

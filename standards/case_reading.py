@@ -184,7 +184,7 @@ class CaseRecord:
         self._check_code_event(event)
         if event.type == EventType.CONTACT_RECORDED and event.standard is not None:
             rule = self._known_standard(event.standard)
-            if not rule.met_by_token("contact"):
+            if not rule.met_by_named_contact():
                 raise EventRejected(
                     f"standard {rule.id} is not met by a recorded contact "
                     f"(met by: {', '.join(rule.met_by)})"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import Field, TypeAdapter
 
@@ -70,6 +70,12 @@ MATCH_TOKEN = re.compile(
 EVENT_TOKEN = "event:"
 
 
+# The met_by tokens of a recorded contact: `contact` is met by a contact naming the
+# standard (or naming none), `any_contact` by any contact at all (the periodic update).
+CONTACT_TOKEN: Final = "contact"
+ANY_CONTACT_TOKEN: Final = "any_contact"
+
+
 @dataclass(frozen=True)
 class StandardRule:
     id: StandardId
@@ -103,6 +109,15 @@ class StandardRule:
 
     def met_by_token(self, token: str) -> bool:
         return token in self.met_by
+
+    def met_by_named_contact(self) -> bool:
+        """Whether a contact recorded naming this standard meets it."""
+        return self.met_by_token(CONTACT_TOKEN)
+
+    def met_by_contact(self, named: bool) -> bool:
+        """Whether a recorded contact meets it: any contact does for `any_contact`, and a
+        contact naming the standard (`named`) does for `contact` too."""
+        return self.met_by_token(ANY_CONTACT_TOKEN) or (named and self.met_by_named_contact())
 
 
 @dataclass(frozen=True)
@@ -162,6 +177,15 @@ class Policy:
 
     def has_standard(self, standard_id: str) -> bool:
         return any(rule.id == standard_id for rule in self.standards)
+
+    def standard_a_contact_names(self, standard_id: str) -> str | None:
+        """The standard a contact recorded for an obligation of `standard_id` names: that
+        standard when a contact naming it meets it; None when any contact does (the
+        periodic update), since the case refuses a contact naming a standard that a named
+        contact does not meet."""
+        if self.has_standard(standard_id) and self.standard(standard_id).met_by_named_contact():
+            return standard_id
+        return None
 
     def covers(self, selectors: list[str], category: str) -> bool:
         return any(s == category or category in self.groups.get(s, []) for s in selectors)

@@ -16,7 +16,6 @@ from standards.events import NOTE, STORED_DETAILS, EventType
 from standards.policy import load_policy
 from storage.enums import CaseStatus, ObligationState
 from web.pages.case_action_forms import case_action_details
-from web.pages.case_actions import contact_standard
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "met-pledge.toml")
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -181,10 +180,3 @@ def test_the_confirmation_names_only_an_action_the_site_redirects_with() -> None
     assert done_text("contact", "01/1/26") == "Contact recorded on case 01/1/26"
     assert done_text("<script>", "01/1/26") is None
     assert done_text(None, "01/1/26") is None
-
-
-def test_a_contact_names_the_standard_only_where_a_named_contact_meets_it() -> None:
-    # The periodic update is met by any contact: a contact naming it would be refused.
-    assert contact_standard(POLICY, "victim_update") is None
-    assert contact_standard(POLICY, "dv_contact") == "dv_contact"
-    assert contact_standard(POLICY, "no_such_standard") is None

@@ -211,3 +211,18 @@ def test_a_policy_answers_a_look_up_asked_again_as_it_did_first_and_stays_equal(
     # The answers kept do not make it a different policy, nor show in its fields.
     assert policy == fresh
     assert asdict(policy) == asdict(fresh)
+
+
+def test_a_contact_names_the_standard_only_where_a_named_contact_meets_it() -> None:
+    policy = load_policy(POLICY_DIR / "met-pledge.toml")
+    # The periodic update is met by any contact: a contact naming it would be refused.
+    assert policy.standard_a_contact_names("victim_update") is None
+    assert policy.standard_a_contact_names("dv_contact") == "dv_contact"
+    assert policy.standard_a_contact_names("no_such_standard") is None
+
+
+def test_any_contact_meets_the_periodic_update_but_only_a_named_one_meets_dv_contact() -> None:
+    policy = load_policy(POLICY_DIR / "met-pledge.toml")
+    update, dv_contact = policy.standard("victim_update"), policy.standard("dv_contact")
+    assert update.met_by_contact(named=False) and update.met_by_contact(named=True)
+    assert dv_contact.met_by_contact(named=True) and not dv_contact.met_by_contact(named=False)

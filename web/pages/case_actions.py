@@ -30,7 +30,6 @@ from service.case_page import ActionTarget, action_target, read_case_page, recor
 from service.cases import CaseError, EventIn
 from standards.contracts import EventReceipt
 from standards.obligations import BreachReason
-from standards.policy import Policy
 from standards.staff import StaffRole, StaffUser
 from web.api.context import ApiContext, api_context
 from web.pages.case_action_forms import (
@@ -61,15 +60,6 @@ CaseActor = Annotated[StaffUser, Depends(require_staff(StaffRole.VFU, StaffRole.
 def actor_of(user: StaffUser) -> str:
     """Who recorded an event, as case_events keeps it: the staff account's id."""
     return f"staff:{user.id}"
-
-
-def contact_standard(policy: Policy, standard: str) -> str | None:
-    """The standard a contact recorded for an obligation of `standard` names: the standard
-    when a contact about it meets it; None when any contact does (the periodic update),
-    since the case refuses a contact naming a standard a named contact does not meet."""
-    if policy.has_standard(standard) and policy.standard(standard).met_by_token("contact"):
-        return standard
-    return None
 
 
 def contact_problems(
@@ -160,7 +150,7 @@ async def _act(
     standard: str | None = target.standard
     if kind == CaseAction.CONTACT:
         details, errors = contact_problems(form, target)
-        standard = contact_standard(context.policy, target.standard)
+        standard = context.policy.standard_a_contact_names(target.standard)
     else:
         details, errors = explanation_problems(form, target)
     return await _record(
