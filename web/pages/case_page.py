@@ -83,6 +83,9 @@ async def case_response(
         for action in item["actions"]
         if item["pressing"] or item["actions"] == [action]
     }
+    # The victim asked for an update: the update now is what they are owed.
+    if situation.update_asked:
+        wanted.add(CaseAction.SEND_UPDATE)
     case_actions = []
     unavailable = []
     for action in CASE_ACTIONS:
