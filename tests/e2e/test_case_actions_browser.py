@@ -8,6 +8,7 @@ after its confirmation, and sees it sent and in the history under their name."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -56,6 +57,17 @@ async def first_action_y(page: object) -> float:
     return y
 
 
+async def signed_in_case_page(browser: Any, base_url: str, reference: str) -> Any:
+    """The case page at 1280 px, the VFU signed in on the way."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await page.goto(f"{base_url}/cases/{reference}")
+    await page.get_by_label("Email address").fill(VFU_EMAIL)
+    await page.get_by_label("Password").fill(STAFF_PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"{base_url}/cases/{reference}")
+    return page
+
+
 async def test_a_vfu_sees_what_needs_doing_first_and_records_a_contact_with_a_note(
     e2e_temporal: WorkflowEnvironment, sqlite_url: str
 ) -> None:
@@ -75,12 +87,7 @@ async def test_a_vfu_sees_what_needs_doing_first_and_records_a_contact_with_a_no
                 executable_path=str(chromium), args=CHROMIUM_ARGS
             )
             try:
-                page = await browser.new_page(viewport={"width": 1280, "height": 900})
-                await page.goto(f"{base_url}/cases/{reference}")
-                await page.get_by_label("Email address").fill(VFU_EMAIL)
-                await page.get_by_label("Password").fill(STAFF_PASSWORD)
-                await page.get_by_role("button", name="Sign in").click()
-                await page.wait_for_url(f"{base_url}/cases/{reference}")
+                page = await signed_in_case_page(browser, base_url, reference)
                 y = await first_action_y(page)
                 print(f"\nfirst action at 1280 px: y = {y:.0f} px")
                 assert 0 <= y < 900, y
@@ -129,12 +136,7 @@ async def test_a_vfu_sends_a_victim_who_asked_an_update_now_after_its_confirmati
                 executable_path=str(chromium), args=CHROMIUM_ARGS
             )
             try:
-                page = await browser.new_page(viewport={"width": 1280, "height": 900})
-                await page.goto(f"{base_url}/cases/{reference}")
-                await page.get_by_label("Email address").fill(VFU_EMAIL)
-                await page.get_by_label("Password").fill(STAFF_PASSWORD)
-                await page.get_by_role("button", name="Sign in").click()
-                await page.wait_for_url(f"{base_url}/cases/{reference}")
+                page = await signed_in_case_page(browser, base_url, reference)
                 next_up = page.locator("#next")
                 link = next_up.get_by_role("link", name="Send the victim an update now").first
                 await link.click()

@@ -32,28 +32,26 @@ async def states(api: Api, reference: str, standard: str) -> list[str]:
     return [o["state"] for o in view["obligations"] if o["standard"] == standard]
 
 
-def templates_sent(api: Api, reference: str) -> list[str]:
+def rows_of(api: Api, reference: str, column: Any) -> list[str]:
+    """One column of a case's rows (its messages or its events), oldest first."""
+    table = column.class_
     with api.sessions() as session:
         return list(
             session.scalars(
-                select(models.OutboxMessage.template)
-                .join(models.Case, models.Case.id == models.OutboxMessage.case_id)
+                select(column)
+                .join(models.Case, models.Case.id == table.case_id)
                 .where(models.Case.reference == reference)
-                .order_by(models.OutboxMessage.id)
+                .order_by(table.id)
             )
         )
+
+
+def templates_sent(api: Api, reference: str) -> list[str]:
+    return rows_of(api, reference, models.OutboxMessage.template)
 
 
 def event_types(api: Api, reference: str) -> list[str]:
-    with api.sessions() as session:
-        return list(
-            session.scalars(
-                select(models.CaseEventRecord.type)
-                .join(models.Case, models.Case.id == models.CaseEventRecord.case_id)
-                .where(models.Case.reference == reference)
-                .order_by(models.CaseEventRecord.id)
-            )
-        )
+    return rows_of(api, reference, models.CaseEventRecord.type)
 
 
 async def test_an_update_sent_through_the_api_answers_the_request_and_restarts_the_clock(
