@@ -6,7 +6,7 @@ a closed case and a case from demo history are refused in one line (409), nothin
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
@@ -182,3 +182,26 @@ async def test_the_case_page_says_why_a_do_not_contact_victim_cannot_be_sent_one
         refused.text
     )
     assert event_types(api, reference) == []
+
+
+async def test_a_queue_row_of_the_periodic_update_links_to_the_confirmation(
+    api: Api, database_url: str
+) -> None:
+    create_staff_user(database_url, VFU_EMAIL, StaffRole.VFU, "camden", name=VFU_NAME)
+    # 27 days in: the four-weekly update is past its warning point, on the queue.
+    reported_at = datetime.now(UTC) - timedelta(days=27)
+    reachable = (await open_case_over_http(api, category="burglary", reported_at=reported_at))[
+        "reference"
+    ]
+    unreachable = (
+        await open_case_over_http(
+            api, category="burglary", reported_at=reported_at, do_not_contact=True
+        )
+    )["reference"]
+    http = await sign_in(api.http, VFU_EMAIL)
+
+    queue = (await http.get("/queue", params={"standard": "victim_update"})).text
+
+    assert f"/cases/{reachable}" in queue and f"/cases/{unreachable}" in queue
+    assert f'href="/cases/{reachable}#action-send-update"' in queue
+    assert f'href="/cases/{unreachable}#action-send-update"' not in queue
