@@ -16,6 +16,7 @@ from engine.delivery import CaseOutbox, SimulatedDelivery
 from standards.case import CaseBook
 from standards.case_state import CaseFacts, Effects
 from standards.clock import NO_CORRECTIONS, HolidayCorrections
+from standards.contact import contact_blocked
 from standards.delivery import DeferredMessage
 from standards.driving import (
     CaseSteps,
@@ -31,6 +32,7 @@ from standards.events import (
     EventRejected,
     EventType,
     not_running,
+    refused_for_victim,
     unaccepted_detail,
 )
 from standards.obligations import Alert, AlertKind
@@ -156,6 +158,14 @@ class CaseDriver:
             if (problem := unaccepted_detail(event.type, name)) is not None:
                 self.run.refusals.append(Refusal(event.index, event, refused + problem))
                 return
+        repeat = event.event_id is not None and event.event_id in self._book.state.applied_events
+        # The victim's record refuses what would message them now, before the case hears
+        # of it (the service asks the same as it records the event).
+        blocked = contact_blocked(self.run.outbox.victim.profile)
+        victim_refused = refused_for_victim(event.type, contact_blocked=blocked)
+        if victim_refused is not None and not repeat:
+            self.run.refusals.append(Refusal(event.index, event, refused + victim_refused))
+            return
         stored = STORED_DETAILS.get(event.type, ())
         case_event = CaseEvent(
             type=event.type,
@@ -168,7 +178,7 @@ class CaseDriver:
         officer = self.run.outbox.officer
         previous = dict(officer)
         # A repeat of a recorded event id writes nothing, officer details included.
-        if event.event_id is None or event.event_id not in self._book.state.applied_events:
+        if not repeat:
             officer.update({k: str(event.details[k]) for k in stored if k in event.details})
         try:
             self._book.check(case_event, self._now)

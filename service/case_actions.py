@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from service.case_page import CasePage, open_standards
 from standards.case_reading import applies_to
-from standards.events import ALLOWED_WHEN_CLOSED, EventType
+from standards.contact import contact_blocked, profile_of
+from standards.events import ALLOWED_WHEN_CLOSED, EventType, refused_for_victim
 from standards.policy import Policy
 from storage.enums import CaseStatus
 
@@ -35,6 +37,7 @@ class CaseAction(StrEnum):
     REOPEN = "reopen"
     PREFERENCES = "preferences"
     UPDATE = "update"
+    SEND_UPDATE = "send-update"
     NOTE = "note"
 
 
@@ -50,6 +53,7 @@ EVENT_OF: Final = {
     CaseAction.REOPEN: EventType.REOPENED,
     CaseAction.PREFERENCES: EventType.PREFERENCES_CHANGED,
     CaseAction.UPDATE: EventType.UPDATE_DELIVERED,
+    CaseAction.SEND_UPDATE: EventType.UPDATE_SENT_ON_REQUEST,
     CaseAction.NOTE: EventType.NOTE_ADDED,
 }
 
@@ -66,6 +70,7 @@ LABELS: Final = {
     CaseAction.REOPEN: "Reopen the case",
     CaseAction.PREFERENCES: "Change the victim's update preferences",
     CaseAction.UPDATE: "Record an update given to the victim",
+    CaseAction.SEND_UPDATE: "Send the victim an update now",
     CaseAction.NOTE: "Add a note",
 }
 
@@ -82,11 +87,17 @@ DONE: Final = {
     CaseAction.REOPEN: "Case reopened",
     CaseAction.PREFERENCES: "Update preferences changed",
     CaseAction.UPDATE: "Update to the victim recorded",
+    CaseAction.SEND_UPDATE: (
+        "Update sent to the victim's safe channel (outside their safe hours it waits "
+        "for them; its delivery is under Messages to the victim)"
+    ),
     CaseAction.NOTE: "Note added",
 }
 
 # What only those who may see the victim's contact profile record.
-VICTIM_FACING: Final = frozenset({CaseAction.PREFERENCES, CaseAction.UPDATE})
+VICTIM_FACING: Final = frozenset(
+    {CaseAction.PREFERENCES, CaseAction.UPDATE, CaseAction.SEND_UPDATE}
+)
 # The actions on the case as a whole, in the order the page offers them.
 CASE_ACTIONS: Final = (
     CaseAction.NOTE,
@@ -95,6 +106,7 @@ CASE_ACTIONS: Final = (
     CaseAction.ARREST,
     CaseAction.CHARGE,
     CaseAction.COURT_OUTCOME,
+    CaseAction.SEND_UPDATE,
     CaseAction.UPDATE,
     CaseAction.PREFERENCES,
     CaseAction.CLOSE,
@@ -109,6 +121,37 @@ class ActionContext:
     status: str
     category: str
     may_see_victim: bool
+    # What the victim's record and the case say of sending the victim something now
+    # (standards.events.refused_for_victim): why nothing can reach them (None: it can),
+    # whether they asked for no updates, and whether a request of theirs is still owed.
+    contact_blocked: str | None = None
+    updates_paused: bool = False
+    update_asked: bool = False
+
+
+def page_situation(page: CasePage, may_see_victim: bool, policy: Policy) -> ActionContext:
+    """What decides the actions on a case as its page read it: its state, the reader, the
+    victim's record (when the reader may see it; None when erased) and whether a request
+    of the victim's is still owed."""
+    victim = page.victim
+    return ActionContext(
+        status=page.case.status,
+        category=page.case.category,
+        may_see_victim=may_see_victim,
+        contact_blocked=contact_blocked(None if victim is None else profile_of(victim)),
+        updates_paused=victim is not None and victim.updates_paused,
+        update_asked=any(policy.answers_request(s) for s in open_standards(page)),
+    )
+
+
+def role_refusal(action: CaseAction, may_see_victim: bool) -> str | None:
+    """Why this reader's role may not record `action` (a 403), whatever the case's state."""
+    if action in VICTIM_FACING and not may_see_victim:
+        return (
+            "Only the Victim Focus Unit and the manager of this case's borough "
+            "record what the victim is sent"
+        )
+    return None
 
 
 def refusal(action: CaseAction, context: ActionContext, policy: Policy) -> str | None:
@@ -116,11 +159,8 @@ def refusal(action: CaseAction, context: ActionContext, policy: Policy) -> str |
     it can. The case refuses the same (its book decides); this says so before a post."""
     event = EVENT_OF[action]
     closed = context.status == CaseStatus.CLOSED
-    if action in VICTIM_FACING and not context.may_see_victim:
-        return (
-            "Only the Victim Focus Unit and the manager of this case's borough "
-            "record what the victim is sent"
-        )
+    if (role := role_refusal(action, context.may_see_victim)) is not None:
+        return role
     if closed and event not in ALLOWED_WHEN_CLOSED:
         return "The case is closed: reopen it first"
     if not closed and event == EventType.REOPENED:
@@ -128,6 +168,14 @@ def refusal(action: CaseAction, context: ActionContext, policy: Policy) -> str |
     if not applies_to(policy, event, context.category):
         category = context.category.replace("_", " ")
         return f"The policy has nothing for this on a {category} case"
+    victim = refused_for_victim(
+        event,
+        contact_blocked=context.contact_blocked,
+        updates_paused=context.updates_paused,
+        update_asked=context.update_asked,
+    )
+    if victim is not None:
+        return victim[:1].upper() + victim[1:]
     return None
 
 
@@ -151,5 +199,7 @@ __all__ = [
     "ActionContext",
     "CaseAction",
     "done_text",
+    "page_situation",
     "refusal",
+    "role_refusal",
 ]

@@ -40,6 +40,7 @@ from service.runtime.metrics import CASES_OPENED
 from standards import visibility
 from standards.case_state import CaseFacts
 from standards.clock import NO_CORRECTIONS, HolidayCorrections, Nation, to_utc_iso
+from standards.contact import contact_blocked, profile_of
 from standards.contracts import (
     CASE_WORKFLOW,
     CaseView,
@@ -56,6 +57,7 @@ from standards.events import (
     in_the_future,
     missing_stored_detail,
     not_running,
+    refused_for_victim,
     unaccepted_detail,
 )
 from standards.force import Force
@@ -292,6 +294,18 @@ def demo_history_refusal(reference: str) -> str:
     )
 
 
+def victim_refusal(event: EventIn, victim: models.Victim | None) -> str | None:
+    """Why the victim's record refuses an event that sends them a message now (they asked
+    not to be contacted, no channel is left, their details are gone), worded as the case
+    refuses an event; None when it does not. The case never holds the record, so the
+    service asks before the event reaches it (the in-process engine asks the same)."""
+    blocked = contact_blocked(None if victim is None else profile_of(victim))
+    refused = refused_for_victim(event.type, contact_blocked=blocked)
+    if refused is None:
+        return None
+    return f"{event.type.value} refused for case {event.reference}: {refused}"
+
+
 def record_event(
     sessions: sessionmaker[Session],
     event: EventIn,
@@ -316,6 +330,8 @@ def record_event(
             earlier = _recorded(session, case.id, event.event_id)
             if earlier is not None:
                 return earlier
+            if (refused := victim_refusal(event, case.victim)) is not None:
+                raise CaseError(refused)
             previous = {name: getattr(case, name) for name in officer}
             for name, value in officer.items():
                 setattr(case, name, value)

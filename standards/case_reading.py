@@ -26,6 +26,7 @@ from standards.events import (
     EventRejected,
     EventType,
     in_the_future,
+    refused_for_victim,
     unaccepted_detail,
 )
 from standards.obligations import (
@@ -47,6 +48,16 @@ def applies_to(policy: Policy, event_type: EventType, category: str) -> bool:
     if trigger is None or trigger in CASE_LIFE:
         return True
     return bool(policy.started_by(trigger, category) or policy.message_for(trigger, category))
+
+
+def meets_once_delivered(
+    policy: Policy, event_type: EventType, category: str, rule: StandardRule
+) -> bool:
+    """Whether the message the policy sends on this event, once delivered, meets an
+    obligation of `rule` on a case of `category` (what the case page offers it for)."""
+    trigger = TRIGGER_OF_EVENT.get(event_type)
+    template = None if trigger is None else policy.message_for(trigger, category)
+    return template is not None and rule.met_by_token(f"message:{template}")
 
 
 class CaseRecord:
@@ -177,6 +188,13 @@ class CaseRecord:
             raise EventRejected(
                 f"{event.type.value} does not apply to a {self.facts.category} case"
             )
+        refused = refused_for_victim(
+            event.type,
+            updates_paused=self.state.updates_paused,
+            update_asked=self.update_asked(),
+        )
+        if refused is not None:
+            raise EventRejected(refused)
         if event.type in RECORDED_EVENTS and not self._met_by_event(event.type):
             raise EventRejected(
                 f"{event.type.value} does not apply to a {self.facts.category} case"
@@ -195,6 +213,11 @@ class CaseRecord:
             raise EventRejected(f"{event.type.value} does not take a standard")
         if event.type == EventType.PREFERENCES_CHANGED:
             self._check_preferences(event.details)
+
+    def update_asked(self) -> bool:
+        """Whether the victim has asked for an update that is still owed (an open
+        obligation of a standard their request starts)."""
+        return any(self.policy.answers_request(o.standard) for o in self.open_obligations())
 
     def _met_by_event(self, event_type: EventType) -> bool:
         """Whether a recorded event has something to do on this case: a standard it meets,

@@ -76,12 +76,30 @@ def next_safe_instant(profile: ContactProfile, at: datetime) -> datetime:
     raise AssertionError("safe hours open within a day")
 
 
-def plan_channels(profile: ContactProfile, at: datetime, excluded: list[str]) -> ChannelPlan:
+DO_NOT_CONTACT = "the victim asked not to be contacted automatically"
+NO_CHANNEL_LEFT = "no allowed channel is left for this victim"
+# A victim whose contact details were erased (retention): nothing can reach them.
+NO_CONTACT_DETAILS = "the victim's contact details are no longer held"
+
+
+def contact_blocked(profile: ContactProfile | None, excluded: Sequence[str] = ()) -> str | None:
+    """Why nothing can be sent to this victim at all (whatever the hour), or None: they
+    asked not to be contacted, or no allowed channel is left (no address, text messages
+    opted out), or their record is gone (`profile` None)."""
+    if profile is None:
+        return NO_CONTACT_DETAILS
     if profile.do_not_contact:
-        return ChannelPlan([], blocked="the victim asked not to be contacted automatically")
+        return DO_NOT_CONTACT
+    if not usable_channels(profile, list(excluded)):
+        return NO_CHANNEL_LEFT
+    return None
+
+
+def plan_channels(profile: ContactProfile, at: datetime, excluded: list[str]) -> ChannelPlan:
+    blocked = contact_blocked(profile, excluded)
+    if blocked is not None:
+        return ChannelPlan([], blocked=blocked)
     channels = usable_channels(profile, excluded)
-    if not channels:
-        return ChannelPlan([], blocked="no allowed channel is left for this victim")
     if not within_safe_hours(profile, at):
         return ChannelPlan(channels, wait_until=next_safe_instant(profile, at))
     return ChannelPlan(channels)

@@ -55,6 +55,9 @@ class EventType(StrEnum):
     PREFERENCES_CHANGED = "preferences_changed"
     BREACH_EXPLAINED = "breach_explained"
     UPDATE_REQUESTED = "update_requested"
+    # A member of staff sends the victim an update now (the policy's message on it, the
+    # periodic update): delivered, it counts as any update delivered does.
+    UPDATE_SENT_ON_REQUEST = "update_sent_on_request"
     # The Victims' Code (2021), issue 21: the police-owned rights' events.
     SUSPECT_INTERVIEWED = "suspect_interviewed"
     RELEASED_WITHOUT_CHARGE = "released_without_charge"
@@ -98,6 +101,7 @@ ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
     },
     EventType.BREACH_EXPLAINED: {"reason": str, "text": str},
     EventType.UPDATE_REQUESTED: {},
+    EventType.UPDATE_SENT_ON_REQUEST: {},
     # The Victims' Code (2021), issue 21.
     EventType.SUSPECT_INTERVIEWED: {},
     EventType.RELEASED_WITHOUT_CHARGE: {},
@@ -170,6 +174,7 @@ TRIGGER_OF_EVENT = {
     EventType.CLOSED: Trigger.CLOSED,
     EventType.REOPENED: Trigger.REOPENED,
     EventType.UPDATE_REQUESTED: Trigger.UPDATE_REQUESTED,
+    EventType.UPDATE_SENT_ON_REQUEST: Trigger.UPDATE_SENT_ON_REQUEST,
     # The Victims' Code (2021), issue 21.
     EventType.SUSPECT_INTERVIEWED: Trigger.SUSPECT_INTERVIEWED,
     EventType.RELEASED_WITHOUT_CHARGE: Trigger.RELEASED_WITHOUT_CHARGE,
@@ -208,6 +213,39 @@ ALLOWED_WHEN_CLOSED = {
     EventType.VRR_DECIDED,
     EventType.NOTE_ADDED,
 }
+
+# Events that send the victim a message there and then, at a member of staff's word (not
+# accepted on a closed case: the case is told of a closure by its own message).
+SENT_TO_VICTIM_NOW = frozenset({EventType.UPDATE_SENT_ON_REQUEST})
+
+
+def refused_for_victim(
+    event_type: EventType,
+    *,
+    contact_blocked: str | None = None,
+    updates_paused: bool = False,
+    update_asked: bool = False,
+) -> str | None:
+    """Why an event that sends the victim a message now is refused for the victim's own
+    choices, in one line; None when it is not, or when the event sends nothing now.
+
+    The one rule for every surface, each giving what it holds: the service and the
+    in-process engine how the victim may be reached (`standards.contact.contact_blocked`
+    of the victim's record, which the case never holds), the case book whether the victim
+    asked for no updates and whether they have asked for one since (its state), the case
+    page all three. A victim who asked for no updates may still be sent the update they
+    asked for.
+    """
+    if event_type not in SENT_TO_VICTIM_NOW:
+        return None
+    if contact_blocked is not None:
+        return f"{contact_blocked}: contact them another way and record the contact"
+    if updates_paused and not update_asked:
+        return (
+            "the victim asked for no updates and has not asked for one since: "
+            "change their update preferences first if they want them again"
+        )
+    return None
 
 
 class EventRejected(ValueError):

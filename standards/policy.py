@@ -43,6 +43,8 @@ class Trigger(StrEnum):
     OFFICER_ASSIGNED = "officer_assigned"
     # The victim asked for an update (their page, or by phone through the API).
     UPDATE_REQUESTED = "update_requested"
+    # A member of staff sends the victim an update now (the case page, or the API).
+    UPDATE_SENT_ON_REQUEST = "update_sent_on_request"
     # The Victims' Code (2021): the events its police-owned rights start on.
     SUSPECT_INTERVIEWED = "suspect_interviewed"
     RELEASED_WITHOUT_CHARGE = "released_without_charge"
@@ -186,6 +188,14 @@ class Policy:
         if self.has_standard(standard_id) and self.standard(standard_id).met_by_named_contact():
             return standard_id
         return None
+
+    def answers_request(self, standard_id: str) -> bool:
+        """Whether an obligation of this standard is the reply owed to the victim's own
+        request for an update (a standard their request starts)."""
+        return (
+            self.has_standard(standard_id)
+            and Trigger.UPDATE_REQUESTED in self.standard(standard_id).starts_on
+        )
 
     def covers(self, selectors: list[str], category: str) -> bool:
         return any(s == category or category in self.groups.get(s, []) for s in selectors)

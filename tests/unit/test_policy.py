@@ -33,7 +33,7 @@ def test_the_met_pledge_policy_encodes_every_standard_in_the_brief() -> None:
     }
     assert (policy.id, policy.version, policy.warning_at, policy.escalate_after_hours) == (
         "met-pledge",
-        2,
+        3,
         0.75,
         24,
     )
@@ -111,7 +111,7 @@ def test_a_duplicate_standard_is_refused() -> None:
 
 
 def test_broken_toml_is_reported_as_such() -> None:
-    assert "not valid TOML" in broken("version = 2", "version = = 2")
+    assert "not valid TOML" in broken("version = 3", "version = = 3")
 
 
 def test_an_unknown_policy_id_lists_the_available_ones() -> None:

@@ -177,3 +177,64 @@ def test_the_number_of_worker_processes_never_changes_the_output(tmp_path: Path)
     year = tmp_path / "year.json"
     year.write_text(json.dumps(generated_year(300, seed=11)))
     assert simulate(year, "--processes", "1") == simulate(year, "--processes", "2")
+
+
+def test_an_update_sent_on_request_and_its_refusals_come_out_the_same_on_both_engines(
+    tmp_path: Path,
+) -> None:
+    def case(number: int, category: str = "burglary", **victim: object) -> dict[str, object]:
+        return {
+            "reference": f"05/00000{number}/26",
+            "category": category,
+            "reported_at": "2026-05-04T10:00:00+00:00",
+            "borough": "Camden",
+            "victim": {"name": f"V{number}", "email": f"v{number}@example.org", **victim},
+        }
+
+    def event(number: int, type: str, hour: int, **details: object) -> dict[str, object]:
+        at = f"2026-05-05T{hour:02d}:00:00+00:00"
+        return {"reference": f"05/00000{number}/26", "type": type, "at": at, "details": details}
+
+    scenario = {
+        "policy": "met-pledge",
+        "cases": [
+            case(1),
+            case(2, do_not_contact=True),
+            case(3),
+            case(4, "feedback"),
+            case(5),
+        ],
+        "events": [
+            event(1, "update_requested", 9),
+            event(1, "update_sent_on_request", 11),
+            event(2, "update_sent_on_request", 11),
+            event(3, "closed", 10, reason="no further lines of enquiry"),
+            event(3, "update_sent_on_request", 11),
+            event(4, "update_sent_on_request", 11),
+            event(5, "preferences_changed", 10, no_updates=True),
+            event(5, "update_sent_on_request", 11),
+            event(5, "update_requested", 12),
+            event(5, "update_sent_on_request", 13),
+        ],
+        "until": "2026-05-08T00:00:00+00:00",
+    }
+    path = tmp_path / "update-now.json"
+    path.write_text(json.dumps(scenario))
+    outcome = json.loads(assert_engines_agree(path))
+    sent = [(m["reference"], m["template"]) for m in outcome["messages"]]
+    assert ("05/000001/26", "periodic_update") in sent
+    assert ("05/000005/26", "periodic_update") in sent
+    errors = {r["reference"]: r["error"].split(": ", 1)[1] for r in outcome["rejected_events"]}
+    assert errors == {
+        "05/000002/26": "the victim asked not to be contacted automatically: "
+        "contact them another way and record the contact",
+        "05/000003/26": "case 05/000003/26 is closed: update_sent_on_request is not accepted; "
+        "reopen it first",
+        "05/000004/26": "update_sent_on_request does not apply to a feedback case",
+        "05/000005/26": "the victim asked for no updates and has not asked for one since: "
+        "change their update preferences first if they want them again",
+    }
+    first = next(c for c in outcome["cases"] if c["reference"] == "05/000001/26")
+    states = [(o["standard"], o["state"]) for o in first["obligations"]]
+    assert ("update_request_reply", "met") in states
+    assert states.count(("victim_update", "pending")) == 1

@@ -166,6 +166,16 @@ def _update(form: FormData, details: Details, errors: list[FieldError]) -> None:
         details["channel"] = how
 
 
+# The box the "send the victim an update now" form is confirmed by.
+SEND_UPDATE_CONFIRMED: Final = "yes"
+
+
+def _send_update(form: FormData, _details: Details, errors: list[FieldError]) -> None:
+    field = case_field(CaseAction.SEND_UPDATE, "confirm")
+    if text_of(form, field) != SEND_UPDATE_CONFIRMED:
+        errors.append(FieldError(field, "Confirm that the update should go to the victim now"))
+
+
 def _nothing_more(_form: FormData, _details: Details, _errors: list[FieldError]) -> None:
     return None
 
@@ -183,6 +193,7 @@ _READERS: Final[dict[CaseAction, Reader]] = {
     CaseAction.REOPEN: _reason(CaseAction.REOPEN, None),
     CaseAction.PREFERENCES: _preferences,
     CaseAction.UPDATE: _update,
+    CaseAction.SEND_UPDATE: _send_update,
 }
 CASE_WIDE: Final = frozenset(_READERS)
 
@@ -196,6 +207,7 @@ def first_field(action: CaseAction) -> str:
         CaseAction.REOPEN: "reason",
         CaseAction.PREFERENCES: "update_interval_days",
         CaseAction.UPDATE: "channel",
+        CaseAction.SEND_UPDATE: "confirm",
     }
     return case_field(action, names.get(action, "note"))
 

@@ -25,7 +25,13 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from service.bounded_writes import TemporalUnavailable, post_event_within
-from service.case_actions import EVENT_OF, VICTIM_FACING, ActionContext, CaseAction, refusal
+from service.case_actions import (
+    EVENT_OF,
+    CaseAction,
+    page_situation,
+    refusal,
+    role_refusal,
+)
 from service.case_page import ActionTarget, action_target, read_case_page, recorded_event_at
 from service.cases import CaseError, EventIn
 from standards.contracts import EventReceipt
@@ -252,15 +258,11 @@ async def action_refusal(
     context: ApiContext, user: StaffUser, reference: str, borough: str, action: CaseAction
 ) -> str | None:
     """Why this reader may not record `action` on the case as it stands now, or None."""
-    page = await asyncio.to_thread(read_case_page, context.sessions, reference, False)
+    with_victim = may_see_victim(user, context.force, borough)
+    page = await asyncio.to_thread(read_case_page, context.sessions, reference, with_victim)
     if page is None:
         raise PageNotFound()
-    situation = ActionContext(
-        status=page.case.status,
-        category=page.case.category,
-        may_see_victim=may_see_victim(user, context.force, borough),
-    )
-    return refusal(action, situation, context.policy)
+    return refusal(action, page_situation(page, with_victim, context.policy), context.policy)
 
 
 @router.post(CASES_PATH + "/{reference:path}/contact")
@@ -293,12 +295,14 @@ async def record_case_action(
     context = api_context(request)
     borough = await visible_case_borough(context, user, reference)
     field = first_field(chosen)
-    # A refusal of the role comes first: nothing the form says matters then.
-    why = await action_refusal(context, user, reference, borough, chosen)
-    if why is not None and chosen in VICTIM_FACING:
+    # A refusal of the role comes first (403): nothing the form says matters then. A
+    # refusal for the case's or the victim's state is a 409, like the case's own.
+    role = role_refusal(chosen, may_see_victim(user, context.force, borough))
+    if role is not None:
         return await _page_again(
-            request, user, reference, BACK_TO_CASE, [FieldError(field, why)], 403, form
+            request, user, reference, BACK_TO_CASE, [FieldError(field, role)], 403, form
         )
+    why = await action_refusal(context, user, reference, borough, chosen)
     details, errors = case_action_details(chosen, form)
     recording = _Recording(chosen, details, errors, field, None)
     return await _record(

@@ -16,9 +16,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from service.case_actions import CASE_ACTIONS, ActionContext, CaseAction, refusal
+from service.case_actions import CASE_ACTIONS, EVENT_OF, CaseAction, page_situation, refusal
 from service.case_page import ObligationEntry, case_borough, needing_action, read_case_page
 from service.queue import met_by_contact, standard_rule, what_meets
+from standards.case_reading import meets_once_delivered
+from standards.contact import plan_channels, profile_of
 from standards.policy import Policy, StandardRule
 from standards.read_rules import is_due_soon, is_overdue
 from standards.staff import StaffRole, StaffUser
@@ -65,12 +67,14 @@ async def case_response(
     if page is None:
         raise PageNotFound()
     now = context.clock()
-    items = {entry.obligation_id: _item(context.policy, entry, now) for entry in page.obligations}
+    situation = page_situation(page, with_victim, context.policy)
+    refused = {action: refusal(action, situation, context.policy) for action in CASE_ACTIONS}
+    items = {
+        entry.obligation_id: _item(context.policy, page.case.category, entry, now, refused)
+        for entry in page.obligations
+    }
     obligations = [items[entry.obligation_id] for entry in page.obligations]
     next_up = [items[entry.obligation_id] for entry in needing_action(page.obligations, now)]
-    situation = ActionContext(
-        status=page.case.status, category=page.case.category, may_see_victim=with_victim
-    )
     # A case-wide form opens by itself when an obligation presses for it (overdue or due
     # soon), or when nothing but it meets one (the supervisor review).
     wanted = {
@@ -79,10 +83,13 @@ async def case_response(
         for action in item["actions"]
         if item["pressing"] or item["actions"] == [action]
     }
+    # The victim asked for an update: the update now is what they are owed.
+    if situation.update_asked:
+        wanted.add(CaseAction.SEND_UPDATE)
     case_actions = []
     unavailable = []
     for action in CASE_ACTIONS:
-        why = refusal(action, situation, context.policy)
+        why = refused[action]
         if why is None:
             case_actions.append(
                 {
@@ -111,6 +118,9 @@ async def case_response(
             "notice": notice,
             "now": now,
             "standard_titles": {rule.id: rule.title for rule in context.policy.standards},
+            "send_plan": None
+            if page.victim is None
+            else plan_channels(profile_of(page.victim), now, []),
         },
         status_code=status_code,
         errors=errors,
@@ -119,14 +129,20 @@ async def case_response(
     )
 
 
-def obligation_actions(rule: StandardRule | None, entry: ObligationEntry) -> list[CaseAction]:
-    """What the page offers to meet, or explain, one obligation."""
+def obligation_actions(
+    policy: Policy, category: str, rule: StandardRule | None, entry: ObligationEntry
+) -> list[CaseAction]:
+    """What the page offers to meet, or explain, one obligation: sending the victim an
+    update now where the message it sends, delivered, meets it (the periodic update, a
+    victim's request for one)."""
     actions = []
     if entry.is_open and rule is not None:
         if met_by_contact(rule):
             actions.append(CaseAction.CONTACT)
         if rule.met_by_token("review"):
             actions.append(CaseAction.REVIEW)
+        if meets_once_delivered(policy, EVENT_OF[CaseAction.SEND_UPDATE], category, rule):
+            actions.append(CaseAction.SEND_UPDATE)
         if rule.met_by_token("update_delivered"):
             actions.append(CaseAction.UPDATE)
     if entry.explainable:
@@ -134,13 +150,22 @@ def obligation_actions(rule: StandardRule | None, entry: ObligationEntry) -> lis
     return actions
 
 
-def _item(policy: Policy, entry: ObligationEntry, now: datetime) -> dict[str, Any]:
+def _item(
+    policy: Policy,
+    category: str,
+    entry: ObligationEntry,
+    now: datetime,
+    refused: Mapping[CaseAction, str | None],
+) -> dict[str, Any]:
     rule = standard_rule(policy, entry.standard)
+    # A case-wide action the case or the reader cannot take is not linked (the page says
+    # why under the actions).
+    actions = [a for a in obligation_actions(policy, category, rule, entry) if not refused.get(a)]
     return {
         "entry": entry,
         "title": rule.title if rule is not None else entry.standard,
         "meets": what_meets(rule) if rule is not None else [],
-        "actions": obligation_actions(rule, entry),
+        "actions": actions,
         "overdue": is_overdue(entry, now),
         "pressing": is_overdue(entry, now) or is_due_soon(entry, now),
         "event_id": f"page-{uuid.uuid4().hex}",

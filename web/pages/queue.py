@@ -32,6 +32,8 @@ from service.queue import (
     standard_rule,
     what_meets,
 )
+from standards.case_reading import meets_once_delivered
+from standards.events import EventType
 from standards.force import Force, UnknownUnit
 from standards.staff import StaffRole, StaffUser, visible_boroughs
 from web.api.context import api_context
@@ -225,6 +227,12 @@ async def queue_response(
                 "row": row,
                 "title": rule.title if rule is not None else row.standard,
                 "contact": rule is not None and met_by_contact(rule),
+                # To the case page's confirmation: what goes where, before it is sent.
+                "send_update": rule is not None
+                and not row.do_not_contact
+                and meets_once_delivered(
+                    policy, EventType.UPDATE_SENT_ON_REQUEST, row.category, rule
+                ),
                 "event_id": f"page-{uuid.uuid4().hex}",
             }
         )
