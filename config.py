@@ -9,6 +9,9 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
+# The default of Settings.queue_column_sort_limit, named here so the worklist's read
+# (service.queue) defaults to the same figure when no settings are at hand.
+DEFAULT_QUEUE_COLUMN_SORT_LIMIT = 10_000
 
 
 class Settings(BaseSettings):
@@ -78,6 +81,9 @@ class Settings(BaseSettings):
     retention_hour: int = Field(default=3, ge=0, le=23)
 
     # --- Staff pages: sign-in, sessions and their rate limits -------------------------
+    # The VFU worklist sorts by a column other than urgency or time left only a list this
+    # long or shorter (service.queue_model.COLUMN_SORT_LIMIT says why).
+    queue_column_sort_limit: int = Field(default=DEFAULT_QUEUE_COLUMN_SORT_LIMIT, ge=0)
     # A session ends after this long without a request, and this long after sign-in.
     staff_idle_timeout_minutes: float = Field(default=30.0, gt=0)
     staff_session_lifetime_hours: float = Field(default=12.0, gt=0)

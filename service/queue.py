@@ -36,6 +36,8 @@ from service.queue_conditions import (
     victim_requests,
 )
 from service.queue_model import (
+    COLUMN_SORT_LIMIT,
+    INDEXED_SORTS,
     PER_PAGE,
     QUEUE_STATE_LABELS,
     QueueCounts,
@@ -231,8 +233,15 @@ def _row(columns: Columns, enhanced_categories: tuple[str, ...], now: datetime) 
     )
 
 
-def read_queue(sessions: sessionmaker[Session], query: QueueQuery, now: datetime) -> QueuePage:
-    """One page of the list, its counts and the officers the filter offers."""
+def read_queue(
+    sessions: sessionmaker[Session],
+    query: QueueQuery,
+    now: datetime,
+    column_sort_limit: int = COLUMN_SORT_LIMIT,
+) -> QueuePage:
+    """One page of the list, its counts and the officers the filter offers. A list longer
+    than `column_sort_limit` is not sorted by a column outside INDEXED_SORTS: its rows come
+    most urgent first and the page says so (`QueuePage.sorted_by`)."""
     filters = query.filters
     unfiltered = filters.standard is None and filters.officer is None
     with sessions() as session:
@@ -256,6 +265,8 @@ def read_queue(sessions: sessionmaker[Session], query: QueueQuery, now: datetime
             QueueState.DUE_TODAY: today_total,
         }
         total = totals[filters.state]
+        if query.sort not in INDEXED_SORTS and total > column_sort_limit:
+            query = replace(query, sort=QueueSort.PRIORITY, descending=False)
         if filters.state == QueueState.DUE_TODAY:
             savable_total = today_total
         pages = max(1, -(-total // query.per_page))
@@ -273,6 +284,8 @@ def read_queue(sessions: sessionmaker[Session], query: QueueQuery, now: datetime
         counts=counts,
         officers=officers,
         now=now,
+        sorted_by=query.sort,
+        column_sort_limit=column_sort_limit,
     )
 
 
@@ -284,6 +297,8 @@ def queue_officers(
 
 
 __all__ = [
+    "COLUMN_SORT_LIMIT",
+    "INDEXED_SORTS",
     "OFFICER_OPTIONS_LIMIT",
     "PER_PAGE",
     "QUEUE_STATE_LABELS",

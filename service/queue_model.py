@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from config import DEFAULT_QUEUE_COLUMN_SORT_LIMIT
 from standards.vocabulary import ObligationState
 
 # Rows a page shows.
@@ -42,6 +43,20 @@ class QueueSort(StrEnum):
     VULNERABLE = "vulnerable"
     OFFICER = "officer"
     CHANNEL = "channel"
+
+
+# The orders read along an index (ix_obligations_worklist) a page at a time, however long
+# the list: most urgent first and by time left.
+INDEXED_SORTS: Final = frozenset({QueueSort.PRIORITY, QueueSort.TIME_LEFT})
+
+# The longest list sorted by another column (Settings.queue_column_sort_limit). Such a
+# sort reads and orders every row of the list before it can show 50: at 900,000 cases the
+# force-wide list is 234,631 rows and takes SQLite 3 to 10 s (bench/vfu_queue.py), every
+# minute the page refreshes. One borough's list (about 7,500 rows there) sorts in about
+# 0.1 s. A longer list keeps the most-urgent-first order and the page asks the reader to
+# narrow it first. A force on PostgreSQL, which sorts the whole list in about 0.2 s, may
+# raise it.
+COLUMN_SORT_LIMIT: Final = DEFAULT_QUEUE_COLUMN_SORT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -116,6 +131,19 @@ class QueuePage:
     # The officers the filter offers: those of the boroughs' open cases (none force-wide).
     officers: list[str]
     now: datetime
+    # The order the rows are in: the one asked for, or most urgent first when the list
+    # is longer than `column_sort_limit` for a column that is not read along an index.
+    sorted_by: QueueSort = QueueSort.PRIORITY
+    column_sort_limit: int = COLUMN_SORT_LIMIT
+
+    @property
+    def column_sorts_offered(self) -> bool:
+        """Whether every column sorts this list (the indexed orders always do)."""
+        return self.total <= self.column_sort_limit
+
+    def sort_set_aside(self, asked: QueueSort) -> bool:
+        """Whether the order asked for was not used, the list being too long for it."""
+        return asked != self.sorted_by
 
     @property
     def first(self) -> int:

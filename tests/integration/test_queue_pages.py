@@ -71,39 +71,49 @@ def _obligation_id(sessions: sessionmaker[Session], reference: str, standard: st
     return found
 
 
+def _add_cases(sessions: sessionmaker[Session]) -> dict[str, int]:
+    """Camden: one breached, one due soon; Hackney: one breached. Their obligation ids."""
+    add_case(
+        sessions,
+        NOW,
+        CAMDEN_CASE,
+        ObligationSpec("dv_contact", ObligationState.BREACHED, -30 * HOUR),
+        officer_name="PC Patel",
+        victim_name="Robin Camden-Victim",
+    )
+    add_case(
+        sessions,
+        NOW,
+        CAMDEN_DUE_SOON,
+        ObligationSpec("acknowledgement", ObligationState.PENDING, 2 * HOUR),
+        category="burglary",
+        officer_name="PC Jones",
+    )
+    add_case(
+        sessions,
+        NOW,
+        HACKNEY_CASE,
+        ObligationSpec("dv_contact", ObligationState.BREACHED, -10 * HOUR),
+        borough="hackney",
+        victim_name="Sam Hackney-Victim",
+    )
+    return {
+        CAMDEN_CASE: _obligation_id(sessions, CAMDEN_CASE, "dv_contact"),
+        HACKNEY_CASE: _obligation_id(sessions, HACKNEY_CASE, "dv_contact"),
+    }
+
+
 @pytest_asyncio.fixture
 async def site(database_url: str) -> AsyncIterator[QueueSite]:
     async with running_pages(database_url, clock=lambda: NOW) as pages:
-        sessions = pages.sessions
-        add_case(
-            sessions,
-            NOW,
-            CAMDEN_CASE,
-            ObligationSpec("dv_contact", ObligationState.BREACHED, -30 * HOUR),
-            officer_name="PC Patel",
-            victim_name="Robin Camden-Victim",
-        )
-        add_case(
-            sessions,
-            NOW,
-            CAMDEN_DUE_SOON,
-            ObligationSpec("acknowledgement", ObligationState.PENDING, 2 * HOUR),
-            category="burglary",
-            officer_name="PC Jones",
-        )
-        add_case(
-            sessions,
-            NOW,
-            HACKNEY_CASE,
-            ObligationSpec("dv_contact", ObligationState.BREACHED, -10 * HOUR),
-            borough="hackney",
-            victim_name="Sam Hackney-Victim",
-        )
-        ids = {
-            CAMDEN_CASE: _obligation_id(sessions, CAMDEN_CASE, "dv_contact"),
-            HACKNEY_CASE: _obligation_id(sessions, HACKNEY_CASE, "dv_contact"),
-        }
-        yield QueueSite(pages, database_url, ids)
+        yield QueueSite(pages, database_url, _add_cases(pages.sessions))
+
+
+@pytest_asyncio.fixture
+async def short_sort_site(database_url: str) -> AsyncIterator[QueueSite]:
+    """The same cases on an app that sorts by a column only a list of one row."""
+    async with running_pages(database_url, clock=lambda: NOW, queue_column_sort_limit=1) as pages:
+        yield QueueSite(pages, database_url, _add_cases(pages.sessions))
 
 
 def events_recorded(sessions: sessionmaker[Session]) -> int:
@@ -282,6 +292,27 @@ async def test_the_filters_narrow_the_queue_by_standard_state_and_officer(
     assert '<option value="PC Jones">' in by_officer.text
     assert '<option value="PC Patel" selected>' in by_officer.text
     assert '<option value="PC Nobody" selected>' in nobody.text
+
+
+async def test_a_list_too_long_to_sort_by_a_column_stays_most_urgent_first_and_says_why(
+    short_sort_site: QueueSite,
+) -> None:
+    async with short_sort_site.browser("vfu-camden") as browser:
+        asked = await browser.get("/queue?sort=reference&dir=desc")
+        by_time_left = await browser.get("/queue?sort=time_left")
+        narrowed = await browser.get("/queue?sort=reference&standard=acknowledgement")
+
+    assert asked.status_code == 200
+    # Most urgent first: the due-soon row that can still be saved, then the breach.
+    assert listed_references(asked.text) == [CAMDEN_DUE_SOON, CAMDEN_CASE]
+    assert 'id="sort-set-aside"' in asked.text and "This list has 2 rows" in asked.text
+    assert "most urgent first: what can still be saved" in asked.text
+    # Only the orders read along an index stay links; the others are plain headings.
+    assert "sort=reference" not in asked.text.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert "sort=time_left" in asked.text
+    assert 'id="sort-set-aside"' not in by_time_left.text
+    assert 'id="sort-set-aside"' not in narrowed.text
+    assert listed_references(narrowed.text) == [CAMDEN_DUE_SOON]
 
 
 async def test_an_unknown_filter_is_a_400_page_naming_each_wrong_field(site: QueueSite) -> None:

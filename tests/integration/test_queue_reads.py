@@ -212,6 +212,30 @@ def test_each_column_sorts_both_ways_over_the_whole_list(
     assert values(True) == sorted(values(True), reverse=True)
 
 
+def test_a_list_longer_than_the_column_sort_limit_keeps_most_urgent_first_and_says_so(
+    db_session_factory: sessionmaker[Session],
+) -> None:
+    _many(db_session_factory)
+    query = QueueQuery(CAMDEN, enhanced_categories=ENHANCED, sort=QueueSort.REFERENCE)
+
+    too_long = read_queue(db_session_factory, query, NOW, column_sort_limit=29)
+    short_enough = read_queue(db_session_factory, query, NOW, column_sort_limit=30)
+    by_time_left = read_queue(
+        db_session_factory, QueueQuery(CAMDEN, sort=QueueSort.TIME_LEFT), NOW, column_sort_limit=1
+    )
+
+    urgent_first = read(db_session_factory)
+    assert too_long.sorted_by == QueueSort.PRIORITY and too_long.sort_set_aside(QueueSort.REFERENCE)
+    assert not too_long.column_sorts_offered and too_long.total == 30
+    assert [r.obligation_id for r in too_long.rows] == [r.obligation_id for r in urgent_first.rows]
+    assert short_enough.sorted_by == QueueSort.REFERENCE and short_enough.column_sorts_offered
+    references = [row.reference for row in short_enough.rows]
+    assert references == sorted(references)
+    # Time left is read along the index: it sorts a list of any length.
+    assert by_time_left.sorted_by == QueueSort.TIME_LEFT
+    assert not by_time_left.sort_set_aside(QueueSort.TIME_LEFT)
+
+
 @dataclass(frozen=True)
 class _Facts:
     state: str

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.queue import (
+    INDEXED_SORTS,
     PER_PAGE,
     QUEUE_STATE_LABELS,
     QueueFilters,
@@ -172,18 +173,22 @@ def queue_error_redirect(
     return response
 
 
-def _sort_links(parsed: ListInput) -> dict[str, dict[str, str]]:
+def _sort_links(parsed: ListInput, page: QueuePage | None) -> dict[str, dict[str, str | None]]:
     """Each sortable column's link (ascending, or descending when already ascending) and
-    its aria-sort value."""
-    current = parsed.raw["sort"] or QueueSort.PRIORITY.value
-    descending = parsed.raw["dir"] == "desc"
-    links = {}
+    its aria-sort value; no link for a column this list is too long to sort by."""
+    current = page.sorted_by.value if page is not None else QueueSort.PRIORITY.value
+    descending = parsed.raw["dir"] == "desc" and current == (parsed.raw["sort"] or current)
+    links: dict[str, dict[str, str | None]] = {}
     for sort in SORT_HEADINGS:
         active = current == sort.value
         direction = "desc" if active and not descending else "asc"
         query = parsed.query_string(sort=sort.value, dir=direction)
         state = ("descending" if descending else "ascending") if active else "none"
-        links[sort.value] = {"href": f"{QUEUE_PATH}?{query}", "aria_sort": state}
+        sortable = page is None or page.column_sorts_offered or sort in INDEXED_SORTS
+        links[sort.value] = {
+            "href": f"{QUEUE_PATH}?{query}" if sortable else None,
+            "aria_sort": state,
+        }
     return links
 
 
@@ -217,7 +222,13 @@ async def queue_response(
     page = None
     if parsed.query is not None:
         query = replace(parsed.query, enhanced_categories=tuple(policy.enhanced_rights))
-        page = await asyncio.to_thread(read_queue, context.sessions, query, now)
+        page = await asyncio.to_thread(
+            read_queue,
+            context.sessions,
+            query,
+            now,
+            context.settings.queue_column_sort_limit,
+        )
     rules = {rule.id: rule for rule in policy.standards}
     rows = []
     for row in page.rows if page is not None else []:
@@ -283,7 +294,10 @@ async def queue_response(
             "meets": meets,
             "page": page,
             "sort_headings": {sort.value: heading for sort, heading in SORT_HEADINGS.items()},
-            "sort_links": _sort_links(parsed),
+            "sort_links": _sort_links(parsed, page),
+            "sort_set_aside": page is not None
+            and parsed.query is not None
+            and page.sort_set_aside(parsed.query.sort),
             "page_links": _page_links(parsed, page) if page is not None else {},
             "filters_query": filters_query,
             "sort_query": urlencode(
