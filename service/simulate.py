@@ -31,6 +31,7 @@ from service.cases import (
     CaseIn,
     EventIn,
     check_category,
+    check_language,
     check_unit,
     open_case,
     post_event,
@@ -264,6 +265,10 @@ async def run_scenario(
             check_category(policy, case.category)
         except CaseError as error:
             raise ScenarioError(f"cases[{index}].category: {error}") from error
+        try:
+            check_language(policy, case.victim.language)
+        except CaseError as error:
+            raise ScenarioError(f"cases[{index}].victim.language: {error}") from error
         try:
             check_unit(force, case.borough)
         except CaseError as error:

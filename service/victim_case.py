@@ -25,7 +25,7 @@ from standards.force import Force
 from standards.obligations import AlertKind, ObligationState
 from standards.policy import Policy, StandardRule, Trigger
 from standards.victim_sign_in import update_request_key
-from standards.vocabulary import Channel
+from standards.vocabulary import DEFAULT_LANGUAGE, Channel
 from storage import models
 
 # The policy's standard for regular updates to the victim (policies/met-pledge.toml).
@@ -122,6 +122,8 @@ class VictimCaseView:
     # None when the case's policy has no standard for replying to a request.
     reply: ReplyPromise | None
     preferences: Preferences
+    # The victim's language (standards.vocabulary.Language): their pages' default.
+    language: str = DEFAULT_LANGUAGE
 
 
 def revealing_terms(
@@ -211,6 +213,7 @@ def read_victim_case(
             update_requested_today=requested is not None,
             reply=reply,
             preferences=preferences,
+            language=victim.language,
         )
 
 

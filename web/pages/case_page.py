@@ -22,6 +22,7 @@ from service.queue import met_by_contact, standard_rule, what_meets
 from standards.policy import Policy, StandardRule
 from standards.read_rules import is_due_soon, is_overdue
 from standards.staff import StaffRole, StaffUser
+from standards.vocabulary import language_name
 from web.api.context import ApiContext, api_context
 from web.pages.case_views import (
     CASES_PATH,
@@ -111,6 +112,8 @@ async def case_response(
             "notice": notice,
             "now": now,
             "standard_titles": {rule.id: rule.title for rule in context.policy.standards},
+            # The languages the victim may have (the preferences form), by name.
+            "languages": {code.value: language_name(code) for code in context.policy.languages},
         },
         status_code=status_code,
         errors=errors,

@@ -29,6 +29,7 @@ from web.pages.victim import (
     csrf_token,
     forget_all,
     form_token_ok,
+    page_language,
     redirect_to,
     set_cookie,
     signed_in_as,
@@ -77,6 +78,8 @@ def _case_page(
         },
         status_code=400 if errors else 200,
         errors=errors,
+        # The case's language unless the victim switched (web.pages.victim.page_language).
+        language=page_language(request, pages, view.language),
     )
 
 
