@@ -364,13 +364,31 @@ def template_problems(policy: Policy, message_templates: Collection[str]) -> lis
                 )
             )
 
-    for i, message in enumerate(policy.messages):
-        check(("messages", i, "template"), message.template)
+    for location, name in _named_templates(policy):
+        check(location, name)
+    return problems
+
+
+def _named_templates(policy: Policy) -> list[tuple[Location, str]]:
+    """Each message template the policy names, where it names it (to send, or in `met_by`)."""
+    named: list[tuple[Location, str]] = [
+        (("messages", i, "template"), message.template) for i, message in enumerate(policy.messages)
+    ]
     for i, rule in enumerate(policy.standards):
         for token in rule.met_by:
             if token.startswith("message:"):
-                check(("standards", i, "met_by"), token.removeprefix("message:").split("+")[0])
-    return problems
+                named.append((("standards", i, "met_by"), message_of_token(token)))
+    return named
+
+
+def message_of_token(token: str) -> str:
+    """The template a `message:NAME` (or `message:NAME+reason`) token names."""
+    return token.removeprefix("message:").split("+")[0]
+
+
+def named_templates(policy: Policy) -> list[str]:
+    """The message templates the policy sends or names, each once, in the order named."""
+    return list(dict.fromkeys(name for _, name in _named_templates(policy)))
 
 
 def parse_policy(
