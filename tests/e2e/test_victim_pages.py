@@ -311,6 +311,9 @@ async def test_a_welsh_victim_reads_the_pages_in_welsh_and_may_switch_them(
     assert await page.title() == "Hafan - Eich diweddariadau"
     assert await page.get_attribute("html", "lang") == "cy"
     assert await page.get_by_role("link", name="Gadael y dudalen hon").is_visible()
+    # Its dates and the reply's window too.
+    main = await page.inner_text("main")
+    assert "Erbyn Dydd " in main and "o fewn 2 diwrnod gwaith" in main
     await assert_accessible(page)
     await assert_fits_320_pixels(page)
     await page.screenshot(path=str(SCREENSHOTS / "victim-case-welsh.png"), full_page=True)

@@ -25,8 +25,10 @@ from messaging.rendering import (
     missing_translations,
 )
 from service.case_input import CaseError, VictimIn, check_language
+from service.victim_case import london_date, london_time, promised_day, window_words
 from standards.case import CaseBook
 from standards.case_state import CaseFacts, CaseState
+from standards.clock import WindowUnit
 from standards.delivery import MessageIntent
 from standards.events import CaseEvent, EventRejected, EventType
 from standards.policy import PolicyError, load_policy, parse_policy
@@ -304,6 +306,16 @@ def test_policy_check_warns_of_each_missing_translation_and_still_passes(
 def test_every_victim_page_string_is_in_english_and_welsh() -> None:
     assert missing_strings(["en", "cy"]) == []
     assert all(set(entry) == {"en", "cy"} for entry in CATALOGUE.values())
+
+
+def test_the_victims_page_gives_dates_and_windows_in_welsh() -> None:
+    instant = datetime(2026, 12, 2, 14, 5, tzinfo=UTC)
+    assert london_date(instant) == "Wednesday 2 December 2026"
+    assert london_date(instant, "cy") == "Dydd Mercher 2 Rhagfyr 2026"
+    assert london_time(instant, "cy") == "2:05yp"
+    assert promised_day(instant, "cy") == "Dydd Mercher 2 Rhagfyr"
+    assert window_words(2, WindowUnit.WORKING_DAYS, "cy") == "2 diwrnod gwaith"
+    assert window_words(2, WindowUnit.WORKING_DAYS) == "2 working days"
 
 
 def test_a_catalogue_string_escapes_what_the_page_gives_it() -> None:

@@ -114,7 +114,7 @@ class VictimPages:
         api = self.api
         return CaseLine(api.temporal, api.sessions, api.settings.api_write_timeout_seconds)
 
-    def read_case(self, case_id: int) -> VictimCaseView | None:
+    def read_case(self, case_id: int, language: str | None = None) -> VictimCaseView | None:
         settings = self.api.settings
         return read_victim_case(
             self.api.sessions,
@@ -124,6 +124,7 @@ class VictimPages:
             settings.force_name,
             settings.unit_name_pattern,
             self.api.policy,
+            language,
         )
 
 
@@ -152,13 +153,18 @@ def _offered(pages: VictimPages, language: str | None) -> str | None:
     return language if language in {code.value for code in pages.api.policy.languages} else None
 
 
-def page_language(request: Request, pages: VictimPages, default: str = DEFAULT_LANGUAGE) -> str:
-    """The language a victim page is drawn in: the one asked for with the switch (this
-    request's `?lang=`, else the cookie it set), else `default` (English before sign-in,
-    the case's language after), among those the policy offers."""
+def switched_language(request: Request, pages: VictimPages) -> str | None:
+    """The language asked for with the switch: this request's `?lang=`, else the cookie it
+    set; None if none (or one the policy does not offer)."""
     asked = _offered(pages, request.query_params.get(LANGUAGE_PARAMETER))
-    kept = _offered(pages, request.cookies.get(LANGUAGE_COOKIE))
-    return asked or kept or _offered(pages, default) or DEFAULT_LANGUAGE
+    return asked or _offered(pages, request.cookies.get(LANGUAGE_COOKIE))
+
+
+def page_language(request: Request, pages: VictimPages, default: str = DEFAULT_LANGUAGE) -> str:
+    """The language a victim page is drawn in: the one asked for with the switch, else
+    `default` (English before sign-in, the case's language after), among those the
+    policy offers."""
+    return switched_language(request, pages) or _offered(pages, default) or DEFAULT_LANGUAGE
 
 
 def _switch(request: Request, pages: VictimPages, language: str) -> list[dict[str, str]]:
@@ -292,7 +298,7 @@ def ask_for_code(
                     text(
                         language,
                         "error.too_many_codes",
-                        time=london_time(answer.retry_at),
+                        time=london_time(answer.retry_at, language),
                         number=pages.contact_number,
                     ),
                 )
@@ -353,7 +359,7 @@ def enter_code(request: Request, code: Annotated[str, Form()] = "") -> Response:
         message = text(
             language,
             "error.locked",
-            time=london_time(check.locked_until),
+            time=london_time(check.locked_until, language),
             number=pages.contact_number,
         )
         return _code_page(request, pages, reference, [FieldError("code", message)])

@@ -33,6 +33,7 @@ from web.pages.victim import (
     redirect_to,
     set_cookie,
     signed_in_as,
+    switched_language,
     victim_page,
     victim_pages,
 )
@@ -63,7 +64,7 @@ def _case_page(
     errors: list[FieldError] | None = None,
     submitted: dict[str, Any] | None = None,
 ) -> Response:
-    view = pages.read_case(case_id)
+    view = pages.read_case(case_id, switched_language(request, pages))
     if view is None:
         return redirect_to(TRACK_PATH)
     return victim_page(
