@@ -301,6 +301,7 @@ async def test_a_welsh_victim_reads_the_pages_in_welsh_and_may_switch_them(
     await page.get_by_role("button", name="Anfonwch god ataf").click()
     await page.locator(".error-summary").wait_for()
     assert "Rhowch eich cyfeirnod" in await page.inner_text(".error-summary")
+    assert await page.title() == "Gwall: Mewngofnodi - Eich diweddariadau"
     await assert_accessible(page)
     await page.get_by_role("link", name="English").click()
     await page.get_by_role("heading", name="Check for updates").wait_for()

@@ -230,6 +230,22 @@ def test_an_unsupported_language_is_refused_in_one_line_naming_those_accepted() 
     assert problems[0]["msg"] == "a language is one of en (English), cy (Welsh)"
 
 
+def test_pledge_case_open_refuses_an_unknown_language_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    opened = CliRunner().invoke(
+        app,
+        ["case", "open", "--reference", "01/1/26", "--category", "general", "--borough",
+         "Camden", "--name", "Siân", "--email", "sian@example.org", "--language", "fr"],
+    )  # fmt: skip
+    assert opened.exit_code == 1
+    assert opened.output.strip() == (
+        "error: victim.language: a language is one of en (English), cy (Welsh)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_language_the_policy_does_not_offer_is_refused_at_intake() -> None:
     tiny = parse_policy(MINIMAL_POLICY)
     check_language(tiny, "en")

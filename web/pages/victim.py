@@ -203,6 +203,8 @@ def victim_page(
         "preferences_path": PREFERENCES_PATH,
         "sign_out_path": SIGN_OUT_PATH,
         "t": text_for(language),
+        "problem_title": text(language, "error.summary"),
+        "error_prefix": text(language, "error.prefix"),
         "html_lang": HTML_LANG.get(language, language),
         "language_switch": _switch(request, pages, language),
         **(context or {}),

@@ -92,6 +92,9 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
         CY: 'Ffoniwch {number} a rhowch eich cyfeirnod, neu <a href="{path}">gofynnwch am '
         "god newydd</a>.",
     },
+    # What was wrong with a form: the error summary's title, the page title's prefix.
+    "error.summary": {EN: "There is a problem", CY: "Mae yna broblem"},
+    "error.prefix": {EN: "Error", CY: "Gwall"},
     # What was wrong with a sign-in form (web.pages.victim).
     "error.reference": {
         EN: "Enter your reference number as it was given to you, for example 01/123456/26",
