@@ -163,3 +163,15 @@ class MemoryOutbox:
 
     def opt_out_of_sms(self) -> None:
         self.sms_opted_out = True
+
+
+def language_fields(row: OutboxRow) -> list[tuple[str, str]]:
+    """A message's language and the one it fell back from, as a rehearsal's output gives
+    them (both engines): nothing for a message in English to an English reader, so the
+    output of an all-English scenario is as it was."""
+    fields = []
+    if row.language != DEFAULT_LANGUAGE or row.fallback_from is not None:
+        fields.append(("language", row.language))
+    if row.fallback_from is not None:
+        fields.append(("fallback_from", row.fallback_from))
+    return fields

@@ -26,6 +26,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
+from delivery.outbox import language_fields
 from service.cases import (
     CaseError,
     CaseIn,
@@ -182,6 +183,7 @@ def message_json(row: models.OutboxMessage, reference: str) -> dict[str, Any]:
     }
     if row.error:
         message["error"] = row.error
+    message.update(language_fields(row))
     return message
 
 
