@@ -78,6 +78,7 @@ ALERT_TEMPLATE = "alert"
 
 MAX_SMS_SEGMENTS = 2
 
+_LAYOUT = "_layout.html.j2"
 _TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _EXTRA_BLANK_LINES = re.compile(r"\n{3,}")
@@ -407,7 +408,12 @@ class MessageRenderer:
     def _render_html(
         self, name: str, subject: str, text: str, language: str = DEFAULT_LANGUAGE
     ) -> str:
-        layout = self._load("messages/_layout.html.j2")
+        # A language's own layout if it has one (templates/messages/<lang>/), else the
+        # shared one, told the language for its `lang` attribute.
+        own = f"messages/{language}/{_LAYOUT}"
+        layout = self._load(
+            own if language != DEFAULT_LANGUAGE and self._has(own) else f"messages/{_LAYOUT}"
+        )
         paragraphs = [paragraph.split("\n") for paragraph in text.split("\n\n")]
         return self._run(
             name,

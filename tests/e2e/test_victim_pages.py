@@ -308,7 +308,7 @@ async def test_a_welsh_victim_reads_the_pages_in_welsh_and_may_switch_them(
 
     # Signed in (in English), the case's language is the pages' default: Welsh.
     await sign_in(page, outbox, base_url, reference)
-    assert await page.inner_text("h1") == f"Eich adroddiad am drosedd {reference}"
+    assert await page.inner_text("h1") == f"Eich adroddiad trosedd {reference}"
     assert await page.title() == "Hafan - Eich diweddariadau"
     assert await page.get_attribute("html", "lang") == "cy"
     assert await page.get_by_role("link", name="Gadael y dudalen hon").is_visible()

@@ -130,6 +130,14 @@ def test_a_welsh_email_is_marked_as_welsh_in_its_html(template_dir: Path) -> Non
     assert message.html is not None and '<html lang="cy">' in message.html
 
 
+def test_a_languages_own_email_layout_is_used_when_it_has_one(template_dir: Path) -> None:
+    (template_dir / "messages" / "cy" / "_layout.html.j2").write_text(
+        '<html lang="cy"><p>Cymraeg</p>{{ subject }}</html>', encoding="utf-8"
+    )
+    message = MessageRenderer(template_dir).render("acknowledgement", Channel.EMAIL, a_context())
+    assert message.html == '<html lang="cy"><p>Cymraeg</p>Eich cyfeirnod 01/123456/26</html>'
+
+
 def test_without_reloading_a_missing_translation_is_looked_up_once_and_still_falls_back(
     template_dir: Path,
 ) -> None:

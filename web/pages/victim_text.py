@@ -2,9 +2,10 @@
 
 Every string the victim pages show is here, keyed by a short name, in English and in
 Welsh (the Welsh is marked for review by a translator, as the Welsh message templates
-are). A page is drawn with `text_for(language)`, which the templates call as `t(key,
-**values)`; values are escaped, the catalogue's own markup (a link, a bold reference) is
-kept. A key missing in a language falls back to English, as a message template does.
+are; its terms follow theirs, docs/welsh.md). A page is drawn with `text_for(language)`,
+which the templates call as `t(key, **values)`; values are escaped, the catalogue's own
+markup (a link, a bold reference) is kept. A key missing in a language falls back to
+English, as a message template does.
 
 Adding a language: its member in standards.vocabulary.Language, a column of strings
 here (`CATALOGUE[key][code]`), and the code in the policy's `languages`.
@@ -161,7 +162,7 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "case.heading_discreet": {EN: "Your reference {reference}", CY: "Eich cyfeirnod {reference}"},
     "case.heading": {
         EN: "Your crime report {reference}",
-        CY: "Eich adroddiad am drosedd {reference}",
+        CY: "Eich adroddiad trosedd {reference}",
     },
     "case.status": {EN: "Status", CY: "Statws"},
     "case.open": {EN: "Open: we are working on it", CY: "Ar agor: rydyn ni'n gweithio arno"},
@@ -173,7 +174,7 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
         EN: "Person looking after your report",
         CY: "Y person sy'n gofalu am eich adroddiad",
     },
-    "case.officer": {EN: "Officer dealing with it", CY: "Y swyddog sy'n delio ag ef"},
+    "case.officer": {EN: "Officer dealing with it", CY: "Y swyddog sy'n gyfrifol am eich achos"},
     "case.no_one_named": {
         EN: "No one is named yet. Call {number} with your reference.",
         CY: "Nid oes neb wedi'i enwi eto. Ffoniwch {number} gyda'ch cyfeirnod.",
