@@ -140,8 +140,8 @@ class RenderedMessage:
     html: str | None
     # Optional details left out of an SMS to keep it within two segments (see module doc).
     omitted_fields: tuple[str, ...] = ()
-    # The language it is written in, and the victim's language when that had no template
-    # for it (it was rendered in English instead); None when it is in their language.
+    # The language it is written in; and `fallback_from`, the victim's language when that
+    # had no template for it (it was rendered in English instead), else None.
     language: str = DEFAULT_LANGUAGE
     fallback_from: str | None = None
 
@@ -187,7 +187,8 @@ def _interval(days: object, language: str = DEFAULT_LANGUAGE) -> str:
 
 @jinja2.pass_context
 def _interval_in_language(context: jinja2.runtime.Context, days: object) -> str:
-    """`interval` in the language of the template's set (its `language` variable)."""
+    """`interval` in the language of the template's set (`template_language`, which the
+    renderer sets: English for an English template sent to a Welsh reader)."""
     return _interval(days, context.get("template_language", DEFAULT_LANGUAGE))
 
 

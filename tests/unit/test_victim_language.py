@@ -155,6 +155,16 @@ def test_a_welsh_template_without_the_reference_is_refused(template_dir: Path) -
         MessageRenderer(template_dir).render("closure", Channel.SMS, a_context())
 
 
+def test_a_broken_welsh_template_fails_loudly_rather_than_falling_back(
+    template_dir: Path,
+) -> None:
+    (template_dir / "messages" / "cy" / "closure.sms.j2").write_text(
+        "{% if %}{{ reference }}", encoding="utf-8"
+    )
+    with pytest.raises(TemplateError, match="messages/cy/closure.sms.j2"):
+        MessageRenderer(template_dir).render("closure", Channel.SMS, a_context())
+
+
 def test_a_discreet_welsh_template_is_held_to_the_discreet_rules(template_dir: Path) -> None:
     (template_dir / "messages" / "cy" / "closure.sms.j2").write_text(
         "Wrexham: {{ reference }}. Ffoniwch {{ contact_number }}.", encoding="utf-8"
