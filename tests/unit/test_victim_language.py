@@ -161,7 +161,7 @@ def test_a_broken_welsh_template_fails_loudly_rather_than_falling_back(
     (template_dir / "messages" / "cy" / "closure.sms.j2").write_text(
         "{% if %}{{ reference }}", encoding="utf-8"
     )
-    with pytest.raises(TemplateError, match="messages/cy/closure.sms.j2"):
+    with pytest.raises(TemplateError, match=r"messages/cy/closure\.sms\.j2"):
         MessageRenderer(template_dir).render("closure", Channel.SMS, a_context())
 
 
