@@ -100,4 +100,5 @@ class MessageActivities:
             reason=facts.get("reason"),
             outcome=facts.get("outcome"),
             update_interval_days=victim.update_interval_days,
+            language=victim.language,
         )

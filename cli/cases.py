@@ -37,6 +37,12 @@ def case_open(
     safe_hours: Annotated[str | None, typer.Option(help="e.g. 09:00-17:00")] = None,
     do_not_contact: Annotated[bool, typer.Option()] = False,
     policy: Annotated[str | None, typer.Option(help="policy id; default met-pledge")] = None,
+    language: Annotated[
+        str,
+        typer.Option(
+            help="the victim's language, a code the policy offers: en (English), cy (Welsh)"
+        ),
+    ] = "en",
 ) -> None:
     """Open a case: record it and start its workflow."""
     from pydantic import ValidationError
@@ -60,6 +66,7 @@ def case_open(
             "preferred_channel": channel,
             "safe_hours": safe_hours,
             "do_not_contact": do_not_contact,
+            "language": language,
         },
     }
     try:

@@ -20,9 +20,18 @@ def policy_check(
     """Validate a policy or force file; name the line and field of any mistake.
 
     A policy is checked against the message templates in the template directory
-    (PLEDGE_TEMPLATE_DIR): every message it names needs its email and SMS forms."""
+    (PLEDGE_TEMPLATE_DIR): every message it names needs its email and SMS forms. Each
+    template missing in a language the policy offers is a warning (that message goes in
+    English): one line each, and the check still passes."""
+    from messaging.rendering import (
+        SIGN_IN_CODE_TEMPLATE,
+        message_template_path,
+        missing_translations,
+    )
     from service.configuration import checked_policy
     from standards.force import load_force
+    from standards.policy import named_templates
+    from standards.vocabulary import language_name
 
     settings = common.settings()
     try:
@@ -43,7 +52,21 @@ def policy_check(
         raise fail(
             f"{path} is not UTF-8 text (byte {error.start}); save the policy as UTF-8", code=2
         ) from error
-    out.print(f"{loaded.id} version {loaded.version}: {len(loaded.standards)} standards, ok")
+    templates = [*named_templates(loaded), SIGN_IN_CODE_TEMPLATE]
+    languages = [code.value for code in loaded.languages]
+    missing = missing_translations(settings.template_dir, templates, languages)
+    for language, template, channel in missing:
+        out.print(
+            f"warning: {language} ({language_name(language)}): no {template} {channel.value} "
+            f"template ({message_template_path(template, channel, language)}); "
+            "sent in English"
+        )
+    languages_text = ", ".join(languages)
+    out.print(
+        f"{loaded.id} version {loaded.version}: {len(loaded.standards)} standards, "
+        f"languages {languages_text}, ok"
+        + (f" ({len(missing)} templates missing in a language)" if missing else "")
+    )
 
 
 def holidays_check(

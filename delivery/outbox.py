@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from standards.vocabulary import MessageStatus
+from standards.vocabulary import DEFAULT_LANGUAGE, MessageStatus
 
 
 class OutboxRow(Protocol):
@@ -31,6 +31,10 @@ class OutboxRow(Protocol):
     def body(self) -> str: ...
     @property
     def html_body(self) -> str | None: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def fallback_from(self) -> str | None: ...
     # Written only through `Outbox.settle`, so each outbox keeps it in its own type.
     @property
     def status(self) -> str: ...
@@ -65,6 +69,8 @@ class Outbox(Protocol[Row]):
         html_body: str | None,
         obligation_key: str | None,
         created_at: datetime,
+        language: str = DEFAULT_LANGUAGE,
+        fallback_from: str | None = None,
     ) -> Row:
         """A new row, queued and not yet sent (kept with the next `mark` or `settle`)."""
         ...
@@ -96,6 +102,8 @@ class MemoryRow:
     subject: str | None = None
     html_body: str | None = None
     obligation_key: str | None = None
+    language: str = DEFAULT_LANGUAGE
+    fallback_from: str | None = None
     status: MessageStatus = MessageStatus.QUEUED
     error: str | None = None
     sent_at: datetime | None = None
@@ -126,6 +134,8 @@ class MemoryOutbox:
         html_body: str | None,
         obligation_key: str | None,
         created_at: datetime,
+        language: str = DEFAULT_LANGUAGE,
+        fallback_from: str | None = None,
     ) -> MemoryRow:
         row = MemoryRow(
             key=key,
@@ -138,6 +148,8 @@ class MemoryOutbox:
             subject=subject,
             html_body=html_body,
             obligation_key=obligation_key,
+            language=language,
+            fallback_from=fallback_from,
         )
         self.rows[key] = row
         return row
@@ -151,3 +163,15 @@ class MemoryOutbox:
 
     def opt_out_of_sms(self) -> None:
         self.sms_opted_out = True
+
+
+def language_fields(row: OutboxRow) -> list[tuple[str, str]]:
+    """A message's language and the one it fell back from, as a rehearsal's output gives
+    them (both engines): nothing for a message in English to an English reader, so the
+    output of an all-English scenario is as it was."""
+    fields = []
+    if row.language != DEFAULT_LANGUAGE or row.fallback_from is not None:
+        fields.append(("language", row.language))
+    if row.fallback_from is not None:
+        fields.append(("fallback_from", row.fallback_from))
+    return fields

@@ -125,6 +125,8 @@ def _deliver(
             subject=row.subject,
             text=row.body,
             html=row.html_body,
+            language=row.language,
+            fallback_from=row.fallback_from,
         ),
         status_callback=status_callback,
         handed_over_at=row.sent_at,
@@ -168,6 +170,8 @@ def add_copy(
         html_body=kept.html,
         obligation_key=obligation_key,
         created_at=at,
+        language=kept.language,
+        fallback_from=kept.fallback_from,
     )
 
 

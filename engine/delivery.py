@@ -19,7 +19,7 @@ from delivery.send import CaseMessage, send_message
 from messaging.rendering import MessageContext, MessageRenderer, RenderedMessage
 from standards.contact import ContactProfile
 from standards.delivery import MessageIntent, MessageOutcome
-from standards.vocabulary import Channel
+from standards.vocabulary import DEFAULT_LANGUAGE, Channel
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Victim:
     profile: ContactProfile
     discreet: bool
     update_interval_days: int | None = None
+    # The language of their messages (standards.vocabulary.Language).
+    language: str = DEFAULT_LANGUAGE
 
     @classmethod
     def reached_by(
@@ -47,6 +49,7 @@ class Victim:
         sms_opted_out: bool = False,
         safe_hours_start: time | None = None,
         safe_hours_end: time | None = None,
+        language: str = DEFAULT_LANGUAGE,
     ) -> Victim:
         """The victim with the contacts given: no allowed channels means the preferred one
         only, and the profile has an address or a number exactly when one is given, as the
@@ -66,6 +69,7 @@ class Victim:
                 safe_hours_end=safe_hours_end,
             ),
             discreet=discreet,
+            language=language,
         )
 
 
@@ -126,18 +130,15 @@ class SimulatedDelivery:
             profile=victim.profile,
             email=victim.email,
             phone=victim.phone,
-            render=lambda channel: RenderedMessage(
-                template=intent.template,
-                channel=channel,
-                subject=None,
-                text=self._text(outbox, intent, channel),
-                html=None,
-            ),
+            render=lambda channel: self._rendered(outbox, intent, channel),
         )
         return send_message(outbox, message, self._backends)
 
-    def _text(self, outbox: CaseOutbox, intent: MessageIntent, channel: Channel) -> str:
-        """The message as the victim reads it, from the real templates."""
+    def _rendered(
+        self, outbox: CaseOutbox, intent: MessageIntent, channel: Channel
+    ) -> RenderedMessage:
+        """The message as the victim reads it, from the real templates in their language
+        (its text only: a rehearsal keeps no subject or HTML)."""
         victim = outbox.victim
         setting = self._setting
         borough = outbox.borough_name
@@ -155,5 +156,7 @@ class SimulatedDelivery:
             reason=intent.facts.get("reason"),
             outcome=intent.facts.get("outcome"),
             update_interval_days=victim.update_interval_days,
+            language=victim.language,
         )
-        return self._renderer.render(intent.template, channel, context).text
+        rendered = self._renderer.render(intent.template, channel, context)
+        return dataclasses.replace(rendered, subject=None, html=None)

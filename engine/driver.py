@@ -189,6 +189,10 @@ class CaseDriver:
             self.run.refusals.append(Refusal(event.index, event, refused + str(rejected)))
             return
         if earlier is None:
+            language = case_event.details.get("language")
+            if case_event.type == EventType.PREFERENCES_CHANGED and language is not None:
+                # Written to the victim's record by the service, as live.
+                self.run.outbox.victim.language = language
             changed = self._carry_out(self._book.apply(case_event))
             self._book.remember(case_event, changed)
 

@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from delivery.outbox import language_fields
 from engine.delivery import CaseOutbox, MessageSetting, SimulatedDelivery, Victim
 from engine.driver import CaseDriver, CaseRun, PostedEvent
 from messaging.rendering import MessageRenderer, message_template_names, message_template_path
@@ -251,6 +252,8 @@ def encode(run: CaseRun) -> CaseResult:
         ]
         if row.error:
             fields.append(("error", _text(row.error)))
+        # English, as every shipped scenario's, says nothing (their output is unchanged).
+        fields += [(name, _text(value)) for name, value in language_fields(row)]
         messages.append(keyed(created, reference, row.seq, _fields_text(fields)))
     alerts: list[Keyed] = []
     for alert in run.alerts:

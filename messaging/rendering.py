@@ -23,6 +23,13 @@ SMS length policy (two segments at most, `MAX_SMS_SEGMENTS`):
 4. If even the shortest rendering does not fit (only with unrealistic values such as a
    very long force name in a non-Latin script), it is returned whole: three segments cost
    more, but cutting could lose the reference or the number.
+
+Languages: a message for a victim whose language is not English is rendered from
+`messages/<language>/<name>.<channel>.j2` when the template directory has it, else from
+the English `messages/<name>.<channel>.j2`. The rendered message says which language it
+is in (`RenderedMessage.language`) and, when it fell back, which it was wanted in
+(`fallback_from`); the outbox keeps both. Every language's templates are held to the
+same rules (the reference, the number, discreet wording).
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import jinja2
 
 from messaging.discreet import forbidden_words_in, terms_named_in
 from messaging.sms_text import fold_to_gsm, is_gsm, plain_sms_text, sms_segments
-from standards.vocabulary import Channel
+from standards.vocabulary import DEFAULT_LANGUAGE, Channel, Language
 
 DEFAULT_TEMPLATE_DIR: Path = Path(__file__).resolve().parents[1] / "templates"
 
@@ -71,7 +78,9 @@ ALERT_TEMPLATE = "alert"
 
 MAX_SMS_SEGMENTS = 2
 
+_LAYOUT = "_layout.html.j2"
 _TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _EXTRA_BLANK_LINES = re.compile(r"\n{3,}")
 
 # Left out of an SMS in this order (after any that need UCS-2) when it is too long.
@@ -106,6 +115,8 @@ class MessageContext:
     # Only for the sign-in code message (SIGN_IN_CODE_TEMPLATE).
     sign_in_code: str | None = None
     code_lifetime_minutes: int | None = None
+    # The victim's language (standards.vocabulary.Language): which template set is used.
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,10 @@ class RenderedMessage:
     html: str | None
     # Optional details left out of an SMS to keep it within two segments (see module doc).
     omitted_fields: tuple[str, ...] = ()
+    # The language it is written in; and `fallback_from`, the victim's language when that
+    # had no template for it (it was rendered in English instead), else None.
+    language: str = DEFAULT_LANGUAGE
+    fallback_from: str | None = None
 
 
 def _plain_email_text(text: str) -> str:
@@ -149,16 +164,32 @@ def _sentence(value: object) -> str:
     return f"{text}."
 
 
-def _interval(days: object) -> str:
+# An interval's words in each language: (week, weeks, day, days), "{n}" the number.
+# Welsh counts with the singular noun ("4 wythnos", "14 diwrnod").
+_INTERVAL_WORDS: dict[str, tuple[str, str, str, str]] = {
+    Language.ENGLISH: ("week", "{n} weeks", "day", "{n} days"),
+    Language.WELSH: ("wythnos", "{n} wythnos", "diwrnod", "{n} diwrnod"),
+}
+
+
+def _interval(days: object, language: str = DEFAULT_LANGUAGE) -> str:
     """An update interval in words; no agreed interval means the Pledge's four weeks."""
+    week, weeks, day, many_days = _INTERVAL_WORDS.get(language, _INTERVAL_WORDS[DEFAULT_LANGUAGE])
     if days is None:
-        return "4 weeks"
+        return weeks.format(n=4)
     if not isinstance(days, int) or days <= 0:
         raise ValueError(f"update interval must be a positive number of days, not {days!r}")
     if days % 7 == 0:
-        weeks = days // 7
-        return "week" if weeks == 1 else f"{weeks} weeks"
-    return "day" if days == 1 else f"{days} days"
+        count = days // 7
+        return week if count == 1 else weeks.format(n=count)
+    return day if days == 1 else many_days.format(n=days)
+
+
+@jinja2.pass_context
+def _interval_in_language(context: jinja2.runtime.Context, days: object) -> str:
+    """`interval` in the language of the template's set (`template_language`, which the
+    renderer sets: English for an English template sent to a Welsh reader)."""
+    return _interval(days, context.get("template_language", DEFAULT_LANGUAGE))
 
 
 def _revealing_terms(context: MessageContext) -> list[str]:
@@ -192,9 +223,11 @@ def _check_contains_reference_and_number(name: str, context: MessageContext, tex
             raise TemplateError(f"{name}: the message must give the {label} {value!r}")
 
 
-def message_template_path(template: str, channel: Channel) -> str:
-    """Where a message template lives, relative to the template directory."""
-    return f"messages/{template}.{channel.value}.j2"
+def message_template_path(template: str, channel: Channel, language: str = DEFAULT_LANGUAGE) -> str:
+    """Where a message template lives, relative to the template directory: English at
+    `messages/`, another language under `messages/<language>/`."""
+    folder = "messages" if language == DEFAULT_LANGUAGE else f"messages/{language}"
+    return f"{folder}/{template}.{channel.value}.j2"
 
 
 def message_template_names(template_dir: Path) -> frozenset[str]:
@@ -205,6 +238,22 @@ def message_template_names(template_dir: Path) -> frozenset[str]:
         for name in names
         if all((template_dir / message_template_path(name, c)).is_file() for c in Channel)
     )
+
+
+def missing_translations(
+    template_dir: Path, templates: Iterable[str], languages: Iterable[str]
+) -> list[tuple[str, str, Channel]]:
+    """Each (language, template, channel) with no template of its own in that language:
+    a message that would be sent in English instead. English itself is never missing
+    here (a policy's English templates are checked as the policy is read)."""
+    return [
+        (language, template, channel)
+        for language in languages
+        if language != DEFAULT_LANGUAGE
+        for template in templates
+        for channel in Channel
+        if not (template_dir / message_template_path(template, channel, language)).is_file()
+    ]
 
 
 class MessageRenderer:
@@ -230,7 +279,9 @@ class MessageRenderer:
             lstrip_blocks=True,
         )
         self._environment.filters["sentence"] = _sentence
-        self._environment.filters["interval"] = _interval
+        self._environment.filters["interval"] = _interval_in_language
+        # Without reloading, whether a language has a template is looked up once.
+        self._present: dict[str, bool] | None = None if reload_templates else {}
 
     def render(self, template: str, channel: Channel, context: MessageContext) -> RenderedMessage:
         name = message_template_path(template, channel)
@@ -238,9 +289,40 @@ class MessageRenderer:
             raise TemplateError(f"{name}: not a message template name")
         if not context.reference.strip() or not context.contact_number.strip():
             raise TemplateError(f"{name}: a message needs a reference and a contact number")
+        language, name = self._in_language(template, channel, context.language)
+        fallback_from = None if language == context.language else context.language
         if channel == Channel.SMS:
-            return self._render_sms(template, name, context)
-        return self._render_email(template, name, context)
+            message = self._render_sms(template, name, context, language)
+        else:
+            message = self._render_email(template, name, context, language)
+        if language == DEFAULT_LANGUAGE and fallback_from is None:
+            return message
+        return replace(message, language=language, fallback_from=fallback_from)
+
+    def _in_language(self, template: str, channel: Channel, language: str) -> tuple[str, str]:
+        """The language a message is rendered in and its template: the victim's, when
+        the directory has that template, else English."""
+        if language != DEFAULT_LANGUAGE:
+            if not _LANGUAGE_CODE.fullmatch(language):
+                raise TemplateError(f"{language!r}: not a language code")
+            name = message_template_path(template, channel, language)
+            if self._has(name):
+                return language, name
+        return DEFAULT_LANGUAGE, message_template_path(template, channel)
+
+    def _has(self, name: str) -> bool:
+        if self._present is not None and (known := self._present.get(name)) is not None:
+            return known
+        try:
+            self._load(name)
+            present = True
+        except TemplateError as error:
+            if not isinstance(error.__cause__, jinja2.TemplateNotFound):
+                raise
+            present = False
+        if self._present is not None:
+            self._present[name] = present
+        return present
 
     def render_alert(self, context: AlertContext) -> RenderedMessage:
         name = f"alerts/{ALERT_TEMPLATE}.email.j2"
@@ -257,8 +339,10 @@ class MessageRenderer:
             html=self._render_html(name, subject, text),
         )
 
-    def _render_email(self, template: str, name: str, context: MessageContext) -> RenderedMessage:
-        subject, text = self._render_subject_and_text(name, _variables(context))
+    def _render_email(
+        self, template: str, name: str, context: MessageContext, language: str
+    ) -> RenderedMessage:
+        subject, text = self._render_subject_and_text(name, _variables(context, language))
         _check_contains_reference_and_number(name, context, text)
         if context.discreet:
             _check_discreet(name, context, subject, text)
@@ -267,19 +351,21 @@ class MessageRenderer:
             channel=Channel.EMAIL,
             subject=subject,
             text=text,
-            html=self._render_html(name, subject, text) if self._with_html else None,
+            html=self._render_html(name, subject, text, language) if self._with_html else None,
         )
 
-    def _render_sms(self, template: str, name: str, context: MessageContext) -> RenderedMessage:
+    def _render_sms(
+        self, template: str, name: str, context: MessageContext, language: str
+    ) -> RenderedMessage:
         original = context
-        text = self._render_sms_text(name, context)
+        text = self._render_sms_text(name, context, language)
         omitted: list[str] = []
         if sms_segments(text) > MAX_SMS_SEGMENTS:
             folded = _folded(context)
             # Nothing to fold (the usual case) renders the same text again: skip it.
             if folded != context:
                 context = folded
-                text = self._render_sms_text(name, context)
+                text = self._render_sms_text(name, context, language)
         # A message that fits leaves nothing out (its order of omission is not needed).
         fits = sms_segments(text) <= MAX_SMS_SEGMENTS
         for field in () if fits else _omission_order(context):
@@ -287,7 +373,7 @@ class MessageRenderer:
                 break
             blank: dict[str, Any] = {field: "" if field == "victim_name" else None}
             context = replace(context, **blank)
-            shorter = self._render_sms_text(name, context)
+            shorter = self._render_sms_text(name, context, language)
             # A detail the template does not use is not reported as left out.
             if shorter != text:
                 omitted.append(field)
@@ -306,9 +392,10 @@ class MessageRenderer:
             omitted_fields=tuple(omitted),
         )
 
-    def _render_sms_text(self, name: str, context: MessageContext) -> str:
+    def _render_sms_text(self, name: str, context: MessageContext, language: str) -> str:
         template = self._load(name)
-        return plain_sms_text(self._run(name, lambda: template.render(_variables(context))))
+        variables = _variables(context, language)
+        return plain_sms_text(self._run(name, lambda: template.render(variables)))
 
     def _render_subject_and_text(self, name: str, variables: Mapping[str, Any]) -> tuple[str, str]:
         template = self._load(name)
@@ -319,10 +406,20 @@ class MessageRenderer:
         text = self._run(name, lambda: _render_block(template, "text", variables))
         return _one_line(subject), _plain_email_text(text)
 
-    def _render_html(self, name: str, subject: str, text: str) -> str:
-        layout = self._load("messages/_layout.html.j2")
+    def _render_html(
+        self, name: str, subject: str, text: str, language: str = DEFAULT_LANGUAGE
+    ) -> str:
+        # A language's own layout if it has one (templates/messages/<lang>/), else the
+        # shared one, told the language for its `lang` attribute.
+        own = f"messages/{language}/{_LAYOUT}"
+        layout = self._load(
+            own if language != DEFAULT_LANGUAGE and self._has(own) else f"messages/{_LAYOUT}"
+        )
         paragraphs = [paragraph.split("\n") for paragraph in text.split("\n\n")]
-        return self._run(name, lambda: layout.render(subject=subject, paragraphs=paragraphs))
+        return self._run(
+            name,
+            lambda: layout.render(subject=subject, paragraphs=paragraphs, language=language),
+        )
 
     def _load(self, name: str) -> jinja2.Template:
         if self._loaded is not None and (kept := self._loaded.get(name)) is not None:
@@ -351,9 +448,12 @@ class MessageRenderer:
             raise TemplateError(f"{name}: {error}") from error
 
 
-def _variables(context: MessageContext) -> dict[str, Any]:
-    """The context's fields for a template: all flat values, so no deep copy is needed."""
-    return dict(vars(context))
+def _variables(context: MessageContext, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """The context's fields for a template: all flat values, so no deep copy is needed;
+    and the language of the template's set (what `interval` words it in)."""
+    variables = dict(vars(context))
+    variables["template_language"] = language
+    return variables
 
 
 def _render_block(template: jinja2.Template, block: str, variables: Mapping[str, Any]) -> str:

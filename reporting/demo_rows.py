@@ -121,6 +121,7 @@ def demo_rows(
                 "sms_opted_out": victim.profile.sms_opted_out,
                 "update_interval_days": state.update_interval_days,
                 "updates_paused": state.updates_paused,
+                "language": victim.language,
             }
         ),
     )
@@ -174,6 +175,8 @@ def demo_rows(
                     "sent_at": message.sent_at,
                     "delivered_at": message.sent_at if delivered else None,
                     "attempts": message.attempts,
+                    "language": message.language,
+                    "fallback_from": message.fallback_from,
                 }
             )
         )

@@ -252,6 +252,7 @@ def _victim(row: Any | None) -> Victim:
         safe_hours_start=row.safe_hours_start,
         safe_hours_end=row.safe_hours_end,
         discreet=bool(row.discreet),
+        language=row.language,
     )
 
 

@@ -26,24 +26,31 @@ from service.contacts import normalise_email, normalise_phone, parse_safe_hours
 from standards.events import EventType
 from standards.force import Force, Unit, UnknownUnit
 from standards.policy import Policy, dotted_location
-from standards.vocabulary import Channel
+from standards.vocabulary import DEFAULT_LANGUAGE, LANGUAGE_NAMES, Channel, Language
 from storage.limits import ACTOR_LENGTH, EVENT_ID_LENGTH
 
 
-def _says_what_is_accepted(accepted: str) -> WrapValidator:
-    """Replace pydantic's "should match pattern '^...$'" with what a caller may send; the
-    pattern itself stays in the JSON schema."""
+def _says_what_is_accepted(
+    accepted: str, refusal: str = "string_pattern_mismatch"
+) -> WrapValidator:
+    """Replace pydantic's "should match pattern '^...$'" (or, for `refusal="enum"`, its
+    "Input should be 'a' or 'b'") with what a caller may send; the pattern or the
+    choices stay in the JSON schema."""
 
     def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         try:
             return handler(value)
         except ValidationError as error:
-            if any(e["type"] == "string_pattern_mismatch" for e in error.errors()):
+            if any(e["type"] == refusal for e in error.errors()):
                 raise PydanticCustomError("format", accepted) from error
             raise
 
     return WrapValidator(validate)
 
+
+LANGUAGES_ACCEPTED = "a language is one of " + ", ".join(
+    f"{code.value} ({LANGUAGE_NAMES[code]})" for code in Language
+)
 
 Reference = Annotated[
     str,
@@ -95,6 +102,11 @@ class VictimIn(BaseModel):
     safe_hours: str | None = None
     discreet: bool | None = None
     do_not_contact: bool = False
+    # The language of their messages and pages (Victims' Code Right 1), one the policy
+    # offers (`check_language`).
+    language: Annotated[Language, _says_what_is_accepted(LANGUAGES_ACCEPTED, "enum")] = (
+        DEFAULT_LANGUAGE
+    )
 
     @field_validator("email")
     @classmethod
@@ -164,6 +176,13 @@ class EventIn(BaseModel):
 def check_category(policy: Policy, category: str) -> None:
     if category not in policy.categories:
         raise CaseError(f"unknown category {category!r}; accepted: {', '.join(policy.categories)}")
+
+
+def check_language(policy: Policy, language: str) -> None:
+    """A victim's language must be one the policy offers (its `languages`)."""
+    refusal = policy.language_refusal(language)
+    if refusal is not None:
+        raise CaseError(refusal)
 
 
 def check_unit(force: Force, borough: str) -> Unit:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.case_reads import MessageOut, message_out
 from standards.events import NOTE, EventType
 from standards.read_rules import is_open, is_overdue, needs_explanation
+from standards.vocabulary import DEFAULT_LANGUAGE
 from storage import models
 from storage.enums import ObligationState
 from storage.models import UnknownCase
@@ -68,6 +69,8 @@ class VictimProfile:
     sms_opted_out: bool
     update_interval_days: int | None
     updates_paused: bool
+    # The language of their messages and pages (standards.vocabulary.Language).
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,7 @@ def _profile(victim: models.Victim) -> VictimProfile:
         sms_opted_out=victim.sms_opted_out,
         update_interval_days=victim.update_interval_days,
         updates_paused=victim.updates_paused,
+        language=victim.language,
     )
 
 

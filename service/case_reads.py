@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from standards.vocabulary import Channel, MessageStatus
+from standards.vocabulary import DEFAULT_LANGUAGE, Channel, MessageStatus
 from storage import models
 from storage import read_rules as rules
 from storage.deadline_order import after_in_deadline_order
@@ -46,6 +46,10 @@ class MessageOut(BaseModel):
     sent_at: datetime | None
     delivered_at: datetime | None
     error: str | None
+    # The language it was sent in, and the victim's language when that had no template
+    # for it (sent in English instead).
+    language: str = DEFAULT_LANGUAGE
+    fallback_from: str | None = None
 
 
 class VictimOut(BaseModel):
@@ -56,6 +60,7 @@ class VictimOut(BaseModel):
     allowed_channels: list[Channel]
     do_not_contact: bool
     sms_opted_out: bool
+    language: str = DEFAULT_LANGUAGE
 
 
 class CaseOut(BaseModel):
@@ -117,6 +122,7 @@ def read_case(sessions: sessionmaker[Session], reference: str, with_victim: bool
                 allowed_channels=[Channel(c) for c in victim.allowed_channels],
                 do_not_contact=victim.do_not_contact,
                 sms_opted_out=victim.sms_opted_out,
+                language=victim.language,
             )
             if with_victim and victim is not None
             else None,
@@ -133,6 +139,8 @@ def message_out(row: models.OutboxMessage) -> MessageOut:
         sent_at=row.sent_at,
         delivered_at=row.delivered_at,
         error=row.error,
+        language=row.language,
+        fallback_from=row.fallback_from,
     )
 
 

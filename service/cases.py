@@ -34,6 +34,7 @@ from service.case_input import EventIn as EventIn
 from service.case_input import Reference as Reference
 from service.case_input import VictimIn as VictimIn
 from service.case_input import check_category as check_category
+from service.case_input import check_language as check_language
 from service.case_input import check_unit as check_unit
 from service.case_input import describe_validation_error as describe_validation_error
 from service.runtime.metrics import CASES_OPENED
@@ -54,6 +55,7 @@ from standards.events import (
     NOTE_MAX_LENGTH,
     STORED_DETAILS,
     CaseEvent,
+    EventType,
     in_the_future,
     missing_stored_detail,
     not_running,
@@ -97,6 +99,7 @@ def case_record(case: CaseIn, policy: Policy, nation: Nation | None = None) -> m
         safe_hours_end=end,
         discreet=discreet,
         do_not_contact=victim.do_not_contact,
+        language=victim.language.value,
     )
     return record
 
@@ -182,6 +185,7 @@ async def open_case(
     and removed again if the start is refused or fails.
     """
     check_category(policy, case.category)
+    check_language(policy, case.victim.language)
     unit = check_unit(force, case.borough)
     case = case.model_copy(update={"borough": unit.id})
     nation = force.nation_of(unit)
@@ -279,6 +283,8 @@ class RecordedEvent:
     inserted: bool
     # The officer details the event replaced, to put back if the case refuses it.
     previous_officer: dict[str, str | None]
+    # The victim's language the event replaced (a `preferences_changed` giving one).
+    previous_language: str | None = None
 
 
 def workflow_details(event: EventIn) -> dict[str, Any]:
@@ -306,6 +312,14 @@ def victim_refusal(event: EventIn, victim: models.Victim | None) -> str | None:
     return f"{event.type.value} refused for case {event.reference}: {refused}"
 
 
+def language_given(event: EventIn) -> str | None:
+    """The victim's new language an event gives (a `preferences_changed` with one)."""
+    language = event.details.get("language")
+    if event.type != EventType.PREFERENCES_CHANGED or not isinstance(language, str):
+        return None
+    return language
+
+
 def record_event(
     sessions: sessionmaker[Session],
     event: EventIn,
@@ -313,8 +327,8 @@ def record_event(
     received_at: datetime,
     note: str | None = None,
 ) -> RecordedEvent:
-    """Write the event with its actor and note, and who is dealing with the case, in one
-    transaction.
+    """Write the event with its actor and note, who is dealing with the case and the
+    victim's language it gives, in one transaction.
 
     A repeat of an event id this case has recorded writes nothing: the first post did.
     """
@@ -335,6 +349,11 @@ def record_event(
             previous = {name: getattr(case, name) for name in officer}
             for name, value in officer.items():
                 setattr(case, name, value)
+            previous_language = None
+            language = language_given(event)
+            if language is not None and case.victim is not None:
+                previous_language = case.victim.language
+                case.victim.language = language
             row = models.CaseEventRecord(
                 case_id=case.id,
                 event_id=event.event_id,
@@ -348,7 +367,7 @@ def record_event(
             )
             session.add(row)
             session.flush()
-            return RecordedEvent(row.id, row.actor_reference, True, previous)
+            return RecordedEvent(row.id, row.actor_reference, True, previous, previous_language)
     except IntegrityError:
         # The same event id, recorded by a request posted at the same moment.
         with sessions() as session:
@@ -386,6 +405,8 @@ def forget_event(sessions: sessionmaker[Session], reference: str, recorded: Reco
         if case is not None:
             for name, value in recorded.previous_officer.items():
                 setattr(case, name, value)
+            if recorded.previous_language is not None and case.victim is not None:
+                case.victim.language = recorded.previous_language
 
 
 async def post_event(

@@ -26,11 +26,13 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
+from delivery.outbox import language_fields
 from service.cases import (
     CaseError,
     CaseIn,
     EventIn,
     check_category,
+    check_language,
     check_unit,
     open_case,
     post_event,
@@ -181,6 +183,7 @@ def message_json(row: models.OutboxMessage, reference: str) -> dict[str, Any]:
     }
     if row.error:
         message["error"] = row.error
+    message.update(language_fields(row))
     return message
 
 
@@ -264,6 +267,10 @@ async def run_scenario(
             check_category(policy, case.category)
         except CaseError as error:
             raise ScenarioError(f"cases[{index}].category: {error}") from error
+        try:
+            check_language(policy, case.victim.language)
+        except CaseError as error:
+            raise ScenarioError(f"cases[{index}].victim.language: {error}") from error
         try:
             check_unit(force, case.borough)
         except CaseError as error:

@@ -33,7 +33,14 @@ from engine.run import (
     run_chunks,
     write_outcome,
 )
-from service.case_input import CaseError, CaseIn, EventIn, check_category, check_unit
+from service.case_input import (
+    CaseError,
+    CaseIn,
+    EventIn,
+    check_category,
+    check_language,
+    check_unit,
+)
 from service.configuration import configured_force, configured_policy
 
 # ScenarioFrame: the cases are not checked here, each worker checks its own (`check_and_run`).
@@ -79,6 +86,7 @@ def victim_of(case: CaseIn, policy: Policy) -> Victim:
         safe_hours_start=start,
         safe_hours_end=end,
         discreet=discreet,
+        language=victim.language.value,
     )
 
 
@@ -114,6 +122,10 @@ def case_input(index: int, case: CaseIn, policy: Policy, force: Force) -> CaseIn
         check_category(policy, case.category)
     except CaseError as error:
         raise ScenarioError(f"cases[{index}].category: {error}") from error
+    try:
+        check_language(policy, case.victim.language)
+    except CaseError as error:
+        raise ScenarioError(f"cases[{index}].victim.language: {error}") from error
     try:
         unit = check_unit(force, case.borough)
     except CaseError as error:

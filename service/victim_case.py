@@ -25,7 +25,7 @@ from standards.force import Force
 from standards.obligations import AlertKind, ObligationState
 from standards.policy import Policy, StandardRule, Trigger
 from standards.victim_sign_in import update_request_key
-from standards.vocabulary import Channel
+from standards.vocabulary import DEFAULT_LANGUAGE, Channel, Language
 from storage import models
 
 # The policy's standard for regular updates to the victim (policies/met-pledge.toml).
@@ -39,19 +39,45 @@ _UNIT_WORDS = {
     WindowUnit.WEEKS: "week",
     WindowUnit.WORKING_DAYS: "working day",
 }
+# The victim's page in Welsh (for review by a translator, as the Welsh templates are):
+# the days, the months, a window's unit (Welsh counts with the singular), morning and
+# afternoon, and the channels. English is the page's words above and in `%A %B`.
+_WELSH_DAYS = ("Dydd Llun", "Dydd Mawrth", "Dydd Mercher", "Dydd Iau", "Dydd Gwener",
+               "Dydd Sadwrn", "Dydd Sul")  # fmt: skip
+_WELSH_MONTHS = ("Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf",
+                 "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr")  # fmt: skip
+_WELSH_UNIT_WORDS = {
+    WindowUnit.MINUTES: "munud",
+    WindowUnit.HOURS: "awr",
+    WindowUnit.DAYS: "diwrnod",
+    WindowUnit.WEEKS: "wythnos",
+    WindowUnit.WORKING_DAYS: "diwrnod gwaith",
+}
+_CHANNEL_WORDS = {
+    Language.ENGLISH: {Channel.SMS: "Text message", Channel.EMAIL: "Email"},
+    Language.WELSH: {Channel.SMS: "Neges destun", Channel.EMAIL: "E-bost"},
+}
 
 
-def london_date(instant: datetime) -> str:
-    """ "Wednesday 2 December 2026": the day in Europe/London, as victims read dates."""
+def _day_and_month(local: datetime, language: str) -> str:
+    if language == Language.WELSH:
+        return f"{_WELSH_DAYS[local.weekday()]} {local.day} {_WELSH_MONTHS[local.month - 1]}"
+    return f"{local:%A} {local.day} {local:%B}"
+
+
+def london_date(instant: datetime, language: str = DEFAULT_LANGUAGE) -> str:
+    """ "Wednesday 2 December 2026" ("Dydd Mercher 2 Rhagfyr 2026"): the day in
+    Europe/London, as victims read dates."""
     local = require_aware(instant, "instant").astimezone(LONDON)
-    return f"{local:%A} {local.day} {local:%B %Y}"
+    return f"{_day_and_month(local, language)} {local.year}"
 
 
-def london_time(instant: datetime) -> str:
-    """ "2:05pm", in Europe/London."""
+def london_time(instant: datetime, language: str = DEFAULT_LANGUAGE) -> str:
+    """ "2:05pm" ("2:05yp"), in Europe/London."""
     local = require_aware(instant, "instant").astimezone(LONDON)
     hour = local.hour % 12 or 12
-    return f"{hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    morning, afternoon = ("yb", "yp") if language == Language.WELSH else ("am", "pm")
+    return f"{hour}:{local:%M}{morning if local.hour < 12 else afternoon}"
 
 
 def reply_rule(policy: Policy, category: str) -> StandardRule | None:
@@ -60,18 +86,20 @@ def reply_rule(policy: Policy, category: str) -> StandardRule | None:
     return rules[0] if rules else None
 
 
-def window_words(amount: int, unit: WindowUnit) -> str:
-    """ "2 working days", "24 hours": a window as the victim reads it."""
+def window_words(amount: int, unit: WindowUnit, language: str = DEFAULT_LANGUAGE) -> str:
+    """ "2 working days", "24 hours" ("2 diwrnod gwaith"): a window as the victim reads it."""
+    if language == Language.WELSH:
+        return f"{amount} {_WELSH_UNIT_WORDS[WindowUnit(unit)]}"
     word = _UNIT_WORDS[WindowUnit(unit)]
     return f"{amount} {word}" if amount == 1 else f"{amount} {word}s"
 
 
-def promised_day(due: datetime) -> str:
+def promised_day(due: datetime, language: str = DEFAULT_LANGUAGE) -> str:
     """The last London day a deadline allows: one at local midnight ends the day before."""
     local = require_aware(due, "due").astimezone(LONDON)
     if local.time() == time(0):
         local -= timedelta(microseconds=1)
-    return f"{local:%A} {local.day} {local:%B}"
+    return _day_and_month(local, language)
 
 
 @dataclass(frozen=True)
@@ -122,6 +150,8 @@ class VictimCaseView:
     # None when the case's policy has no standard for replying to a request.
     reply: ReplyPromise | None
     preferences: Preferences
+    # The victim's language (standards.vocabulary.Language): their pages' default.
+    language: str = DEFAULT_LANGUAGE
 
 
 def revealing_terms(
@@ -151,13 +181,16 @@ def read_victim_case(
     force_name: str,
     unit_name_pattern: str,
     policy: Policy,
+    language: str | None = None,
 ) -> VictimCaseView | None:
     """The victim's view of their case; `policy` is the one new cases open under (the
-    reply's promise comes from it only if the case runs under that very version)."""
+    reply's promise comes from it only if the case runs under that very version). Its
+    dates and words are in `language`, else in the victim's."""
     with sessions() as session:
         case = session.get(models.Case, case_id)
         if case is None or case.victim is None:
             return None
+        language = language or case.victim.language
         discreet = case.victim.discreet
         terms = revealing_terms(case, force, force_name, unit_name_pattern)
         due = session.scalar(
@@ -178,7 +211,7 @@ def read_victim_case(
             )
             .order_by(models.OutboxMessage.created_at.desc(), models.OutboxMessage.id.desc())
         )
-        messages = [_shown(row, discreet, terms) for row in rows]
+        messages = [_shown(row, discreet, terms, language) for row in rows]
         requested = session.scalar(
             select(models.Alert.id).where(
                 models.Alert.case_id == case.id,
@@ -187,7 +220,7 @@ def read_victim_case(
             )
         )
         unit = unit_name_pattern.format(borough=force.display_name(case.borough))
-        reply = _reply_promise(session, case, policy)
+        reply = _reply_promise(session, case, policy, language)
         victim = case.victim
         preferences = Preferences(
             channel=victim.preferred_channel,
@@ -201,20 +234,23 @@ def read_victim_case(
             reference=case.reference,
             discreet=discreet,
             open=case.status == CaseStatus.OPEN,
-            closed_on=london_date(case.closed_at) if case.closed_at else None,
+            closed_on=london_date(case.closed_at, language) if case.closed_at else None,
             crime_type=None if discreet else crime_type_text(case.category),
             unit_name=None if discreet else unit,
             officer_name=_discreetly(case.officer_name, discreet, terms),
             officer_contact=_discreetly(case.officer_contact, discreet, terms),
-            next_update_due=london_date(due) if due is not None else None,
+            next_update_due=london_date(due, language) if due is not None else None,
             messages=messages,
             update_requested_today=requested is not None,
             reply=reply,
             preferences=preferences,
+            language=victim.language,
         )
 
 
-def _reply_promise(session: Session, case: models.Case, policy: Policy) -> ReplyPromise | None:
+def _reply_promise(
+    session: Session, case: models.Case, policy: Policy, language: str
+) -> ReplyPromise | None:
     """The reply standard's window, and the day a pending reply is due by; None if the
     case does not run under `policy` or the policy has no reply standard."""
     if (case.policy_id, case.policy_version) != (policy.id, policy.version):
@@ -235,8 +271,8 @@ def _reply_promise(session: Session, case: models.Case, policy: Policy) -> Reply
     )
     enhanced = policy.has_enhanced_rights(case.category, case.vulnerable)
     return ReplyPromise(
-        within=window_words(policy.window_for(rule, enhanced), rule.unit),
-        by=promised_day(due) if due is not None else None,
+        within=window_words(policy.window_for(rule, enhanced), rule.unit, language),
+        by=promised_day(due, language) if due is not None else None,
     )
 
 
@@ -250,16 +286,20 @@ def _discreetly(value: str | None, discreet: bool, terms: list[str]) -> str | No
     return value
 
 
-def _shown(row: models.OutboxMessage, discreet: bool, terms: list[str]) -> MessageShown:
+def _shown(
+    row: models.OutboxMessage, discreet: bool, terms: list[str], language: str
+) -> MessageShown:
     sent = row.sent_at or row.created_at
     subject: str | None = row.subject
     text: str | None = row.body
     if discreet and (discreet_problems(row.body, terms) or discreet_problems(subject or "", terms)):
         # Sent before the case was marked discreet, say: the page must not repeat it.
         subject, text = None, None
+    at = "am" if language == Language.WELSH else "at"
+    channels = _CHANNEL_WORDS.get(Language(language), _CHANNEL_WORDS[DEFAULT_LANGUAGE])
     return MessageShown(
-        sent_on=f"{london_date(sent)} at {london_time(sent)}",
-        channel="Text message" if row.channel == Channel.SMS else "Email",
+        sent_on=f"{london_date(sent, language)} {at} {london_time(sent, language)}",
+        channel=channels[Channel(row.channel)],
         subject=subject,
         text=text,
     )

@@ -23,7 +23,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -267,6 +267,7 @@ def _deliver(
                 discreet=victim.discreet,
                 sign_in_code=code,
                 code_lifetime_minutes=int(sender.rules.code_lifetime.total_seconds() // 60),
+                language=victim.language,
             ),
         )
     except TemplateError:
@@ -289,9 +290,8 @@ def _deliver(
 
 
 def _withheld(message: RenderedMessage, code: str) -> RenderedMessage:
-    return RenderedMessage(
-        template=message.template,
-        channel=message.channel,
+    return replace(
+        message,
         subject=message.subject.replace(code, _WITHHELD) if message.subject else None,
         text=message.text.replace(code, _WITHHELD),
         html=message.html.replace(code, _WITHHELD) if message.html else None,

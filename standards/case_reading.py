@@ -333,8 +333,12 @@ class CaseRecord:
     def _check_preferences(self, details: dict[str, Any]) -> None:
         if not details:
             raise EventRejected(
-                "preferences_changed needs update_interval_days, no_updates or contact_changed"
+                "preferences_changed needs update_interval_days, no_updates, contact_changed "
+                "or language"
             )
+        language = details.get("language")
+        if language is not None and (refusal := self.policy.language_refusal(language)):
+            raise EventRejected(refusal)
         interval = details.get("update_interval_days")
         if interval is None:
             return

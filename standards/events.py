@@ -94,10 +94,13 @@ ALLOWED_DETAILS: dict[EventType, dict[str, type | tuple[type, ...]]] = {
     # `contact_changed`: the victim's channel or safe hours changed. The choice itself is
     # in the victim's record, which every send reads as it sends: the case needs only
     # to know that it changed (and by whom), never the phone, email or hours.
+    # `language`: the victim's new language (a code the policy offers); the service
+    # writes it to the victim's record, which every send reads; it changes no clock.
     EventType.PREFERENCES_CHANGED: {
         "update_interval_days": (int, type(None)),
         "no_updates": bool,
         "contact_changed": bool,
+        "language": str,
     },
     EventType.BREACH_EXPLAINED: {"reason": str, "text": str},
     EventType.UPDATE_REQUESTED: {},

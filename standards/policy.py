@@ -26,6 +26,7 @@ from standards.datafile import (
 )
 from standards.datafile import dotted_location as dotted_location
 from standards.datafile import locate_line as locate_line
+from standards.vocabulary import DEFAULT_LANGUAGE, Language
 
 StandardId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
@@ -164,6 +165,9 @@ class Policy:
     enhanced_bases: list[str] = field(default_factory=list)
     # Sets of measures the reports can give (`pledge report --measures NAME`).
     measures: list[Measure] = field(default_factory=list)
+    # The languages a victim's messages and pages may be in (Victims' Code Right 1); a
+    # case's language must be one of them. English is every template's fallback.
+    languages: list[Language] = field(default_factory=lambda: [DEFAULT_LANGUAGE])
 
     # Look-ups used by the case workflow; all pure.
 
@@ -262,6 +266,16 @@ class Policy:
     def measures_in(self, report: str) -> list[Measure]:
         return [measure for measure in self.measures if measure.report == report]
 
+    def offers_language(self, language: str) -> bool:
+        return language in self.languages
+
+    def language_refusal(self, language: str) -> str | None:
+        """Why a victim's language is refused on this policy's cases, or None."""
+        if self.offers_language(language):
+            return None
+        offered = ", ".join(code.value for code in self.languages)
+        return f"language {language!r} is not offered by policy {self.id}; offered: {offered}"
+
 
 def reference_problems(policy: Policy) -> list[Problem]:
     """Checks that span fields: names that must refer to something defined elsewhere."""
@@ -300,6 +314,7 @@ def reference_problems(policy: Policy) -> list[Problem]:
     for i, message in enumerate(policy.messages):
         problems += _selector_problems(("messages", i, "applies_to"), message.applies_to, selectors)
     problems += _measure_problems(policy, seen)
+    problems += _language_problems(policy)
     for label, names in (
         ("enhanced_rights", policy.enhanced_rights),
         ("discreet_by_default", policy.discreet_by_default),
@@ -331,6 +346,21 @@ def _measure_problems(policy: Policy, standards: set[str]) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _language_problems(policy: Policy) -> list[Problem]:
+    codes = [language.value for language in policy.languages]
+    if DEFAULT_LANGUAGE not in codes:
+        return [
+            (
+                ("languages",),
+                f"must include {DEFAULT_LANGUAGE.value!r}: English is every message's fallback",
+            )
+        ]
+    twice = sorted({code for code in codes if codes.count(code) > 1})
+    if twice:
+        return [(("languages",), f"names {', '.join(twice)} more than once")]
+    return []
 
 
 def _selector_problems(location: Location, selectors: list[str], known: set[str]) -> list[Problem]:
@@ -368,13 +398,31 @@ def template_problems(policy: Policy, message_templates: Collection[str]) -> lis
                 )
             )
 
-    for i, message in enumerate(policy.messages):
-        check(("messages", i, "template"), message.template)
+    for location, name in _named_templates(policy):
+        check(location, name)
+    return problems
+
+
+def _named_templates(policy: Policy) -> list[tuple[Location, str]]:
+    """Each message template the policy names, where it names it (to send, or in `met_by`)."""
+    named: list[tuple[Location, str]] = [
+        (("messages", i, "template"), message.template) for i, message in enumerate(policy.messages)
+    ]
     for i, rule in enumerate(policy.standards):
         for token in rule.met_by:
             if token.startswith("message:"):
-                check(("standards", i, "met_by"), token.removeprefix("message:").split("+")[0])
-    return problems
+                named.append((("standards", i, "met_by"), message_of_token(token)))
+    return named
+
+
+def message_of_token(token: str) -> str:
+    """The template a `message:NAME` (or `message:NAME+reason`) token names."""
+    return token.removeprefix("message:").split("+")[0]
+
+
+def named_templates(policy: Policy) -> list[str]:
+    """The message templates the policy sends or names, each once, in the order named."""
+    return list(dict.fromkeys(name for _, name in _named_templates(policy)))
 
 
 def parse_policy(

@@ -13,3 +13,5 @@ E164_LENGTH = 16
 EVENT_ID_LENGTH = 64
 ACTOR_LENGTH = 200
 DISPLAY_NAME_LENGTH = 100
+# A BCP 47 language tag as kept (en, cy; room for a region such as pt-BR).
+LANGUAGE_LENGTH = 16

@@ -28,7 +28,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
-from standards.vocabulary import AuthEvent, Channel, MessageStatus, RecipientRole, TransitionEvent
+from standards.vocabulary import (
+    DEFAULT_LANGUAGE,
+    AuthEvent,
+    Channel,
+    MessageStatus,
+    RecipientRole,
+    TransitionEvent,
+)
 from storage.base import Base, utcnow
 from storage.enums import AlertKind, CaseStatus, EventType, ObligationState, SessionEnd, StaffRole
 from storage.limits import (
@@ -38,6 +45,7 @@ from storage.limits import (
     E164_LENGTH,
     EMAIL_LENGTH,
     EVENT_ID_LENGTH,
+    LANGUAGE_LENGTH,
     OBLIGATION_KEY_LENGTH,
     REFERENCE_LENGTH,
     VOCABULARY_LENGTH,
@@ -52,6 +60,7 @@ __all__ = [
     "E164_LENGTH",
     "EMAIL_LENGTH",
     "EVENT_ID_LENGTH",
+    "LANGUAGE_LENGTH",
     "OBLIGATION_KEY_LENGTH",
     "REFERENCE_LENGTH",
     "VOCABULARY_LENGTH",
@@ -179,6 +188,11 @@ class Victim(Base):
     sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     update_interval_days: Mapped[int | None] = mapped_column(Integer)
     updates_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The language of their messages and pages (standards.vocabulary.Language); one the
+    # case's policy offers. Rows from before migration 0026 are English.
+    language: Mapped[str] = mapped_column(
+        String(LANGUAGE_LENGTH), default=DEFAULT_LANGUAGE, server_default=DEFAULT_LANGUAGE.value
+    )
 
     case: Mapped[Case] = relationship(back_populates="victim")
 
@@ -301,6 +315,12 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The language it was rendered in, and the victim's language when that had no
+    # template for it (sent in English instead); rows before migration 0026 are English.
+    language: Mapped[str] = mapped_column(
+        String(LANGUAGE_LENGTH), default=DEFAULT_LANGUAGE, server_default=DEFAULT_LANGUAGE.value
+    )
+    fallback_from: Mapped[str | None] = mapped_column(String(LANGUAGE_LENGTH))
 
 
 class Alert(Base):

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from standards.vocabulary import MessageStatus
+from standards.vocabulary import DEFAULT_LANGUAGE, MessageStatus
 from storage import models
 
 
@@ -53,6 +53,8 @@ class SqlOutbox:
         html_body: str | None,
         obligation_key: str | None,
         created_at: datetime,
+        language: str = DEFAULT_LANGUAGE,
+        fallback_from: str | None = None,
     ) -> models.OutboxMessage:
         row = models.OutboxMessage(
             case_id=self._case_id,
@@ -67,6 +69,8 @@ class SqlOutbox:
             attempts=0,
             obligation_key=obligation_key,
             created_at=created_at,
+            language=language,
+            fallback_from=fallback_from,
         )
         self._session.add(row)
         return row

@@ -108,7 +108,9 @@ async def code_from_dev_outbox(page: Page, base_url: str, reference: str) -> str
         await page.goto(f"{base_url}/dev/outbox")
         for row in await page.locator("tbody tr").all():
             text = await row.inner_text()
-            found = re.search(r"code is (\d{6})", text)
+            # Six digits on their own, in any language's wording (a reference's are
+            # between slashes).
+            found = re.search(r"(?<![\d/])(\d{6})(?![\d/])", text)
             if reference in text and found:
                 return found.group(1)
         if asyncio.get_running_loop().time() > deadline:
@@ -276,4 +278,47 @@ async def test_a_victim_asks_for_an_update_changes_their_preferences_and_leaves(
     await page.get_by_role("link", name="Exit this page").click()
     await page.wait_for_url(exit_url, timeout=WAIT_MS)
     assert ended_sessions(api) == 1
+    await context.close()
+
+
+async def test_a_welsh_victim_reads_the_pages_in_welsh_and_may_switch_them(
+    site: tuple[Api, str], browser: Browser
+) -> None:
+    api, _ = site
+    base_url = str(api.http.base_url).rstrip("/")
+    reference, _ = await open_victim_case(api, category="burglary", language="cy")
+    context = await browser.new_context(viewport={"width": 1000, "height": 800})
+    page, outbox = await context.new_page(), await context.new_page()
+
+    # Before sign-in the pages are English, with the switch to Welsh (GOV.UK's pattern).
+    await page.goto(f"{base_url}/track")
+    await page.get_by_role("link", name="Cymraeg").click()
+    await page.get_by_role("heading", name="Gwirio am ddiweddariadau").wait_for()
+    assert await page.title() == "Mewngofnodi - Eich diweddariadau"
+    assert await page.get_attribute("html", "lang") == "cy"
+    await assert_accessible(page)
+    # The choice is kept as the victim goes on, errors included.
+    await page.get_by_role("button", name="Anfonwch god ataf").click()
+    await page.locator(".error-summary").wait_for()
+    assert "Rhowch eich cyfeirnod" in await page.inner_text(".error-summary")
+    assert await page.title() == "Gwall: Mewngofnodi - Eich diweddariadau"
+    await assert_accessible(page)
+    await page.get_by_role("link", name="English").click()
+    await page.get_by_role("heading", name="Check for updates").wait_for()
+
+    # Signed in (in English), the case's language is the pages' default: Welsh.
+    await sign_in(page, outbox, base_url, reference)
+    assert await page.inner_text("h1") == f"Eich adroddiad trosedd {reference}"
+    assert await page.title() == "Hafan - Eich diweddariadau"
+    assert await page.get_attribute("html", "lang") == "cy"
+    assert await page.get_by_role("link", name="Gadael y dudalen hon").is_visible()
+    # Its dates and the reply's window too.
+    main = await page.inner_text("main")
+    assert "Erbyn Dydd " in main and "o fewn 2 diwrnod gwaith" in main
+    await assert_accessible(page)
+    await assert_fits_320_pixels(page)
+    await page.screenshot(path=str(SCREENSHOTS / "victim-case-welsh.png"), full_page=True)
+    await page.get_by_role("link", name="English").click()
+    await page.get_by_role("heading", name=f"Your crime report {reference}").wait_for()
+    assert await page.get_attribute("html", "lang") == "en-GB"
     await context.close()

@@ -238,3 +238,54 @@ def test_an_update_sent_on_request_and_its_refusals_come_out_the_same_on_both_en
     states = [(o["standard"], o["state"]) for o in first["obligations"]]
     assert ("update_request_reply", "met") in states
     assert states.count(("victim_update", "pending")) == 1
+
+
+def test_a_welsh_victims_messages_come_out_the_same_on_both_engines(tmp_path: Path) -> None:
+    scenario = {
+        "policy": "victims-code-2021",
+        "cases": [
+            {
+                "reference": "03/000010/26",
+                "category": "burglary",
+                "reported_at": "2026-05-04T10:00:00+00:00",
+                "borough": "Camden",
+                "victim": {"name": "Siân", "email": "sian@example.org", "language": "cy"},
+            },
+            {
+                "reference": "03/000011/26",
+                "category": "burglary",
+                "reported_at": "2026-05-04T10:00:00+00:00",
+                "borough": "Camden",
+                "victim": {"name": "Bo", "email": "bo@example.org"},
+            },
+        ],
+        "events": [
+            {"reference": "03/000010/26", "type": "arrest", "at": "2026-05-05T12:00:00+00:00"},
+            {
+                "reference": "03/000011/26",
+                "type": "preferences_changed",
+                "at": "2026-05-05T11:00:00+00:00",
+                "details": {"language": "cy"},
+            },
+            {"reference": "03/000011/26", "type": "arrest", "at": "2026-05-05T12:00:00+00:00"},
+            {
+                "reference": "03/000011/26",
+                "type": "preferences_changed",
+                "at": "2026-05-05T13:00:00+00:00",
+                "details": {"language": "fr"},
+            },
+        ],
+        "until": "2026-05-08T00:00:00+00:00",
+    }
+    path = tmp_path / "welsh.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    outcome = json.loads(assert_engines_agree(path))
+    languages = {
+        (m["reference"], m["template"]): (m.get("language"), m.get("fallback_from"))
+        for m in outcome["messages"]
+    }
+    # Welsh (every template is shipped in Welsh); English for Bo until the change.
+    assert languages[("03/000010/26", "acknowledgement")] == ("cy", None)
+    assert languages[("03/000011/26", "acknowledgement")] == (None, None)
+    assert languages[("03/000011/26", "arrest")] == languages[("03/000010/26", "arrest")]
+    assert any("not offered" in r["error"] for r in outcome["rejected_events"])

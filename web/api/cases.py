@@ -37,6 +37,7 @@ from service.cases import (
     EventIn,
     Reference,
     check_category,
+    check_language,
     check_unit,
 )
 from service.tokens import Scope, TokenHolder
@@ -222,6 +223,10 @@ async def open_case_route(
         check_category(context.policy, case.category)
     except CaseError as error:
         raise invalid([FieldProblem(pointer="/category", detail=str(error))]) from error
+    try:
+        check_language(context.policy, case.victim.language)
+    except CaseError as error:
+        raise invalid([FieldProblem(pointer="/victim/language", detail=str(error))]) from error
     # A digest of the validated body: the same case sent again, however it is spelt.
     request_key = "sha256:" + hashlib.sha256(case.model_dump_json().encode()).hexdigest()
 

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from service.case_actions import CaseAction
 from standards.events import NOTE, NOTE_MAX_LENGTH
+from standards.vocabulary import Language
 from storage import models
 from web.pages.case_views import CONTACT_METHODS, MESSAGE_FACT_MAX_LENGTH
 from web.pages.rendering import FieldError
@@ -132,8 +133,10 @@ def _reason(action: CaseAction, missing: str | None) -> Reader:
 def _preferences(form: FormData, details: Details, errors: list[FieldError]) -> None:
     interval_field = case_field(CaseAction.PREFERENCES, "update_interval_days")
     wants_field = case_field(CaseAction.PREFERENCES, "updates")
+    language_field = case_field(CaseAction.PREFERENCES, "language")
     interval = text_of(form, interval_field)
     wants = text_of(form, wants_field)
+    language = text_of(form, language_field)
     if interval:
         if not interval.isdigit() or not 1 <= int(interval) <= 365:
             errors.append(
@@ -146,13 +149,20 @@ def _preferences(form: FormData, details: Details, errors: list[FieldError]) -> 
             errors.append(FieldError(wants_field, "Select whether the victim wants updates"))
         else:
             details["no_updates"] = WANTS_UPDATES[wants]
+    if language:
+        if language not in {code.value for code in Language}:
+            errors.append(FieldError(language_field, "Select the victim's language"))
+        else:
+            # The case refuses a language its policy does not offer, in one line.
+            details["language"] = language
     # The victim's own preferences pages may add more here (channel, safe hours, opting
     # out): each a detail PREFERENCES_CHANGED carries, read and checked like these two.
-    if not interval and not wants and not errors:
+    if not interval and not wants and not language and not errors:
         errors.append(
             FieldError(
                 interval_field,
-                "Enter how often the victim wants updates, or say whether they want them",
+                "Enter how often the victim wants updates, say whether they want them, "
+                "or choose their language",
             )
         )
 

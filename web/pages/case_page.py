@@ -24,6 +24,7 @@ from standards.contact import plan_channels, profile_of
 from standards.policy import Policy, StandardRule
 from standards.read_rules import is_due_soon, is_overdue
 from standards.staff import StaffRole, StaffUser
+from standards.vocabulary import language_name
 from web.api.context import ApiContext, api_context
 from web.pages.case_views import (
     CASES_PATH,
@@ -121,6 +122,8 @@ async def case_response(
             "send_plan": None
             if page.victim is None
             else plan_channels(profile_of(page.victim), now, []),
+            # The languages the victim may have (the preferences form), by name.
+            "languages": {code.value: language_name(code) for code in context.policy.languages},
         },
         status_code=status_code,
         errors=errors,

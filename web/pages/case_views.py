@@ -18,7 +18,7 @@ from standards.events import NOTE_MAX_LENGTH
 from standards.force import Force, UnknownUnit
 from standards.obligations import BreachReason, ObligationState
 from standards.staff import StaffRole, StaffUser, can_see
-from standards.vocabulary import MessageStatus
+from standards.vocabulary import MessageStatus, language_name, message_language
 from web.pages.rendering import templates
 
 CASES_PATH: Final = "/cases"
@@ -136,9 +136,11 @@ templates.env.filters.update(
     urgency=_urgency,
     borough_name=_borough_name,
     words=_words,
+    language_name=language_name,
 )
 templates.env.globals.update(
     case_url=case_url,
+    message_language=message_language,
     state_labels=STATE_LABELS,
     state_tags=STATE_TAGS,
     message_tags=MESSAGE_TAGS,

@@ -41,9 +41,10 @@ from service.victim_sign_in import (
     signed_in_case,
 )
 from standards.victim_sign_in import SignInRules, normalise_code
-from standards.vocabulary import Channel
+from standards.vocabulary import DEFAULT_LANGUAGE, LANGUAGE_OWN_NAMES, Channel, Language
 from web.api.context import ApiContext, api_context
 from web.pages.rendering import NO_STORE, FieldError, render
+from web.pages.victim_text import HTML_LANG, text, text_for
 
 TRACK_PATH = "/track"
 CODE_PATH = f"{TRACK_PATH}/code"
@@ -68,11 +69,15 @@ CLEAR_SITE_DATA = {"Clear-Site-Data": '"cache", "cookies", "storage"'}
 
 # The same pattern as an API reference (service.cases.Reference), checked here as a form.
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{2,31}")
-REFERENCE_ERROR = "Enter your reference number as it was given to you, for example 01/123456/26"
-CODE_FORMAT_ERROR = "Enter the 6-digit code we sent you, for example 123456"
-WRONG_CODE_ERROR = (
-    "The code is wrong or has expired. Check the newest message we sent you, or ask for a new code"
-)
+# The English of each (web.pages.victim_text has every language's).
+REFERENCE_ERROR = str(text(DEFAULT_LANGUAGE, "error.reference"))
+CODE_FORMAT_ERROR = str(text(DEFAULT_LANGUAGE, "error.code_format"))
+WRONG_CODE_ERROR = str(text(DEFAULT_LANGUAGE, "error.wrong_code"))
+# The language a victim chose with the pages' switch ("Cymraeg" / "English"), set by
+# `?lang=` on any page; after sign-in the case's language is the default until they
+# switch again.
+LANGUAGE_COOKIE = "updates_language"
+LANGUAGE_PARAMETER = "lang"
 
 VICTIM_HEADERS = {
     **NO_STORE,
@@ -109,7 +114,7 @@ class VictimPages:
         api = self.api
         return CaseLine(api.temporal, api.sessions, api.settings.api_write_timeout_seconds)
 
-    def read_case(self, case_id: int) -> VictimCaseView | None:
+    def read_case(self, case_id: int, language: str | None = None) -> VictimCaseView | None:
         settings = self.api.settings
         return read_victim_case(
             self.api.sessions,
@@ -119,6 +124,7 @@ class VictimPages:
             settings.force_name,
             settings.unit_name_pattern,
             self.api.policy,
+            language,
         )
 
 
@@ -143,6 +149,37 @@ def victim_pages(request: Request) -> VictimPages:
     return pages
 
 
+def _offered(pages: VictimPages, language: str | None) -> str | None:
+    return language if language in {code.value for code in pages.api.policy.languages} else None
+
+
+def switched_language(request: Request, pages: VictimPages) -> str | None:
+    """The language asked for with the switch: this request's `?lang=`, else the cookie it
+    set; None if none (or one the policy does not offer)."""
+    asked = _offered(pages, request.query_params.get(LANGUAGE_PARAMETER))
+    return asked or _offered(pages, request.cookies.get(LANGUAGE_COOKIE))
+
+
+def page_language(request: Request, pages: VictimPages, default: str = DEFAULT_LANGUAGE) -> str:
+    """The language a victim page is drawn in: the one asked for with the switch, else
+    `default` (English before sign-in, the case's language after), among those the
+    policy offers."""
+    return switched_language(request, pages) or _offered(pages, default) or DEFAULT_LANGUAGE
+
+
+def _switch(request: Request, pages: VictimPages, language: str) -> list[dict[str, str]]:
+    """The other languages' links (GOV.UK's language switch): each the same page in it."""
+    return [
+        {
+            "code": code.value,
+            "name": LANGUAGE_OWN_NAMES[Language(code)],
+            "href": f"{request.url.path}?{LANGUAGE_PARAMETER}={code.value}",
+        }
+        for code in pages.api.policy.languages
+        if code != language
+    ]
+
+
 def victim_page(
     request: Request,
     template: str,
@@ -151,7 +188,11 @@ def victim_page(
     *,
     status_code: int = 200,
     errors: list[FieldError] | None = None,
+    language: str | None = None,
 ) -> HTMLResponse:
+    """A victim page in `language` (else `page_language`'s); a language asked for with the
+    switch is kept in its cookie."""
+    language = language or page_language(request, pages)
     values = {
         "contact_number": pages.contact_number,
         "exit_path": EXIT_PATH,
@@ -161,12 +202,20 @@ def victim_page(
         "update_path": UPDATE_PATH,
         "preferences_path": PREFERENCES_PATH,
         "sign_out_path": SIGN_OUT_PATH,
+        "t": text_for(language),
+        "problem_title": text(language, "error.summary"),
+        "error_prefix": text(language, "error.prefix"),
+        "html_lang": HTML_LANG.get(language, language),
+        "language_switch": _switch(request, pages, language),
         **(context or {}),
     }
     response = render(
         request, template, values, status_code=status_code, no_store=True, errors=errors
     )
     response.headers.update(VICTIM_HEADERS)
+    asked = _offered(pages, request.query_params.get(LANGUAGE_PARAMETER))
+    if asked is not None:
+        set_cookie(request, response, LANGUAGE_COOKIE, asked)
     return response
 
 
@@ -194,7 +243,7 @@ def _device(request: Request) -> str | None:
 
 
 def forget_all(response: Response) -> None:
-    for name in (SESSION_COOKIE, PENDING_COOKIE, DEVICE_COOKIE, NOTICE_COOKIE):
+    for name in (SESSION_COOKIE, PENDING_COOKIE, DEVICE_COOKIE, NOTICE_COOKIE, LANGUAGE_COOKIE):
         response.delete_cookie(name, path=TRACK_PATH, httponly=True, samesite="strict")
 
 
@@ -220,6 +269,7 @@ def ask_for_code(
     reference: Annotated[str, Form()] = "",
 ) -> Response:
     pages = victim_pages(request)
+    language = page_language(request, pages)
     # Spaces a victim may copy around it are dropped; the letters stay as issued.
     typed = "".join(reference.split())
     if not _REFERENCE.fullmatch(typed):
@@ -229,7 +279,7 @@ def ask_for_code(
             pages,
             {"reference": reference},
             status_code=400,
-            errors=[FieldError("reference", REFERENCE_ERROR)],
+            errors=[FieldError("reference", text(language, "error.reference"))],
         )
     now = pages.now()
     device = _device(request) or secrets.token_urlsafe(32)
@@ -247,8 +297,12 @@ def ask_for_code(
             errors=[
                 FieldError(
                     "reference",
-                    "You have asked for too many codes from this device. Try again after "
-                    f"{london_time(answer.retry_at)}, or call {pages.contact_number}",
+                    text(
+                        language,
+                        "error.too_many_codes",
+                        time=london_time(answer.retry_at, language),
+                        number=pages.contact_number,
+                    ),
                 )
             ],
         )
@@ -290,23 +344,29 @@ def enter_code(request: Request, code: Annotated[str, Form()] = "") -> Response:
     device = _device(request)
     if not _REFERENCE.fullmatch(reference) or device is None:
         return redirect_to(TRACK_PATH)
+    language = page_language(request, pages)
     typed = normalise_code(code)
     if typed is None:
-        return _code_page(request, pages, reference, [FieldError("code", CODE_FORMAT_ERROR)])
+        wrong = text(language, "error.code_format")
+        return _code_page(request, pages, reference, [FieldError("code", wrong)])
     check = check_code(pages.api.sessions, reference, device, typed, pages.now(), pages.rules)
     if check.token is not None:
         response = redirect_to(CASE_PATH)
         response.delete_cookie(PENDING_COOKIE, path=TRACK_PATH, httponly=True, samesite="strict")
+        # Signed in, the case's language is the pages' default (the switch still works).
+        response.delete_cookie(LANGUAGE_COOKIE, path=TRACK_PATH, httponly=True, samesite="strict")
         set_cookie(request, response, SESSION_COOKIE, check.token)
         return response
     if check.locked_until is not None:
-        message = (
-            "You have entered a wrong code too many times on this device. You can try "
-            f"again after {london_time(check.locked_until)}, ask for a new code, or call "
-            f"{pages.contact_number}"
+        message = text(
+            language,
+            "error.locked",
+            time=london_time(check.locked_until, language),
+            number=pages.contact_number,
         )
         return _code_page(request, pages, reference, [FieldError("code", message)])
-    return _code_page(request, pages, reference, [FieldError("code", WRONG_CODE_ERROR)])
+    wrong = text(language, "error.wrong_code")
+    return _code_page(request, pages, reference, [FieldError("code", wrong)])
 
 
 def signed_in_as(request: Request, pages: VictimPages) -> tuple[str, int] | None:

@@ -29,9 +29,11 @@ from web.pages.victim import (
     csrf_token,
     forget_all,
     form_token_ok,
+    page_language,
     redirect_to,
     set_cookie,
     signed_in_as,
+    switched_language,
     victim_page,
     victim_pages,
 )
@@ -62,7 +64,7 @@ def _case_page(
     errors: list[FieldError] | None = None,
     submitted: dict[str, Any] | None = None,
 ) -> Response:
-    view = pages.read_case(case_id)
+    view = pages.read_case(case_id, switched_language(request, pages))
     if view is None:
         return redirect_to(TRACK_PATH)
     return victim_page(
@@ -77,6 +79,8 @@ def _case_page(
         },
         status_code=400 if errors else 200,
         errors=errors,
+        # The case's language unless the victim switched (web.pages.victim.page_language).
+        language=page_language(request, pages, view.language),
     )
 
 
