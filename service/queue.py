@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -61,10 +61,6 @@ from standards.vocabulary import ObligationState
 from standards.worklist import risk_of, risk_rank
 from storage import models
 from storage import read_rules as rules
-
-# The index the savable and breached rows are read in the order of (migration 0020).
-WORKLIST_INDEX: Final = "ix_obligations_worklist"
-
 
 Columns = tuple[models.Obligation, str, str | None, bool, str | None, bool | None]
 
@@ -113,7 +109,6 @@ def priority_statement(
         .order_by(due, rules.risk_rank(query.enhanced_categories), models.Obligation.id)
         .offset(offset)
         .limit(limit)
-        .with_hint(models.Obligation, f"INDEXED BY {WORKLIST_INDEX}", "sqlite")
     )
 
 

@@ -189,7 +189,7 @@ class Victim(Base):
     update_interval_days: Mapped[int | None] = mapped_column(Integer)
     updates_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The language of their messages and pages (standards.vocabulary.Language); one the
-    # case's policy offers. Rows from before migration 0026 are English.
+    # case's policy offers. Rows from before migration 0027 are English.
     language: Mapped[str] = mapped_column(
         String(LANGUAGE_LENGTH), default=DEFAULT_LANGUAGE, server_default=DEFAULT_LANGUAGE.value
     )
@@ -206,8 +206,9 @@ class Obligation(Base):
         Index("ix_obligations_borough_due_at", "borough", "due_at"),
         # The VFU queue: a borough's open obligations, earliest due first.
         Index("ix_obligations_queue", "borough", "state", "due_at"),
-        # The VFU worklist (migration 0020): each kind of row in deadline order, one state
-        # at a time, the rest checked in the index; and the due-soon count.
+        # The VFU worklist (migrations 0020, 0028): each kind of row in deadline order, one
+        # state at a time, the rest checked in the index; and the due-soon count. The case
+        # is last so leaving out the demo history needs no read of the table.
         Index(
             "ix_obligations_worklist",
             "state",
@@ -216,8 +217,9 @@ class Obligation(Base):
             "warn_at",
             "explained_at",
             "breached_at",
+            "case_id",
         ),
-        Index("ix_obligations_due_soon", "borough", "state", "warn_at", "due_at"),
+        Index("ix_obligations_due_soon", "borough", "state", "warn_at", "due_at", "case_id"),
         # Covers the compliance report's scan of a period, so it never reads the table.
         Index(
             "ix_obligations_report",
