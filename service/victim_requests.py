@@ -9,7 +9,9 @@ and in the compliance report like any other.
 
 "Your preferences" writes the victim's channel, "do not text me" and safe hours to their
 record (every send reads them there as it sends) and tells the case they changed
-(`preferences_changed` with `contact_changed`, by the victim), never the values.
+(`preferences_changed` with `contact_changed`, by the victim), never the values. A new
+language for their messages goes to the case as `language` (the case checks its policy
+offers it; service.cases writes it to the record with the event, as a member of staff's).
 """
 
 from __future__ import annotations
@@ -118,11 +120,20 @@ async def request_update(line: CaseLine, case_id: int, now: datetime) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class WrittenChoice:
+    """The case a choice was written for, whether it changed how the victim is reached,
+    and the language their record held."""
+
+    reference: str
+    contact_changed: bool
+    language: str
+
+
 def _write_choice(
     sessions: sessionmaker[Session], case_id: int, choice: ContactChoice
-) -> str | None:
-    """Write the victim's choice to their record; the case's reference, or None if it
-    changed nothing."""
+) -> WrittenChoice | None:
+    """Write the victim's choice to their record; None if there is no such victim."""
     with sessions.begin() as session:
         case = session.get(models.Case, case_id)
         if case is None or case.victim is None:
@@ -134,23 +145,35 @@ def _write_choice(
             safe_hours_start=victim.safe_hours_start,
             safe_hours_end=victim.safe_hours_end,
         )
-        if current == choice:
-            return None
+        written = WrittenChoice(case.reference, current != choice, victim.language)
+        if not written.contact_changed:
+            return written
         victim.preferred_channel = choice.preferred_channel
         # Reassigned, never mutated: the JSON column tracks only a new list.
         victim.allowed_channels = list(choice.allowed_channels)
         victim.safe_hours_start = choice.safe_hours_start
         victim.safe_hours_end = choice.safe_hours_end
-        return case.reference
+        return written
 
 
 async def change_preferences(
-    line: CaseLine, case_id: int, choice: ContactChoice, now: datetime
+    line: CaseLine,
+    case_id: int,
+    choice: ContactChoice,
+    now: datetime,
+    language: str | None = None,
 ) -> bool:
-    """Write the victim's new choice and tell the case it changed; False if nothing did."""
-    reference = await asyncio.to_thread(_write_choice, line.sessions, case_id, choice)
-    if reference is None:
+    """Write the victim's new choice and tell the case what changed (and their new
+    `language`, when it is not the one they have); False if nothing did."""
+    written = await asyncio.to_thread(_write_choice, line.sessions, case_id, choice)
+    if written is None:
         return False
-    details = {"contact_changed": True}
-    await _tell_case(line, reference, EventType.PREFERENCES_CHANGED, now, details)
+    details: dict[str, Any] = {}
+    if written.contact_changed:
+        details["contact_changed"] = True
+    if language is not None and language != written.language:
+        details["language"] = language
+    if not details:
+        return False
+    await _tell_case(line, written.reference, EventType.PREFERENCES_CHANGED, now, details)
     return True

@@ -16,6 +16,7 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from messaging.discreet import discreet_problems
+from storage import models
 from storage.victim_models import VictimSession
 from tests.support.api import Api, running_api, temporal_dev_server
 from tests.support.browser import (
@@ -243,6 +244,15 @@ async def test_a_discreet_case_page_names_no_crime_type_unit_or_department(
     await context.close()
 
 
+def victim_language(api: Api, reference: str) -> str | None:
+    with api.sessions() as session:
+        return session.scalar(
+            select(models.Victim.language)
+            .join(models.Case, models.Case.id == models.Victim.case_id)
+            .where(models.Case.reference == reference)
+        )
+
+
 async def test_a_victim_asks_for_an_update_changes_their_preferences_and_leaves(
     site: tuple[Api, str], browser: Browser
 ) -> None:
@@ -275,7 +285,15 @@ async def test_a_victim_asks_for_an_update_changes_their_preferences_and_leaves(
         assert await page_width(page, width) <= width
         await assert_accessible(page)
         await page.screenshot(path=str(SCREENSHOTS / f"victim-{width}.png"), full_page=True)
-    await page.get_by_role("link", name="Exit this page").click()
+    # They choose Welsh for their messages: the case takes it, and their pages follow.
+    assert await page.get_by_role("radio", name="English").is_checked()
+    await page.get_by_role("radio", name="Cymraeg").check()
+    await page.get_by_role("button", name="Save preferences").click()
+    await page.wait_for_function("document.documentElement.lang === 'cy'", timeout=WAIT_MS)
+    assert await page.get_by_role("radio", name="Cymraeg").is_checked()
+    assert victim_language(api, reference) == "cy"
+    await assert_accessible(page)
+    await page.get_by_role("link", name="Gadael y dudalen hon").click()
     await page.wait_for_url(exit_url, timeout=WAIT_MS)
     assert ended_sessions(api) == 1
     await context.close()

@@ -427,6 +427,52 @@ async def test_the_victim_changes_channel_safe_hours_and_texts_and_the_case_hear
     assert [(r.actor, r.details) for r in recorded] == [(VICTIM_ACTOR, {"contact_changed": True})]
 
 
+async def test_the_victim_chooses_the_language_of_their_messages_and_a_wrong_one_changes_nothing(
+    app: tuple[Api, MovableClock],
+) -> None:
+    api, _ = app
+    reference, case_id = await open_victim_case(api)
+    await wait_for_obligation(api.sessions, case_id, VICTIM_UPDATE_STANDARD)
+
+    def language() -> str | None:
+        with api.sessions() as session:
+            return session.scalar(
+                select(models.Victim.language).where(models.Victim.case_id == case_id)
+            )
+
+    async with browser(api) as http:
+        await sign_in(http, api.sessions, reference, case_id)
+        page = (await http.get(CASE)).text
+        token = _form_token(page)
+        assert 'name="language" value="en" lang="en" checked' in page
+        kept = {"csrf_token": token, "channel": "email", "safe_from": "", "safe_until": ""}
+        wrong = await http.post(f"{CASE}/preferences", data={**kept, "language": "fr"})
+        assert wrong.status_code == 400 and 'href="#language"' in wrong.text
+        assert "Choose a language from the list" in wrong.text
+        assert language() == "en"
+        done = await http.post(f"{CASE}/preferences", data={**kept, "language": "cy"})
+        assert done.status_code == 303
+        welsh = (await http.get(CASE)).text
+        assert '<html lang="cy"' in welsh
+        assert 'name="language" value="cy" lang="cy" checked' in welsh
+        assert language() == "cy"
+        # The same again changes nothing; back to English tells the case the language alone.
+        again = await http.post(f"{CASE}/preferences", data={**kept, "language": "cy"})
+        assert again.status_code == 303
+        back = await http.post(f"{CASE}/preferences", data={**kept, "language": "en"})
+        assert back.status_code == 303
+    assert language() == "en"
+    with api.sessions() as session:
+        recorded = session.scalars(
+            select(models.CaseEventRecord.details).where(
+                models.CaseEventRecord.case_id == case_id,
+                models.CaseEventRecord.type == EventType.PREFERENCES_CHANGED,
+            )
+        ).all()
+    assert len(recorded) == 2 and recorded[0]["language"] == "cy"
+    assert recorded[1] == {"language": "en"}
+
+
 async def test_a_session_ends_after_thirty_idle_minutes_and_at_exit(
     app: tuple[Api, MovableClock],
 ) -> None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from service.victim_requests import change_preferences, request_update
 from standards.contact import contact_choice
+from standards.vocabulary import LANGUAGE_OWN_NAMES, Language
 from web.pages.rendering import FieldError
 from web.pages.victim import (
     CASE_PATH,
@@ -37,6 +38,7 @@ from web.pages.victim import (
     victim_page,
     victim_pages,
 )
+from web.pages.victim_text import text_for
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,6 +54,8 @@ class PreferencesForm(BaseModel):
     no_texts: str = ""
     safe_from: str = ""
     safe_until: str = ""
+    # The language of their messages (a code the policy offers); empty: unchanged.
+    language: str = ""
 
 
 def _case_page(
@@ -76,6 +80,11 @@ def _case_page(
             "csrf_token": csrf_token(token),
             "update_notice": notice if notice in UPDATE_NOTICES else None,
             "submitted": submitted,
+            # Each language the policy offers, in its own name (the victim reads it so).
+            "language_choices": [
+                (code.value, LANGUAGE_OWN_NAMES[Language(code)])
+                for code in pages.api.policy.languages
+            ],
         },
         status_code=400 if errors else 200,
         errors=errors,
@@ -137,11 +146,21 @@ async def change_contact_preferences(
         view.preferences.has_phone,
         pages.contact_number,
     )
-    if isinstance(choice, list):
+    offered = [code.value for code in pages.api.policy.languages]
+    errors = (
+        [FieldError(problem.field, problem.message) for problem in choice]
+        if isinstance(choice, list)
+        else []
+    )
+    if form.language and form.language not in offered:
+        shown_in = page_language(request, pages, view.language)
+        errors.append(FieldError("language", text_for(shown_in)("prefs.language_error")))
+    if errors or isinstance(choice, list):
         submitted = {**form.model_dump(exclude={"csrf_token"}), "no_texts": form.no_texts == "yes"}
-        errors = [FieldError(problem.field, problem.message) for problem in choice]
         return await asyncio.to_thread(
             _case_page, request, pages, token, case_id, errors=errors, submitted=submitted
         )
-    changed = await change_preferences(pages.line, case_id, choice, pages.now())
+    changed = await change_preferences(
+        pages.line, case_id, choice, pages.now(), form.language or None
+    )
     return _with_notice(request, "preferences" if changed else "unchanged")

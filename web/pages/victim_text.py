@@ -232,6 +232,14 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
     },
     "prefs.safe_from": {EN: "Safe from", CY: "Yn ddiogel o"},
     "prefs.safe_until": {EN: "Safe until", CY: "Yn ddiogel tan"},
+    "prefs.language": {
+        EN: "Which language should we write to you in?",
+        CY: "Ym mha iaith y dylen ni ysgrifennu atoch chi?",
+    },
+    "prefs.language_error": {
+        EN: "Choose a language from the list",
+        CY: "Dewiswch iaith o'r rhestr",
+    },
     "prefs.button": {EN: "Save preferences", CY: "Cadw'r dewisiadau"},
     "prefs.change_contact": {
         EN: "To change your email address or phone number, call {number} when it is safe to do so.",
