@@ -157,10 +157,12 @@ class ContactChoice:
 
 @dataclass(frozen=True)
 class ChoiceProblem:
-    """A field of the preferences form that cannot be used, and what to do instead."""
+    """A field of the preferences form that cannot be used, and what to do instead: in
+    English (`message`), and as a `code` a page words in the reader's language."""
 
     field: str
     message: str
+    code: str
 
 
 def parse_clock_time(text: str) -> time | None:
@@ -189,10 +191,12 @@ def contact_choice(
     problems: list[ChoiceProblem] = []
     addresses = {Channel.EMAIL: has_email, Channel.SMS: has_phone and not no_texts}
     if channel not in (Channel.EMAIL, Channel.SMS):
-        problems.append(ChoiceProblem("channel", "Choose how we should contact you"))
+        problems.append(ChoiceProblem("channel", "Choose how we should contact you", "no_channel"))
     elif channel == Channel.SMS and no_texts:
         problems.append(
-            ChoiceProblem("channel", "Choose email, or untick 'Do not send me text messages'")
+            ChoiceProblem(
+                "channel", "Choose email, or untick 'Do not send me text messages'", "sms_refused"
+            )
         )
     elif not addresses[Channel(channel)]:
         what = "an email address" if channel == Channel.EMAIL else "a mobile number"
@@ -201,23 +205,34 @@ def contact_choice(
                 "channel",
                 f"We do not have {what} for you. Choose another way, or call "
                 f"{contact_number} to give us one",
+                f"no_{channel}_address",
             )
         )
     start, end = parse_clock_time(safe_from), parse_clock_time(safe_until)
     for name, text, parsed in (("safe_from", safe_from, start), ("safe_until", safe_until, end)):
         if text.strip() and parsed is None:
             problems.append(
-                ChoiceProblem(name, "Enter a time on the 24-hour clock, for example 09:00 or 18:30")
+                ChoiceProblem(
+                    name,
+                    "Enter a time on the 24-hour clock, for example 09:00 or 18:30",
+                    "not_a_time",
+                )
             )
     if not problems:
         if (start is None) != (end is None):
             missing = "safe_until" if end is None else "safe_from"
             problems.append(
-                ChoiceProblem(missing, "Enter both times, or leave both empty if any time is safe")
+                ChoiceProblem(
+                    missing,
+                    "Enter both times, or leave both empty if any time is safe",
+                    "one_time",
+                )
             )
         elif start is not None and start == end:
             problems.append(
-                ChoiceProblem("safe_until", "The safe time must end at a different time")
+                ChoiceProblem(
+                    "safe_until", "The safe time must end at a different time", "same_times"
+                )
             )
     if problems:
         return problems

@@ -21,8 +21,9 @@ from standards.events import CaseEvent, EventType
 from standards.obligations import ObligationState
 from standards.policy import load_policy
 from standards.schedules import schedule_for
-from standards.vocabulary import Channel
+from standards.vocabulary import Channel, Language
 from tests.support.book import carry_out
+from web.pages.victim_text import CATALOGUE, text
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "met-pledge.toml")
 REPLY = "update_request_reply"
@@ -189,6 +190,32 @@ def test_a_choice_that_cannot_be_used_names_every_wrong_field(
     assert isinstance(problems, list)
     assert [problem.field for problem in problems] == fields
     assert all(problem.message for problem in problems)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"channel": "pigeon"},
+        {"channel": "sms", "no_texts": True},
+        {"channel": "email", "has_email": False},
+        {"channel": "sms", "has_phone": False},
+        {"safe_from": "9am"},
+        {"safe_from": "09:00"},
+        {"safe_from": "09:00", "safe_until": "9.00"},
+    ],
+)
+def test_every_problem_with_a_choice_is_worded_in_english_and_welsh_on_the_victim_page(
+    given: dict[str, Any],
+) -> None:
+    problems = choose(**given)
+    assert isinstance(problems, list) and problems
+    for problem in problems:
+        key = f"prefs.error.{problem.code}"
+        english = text(Language.ENGLISH, key, number="101")
+        # The page's English is the book's own wording; the Welsh is its own string.
+        assert english == problem.message
+        assert key in CATALOGUE and Language.WELSH.value in CATALOGUE[key]
+        assert text(Language.WELSH, key, number="101") != english
 
 
 def test_a_clock_time_is_on_the_24_hour_clock() -> None:

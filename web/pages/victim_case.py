@@ -147,14 +147,18 @@ async def change_contact_preferences(
         pages.contact_number,
     )
     offered = [code.value for code in pages.api.policy.languages]
+    # The problems in the language the page is drawn in.
+    t = text_for(page_language(request, pages, view.language))
     errors = (
-        [FieldError(problem.field, problem.message) for problem in choice]
+        [
+            FieldError(problem.field, t(f"prefs.error.{problem.code}", number=pages.contact_number))
+            for problem in choice
+        ]
         if isinstance(choice, list)
         else []
     )
     if form.language and form.language not in offered:
-        shown_in = page_language(request, pages, view.language)
-        errors.append(FieldError("language", text_for(shown_in)("prefs.language_error")))
+        errors.append(FieldError("language", t("prefs.language_error")))
     if errors or isinstance(choice, list):
         submitted = {**form.model_dump(exclude={"csrf_token"}), "no_texts": form.no_texts == "yes"}
         return await asyncio.to_thread(

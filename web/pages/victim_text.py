@@ -236,6 +236,39 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
         EN: "Which language should we write to you in?",
         CY: "Ym mha iaith y dylen ni ysgrifennu atoch chi?",
     },
+    # standards.contact.contact_choice's problems, by their code.
+    "prefs.error.no_channel": {
+        EN: "Choose how we should contact you",
+        CY: "Dewiswch sut dylen ni gysylltu â chi",
+    },
+    "prefs.error.sms_refused": {
+        EN: "Choose email, or untick 'Do not send me text messages'",
+        CY: "Dewiswch e-bost, neu dad-diciwch 'Peidiwch ag anfon negeseuon testun ataf'",
+    },
+    "prefs.error.no_email_address": {
+        EN: "We do not have an email address for you. Choose another way, or call {number} "
+        "to give us one",
+        CY: "Nid oes gennym gyfeiriad e-bost i chi. Dewiswch ffordd arall, neu ffoniwch "
+        "{number} i roi un i ni",
+    },
+    "prefs.error.no_sms_address": {
+        EN: "We do not have a mobile number for you. Choose another way, or call {number} "
+        "to give us one",
+        CY: "Nid oes gennym rif ffôn symudol i chi. Dewiswch ffordd arall, neu ffoniwch "
+        "{number} i roi un i ni",
+    },
+    "prefs.error.not_a_time": {
+        EN: "Enter a time on the 24-hour clock, for example 09:00 or 18:30",
+        CY: "Rhowch amser ar y cloc 24 awr, er enghraifft 09:00 neu 18:30",
+    },
+    "prefs.error.one_time": {
+        EN: "Enter both times, or leave both empty if any time is safe",
+        CY: "Rhowch y ddau amser, neu gadewch y ddau yn wag os yw unrhyw amser yn ddiogel",
+    },
+    "prefs.error.same_times": {
+        EN: "The safe time must end at a different time",
+        CY: "Rhaid i'r amser diogel ddod i ben ar amser gwahanol",
+    },
     "prefs.language_error": {
         EN: "Choose a language from the list",
         CY: "Dewiswch iaith o'r rhestr",
