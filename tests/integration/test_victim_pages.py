@@ -456,6 +456,11 @@ async def test_the_victim_chooses_the_language_of_their_messages_and_a_wrong_one
         assert '<html lang="cy"' in welsh
         assert 'name="language" value="cy" lang="cy" checked' in welsh
         assert language() == "cy"
+        # Their page is Welsh now: so is what it says of a wrong field.
+        wrong_time = await http.post(f"{CASE}/preferences", data={**kept, "safe_from": "9am"})
+        assert wrong_time.status_code == 400
+        assert '<span class="visually-hidden">Gwall:</span>' in wrong_time.text
+        assert "Rhowch amser ar y cloc 24 awr" in wrong_time.text
         # The same again changes nothing; back to English tells the case the language alone.
         again = await http.post(f"{CASE}/preferences", data={**kept, "language": "cy"})
         assert again.status_code == 303
