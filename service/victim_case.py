@@ -169,7 +169,31 @@ def revealing_terms(
     ]
 
 
-def crime_type_text(category: str) -> str:
+# The crime types of the shipped policies in Welsh (for translator review with the
+# templates, docs/welsh.md); another category reads as its English words.
+_WELSH_CRIME_TYPES = {
+    "general": "Trosedd",
+    "burglary": "Bwrgleriaeth",
+    "domestic_abuse": "Cam-drin domestig",
+    "sexual_offence": "Trosedd rywiol",
+    "hate_crime": "Trosedd casineb",
+    "serious_assault": "Ymosodiad difrifol",
+    "road_traffic_collision": "Gwrthdrawiad traffig ffordd",
+    "terrorism": "Terfysgaeth",
+    "trafficking": "Masnachu pobl",
+    "attempted_murder": "Ceisio llofruddio",
+    "kidnap": "Herwgipio",
+    "false_imprisonment": "Carcharu ar gam",
+    "arson_with_intent": "Llosgi bwriadol",
+    "bereaved_relatives": "Profedigaeth drwy drosedd",
+    "feedback": "Adborth",
+}
+
+
+def crime_type_text(category: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A category as the victim reads it: "Domestic abuse" ("Cam-drin domestig")."""
+    if language == Language.WELSH and category in _WELSH_CRIME_TYPES:
+        return _WELSH_CRIME_TYPES[category]
     return category.replace("_", " ").capitalize()
 
 
@@ -235,7 +259,7 @@ def read_victim_case(
             discreet=discreet,
             open=case.status == CaseStatus.OPEN,
             closed_on=london_date(case.closed_at, language) if case.closed_at else None,
-            crime_type=None if discreet else crime_type_text(case.category),
+            crime_type=None if discreet else crime_type_text(case.category, language),
             unit_name=None if discreet else unit,
             officer_name=_discreetly(case.officer_name, discreet, terms),
             officer_contact=_discreetly(case.officer_contact, discreet, terms),

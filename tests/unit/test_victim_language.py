@@ -25,7 +25,13 @@ from messaging.rendering import (
     missing_translations,
 )
 from service.case_input import CaseError, VictimIn, check_language
-from service.victim_case import london_date, london_time, promised_day, window_words
+from service.victim_case import (
+    crime_type_text,
+    london_date,
+    london_time,
+    promised_day,
+    window_words,
+)
 from standards.case import CaseBook
 from standards.case_state import CaseFacts, CaseState
 from standards.clock import WindowUnit
@@ -355,3 +361,14 @@ def test_the_victims_page_gives_dates_and_windows_in_welsh() -> None:
 def test_a_catalogue_string_escapes_what_the_page_gives_it() -> None:
     shown = text("cy", "code.sent", reference="<b>01/1/26</b>")
     assert "<strong>&lt;b&gt;01/1/26&lt;/b&gt;</strong>" in shown
+
+
+def test_every_crime_type_of_the_shipped_policies_reads_in_welsh_on_the_victim_page() -> None:
+    for name in ("met-pledge.toml", "victims-code-2021.toml"):
+        for category in load_policy(POLICIES / name).categories:
+            english = crime_type_text(category)
+            assert english == category.replace("_", " ").capitalize()
+            assert crime_type_text(category, "cy") != english, category
+    assert crime_type_text("domestic_abuse", "cy") == "Cam-drin domestig"
+    # A force's own category reads as its English words until it is translated.
+    assert crime_type_text("cycle_theft", "cy") == "Cycle theft"
