@@ -71,6 +71,17 @@ def migrate(settings: Settings) -> None:
     upgrade_to_head(settings.resolved_database_url)
 
 
+def refresh_statistics_of(engine: Engine) -> None:
+    """An open engine's planner statistics gathered afresh."""
+    storage.database.refresh_statistics(engine)
+
+
+def refresh_statistics(settings: Settings) -> None:
+    """The configured database's planner statistics gathered afresh (it must exist)."""
+    with storage.database.existing_database(settings.resolved_database_url) as engine:
+        storage.database.refresh_statistics(engine)
+
+
 def database(settings: Settings) -> sessionmaker[Session]:
     """Sessions on the configured database, created or brought up to date first."""
     migrate(settings)

@@ -48,7 +48,12 @@ from service.queue import (  # noqa: E402
 from standards.force import Force, load_force  # noqa: E402
 from standards.policy import load_policy  # noqa: E402
 from storage import models  # noqa: E402
-from storage.database import make_engine, make_session_factory, upgrade_to_head  # noqa: E402
+from storage.database import (  # noqa: E402
+    make_engine,
+    make_session_factory,
+    refresh_statistics,
+    upgrade_to_head,
+)
 from storage.enums import ObligationState  # noqa: E402
 from storage.read_rules import is_due_soon  # noqa: E402
 
@@ -348,9 +353,11 @@ def measure_all(cache: Cache, kinds: list[str], force: Force, runs: int) -> None
     plans: dict[str, str] = {}
     for kind in kinds:
         url = cache.url(kind)
-        # A migration added since the history was built (an index) applies to it now.
+        # A migration added since the history was built (an index) applies to it now, and
+        # the statistics are refreshed after it, as `pledge migrate` does.
         upgrade_to_head(url)
         engine = make_engine(url)
+        refresh_statistics(engine)
         try:
             sessions = make_session_factory(engine)
             first = read_queue(sessions, queries["one borough, most urgent first"], NOW)

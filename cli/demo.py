@@ -145,6 +145,8 @@ def _write_history(settings: Settings, cases: int, days: int, start: str | None,
                 seed=seed,
                 progress=lambda done: progress.update(task, completed=done),
             )
+            # A bulk load: the planner's statistics are out of date (SQLite has none).
+            bootstrap.refresh_statistics_of(engine)
     except ValueError as error:
         raise fail(str(error), code=2) from error
     states = ", ".join(f"{state}: {count}" for state, count in sorted(counts.states.items()))

@@ -78,7 +78,11 @@ def migrate() -> None:
 
     settings = _settings()
     bootstrap.migrate(settings)
-    out.print(f"database at head: {settings.resolved_database_url}")
+    # A migration may rebuild an index, and SQLite's planner has no statistics of its own
+    # (storage.database.refresh_statistics says why): it is run here, where an operator
+    # runs it after an upgrade or a bulk load, not at every start.
+    bootstrap.refresh_statistics(settings)
+    out.print(f"database at head, statistics refreshed: {settings.resolved_database_url}")
 
 
 from cli import cases, checks, demo, reports, simulate, what_if  # noqa: E402

@@ -28,6 +28,7 @@ from service.queue_conditions import (
     OVERDUE_BRANCHES,
     count_overdue,
     count_rows,
+    demo_history_present,
     narrowed,
     officers_of,
     on_worklist,
@@ -80,7 +81,7 @@ def _rows_statement(
         )
         .join(models.Case, models.Case.id == Obligation.case_id)
         .outerjoin(models.Victim, models.Victim.case_id == Obligation.case_id)
-        .where(kind, *narrowed(query.boroughs, query.filters, True))
+        .where(kind, *narrowed(query.boroughs, query.filters, True, query.leave_out_demo))
     )
 
 
@@ -240,16 +241,20 @@ def read_queue(
     filters = query.filters
     unfiltered = filters.standard is None and filters.officer is None
     with sessions() as session:
-        counts = read_counts(session, query.boroughs, now)
+        demo = demo_history_present(session)
+        query = replace(query, leave_out_demo=demo)
+        counts = read_counts(session, query.boroughs, now, demo)
         if unfiltered:
             savable_total = counts.due_soon
             overdue_total = counts.breached
             today_total = counts.due_today
         else:
-            savable_total = count_rows(session, rules.is_due_soon(now), query.boroughs, filters)
-            overdue_total = count_overdue(session, query.boroughs, filters, now)
+            boroughs = query.boroughs
+            savable_total = count_rows(session, rules.is_due_soon(now), boroughs, filters, demo)
+            overdue_total = count_overdue(session, boroughs, filters, now, demo)
+            today = row_kind(QueueState.DUE_TODAY, now)
             today_total = (
-                count_rows(session, row_kind(QueueState.DUE_TODAY, now), query.boroughs, filters)
+                count_rows(session, today, boroughs, filters, demo)
                 if filters.state == QueueState.DUE_TODAY
                 else 0
             )
@@ -269,7 +274,7 @@ def read_queue(
         offset = (page - 1) * query.per_page
         found = _page_rows(session, query, now, (savable_total, overdue_total), offset)
         # Every officer of the force would be a list too long to choose from (and to read).
-        officers = officers_of(session, query.boroughs) if query.boroughs is not None else []
+        officers = officers_of(session, query.boroughs, demo) if query.boroughs is not None else []
     return QueuePage(
         rows=[_row(columns, query.enhanced_categories, now) for columns in found],
         total=total,
@@ -288,7 +293,7 @@ def queue_officers(
     sessions: sessionmaker[Session], boroughs: list[str] | None, now: datetime
 ) -> list[str]:
     with sessions() as session:
-        return officers_of(session, boroughs)
+        return officers_of(session, boroughs, demo_history_present(session))
 
 
 __all__ = [

@@ -81,6 +81,9 @@ class QueueQuery:
     per_page: int = PER_PAGE
     # The policy's enhanced-rights categories (Policy.enhanced_rights), for the order.
     enhanced_categories: tuple[str, ...] = ()
+    # Whether to leave out the read-only demo history; read_queue sets it from the
+    # database (service.queue_conditions.demo_history_present).
+    leave_out_demo: bool = True
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,18 @@ def upgrade_to_head(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Gather the query planner's statistics afresh (ANALYZE).
+
+    PostgreSQL's autovacuum keeps its own current. SQLite keeps none until asked, and
+    drops an index's when the index is rebuilt (migration 0028 rebuilds two); without
+    them it chooses the worklist's indexes badly at scale: at 900,000 cases one borough's
+    page took 0.1 s with them and 0.5 to 3.3 s without (bench/vfu_queue.py). A few
+    seconds at that size; `pledge migrate` and `pledge demo-data --history` run it."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+
+
 @contextmanager
 def existing_database(url: str) -> Iterator[Engine]:
     """An engine on a database that already exists (see existing_engine); disposed on exit."""
