@@ -199,10 +199,10 @@ def refresh_statistics(engine: Engine) -> None:
     """Gather the query planner's statistics afresh (ANALYZE).
 
     PostgreSQL's autovacuum keeps its own current. SQLite keeps none until asked, and
-    drops an index's when the index is rebuilt (migration 0028 rebuilds two); without
-    them it chooses the worklist's indexes badly at scale: at 900,000 cases one borough's
-    page took 0.1 s with them and 0.5 to 3.3 s without (bench/vfu_queue.py). A few
-    seconds at that size; `pledge migrate` and `pledge demo-data --history` run it."""
+    has none for an index a migration creates or rebuilds; without them it chooses the
+    worklist's indexes badly at scale: at 900,000 cases one borough's page took 0.1 s
+    with them and 0.5 to 3.3 s without (bench/vfu_queue.py). A few seconds at that size;
+    `pledge migrate` and `pledge demo-data --history` run it."""
     with engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
 

@@ -206,9 +206,8 @@ class Obligation(Base):
         Index("ix_obligations_borough_due_at", "borough", "due_at"),
         # The VFU queue: a borough's open obligations, earliest due first.
         Index("ix_obligations_queue", "borough", "state", "due_at"),
-        # The VFU worklist (migrations 0020, 0028): each kind of row in deadline order, one
-        # state at a time, the rest checked in the index; and the due-soon count. The case
-        # is last so leaving out the demo history needs no read of the table.
+        # The VFU worklist (migration 0020): each kind of row in deadline order, one state
+        # at a time, the rest checked in the index; and the due-soon count.
         Index(
             "ix_obligations_worklist",
             "state",
@@ -217,9 +216,8 @@ class Obligation(Base):
             "warn_at",
             "explained_at",
             "breached_at",
-            "case_id",
         ),
-        Index("ix_obligations_due_soon", "borough", "state", "warn_at", "due_at", "case_id"),
+        Index("ix_obligations_due_soon", "borough", "state", "warn_at", "due_at"),
         # Covers the compliance report's scan of a period, so it never reads the table.
         Index(
             "ix_obligations_report",
