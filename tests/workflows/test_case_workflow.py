@@ -14,6 +14,7 @@ from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.service import RPCError
 
+import service.case_opening
 import service.cases
 from service.cases import CaseError, CaseIn, EventIn
 from service.simulate import Rehearsal
@@ -139,7 +140,7 @@ async def intake_markers(cases: RehearsalFactory, ref: str) -> list[str]:
     return markers
 
 
-CURRENT_INPUT = service.cases.workflow_input
+CURRENT_INPUT = service.case_opening.workflow_input
 
 
 def as_started_before_intake_planning(*args: Any, **kwargs: Any) -> CaseWorkflowInput:
@@ -189,7 +190,7 @@ async def test_a_case_started_with_the_older_input_works_out_the_same_deadlines_
 ) -> None:
     rehearsal, current = await opened(cases, "road_traffic_collision")
     with monkeypatch.context() as patch:
-        patch.setattr(service.cases, "workflow_input", as_started_before_intake_planning)
+        patch.setattr(service.case_opening, "workflow_input", as_started_before_intake_planning)
         older = reference()
         await rehearsal.open(case_in(older, "road_traffic_collision"))
     # Deadlines in a local activity, then the send with the record behind its patch marker.
