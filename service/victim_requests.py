@@ -146,14 +146,17 @@ def _write_choice(
             safe_hours_end=victim.safe_hours_end,
         )
         written = WrittenChoice(case.reference, current != choice, victim.language)
-        if not written.contact_changed:
-            return written
-        victim.preferred_channel = choice.preferred_channel
-        # Reassigned, never mutated: the JSON column tracks only a new list.
-        victim.allowed_channels = list(choice.allowed_channels)
-        victim.safe_hours_start = choice.safe_hours_start
-        victim.safe_hours_end = choice.safe_hours_end
+        if written.contact_changed:
+            _write(victim, choice)
         return written
+
+
+def _write(victim: models.Victim, choice: ContactChoice) -> None:
+    victim.preferred_channel = choice.preferred_channel
+    # Reassigned, never mutated: the JSON column tracks only a new list.
+    victim.allowed_channels = list(choice.allowed_channels)
+    victim.safe_hours_start = choice.safe_hours_start
+    victim.safe_hours_end = choice.safe_hours_end
 
 
 async def change_preferences(

@@ -150,7 +150,7 @@ def victim_pages(request: Request) -> VictimPages:
 
 
 def _offered(pages: VictimPages, language: str | None) -> str | None:
-    return language if language in {code.value for code in pages.api.policy.languages} else None
+    return language if language is not None and pages.api.policy.offers_language(language) else None
 
 
 def switched_language(request: Request, pages: VictimPages) -> str | None:

@@ -146,7 +146,6 @@ async def change_contact_preferences(
         view.preferences.has_phone,
         pages.contact_number,
     )
-    offered = [code.value for code in pages.api.policy.languages]
     # The problems in the language the page is drawn in.
     t = text_for(page_language(request, pages, view.language))
     errors = (
@@ -157,7 +156,7 @@ async def change_contact_preferences(
         if isinstance(choice, list)
         else []
     )
-    if form.language and form.language not in offered:
+    if form.language and not pages.api.policy.offers_language(form.language):
         errors.append(FieldError("language", t("prefs.language_error")))
     if errors or isinstance(choice, list):
         submitted = {**form.model_dump(exclude={"csrf_token"}), "no_texts": form.no_texts == "yes"}
